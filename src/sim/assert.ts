@@ -1,0 +1,10 @@
+/** Thrown when a programmer error (a broken invariant) is detected; never caught by the simulation. */
+export class InvariantError extends Error {
+  /** Stable code for callers that report it. */
+  readonly code = 'PVLOCKFS_INVARIANT';
+}
+
+/** Crashes with an InvariantError when `cond` is false (programmer errors only). */
+export function assert(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new InvariantError(message);
+}

@@ -1,0 +1,200 @@
+/**
+ * The simulation's parameters with their defaults. Every default is explained in
+ * docs/model.md; ranges are checked by `validateConfig` so a bad value is an operating error, not
+ * a crash deep inside the engine.
+ */
+
+/** Lock algorithms the guest can run. */
+export const LOCKS = ['ticket', 'pv-yield'] as const;
+/** A lock algorithm name. */
+export type LockAlgorithm = (typeof LOCKS)[number];
+/** Pinning scenarios of the RFC. */
+export const PINNINGS = ['A', 'B', 'C'] as const;
+/** A pinning scenario. */
+export type Pinning = (typeof PINNINGS)[number];
+
+/** All parameters of one simulated guest and host. Times are whole nanoseconds. */
+export interface SimConfig {
+  seed: number;
+  vcpus: number;
+  pcpus: number;
+  coresPerPackage: number;
+  hogs: number;
+  pinning: Pinning;
+  /** Scenario C: fraction of the hogs pinned to the vCPUs' package (the rest are unpinned). */
+  cHogShare: number;
+  lock: LockAlgorithm;
+  timeout: number;
+  // Host scheduler (2.6.35 CFS, tunables scaled ×3 for 4 CPUs).
+  latencyNs: number;
+  minGranularityNs: number;
+  wakeupGranularityNs: number;
+  tickNs: number;
+  compatYield: boolean;
+  balanceTicks: number;
+  migrationCostNs: number;
+  loadBalance: boolean;
+  // Costs.
+  ctxSwitchNs: number;
+  hypercallNs: number;
+  spinIterationNs: number;
+  xchgNs: number;
+  samePackageTransferNs: number;
+  crossPackageTransferNs: number;
+  // Host background work (qemu's I/O thread and the like), one pinned task per pCPU.
+  hostNoise: boolean;
+  noiseShare: number;
+  noiseBurstMinNs: number;
+  noiseBurstMaxNs: number;
+  // Guest workload (a synthetic make -j20).
+  userNsMean: number;
+  bursty: boolean;
+  burstAcquisitionsMean: number;
+  gapNsMean: number;
+  holdNsMean: number;
+  holdSigma: number;
+  locks: number;
+  lockZipf: number;
+  idleProbability: number;
+  idleNsMean: number;
+  stalls: boolean;
+  stallRatePerSec: number;
+  stallNs: number;
+  // Ablations and instruments.
+  grantOnlyToRunning: boolean;
+  convoyMinWaiters: number;
+  /** Guest work per job (running ns of compute and critical sections, summed over vCPUs). */
+  jobWorkNs: number;
+  /** Live mounts loop the job forever; experiments run one job and stop. */
+  loopJobs: boolean;
+}
+
+/** The documented default seed. */
+export const DEFAULT_SEED = 20100726;
+
+/** Default configuration: the RFC's host (4 pCPUs in 2 packages), 4 vCPUs, 2x, pinning B, pv-yield. */
+export function defaultConfig(): SimConfig {
+  return {
+    seed: DEFAULT_SEED,
+    vcpus: 4,
+    pcpus: 4,
+    coresPerPackage: 2,
+    hogs: 4,
+    pinning: 'B',
+    cHogShare: 0.5,
+    lock: 'pv-yield',
+    timeout: 1024,
+    latencyNs: 18_000_000,
+    minGranularityNs: 6_000_000,
+    wakeupGranularityNs: 3_000_000,
+    tickNs: 1_000_000,
+    compatYield: false,
+    balanceTicks: 8,
+    migrationCostNs: 500_000,
+    loadBalance: true,
+    ctxSwitchNs: 5_000,
+    hypercallNs: 2_000,
+    spinIterationNs: 5,
+    xchgNs: 20,
+    samePackageTransferNs: 25,
+    crossPackageTransferNs: 120,
+    hostNoise: true,
+    noiseShare: 0.015,
+    noiseBurstMinNs: 50_000,
+    noiseBurstMaxNs: 500_000,
+    userNsMean: 400_000,
+    bursty: true,
+    burstAcquisitionsMean: 12,
+    gapNsMean: 3_000,
+    holdNsMean: 1_000,
+    holdSigma: 1.18,
+    locks: 48,
+    lockZipf: 1.1,
+    idleProbability: 0.1,
+    idleNsMean: 800_000,
+    stalls: true,
+    stallRatePerSec: 2_000,
+    stallNs: 3_000,
+    grantOnlyToRunning: false,
+    convoyMinWaiters: 2,
+    jobWorkNs: 4_000_000_000,
+    loopJobs: true,
+  };
+}
+
+/** Hogs for an overcommit factor: (hogs + vCPUs) / pCPUs = k, never negative. */
+export function hogsForOvercommit(k: number, vcpus: number, pcpus: number): number {
+  return Math.max(0, Math.round(k * pcpus) - vcpus);
+}
+
+/** A rejected parameter: which one, the value and what was expected. */
+export interface ConfigProblem {
+  key: keyof SimConfig;
+  value: unknown;
+  expected: string;
+}
+
+const intRanges: Partial<Record<keyof SimConfig, [number, number]>> = {
+  seed: [0, Number.MAX_SAFE_INTEGER],
+  vcpus: [1, 256],
+  pcpus: [1, 256],
+  coresPerPackage: [1, 256],
+  hogs: [0, 1024],
+  timeout: [0, 0xffffffff],
+  latencyNs: [1, 1e10],
+  minGranularityNs: [1, 1e10],
+  wakeupGranularityNs: [0, 1e10],
+  tickNs: [1000, 1e9],
+  balanceTicks: [1, 1e6],
+  migrationCostNs: [0, 1e10],
+  ctxSwitchNs: [0, 1e8],
+  hypercallNs: [0, 1e8],
+  spinIterationNs: [1, 1e6],
+  xchgNs: [0, 1e6],
+  samePackageTransferNs: [0, 1e6],
+  crossPackageTransferNs: [0, 1e6],
+  noiseBurstMinNs: [1, 1e9],
+  noiseBurstMaxNs: [1, 1e9],
+  userNsMean: [1, 1e10],
+  gapNsMean: [1, 1e9],
+  holdNsMean: [1, 1e9],
+  locks: [1, 100_000],
+  idleNsMean: [1, 1e10],
+  stallNs: [0, 1e9],
+  convoyMinWaiters: [1, 1024],
+  jobWorkNs: [1, 1e15],
+};
+
+const realRanges: Partial<Record<keyof SimConfig, [number, number]>> = {
+  cHogShare: [0, 1],
+  noiseShare: [0, 0.5],
+  burstAcquisitionsMean: [1, 1e6],
+  holdSigma: [0, 4],
+  lockZipf: [0, 10],
+  idleProbability: [0, 1],
+  stallRatePerSec: [0, 1e7],
+};
+
+/** Checks every parameter; returns the problems found (empty when the config is usable). */
+export function validateConfig(c: SimConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const [key, [lo, hi]] of Object.entries(intRanges) as [keyof SimConfig, [number, number]][]) {
+    const v = c[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+      problems.push({ key, value: v, expected: `a whole number from ${lo} to ${hi}` });
+    }
+  }
+  for (const [key, [lo, hi]] of Object.entries(realRanges) as [keyof SimConfig, [number, number]][]) {
+    const v = c[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) {
+      problems.push({ key, value: v, expected: `a number from ${lo} to ${hi}` });
+    }
+  }
+  if (!LOCKS.includes(c.lock)) problems.push({ key: 'lock', value: c.lock, expected: LOCKS.join(' | ') });
+  if (!PINNINGS.includes(c.pinning)) problems.push({ key: 'pinning', value: c.pinning, expected: PINNINGS.join(' | ') });
+  if (c.noiseBurstMaxNs < c.noiseBurstMinNs) {
+    problems.push({ key: 'noiseBurstMaxNs', value: c.noiseBurstMaxNs, expected: `at least noiseBurstMinNs (${c.noiseBurstMinNs})` });
+  }
+  if (c.pinning === 'C' && c.pcpus < 2) problems.push({ key: 'pcpus', value: c.pcpus, expected: 'at least 2 for pinning C' });
+  return problems;
+}

@@ -1,0 +1,352 @@
+import { assert } from './assert';
+import type { SimConfig } from './config';
+import { Host, HostListener, Task, TaskKind, TaskState } from './host';
+import { CAT_COUNT, Cat, ConvoyTracker, LatencyHisto } from './instruments';
+import type { Rng } from './rng';
+import { Histo, PvStats } from './stats';
+
+/** What a vCPU's guest code is doing. */
+export const enum Act {
+  User = 0,
+  Gap = 1,
+  Hold = 2,
+  SpinTicket = 3,
+  SpinPv = 4,
+  Hypercall = 5,
+  Yielded = 6,
+  Halted = 7,
+}
+
+/** One guest vCPU: its host task, its guest activity and its accounting. */
+export class Vcpu {
+  act = Act.User;
+  lock = -1;
+  burstLeft = 0;
+  segWorkNs = 0;
+  startTotalNs = 0;
+  startSpinNs = 0;
+  startSlowNs = 0;
+  /** Ticket lock: the lock was handed to this vCPU while it was not running. */
+  granted = false;
+  cat = Cat.Run;
+  catSinceNs = 0;
+  readonly timeNs = new Float64Array(CAT_COUNT);
+  overheadNs = 0;
+  acquisitions = 0;
+  slowPaths = 0;
+  preemptedHolding = 0;
+  readonly wait = new LatencyHisto();
+  constructor(
+    readonly index: number,
+    readonly task: Task,
+  ) {}
+}
+
+/** One guest spinlock. `holder` is the vCPU owning it (or granted it), -1 when free. */
+export class GuestLock {
+  holder = -1;
+  lastCpu = -1;
+  /** Ticket lock: FIFO of waiting vCPUs (the tickets after the owner's). */
+  readonly queue: number[] = [];
+  /** pv lock: vCPUs inside `__kvm_spin_lock` for this lock (spinning, in the hypercall or yielded). */
+  readonly spinners: number[] = [];
+  waiting = 0;
+  convoySinceNs = -1;
+}
+
+/** The lock algorithm seen by the guest: how a vCPU acquires and how a release hands over. */
+export interface LockAlgorithmImpl {
+  /** A vCPU starts acquiring `v.lock` at `now`. */
+  begin(v: Vcpu): void;
+  /** A vCPU waiting for a lock was dispatched. */
+  dispatched(v: Vcpu): void;
+  /** A waiting vCPU's timer fired (spin budget, hypercall, return from yield). */
+  timer(v: Vcpu): void;
+  /** `lock` was just released; hand it over. */
+  released(lock: GuestLock): void;
+}
+
+/** Counters of host–guest interaction that explain the results. */
+export class GuestCounters {
+  preemptedHolders = 0;
+  grantsToPreempted = 0;
+  acquisitions = 0;
+  contended = 0;
+  stalls = 0;
+}
+
+/**
+ * The guest: V vCPUs running a synthetic kernel compile — user-mode stretches with no lock,
+ * optional halts (the guest has nothing runnable), and bursty kernel phases that take locks from
+ * a population with Zipf popularity, each held for a lognormal critical section.
+ */
+export class Guest implements HostListener {
+  readonly vcpus: Vcpu[] = [];
+  readonly locks: GuestLock[] = [];
+  readonly stats: PvStats;
+  readonly counters = new GuestCounters();
+  readonly convoys: ConvoyTracker;
+  readonly waitAll = new LatencyHisto();
+  algo!: LockAlgorithmImpl;
+  host!: Host;
+  workDoneNs = 0;
+  jobStartNs = 0;
+  jobsCompleted = 0;
+  readonly jobTimesNs: number[] = [];
+  finished = false;
+  private readonly lockCdf: Float64Array;
+  private readonly userMeanNs: number;
+  private readonly burstMean: number;
+
+  constructor(
+    readonly cfg: SimConfig,
+    readonly rng: Rng,
+  ) {
+    this.stats = new PvStats(cfg.timeout);
+    this.convoys = new ConvoyTracker(cfg.convoyMinWaiters);
+    for (let i = 0; i < cfg.locks; i++) this.locks.push(new GuestLock());
+    this.lockCdf = zipfCdf(cfg.locks, cfg.lockZipf);
+    // Without bursts the same acquisitions are spread evenly: one per user stretch, the stretch
+    // shortened so that the acquisition rate and the work per acquisition stay the same.
+    this.burstMean = cfg.bursty ? cfg.burstAcquisitionsMean : 1;
+    this.userMeanNs = cfg.bursty
+      ? cfg.userNsMean
+      : Math.max(1, Math.round((cfg.userNsMean + (cfg.burstAcquisitionsMean - 1) * cfg.gapNsMean) / cfg.burstAcquisitionsMean));
+  }
+
+  /** Current simulated time (the host's clock; the guest's sched_clock is the same). */
+  get now(): number {
+    return this.host.now;
+  }
+
+  /** Registers a vCPU for a host task and starts it in user mode. */
+  addVcpu(task: Task): void {
+    const v = new Vcpu(this.vcpus.length, task);
+    this.vcpus.push(v);
+    this.startUser(v);
+  }
+
+  /** Cost of moving a lock's cache line between two pCPUs. */
+  transferNs(fromCpu: number, toCpu: number): number {
+    if (fromCpu < 0 || fromCpu === toCpu) return 0;
+    const pkg = (c: number): number => Math.floor(c / this.cfg.coresPerPackage);
+    return pkg(fromCpu) === pkg(toCpu) ? this.cfg.samePackageTransferNs : this.cfg.crossPackageTransferNs;
+  }
+
+  /** Latency of `v`'s successful atomic exchange on `lock`. */
+  xchgLatencyNs(v: Vcpu, lock: GuestLock): number {
+    return this.cfg.xchgNs + this.transferNs(lock.lastCpu, v.task.cpu);
+  }
+
+  /** Sets a vCPU's activity and re-files its time accounting. */
+  setAct(v: Vcpu, act: Act): void {
+    v.act = act;
+    this.recat(v);
+  }
+
+  /**
+   * `v` owns `lock` from now on and its guest code sees it after `latencyNs` of running time;
+   * records the acquisition's samples and starts the critical section.
+   */
+  acquired(v: Vcpu, lock: GuestLock, latencyNs: number): void {
+    const base = Math.max(this.now, v.task.resumeAtNs);
+    const at = base + latencyNs;
+    lock.holder = v.index;
+    lock.lastCpu = v.task.cpu;
+    v.granted = false;
+    if (this.cfg.lock === 'pv-yield') {
+      this.stats.addSample(Histo.Spinning, at - v.startSpinNs);
+      this.stats.addSample(Histo.Total, at - v.startTotalNs);
+    }
+    const waitNs = at - v.startTotalNs;
+    v.wait.add(waitNs);
+    this.waitAll.add(waitNs);
+    v.acquisitions += 1;
+    this.changeWaiting(lock, -1);
+    const hold = this.rng.lognormalNs(this.cfg.holdNsMean, this.cfg.holdSigma);
+    v.segWorkNs = hold;
+    this.setAct(v, Act.Hold);
+    this.host.armTimer(v.task, latencyNs + hold + this.stallsFor(v, hold));
+  }
+
+  /** Adjusts a lock's waiter count and its convoy episode. */
+  changeWaiting(lock: GuestLock, delta: number): void {
+    lock.waiting += delta;
+    assert(lock.waiting >= 0, 'negative waiter count');
+    lock.convoySinceNs = this.convoys.update(lock.convoySinceNs, lock.waiting, this.now);
+  }
+
+  /** Host callback: a task started running. */
+  dispatched(task: Task, now: number): void {
+    if (task.kind !== TaskKind.Vcpu) return;
+    const v = this.vcpus[task.index];
+    v.overheadNs += task.resumeAtNs - now;
+    this.recat(v);
+    if (v.act === Act.Halted) this.startBurst(v);
+    else if (v.act === Act.SpinTicket || v.act === Act.SpinPv) this.algo.dispatched(v);
+  }
+
+  /** Host callback: a task stopped running. */
+  descheduled(task: Task): void {
+    if (task.kind !== TaskKind.Vcpu) return;
+    const v = this.vcpus[task.index];
+    if (v.act === Act.Hold) {
+      v.preemptedHolding += 1;
+      this.counters.preemptedHolders += 1;
+    }
+    this.recat(v);
+  }
+
+  /** Host callback: a task woke up. */
+  woke(task: Task): void {
+    if (task.kind === TaskKind.Vcpu) this.recat(this.vcpus[task.index]);
+  }
+
+  /** A vCPU's running-time timer fired. */
+  onTimer(v: Vcpu): void {
+    switch (v.act) {
+      case Act.User:
+        this.addWork(v.segWorkNs);
+        if (this.rng.uniform() < this.cfg.idleProbability) this.halt(v);
+        else this.startBurst(v);
+        break;
+      case Act.Gap:
+        this.addWork(v.segWorkNs);
+        this.beginAcquire(v);
+        break;
+      case Act.Hold:
+        this.addWork(v.segWorkNs);
+        this.release(v);
+        break;
+      default:
+        this.algo.timer(v);
+    }
+  }
+
+  /** Files the time since the last change under the vCPU's previous category. */
+  recat(v: Vcpu): void {
+    const now = this.now;
+    v.timeNs[v.cat] += now - v.catSinceNs;
+    v.catSinceNs = now;
+    v.cat = category(v);
+  }
+
+  private halt(v: Vcpu): void {
+    this.setAct(v, Act.Halted);
+    this.host.sleep(v.task);
+    this.host.scheduleWake(v.task, this.now + this.rng.expNs(this.cfg.idleNsMean));
+  }
+
+  private startUser(v: Vcpu): void {
+    const d = this.rng.expNs(this.userMeanNs);
+    v.segWorkNs = d;
+    this.setAct(v, Act.User);
+    this.host.armTimer(v.task, d + this.stallsFor(v, d));
+  }
+
+  private startBurst(v: Vcpu): void {
+    v.burstLeft = this.rng.geometric(this.burstMean);
+    this.startGap(v);
+  }
+
+  private startGap(v: Vcpu): void {
+    const d = this.cfg.bursty ? this.rng.expNs(this.cfg.gapNsMean) : 1;
+    v.segWorkNs = d;
+    this.setAct(v, Act.Gap);
+    this.host.armTimer(v.task, d + this.stallsFor(v, d));
+  }
+
+  private beginAcquire(v: Vcpu): void {
+    v.lock = this.pickLock();
+    v.startTotalNs = this.now;
+    this.counters.acquisitions += 1;
+    const lock = this.locks[v.lock];
+    if (lock.holder >= 0) this.counters.contended += 1;
+    this.changeWaiting(lock, +1);
+    this.algo.begin(v);
+  }
+
+  private release(v: Vcpu): void {
+    const lock = this.locks[v.lock];
+    assert(lock.holder === v.index, `vCPU ${v.index} releases a lock it does not hold`);
+    if (this.cfg.lock === 'pv-yield') this.stats.addReleased();
+    lock.holder = -1;
+    lock.lastCpu = v.task.cpu;
+    v.lock = -1;
+    this.algo.released(lock);
+    if (this.finished) return;
+    v.burstLeft -= 1;
+    if (v.burstLeft > 0) this.startGap(v);
+    else this.startUser(v);
+  }
+
+  private addWork(ns: number): void {
+    this.workDoneNs += ns;
+    if (this.workDoneNs < this.cfg.jobWorkNs) return;
+    this.jobsCompleted += 1;
+    if (this.jobTimesNs.length < 10_000) this.jobTimesNs.push(this.now - this.jobStartNs);
+    if (!this.cfg.loopJobs) this.finished = true;
+    this.workDoneNs -= this.cfg.jobWorkNs;
+    this.jobStartNs = this.now;
+  }
+
+  private pickLock(): number {
+    const u = this.rng.uniform();
+    const cdf = this.lockCdf;
+    let lo = 0;
+    let hi = cdf.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid] > u) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /** µs-scale VM-exit stalls landing inside `ns` of guest running time (Poisson). */
+  private stallsFor(v: Vcpu, ns: number): number {
+    if (!this.cfg.stalls || this.cfg.stallNs === 0) return 0;
+    const n = this.rng.poisson((this.cfg.stallRatePerSec * ns) / 1e9);
+    if (n === 0) return 0;
+    this.counters.stalls += n;
+    v.overheadNs += n * this.cfg.stallNs;
+    return n * this.cfg.stallNs;
+  }
+
+  /**
+   * A stall in progress when a waiter is handed the lock delays its pick-up (renewal argument:
+   * in a stall with probability rate × length, residual uniform).
+   */
+  pickupStallNs(v: Vcpu): number {
+    if (!this.cfg.stalls || this.cfg.stallNs === 0) return 0;
+    const p = Math.min(1, (this.cfg.stallRatePerSec * this.cfg.stallNs) / 1e9);
+    if (this.rng.uniform() >= p) return 0;
+    const d = this.rng.int(0, this.cfg.stallNs);
+    v.overheadNs += d;
+    this.counters.stalls += 1;
+    return d;
+  }
+}
+
+function category(v: Vcpu): Cat {
+  const s = v.task.state;
+  if (s === TaskState.Sleeping || s === TaskState.Dead) return Cat.Halt;
+  const yielding = v.act === Act.Hypercall || v.act === Act.Yielded;
+  if (s === TaskState.Runnable) return yielding ? Cat.Yield : Cat.Wait;
+  if (yielding) return Cat.Yield;
+  return v.act === Act.SpinTicket || v.act === Act.SpinPv ? Cat.Spin : Cat.Run;
+}
+
+/** Cumulative Zipf(s) popularity over n locks. */
+function zipfCdf(n: number, s: number): Float64Array {
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += 1 / (i + 1) ** s;
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    acc += 1 / (i + 1) ** s / sum;
+    cdf[i] = acc;
+  }
+  cdf[n - 1] = 1;
+  return cdf;
+}

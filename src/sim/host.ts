@@ -1,0 +1,396 @@
+import { assert } from './assert';
+import type { SimConfig } from './config';
+import type { EventQueue } from './queue';
+
+/** What a host task is. */
+export const enum TaskKind {
+  Vcpu = 0,
+  Hog = 1,
+  Noise = 2,
+}
+
+/** Host scheduler state of a task. */
+export const enum TaskState {
+  Running = 0,
+  Runnable = 1,
+  Sleeping = 2,
+  Dead = 3,
+}
+
+/** Event kinds the host owns (the machine dispatches them). */
+export const enum Ev {
+  Timer = 0,
+  Wake = 1,
+  Tick = 2,
+}
+
+/**
+ * A host task (a vCPU thread, a CPU hog or host background work). Its timer counts *running*
+ * time only: stopped when the task is descheduled, re-armed when it runs again.
+ */
+export class Task {
+  vruntime = 0;
+  state = TaskState.Runnable;
+  execStartNs = 0;
+  lastUpdateNs = 0;
+  lastRanNs = -Infinity;
+  timerArmed = false;
+  timerEndNs = 0;
+  timerRemainingNs = 0;
+  timerVersion = 0;
+  wakeVersion = 0;
+  /** When guest code resumes after a dispatch (the context switch costs running time). */
+  resumeAtNs = 0;
+  migrations = 0;
+
+  /** Creates a task; `allowed` is a 0/1 mask over pCPUs. */
+  constructor(
+    readonly id: number,
+    readonly kind: TaskKind,
+    readonly index: number,
+    readonly allowed: Uint8Array,
+    public cpu: number,
+  ) {}
+}
+
+/** Callbacks from the scheduler to the guest model. */
+export interface HostListener {
+  /** `task` started running at `now` (guest code resumes at task.resumeAtNs). */
+  dispatched(task: Task, now: number): void;
+  /** `task` stopped running at `now`. */
+  descheduled(task: Task, now: number): void;
+  /** `task` woke up and is runnable. */
+  woke(task: Task): void;
+}
+
+/** One pCPU's run queue. `rq` holds queued tasks; `curr` is the running one. */
+export class Cpu {
+  readonly rq: Task[] = [];
+  curr: Task | null = null;
+  minVruntime = 0;
+  lastTaskId = -1;
+  tickCount = 0;
+  tickVersion = 0;
+  constructor(
+    readonly id: number,
+    readonly pkg: number,
+  ) {}
+
+  /** Tasks on this pCPU, running or queued (CFS's nr_running). */
+  get nrRunning(): number {
+    return this.rq.length + (this.curr ? 1 : 0);
+  }
+}
+
+/** Leftmost (smallest vruntime) queued task allowed by `filter`, first-inserted on ties. */
+function leftmost(rq: Task[]): Task | null {
+  let best: Task | null = null;
+  for (const t of rq) if (best === null || t.vruntime < best.vruntime) best = t;
+  return best;
+}
+
+function removeFrom(rq: Task[], t: Task): void {
+  const i = rq.indexOf(t);
+  assert(i >= 0, `task ${t.id} not queued on its pCPU`);
+  rq.splice(i, 1);
+}
+
+/**
+ * The host: per-pCPU CFS-like run queues as in 2.6.35 `kernel/sched_fair.c` — vruntime order,
+ * slices from latency/min_granularity, tick preemption, sleeper credit with wakeup preemption,
+ * `yield()` (default or compat semantics) and a simple load balancer for unpinned tasks.
+ */
+export class Host {
+  readonly cpus: Cpu[] = [];
+  readonly tasks: Task[] = [];
+  now = 0;
+
+  /** Builds the pCPUs; ticks start at a random phase per pCPU (given by the caller). */
+  constructor(
+    private readonly cfg: SimConfig,
+    private readonly queue: EventQueue,
+    private readonly listener: HostListener,
+    tickPhasesNs: number[],
+  ) {
+    for (let i = 0; i < cfg.pcpus; i++) {
+      this.cpus.push(new Cpu(i, Math.floor(i / cfg.coresPerPackage)));
+      queue.push(tickPhasesNs[i], Ev.Tick, i, 0);
+    }
+  }
+
+  /** Creates a sleeping task on `cpu`; `start` makes it runnable. */
+  addTask(kind: TaskKind, index: number, allowed: Uint8Array, cpu: number): Task {
+    assert(allowed[cpu] === 1, `task placed on a pCPU it may not use`);
+    const t = new Task(this.tasks.length, kind, index, allowed, cpu);
+    t.state = TaskState.Sleeping;
+    this.tasks.push(t);
+    return t;
+  }
+
+  /** Makes a new task runnable (new tasks start one slice behind: START_DEBIT). */
+  start(t: Task): void {
+    const c = this.cpus[t.cpu];
+    this.updateCurr(c);
+    t.vruntime = this.now === 0 ? 0 : c.minVruntime + this.sliceNs(c.nrRunning + 1);
+    t.state = TaskState.Runnable;
+    c.rq.push(t);
+    if (c.curr === null) this.switchTo(c, t);
+  }
+
+  /** Removes a task for good (used when hogs are taken away). */
+  killTask(t: Task): void {
+    const c = this.cpus[t.cpu];
+    if (t.state === TaskState.Running) {
+      this.updateCurr(c);
+      t.state = TaskState.Dead;
+      this.switchTo(c, leftmost(c.rq));
+      if (c.curr === null) this.idleBalance(c);
+    } else if (t.state === TaskState.Runnable) {
+      removeFrom(c.rq, t);
+    }
+    t.state = TaskState.Dead;
+    t.timerArmed = false;
+    t.timerVersion += 1;
+    t.wakeVersion += 1;
+  }
+
+  /** Slice for a pCPU with `nr` tasks: period / nr, period = latency or min_gran × nr. */
+  sliceNs(nr: number): number {
+    const n = Math.max(1, nr);
+    const nrLatency = Math.max(1, Math.floor(this.cfg.latencyNs / this.cfg.minGranularityNs));
+    const period = n <= nrLatency ? this.cfg.latencyNs : this.cfg.minGranularityNs * n;
+    return Math.floor(period / n);
+  }
+
+  /** Arms a task's timer for `durationNs` of its running time (guest time, after resume). */
+  armTimer(t: Task, durationNs: number): void {
+    assert(durationNs >= 0 && Number.isInteger(durationNs), `timer duration ${durationNs}`);
+    t.timerArmed = true;
+    t.timerVersion += 1;
+    if (t.state === TaskState.Running) {
+      t.timerEndNs = Math.max(this.now, t.resumeAtNs) + durationNs;
+      this.queue.push(t.timerEndNs, Ev.Timer, t.id, t.timerVersion);
+    } else {
+      t.timerRemainingNs = durationNs;
+    }
+  }
+
+  /** Stops a task's timer. */
+  cancelTimer(t: Task): void {
+    t.timerArmed = false;
+    t.timerVersion += 1;
+  }
+
+  /** The valid task for a timer event, or null if the event is stale. */
+  timerTask(id: number, version: number): Task | null {
+    const t = this.tasks[id];
+    if (!t.timerArmed || t.timerVersion !== version || t.state !== TaskState.Running) return null;
+    t.timerArmed = false;
+    return t;
+  }
+
+  /** Schedules a sleeping task's wakeup. */
+  scheduleWake(t: Task, atNs: number): void {
+    t.wakeVersion += 1;
+    this.queue.push(atNs, Ev.Wake, t.id, t.wakeVersion);
+  }
+
+  /** Handles a wake event (ignores stale ones). */
+  onWakeEvent(id: number, version: number): void {
+    const t = this.tasks[id];
+    if (t.wakeVersion === version && t.state === TaskState.Sleeping) this.wake(t);
+  }
+
+  /** The running task goes to sleep (a halted vCPU, finished host work). */
+  sleep(t: Task): void {
+    const c = this.cpus[t.cpu];
+    assert(c.curr === t && t.state === TaskState.Running, `only the running task can sleep`);
+    this.updateCurr(c);
+    t.state = TaskState.Sleeping;
+    this.switchTo(c, leftmost(c.rq));
+    if (c.curr === null) this.idleBalance(c);
+  }
+
+  /** Wakes a sleeping task: pick a pCPU, give sleeper credit, maybe preempt. */
+  wake(t: Task): void {
+    assert(t.state === TaskState.Sleeping, `waking a task that is not asleep`);
+    const src = this.cpus[t.cpu];
+    const dst = this.selectCpu(t);
+    this.updateCurr(dst);
+    t.vruntime = t.vruntime - src.minVruntime + dst.minVruntime;
+    t.vruntime = Math.max(t.vruntime, dst.minVruntime - Math.floor(this.cfg.latencyNs / 2));
+    if (dst !== src) t.migrations += 1;
+    t.cpu = dst.id;
+    t.state = TaskState.Runnable;
+    dst.rq.push(t);
+    this.listener.woke(t);
+    if (dst.curr === null) this.switchTo(dst, t);
+    else if (dst.curr.vruntime - t.vruntime > this.cfg.wakeupGranularityNs) this.resched(dst);
+  }
+
+  /**
+   * Mirrors 2.6.35 `sys_sched_yield` → `yield_task_fair`: alone on the queue it returns at once;
+   * otherwise the default keeps the yielder's vruntime and re-picks the leftmost task, compat
+   * mode moves it behind the rightmost. Returns whether another task now runs.
+   */
+  yield(t: Task): boolean {
+    const c = this.cpus[t.cpu];
+    assert(c.curr === t, `only the running task can yield`);
+    if (c.rq.length === 0) return false;
+    this.updateCurr(c);
+    if (this.cfg.compatYield) {
+      let right = t.vruntime;
+      for (const o of c.rq) right = Math.max(right, o.vruntime);
+      t.vruntime = right + 1;
+    }
+    this.resched(c);
+    return c.curr !== t;
+  }
+
+  /** Scheduler tick on one pCPU: slice check, then load balancing. */
+  tick(cpuId: number): void {
+    const c = this.cpus[cpuId];
+    this.updateCurr(c);
+    const curr = c.curr;
+    if (curr && c.rq.length > 0) {
+      const slice = this.sliceNs(c.nrRunning);
+      const ran = this.now - curr.execStartNs;
+      if (ran > slice) this.resched(c);
+      else if (ran > this.cfg.minGranularityNs) {
+        const left = leftmost(c.rq);
+        if (left && curr.vruntime - left.vruntime > slice) this.resched(c);
+      }
+    }
+    c.tickCount += 1;
+    if (this.cfg.loadBalance) {
+      if (c.curr === null) this.idleBalance(c);
+      else if (c.tickCount % this.cfg.balanceTicks === 0) this.periodicBalance(c);
+    }
+    this.queue.push(this.now + this.cfg.tickNs, Ev.Tick, cpuId, 0);
+  }
+
+  /** Mirrors `update_curr`: charge the running task and advance min_vruntime. */
+  private updateCurr(c: Cpu): void {
+    const curr = c.curr;
+    if (curr) {
+      curr.vruntime += this.now - curr.lastUpdateNs;
+      curr.lastUpdateNs = this.now;
+    }
+    let v = curr ? curr.vruntime : Infinity;
+    const left = leftmost(c.rq);
+    if (left) v = Math.min(v, left.vruntime);
+    if (v !== Infinity) c.minVruntime = Math.max(c.minVruntime, v);
+  }
+
+  /** Puts the running task back and picks the leftmost; the old task loses vruntime ties. */
+  private resched(c: Cpu): void {
+    this.updateCurr(c);
+    const curr = c.curr;
+    const left = leftmost(c.rq);
+    if (curr === null || curr.state !== TaskState.Running) {
+      this.switchTo(c, left);
+      return;
+    }
+    if (left === null || curr.vruntime < left.vruntime) {
+      curr.execStartNs = this.now;
+      return;
+    }
+    curr.state = TaskState.Runnable;
+    c.rq.push(curr);
+    this.switchTo(c, left);
+  }
+
+  private switchTo(c: Cpu, next: Task | null): void {
+    const prev = c.curr;
+    if (prev === next) return;
+    if (prev) this.stopRunning(prev);
+    c.curr = next;
+    if (next === null) return;
+    removeFrom(c.rq, next);
+    next.state = TaskState.Running;
+    next.cpu = c.id;
+    next.execStartNs = this.now;
+    next.lastUpdateNs = this.now;
+    const switchCost = next.kind === TaskKind.Vcpu && c.lastTaskId !== next.id ? this.cfg.ctxSwitchNs : 0;
+    next.resumeAtNs = this.now + switchCost;
+    c.lastTaskId = next.id;
+    if (next.timerArmed) {
+      next.timerVersion += 1;
+      next.timerEndNs = next.resumeAtNs + next.timerRemainingNs;
+      this.queue.push(next.timerEndNs, Ev.Timer, next.id, next.timerVersion);
+    }
+    this.listener.dispatched(next, this.now);
+  }
+
+  private stopRunning(t: Task): void {
+    t.lastRanNs = this.now;
+    if (t.timerArmed) {
+      t.timerRemainingNs = Math.max(0, t.timerEndNs - Math.max(this.now, t.resumeAtNs));
+      t.timerVersion += 1;
+    }
+    this.listener.descheduled(t, this.now);
+  }
+
+  /** Wake placement (select_task_rq_fair, simplified): previous pCPU if idle, else an idle sibling. */
+  private selectCpu(t: Task): Cpu {
+    const prev = this.cpus[t.cpu];
+    if (t.allowed[prev.id] === 1 && prev.curr === null) return prev;
+    for (const c of this.cpus) if (c.pkg === prev.pkg && t.allowed[c.id] === 1 && c.curr === null) return c;
+    if (t.allowed[prev.id] === 1) return prev;
+    for (const c of this.cpus) if (t.allowed[c.id] === 1) return c;
+    assert(false, `task ${t.id} may run nowhere`);
+  }
+
+  /** An idle pCPU pulls a queued task it may run, from the busiest queue (same package first). */
+  private idleBalance(c: Cpu): void {
+    if (!this.cfg.loadBalance) return;
+    const t = this.findPullable(c, 1, false);
+    if (t) {
+      this.migrate(t, c);
+      if (c.curr === null) this.switchTo(c, t);
+    }
+  }
+
+  /** Periodic balance: pull one cache-cold task when the busiest queue has ≥ 2 more tasks. */
+  private periodicBalance(c: Cpu): void {
+    const t = this.findPullable(c, c.nrRunning + 2, true);
+    if (!t) return;
+    this.migrate(t, c);
+    this.updateCurr(c);
+    if (c.curr && c.curr.vruntime - t.vruntime > this.cfg.wakeupGranularityNs) this.resched(c);
+  }
+
+  private findPullable(dst: Cpu, minNr: number, coldOnly: boolean): Task | null {
+    let best: Task | null = null;
+    let bestNr = 0;
+    let bestSamePkg = false;
+    for (const src of this.cpus) {
+      if (src === dst || src.rq.length === 0 || src.nrRunning < minNr) continue;
+      const same = src.pkg === dst.pkg;
+      const better = src.nrRunning > bestNr || (src.nrRunning === bestNr && same && !bestSamePkg);
+      if (!better) continue;
+      let pick: Task | null = null;
+      for (const t of src.rq) {
+        if (t.allowed[dst.id] !== 1) continue;
+        if (coldOnly && this.now - t.lastRanNs < this.cfg.migrationCostNs) continue;
+        if (pick === null || t.vruntime > pick.vruntime) pick = t;
+      }
+      if (pick) {
+        best = pick;
+        bestNr = src.nrRunning;
+        bestSamePkg = same;
+      }
+    }
+    return best;
+  }
+
+  private migrate(t: Task, dst: Cpu): void {
+    const src = this.cpus[t.cpu];
+    removeFrom(src.rq, t);
+    this.updateCurr(dst);
+    t.vruntime = t.vruntime - src.minVruntime + dst.minVruntime;
+    t.cpu = dst.id;
+    t.migrations += 1;
+    dst.rq.push(t);
+  }
+}

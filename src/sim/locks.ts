@@ -1,0 +1,165 @@
+import { assert } from './assert';
+import { Act, Guest, GuestLock, LockAlgorithmImpl, Vcpu } from './guest';
+import { TaskState } from './host';
+import { Histo } from './stats';
+
+/** Never-taking-the-slow-path value of `timeout` (the RFC's `TIMEOUT == ~0`). */
+export const TIMEOUT_NEVER_YIELD = 0xffffffff;
+const TWO32 = 4294967296;
+
+/**
+ * The stock 2.6.35 x86 ticket lock: strict FIFO, spin forever, no paravirt hooks (the host offers
+ * no KVM_FEATURE_YIELD, so the debugfs statistics stay zero). A release hands the lock to the
+ * next ticket even when that vCPU is preempted. With `grantOnlyToRunning` (an ablation) the
+ * release skips preempted waiters instead.
+ */
+export class TicketLock implements LockAlgorithmImpl {
+  constructor(private readonly g: Guest) {}
+
+  /** Takes a ticket; acquires at once when the lock is free and nobody is queued. */
+  begin(v: Vcpu): void {
+    const lock = this.g.locks[v.lock];
+    if (lock.holder < 0 && (lock.queue.length === 0 || this.g.cfg.grantOnlyToRunning)) {
+      this.g.acquired(v, lock, this.g.xchgLatencyNs(v, lock));
+      return;
+    }
+    lock.queue.push(v.index);
+    this.g.setAct(v, Act.SpinTicket);
+  }
+
+  /** A queued vCPU runs again: it picks up a lock granted meanwhile (or, in the ablation, a free one). */
+  dispatched(v: Vcpu): void {
+    const lock = this.g.locks[v.lock];
+    if (v.granted) {
+      this.g.acquired(v, lock, this.g.transferNs(lock.lastCpu, v.task.cpu) + this.g.pickupStallNs(v));
+    } else if (lock.holder < 0 && this.g.cfg.grantOnlyToRunning) {
+      lock.queue.splice(lock.queue.indexOf(v.index), 1);
+      this.g.acquired(v, lock, this.g.xchgLatencyNs(v, lock));
+    }
+  }
+
+  /** Ticket waiters have no timer. */
+  timer(v: Vcpu): void {
+    assert(false, `ticket waiter ${v.index} had a timer`);
+  }
+
+  /** Hands the lock to the next ticket (or the first running waiter in the ablation). */
+  released(lock: GuestLock): void {
+    if (lock.queue.length === 0) return;
+    let next: number;
+    if (this.g.cfg.grantOnlyToRunning) {
+      const i = lock.queue.findIndex((w) => this.g.vcpus[w].task.state === TaskState.Running);
+      if (i < 0) return;
+      next = lock.queue.splice(i, 1)[0];
+    } else {
+      next = lock.queue.shift() as number;
+    }
+    const w = this.g.vcpus[next];
+    lock.holder = w.index;
+    if (w.task.state === TaskState.Running) {
+      this.g.acquired(w, lock, this.g.transferNs(lock.lastCpu, w.task.cpu) + this.g.pickupStallNs(w));
+    } else {
+      w.granted = true;
+      this.g.counters.grantsToPreempted += 1;
+    }
+  }
+}
+
+/**
+ * The RFC's pv lock (patch 3/4): an unfair test-and-set byte lock. Each attempt spins until the
+ * lock is seen free or `timeout` iterations observed it held (counted only while the vCPU runs);
+ * a failed attempt takes the slow path — `KVM_HC_YIELD`, i.e. the host's `yield()` — then spins
+ * again. Unlock stores 0 and wakes no one. Statistics exactly as DEBUGFS.md §4.
+ */
+export class PvYieldLock implements LockAlgorithmImpl {
+  constructor(private readonly g: Guest) {}
+
+  /** `taken += 1`, then the first attempt. */
+  begin(v: Vcpu): void {
+    this.g.stats.addTaken();
+    this.g.locks[v.lock].spinners.push(v.index);
+    this.attempt(v);
+  }
+
+  /** A spinning vCPU runs again and finds the lock free: its exchange wins. */
+  dispatched(v: Vcpu): void {
+    const lock = this.g.locks[v.lock];
+    if (v.act === Act.SpinPv && lock.holder < 0) this.win(v, lock, this.g.xchgLatencyNs(v, lock));
+  }
+
+  /** Countdown exhausted, hypercall done, or back from the host's yield. */
+  timer(v: Vcpu): void {
+    const g = this.g;
+    switch (v.act) {
+      case Act.SpinPv:
+        g.stats.addSample(Histo.Spinning, g.now - v.startSpinNs);
+        if (g.stats.timeout[0] === TIMEOUT_NEVER_YIELD) {
+          this.attempt(v);
+          return;
+        }
+        g.stats.addTakenSlow();
+        v.slowPaths += 1;
+        v.startSlowNs = g.now;
+        g.setAct(v, Act.Hypercall);
+        g.host.armTimer(v.task, g.cfg.hypercallNs);
+        return;
+      case Act.Hypercall:
+        g.setAct(v, Act.Yielded);
+        if (g.host.yield(v.task)) g.host.armTimer(v.task, 0);
+        else this.endSlowPath(v);
+        return;
+      case Act.Yielded:
+        this.endSlowPath(v);
+        return;
+      default:
+        assert(false, `pv timer in activity ${v.act}`);
+    }
+  }
+
+  /** Running spinners race for the released byte; the nearest cache line wins. */
+  released(lock: GuestLock): void {
+    let best: Vcpu | null = null;
+    let bestAt = Infinity;
+    let bestLatency = 0;
+    for (const i of lock.spinners) {
+      const w = this.g.vcpus[i];
+      if (w.act !== Act.SpinPv || w.task.state !== TaskState.Running) continue;
+      const latency = this.g.xchgLatencyNs(w, lock);
+      const at = Math.max(this.g.now, w.task.resumeAtNs) + latency;
+      if (at < bestAt) {
+        best = w;
+        bestAt = at;
+        bestLatency = latency;
+      }
+    }
+    if (best) this.win(best, lock, bestLatency);
+  }
+
+  /** One fast-path attempt: exchange, or spin with a countdown of the current `timeout`. */
+  private attempt(v: Vcpu): void {
+    const g = this.g;
+    const lock = g.locks[v.lock];
+    v.startSpinNs = g.now;
+    if (lock.holder < 0) {
+      this.win(v, lock, g.xchgLatencyNs(v, lock));
+      return;
+    }
+    // The countdown is decremented before it is tested, so 0 means 2^32 iterations.
+    const t = g.stats.timeout[0];
+    const iterations = t === 0 ? TWO32 : t;
+    g.setAct(v, Act.SpinPv);
+    g.host.armTimer(v.task, iterations * g.cfg.spinIterationNs);
+  }
+
+  private endSlowPath(v: Vcpu): void {
+    this.g.stats.addSample(Histo.Blocked, this.g.now - v.startSlowNs);
+    this.attempt(v);
+  }
+
+  private win(v: Vcpu, lock: GuestLock, latencyNs: number): void {
+    const i = lock.spinners.indexOf(v.index);
+    assert(i >= 0, `vCPU ${v.index} wins a lock it was not acquiring`);
+    lock.spinners.splice(i, 1);
+    this.g.acquired(v, lock, latencyNs);
+  }
+}

@@ -1,0 +1,175 @@
+import { assert } from './assert';
+import { SimConfig, validateConfig } from './config';
+import { Guest } from './guest';
+import { Ev, Host, Task, TaskKind, TaskState } from './host';
+import { PvYieldLock, TicketLock } from './locks';
+import { EventQueue, PoppedEvent } from './queue';
+import { Rng } from './rng';
+
+/** Why `runUntil` returned. */
+export const enum RunStop {
+  ReachedTime = 0,
+  EventBudget = 1,
+  JobFinished = 2,
+}
+
+/**
+ * One simulated host with one guest: builds the tasks for the configured pinning, hogs and host
+ * noise, and processes events in (time, insertion) order. Knobs may be changed between any two
+ * calls; they take effect where the guest's code next reads them.
+ */
+export class Machine {
+  readonly rng: Rng;
+  readonly queue = new EventQueue();
+  readonly host: Host;
+  readonly guest: Guest;
+  events = 0;
+  private readonly hogs: Task[] = [];
+  private readonly noise: Task[] = [];
+  private readonly ev: PoppedEvent = { timeNs: 0, kind: 0, target: 0, version: 0 };
+  private readonly noiseQuietNsMean: number;
+
+  /** Builds the machine at simulated time 0; the config must be valid. */
+  constructor(readonly cfg: SimConfig) {
+    const problems = validateConfig(cfg);
+    assert(problems.length === 0, `invalid config: ${problems.map((p) => p.key).join(', ')}`);
+    this.rng = new Rng(cfg.seed);
+    this.guest = new Guest(cfg, this.rng);
+    const phases = Array.from({ length: cfg.pcpus }, () => this.rng.int(0, cfg.tickNs - 1));
+    this.host = new Host(cfg, this.queue, this.guest, phases);
+    this.guest.host = this.host;
+    this.guest.algo = cfg.lock === 'ticket' ? new TicketLock(this.guest) : new PvYieldLock(this.guest);
+    const burstMean = (cfg.noiseBurstMinNs + cfg.noiseBurstMaxNs) / 2;
+    this.noiseQuietNsMean = cfg.noiseShare > 0 ? (burstMean * (1 - cfg.noiseShare)) / cfg.noiseShare : Infinity;
+    this.addVcpus();
+    this.setHogs(cfg.hogs);
+    if (cfg.hostNoise && cfg.noiseShare > 0) this.addNoise();
+  }
+
+  /** Simulated time now, in ns. */
+  get nowNs(): number {
+    return this.host.now;
+  }
+
+  /** Number of hogs currently on the host. */
+  get hogCount(): number {
+    return this.hogs.length;
+  }
+
+  /**
+   * Processes events up to and including `limitNs` (then time stands at `limitNs`), or until
+   * `maxEvents` were processed, or until a single job finished.
+   */
+  runUntil(limitNs: number, maxEvents = Infinity): RunStop {
+    const ev = this.ev;
+    let n = 0;
+    while (!this.guest.finished) {
+      if (n >= maxEvents) return RunStop.EventBudget;
+      if (this.queue.peekTime() > limitNs) {
+        this.host.now = Math.max(this.host.now, limitNs);
+        return RunStop.ReachedTime;
+      }
+      this.queue.pop(ev);
+      assert(ev.timeNs >= this.host.now, `time went backwards: ${ev.timeNs} < ${this.host.now}`);
+      this.host.now = ev.timeNs;
+      this.dispatch(ev);
+      n += 1;
+    }
+    return RunStop.JobFinished;
+  }
+
+  /** Changes the number of CPU hogs (the host's overcommit) at the current time. */
+  setHogs(n: number): void {
+    assert(Number.isInteger(n) && n >= 0, `hog count ${n}`);
+    while (this.hogs.length > n) this.host.killTask(this.hogs.pop() as Task);
+    while (this.hogs.length < n) {
+      const j = this.hogs.length;
+      const { allowed, cpu } = this.hogPlacement(j);
+      const t = this.host.addTask(TaskKind.Hog, j, allowed, cpu);
+      this.hogs.push(t);
+      this.host.start(t);
+    }
+  }
+
+  private dispatch(ev: PoppedEvent): void {
+    this.events += 1;
+    switch (ev.kind) {
+      case Ev.Timer: {
+        const t = this.host.timerTask(ev.target, ev.version);
+        if (t === null) return;
+        if (t.kind === TaskKind.Vcpu) this.guest.onTimer(this.guest.vcpus[t.index]);
+        else this.noiseBurstDone(t);
+        return;
+      }
+      case Ev.Wake: {
+        const t = this.host.tasks[ev.target];
+        if (t.kind === TaskKind.Noise && t.state === TaskState.Sleeping && t.wakeVersion === ev.version) {
+          this.host.armTimer(t, this.rng.int(this.cfg.noiseBurstMinNs, this.cfg.noiseBurstMaxNs));
+        }
+        this.host.onWakeEvent(ev.target, ev.version);
+        return;
+      }
+      case Ev.Tick:
+        this.host.tick(ev.target);
+        return;
+      default:
+        assert(false, `unknown event kind ${ev.kind}`);
+    }
+  }
+
+  private noiseBurstDone(t: Task): void {
+    this.host.sleep(t);
+    this.host.scheduleWake(t, this.host.now + this.rng.expNs(this.noiseQuietNsMean));
+  }
+
+  private addVcpus(): void {
+    const { vcpus, pcpus, pinning } = this.cfg;
+    const pkgCpus = this.vcpuPackage();
+    for (let i = 0; i < vcpus; i++) {
+      const allowed = new Uint8Array(pcpus);
+      let cpu: number;
+      if (pinning === 'A') {
+        cpu = i % pcpus;
+        allowed[cpu] = 1;
+      } else if (pinning === 'C') {
+        for (const c of pkgCpus) allowed[c] = 1;
+        cpu = pkgCpus[i % pkgCpus.length];
+      } else {
+        allowed.fill(1);
+        cpu = i % pcpus;
+      }
+      const t = this.host.addTask(TaskKind.Vcpu, i, allowed, cpu);
+      this.guest.addVcpu(t);
+      this.host.start(t);
+    }
+  }
+
+  /** Scenario C's package: the last `coresPerPackage` pCPUs (pCPUs 2 and 3 on the RFC's host). */
+  private vcpuPackage(): number[] {
+    const n = Math.min(this.cfg.coresPerPackage, this.cfg.pcpus);
+    return Array.from({ length: n }, (_, k) => this.cfg.pcpus - n + k);
+  }
+
+  private hogPlacement(j: number): { allowed: Uint8Array; cpu: number } {
+    const { pcpus, pinning, cHogShare, vcpus } = this.cfg;
+    const allowed = new Uint8Array(pcpus);
+    if (pinning === 'C' && j < Math.round(cHogShare * this.cfg.hogs)) {
+      const pkg = this.vcpuPackage();
+      const cpu = pkg[j % pkg.length];
+      allowed[cpu] = 1;
+      return { allowed, cpu };
+    }
+    allowed.fill(1);
+    return { allowed, cpu: (vcpus + j) % pcpus };
+  }
+
+  private addNoise(): void {
+    for (let c = 0; c < this.cfg.pcpus; c++) {
+      const allowed = new Uint8Array(this.cfg.pcpus);
+      allowed[c] = 1;
+      const t = this.host.addTask(TaskKind.Noise, c, allowed, c);
+      this.noise.push(t);
+      this.host.scheduleWake(t, this.rng.expNs(this.noiseQuietNsMean));
+    }
+  }
+}

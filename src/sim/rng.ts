@@ -1,0 +1,70 @@
+import seedrandom from 'seedrandom';
+
+/**
+ * The simulation's one seeded random stream. Every draw goes through here, in event order, so a
+ * seed and a config fix every number the simulation produces.
+ */
+export class Rng {
+  private readonly next: () => number;
+  private spareNormal = NaN;
+
+  /** Creates the stream for a seed (any non-negative integer). */
+  constructor(seed: number) {
+    this.next = seedrandom.alea(`pvlockfs:${seed}`);
+  }
+
+  /** Uniform in [0, 1). */
+  uniform(): number {
+    return this.next();
+  }
+
+  /** Uniform integer in [lo, hi]. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+
+  /** Exponential with the given mean, rounded to whole nanoseconds (at least 1). */
+  expNs(meanNs: number): number {
+    return Math.max(1, Math.round(-Math.log(1 - this.next()) * meanNs));
+  }
+
+  /** Standard normal (Box–Muller, the second value kept for the next call). */
+  normal(): number {
+    if (!Number.isNaN(this.spareNormal)) {
+      const z = this.spareNormal;
+      this.spareNormal = NaN;
+      return z;
+    }
+    const u = 1 - this.next();
+    const v = this.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spareNormal = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Lognormal with the given mean and log-space sigma, in whole nanoseconds (at least 1). */
+  lognormalNs(meanNs: number, sigma: number): number {
+    const mu = Math.log(meanNs) - (sigma * sigma) / 2;
+    return Math.max(1, Math.round(Math.exp(mu + sigma * this.normal())));
+  }
+
+  /** Geometric count ≥ 1 with the given mean. */
+  geometric(mean: number): number {
+    if (mean <= 1) return 1;
+    const p = 1 / mean;
+    return 1 + Math.floor(Math.log(1 - this.next()) / Math.log(1 - p));
+  }
+
+  /** Poisson count with a small mean (inversion; bounded so a huge mean cannot loop forever). */
+  poisson(mean: number): number {
+    if (mean <= 0) return 0;
+    const limit = Math.exp(-mean);
+    let k = 0;
+    let prod = this.next();
+    while (prod > limit && k < 1000) {
+      k += 1;
+      prod *= this.next();
+    }
+    return k;
+  }
+}
