@@ -42,6 +42,9 @@ export class Task {
   /** When guest code resumes after a dispatch (the context switch costs running time). */
   resumeAtNs = 0;
   migrations = 0;
+  /** Running time accumulated over finished stints (see `Host.onCpuNs`). */
+  onCpuTotalNs = 0;
+  onCpuSinceNs = 0;
 
   /** Creates a task; `allowed` is a 0/1 mask over pCPUs. */
   constructor(
@@ -247,6 +250,11 @@ export class Host {
     return c.curr !== t;
   }
 
+  /** Total time `t` has held a pCPU up to now. */
+  onCpuNs(t: Task): number {
+    return t.onCpuTotalNs + (t.state === TaskState.Running ? this.now - t.onCpuSinceNs : 0);
+  }
+
   /** Scheduler tick on one pCPU: slice check, then load balancing. */
   tick(cpuId: number): void {
     const c = this.cpus[cpuId];
@@ -311,6 +319,7 @@ export class Host {
     next.cpu = c.id;
     next.execStartNs = this.now;
     next.lastUpdateNs = this.now;
+    next.onCpuSinceNs = this.now;
     const switchCost = next.kind === TaskKind.Vcpu && c.lastTaskId !== next.id ? this.cfg.ctxSwitchNs : 0;
     next.resumeAtNs = this.now + switchCost;
     c.lastTaskId = next.id;
@@ -324,6 +333,7 @@ export class Host {
 
   private stopRunning(t: Task): void {
     t.lastRanNs = this.now;
+    t.onCpuTotalNs += this.now - t.onCpuSinceNs;
     if (t.timerArmed) {
       t.timerRemainingNs = Math.max(0, t.timerEndNs - Math.max(this.now, t.resumeAtNs));
       t.timerVersion += 1;

@@ -1,0 +1,20 @@
+import { UsageError } from './errors';
+
+const UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, min: 60e9, h: 3600e9 };
+
+/** Parses a duration like `2s`, `500ms`, `1.5s`, `100us`, `250ns` into whole nanoseconds. */
+export function parseDurationNs(flag: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|min|h)$/.exec(text.trim());
+  if (!m) throw new UsageError(`${flag}: '${text}' is not a duration (expected a number with a unit: ns, us, ms, s, m, h — e.g. 2s, 500ms)`);
+  const ns = Math.round(Number(m[1]) * UNITS[m[2]]);
+  if (ns <= 0 || !Number.isSafeInteger(ns)) throw new UsageError(`${flag}: '${text}' is out of range (expected more than 0 and less than 104 days)`);
+  return ns;
+}
+
+/** Formats nanoseconds for people: `850 ns`, `4.2 µs`, `12.5 ms`, `3.20 s`. */
+export function formatNs(ns: number): string {
+  if (ns < 1e3) return `${Math.round(ns)} ns`;
+  if (ns < 1e6) return `${(ns / 1e3).toFixed(1)} µs`;
+  if (ns < 1e9) return `${(ns / 1e6).toFixed(1)} ms`;
+  return `${(ns / 1e9).toFixed(2)} s`;
+}

@@ -1,0 +1,9 @@
+/** A bad command line: printed with the usage hint, exit status 2. */
+export class UsageError extends Error {
+  readonly code = 'PVLOCKFS_USAGE';
+}
+
+/** A failure at run time (mountpoint, FUSE, permissions): printed, exit status 1. */
+export class RuntimeError extends Error {
+  readonly code = 'PVLOCKFS_RUNTIME';
+}

@@ -1,0 +1,68 @@
+import { UsageError, RuntimeError } from './errors';
+import { optionHelp, parseOptions } from './options';
+import { runCommand } from './run';
+
+const USAGE = `pvlockfs — a KVM guest's debugfs kvm/spinlocks/, live over FUSE, fed by a deterministic
+simulation of lock-holder preemption on an overcommitted host.
+
+Usage:
+  pvlockfs mount [MOUNTPOINT] [options]   mount the running guest (default ./mount); Ctrl-C unmounts
+  pvlockfs run [options]                  simulate headless and print the files (or --json)
+  pvlockfs help                           this text
+
+Options for run:
+${optionHelp('run')}
+
+Options for mount (besides the simulation options above, except --sim-time/--work/--json):
+${optionHelp('mount')
+  .split('\n')
+  .filter((l) => /--(abi|speed|debug)/.test(l))
+  .join('\n')}
+
+Exit status: 0 success, 1 runtime failure, 2 bad usage.`;
+
+/** Runs the CLI; resolves to the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const out = (s: string): void => void process.stdout.write(s);
+  try {
+    switch (command) {
+      case 'run':
+        return runCommand(parseOptions('run', rest), out);
+      case 'mount': {
+        const { mountCommand } = await import('./mount');
+        return await mountCommand(parseOptions('mount', rest));
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command '${command}' (expected mount, run or help)`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`pvlockfs: ${e.message}\nTry 'pvlockfs help'.\n`);
+      return 2;
+    }
+    if (e instanceof RuntimeError) {
+      process.stderr.write(`pvlockfs: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`pvlockfs: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,36 @@
+/** Linux errno values the filesystem answers with (x86_64 numbering). */
+export const ERRNO = {
+  EPERM: 1,
+  ENOENT: 2,
+  EIO: 5,
+  EBADF: 9,
+  EACCES: 13,
+  EEXIST: 17,
+  ENOTDIR: 20,
+  EISDIR: 21,
+  EINVAL: 22,
+  ESPIPE: 29,
+  ERANGE: 34,
+  ENOTEMPTY: 39,
+  ENODATA: 61,
+  EOPNOTSUPP: 95,
+} as const;
+
+/** Name of an errno in `ERRNO`. */
+export type ErrnoName = keyof typeof ERRNO;
+
+/** An operating error: the errno a syscall on the mount returns. */
+export class FsError extends Error {
+  /** Creates the error; `detail` is for logs only. */
+  constructor(
+    readonly code: ErrnoName,
+    detail?: string,
+  ) {
+    super(detail ? `${code}: ${detail}` : code);
+  }
+
+  /** Positive errno number. */
+  get errno(): number {
+    return ERRNO[this.code];
+  }
+}

@@ -1,0 +1,99 @@
+import { FsError } from './errors';
+import type { ArrayNode, AttrNode, Node, Width } from './nodes';
+import { Abi, parseAttrWrite } from './parse';
+
+/** One open file description: its position and the text captured for it. */
+export class OpenFile {
+  pos = 0;
+  text: Buffer | null = null;
+  constructor(
+    readonly node: Node,
+    readonly abi: Abi,
+  ) {}
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Mirrors `simple_attr_read`'s format for u8..u64: `"%llu\n"` of the zero-extended value. */
+export function formatAttr(value: bigint): Buffer {
+  return Buffer.from(`${value}\n`, 'latin1');
+}
+
+/** Mirrors the u32 array format: each `"%u"`, one space between, `"\n"` after the last. */
+export function formatArray(values: ArrayLike<number>): Buffer {
+  let s = '';
+  for (let i = 0; i < values.length; i++) s += i === 0 ? `${values[i] >>> 0}` : ` ${values[i] >>> 0}`;
+  return Buffer.from(`${s}\n`, 'latin1');
+}
+
+/** Truncates a written value to the attribute's width, like the kernel's setter assignment. */
+export function truncateToWidth(value: bigint, width: Width): bigint {
+  return BigInt.asUintN(width, value);
+}
+
+/**
+ * Opens a file. Directories cannot be opened as files (EISDIR). u32 arrays capture their text
+ * here under the modern profile (`u32_array_open`, since 3.6).
+ */
+export function openFile(node: Node, abi: Abi): OpenFile {
+  if (node.kind === 'dir') throw new FsError('EISDIR');
+  const f = new OpenFile(node, abi);
+  if (node.kind === 'array' && abi === 'modern') f.text = formatArray(node.get());
+  return f;
+}
+
+/** The text a read at offset 0 captures, or the one kept from before. */
+function capture(f: OpenFile): Buffer {
+  const n = f.node;
+  switch (n.kind) {
+    case 'attr':
+      // simple_attr_read: format at offset 0; at a later offset reuse the text (modern kernels
+      // format afresh if nothing was captured yet).
+      if (f.pos === 0 || f.text === null) f.text = formatAttr(n.get());
+      return f.text;
+    case 'array':
+      // 2.6.35/RFC: each read at offset 0 formats anew; modern: captured at open.
+      if (f.abi === '2.6.35' && (f.pos === 0 || f.text === null)) f.text = formatArray((n as ArrayNode).get());
+      return f.text ?? EMPTY;
+    case 'text':
+      if (f.pos === 0 || f.text === null) f.text = Buffer.from(n.get(), 'utf8');
+      return f.text;
+    default:
+      throw new FsError('EISDIR');
+  }
+}
+
+/**
+ * Reads up to `len` bytes at `offset`. debugfs files are non-seekable: a read anywhere but the
+ * description's own position fails with ESPIPE (this is how pread and seek-then-read surface).
+ */
+export function readFile(f: OpenFile, offset: number, len: number): Buffer {
+  if (offset !== f.pos) throw new FsError('ESPIPE', `read at ${offset}, position ${f.pos}`);
+  const text = capture(f);
+  if (len === 0 || f.pos >= text.length) return EMPTY;
+  const out = text.subarray(f.pos, Math.min(text.length, f.pos + len));
+  f.pos += out.length;
+  return out;
+}
+
+/**
+ * Writes one buffer. Mirrors `simple_attr_write`: no setter → EACCES; the first 23 bytes are
+ * parsed on their own by the profile's parser; success returns the full length. Arrays and text
+ * files have no write method → EINVAL.
+ */
+export function writeFile(f: OpenFile, data: Uint8Array): number {
+  const n = f.node;
+  if (n.kind !== 'attr') throw new FsError(n.kind === 'dir' ? 'EISDIR' : 'EINVAL');
+  writeAttr(n, f.abi, data);
+  // The kernel leaves f_pos alone, but FUSE advances it; follow so later reads stay in step.
+  f.pos += data.length;
+  return data.length;
+}
+
+/** Parses and stores one write to an attribute (throws the kernel's errno on failure). */
+export function writeAttr(n: AttrNode, abi: Abi, data: Uint8Array): void {
+  if (n.set === null) throw new FsError('EACCES', `${n.name} is read-only`);
+  const parsed = parseAttrWrite(abi, data);
+  if (!parsed.ok) throw new FsError(parsed.code, `${n.name}: ${JSON.stringify(Buffer.from(data).toString('latin1').slice(0, 32))}`);
+  n.set(truncateToWidth(parsed.value, n.width));
+}

@@ -1,0 +1,176 @@
+import { ErrnoName, FsError } from './errors';
+import { OpenFile, openFile, readFile, writeFile } from './file';
+import { DirNode, Node, lookup, subdirCount } from './nodes';
+import type { Abi } from './parse';
+
+/** What `stat` shows for a node. */
+export interface StatInfo {
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  size: number;
+  blocks: number;
+  blksize: number;
+  atimeMs: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+/** File type bits. */
+export const S_IFDIR = 0o040000;
+/** File type bits. */
+export const S_IFREG = 0o100000;
+/** debugfs's st_blksize: the page size. */
+export const PAGE_SIZE = 4096;
+
+/**
+ * Operations debugfs does not have, and what the kernel answers root for each (VFS checks the
+ * inode operation and fails when it is missing): no `->create` → EACCES (vfs_create); no
+ * `->mkdir`, `->mknod`, `->unlink`, `->rmdir`, `->rename`, `->link`, `->symlink` → EPERM; no xattr
+ * handlers → EOPNOTSUPP. `listxattr` succeeds with an empty list.
+ */
+export const REFUSED = {
+  create: 'EACCES',
+  mknod: 'EPERM',
+  mkdir: 'EPERM',
+  unlink: 'EPERM',
+  rmdir: 'EPERM',
+  rename: 'EPERM',
+  link: 'EPERM',
+  symlink: 'EPERM',
+  setxattr: 'EOPNOTSUPP',
+  getxattr: 'EOPNOTSUPP',
+  removexattr: 'EOPNOTSUPP',
+} as const satisfies Record<string, ErrnoName>;
+
+/** An operation in `REFUSED`. */
+export type RefusedOp = keyof typeof REFUSED;
+
+const MAX_HANDLES = 1 << 20;
+
+/**
+ * The mounted tree as path operations, each returning a value or throwing FsError. Pure and
+ * synchronous; `clockMs` supplies "now" for the timestamps that setattr changes.
+ */
+export class DebugFs {
+  private readonly handles = new Map<number, OpenFile>();
+  private nextFh = 1;
+
+  constructor(
+    readonly root: DirNode,
+    readonly abi: Abi,
+    private readonly clockMs: () => number,
+  ) {}
+
+  /** Number of open file descriptions (for leak checks). */
+  get openCount(): number {
+    return this.handles.size;
+  }
+
+  /** `stat`: size 0, blocks 0, blksize 4096, nlink 1 for files and 2 + subdirs for directories. */
+  getattr(path: string): StatInfo {
+    const n = lookup(this.root, path);
+    const dir = n.kind === 'dir';
+    return {
+      mode: (dir ? S_IFDIR : S_IFREG) | (n.mode & 0o7777),
+      nlink: dir ? 2 + subdirCount(n) : 1,
+      uid: n.uid,
+      gid: n.gid,
+      size: 0,
+      blocks: 0,
+      blksize: PAGE_SIZE,
+      atimeMs: n.atimeMs,
+      mtimeMs: n.mtimeMs,
+      ctimeMs: n.ctimeMs,
+    };
+  }
+
+  /** Names in a directory (without `.` and `..`). */
+  readdir(path: string): string[] {
+    const n = lookup(this.root, path);
+    if (n.kind !== 'dir') throw new FsError('ENOTDIR', path);
+    return [...n.children.keys()];
+  }
+
+  /** Opens a file and returns its handle number. */
+  open(path: string): number {
+    if (this.handles.size >= MAX_HANDLES) throw new FsError('EIO', 'too many open files');
+    const f = openFile(lookup(this.root, path), this.abi);
+    while (this.handles.has(this.nextFh)) this.nextFh = this.nextFh >= 0x7fffffff ? 1 : this.nextFh + 1;
+    const fh = this.nextFh;
+    this.handles.set(fh, f);
+    this.nextFh = fh >= 0x7fffffff ? 1 : fh + 1;
+    return fh;
+  }
+
+  /** Reads from an open file (see `readFile`). */
+  read(fh: number, offset: number, len: number): Buffer {
+    return readFile(this.handle(fh), offset, len);
+  }
+
+  /** Writes to an open file (see `writeFile`). */
+  write(fh: number, data: Uint8Array): number {
+    return writeFile(this.handle(fh), data);
+  }
+
+  /** Closes a handle; unknown handles are ignored (release cannot fail). */
+  release(fh: number): void {
+    this.handles.delete(fh);
+  }
+
+  /**
+   * Truncation (the shell's `>` opens with O_TRUNC): the size stays 0; mtime and ctime become
+   * now, as `do_truncate(…, ATTR_MTIME|ATTR_CTIME)` does on debugfs.
+   */
+  truncate(path: string): void {
+    const n = lookup(this.root, path);
+    if (n.kind === 'dir') throw new FsError('EISDIR', path);
+    const now = this.clockMs();
+    n.mtimeMs = now;
+    n.ctimeMs = now;
+  }
+
+  /** chmod: debugfs keeps the new mode in memory (simple_setattr). */
+  chmod(path: string, mode: number): void {
+    const n = lookup(this.root, path);
+    n.mode = mode & 0o7777;
+    n.ctimeMs = this.clockMs();
+  }
+
+  /** chown: likewise kept; -1 leaves an id unchanged. */
+  chown(path: string, uid: number, gid: number): void {
+    const n = lookup(this.root, path);
+    if (uid !== -1 && uid !== 0xffffffff) n.uid = uid;
+    if (gid !== -1 && gid !== 0xffffffff) n.gid = gid;
+    n.ctimeMs = this.clockMs();
+  }
+
+  /** utimens (touch): sets atime and mtime; ctime becomes now. */
+  utimens(path: string, atimeMs: number, mtimeMs: number): void {
+    const n = lookup(this.root, path);
+    n.atimeMs = atimeMs;
+    n.mtimeMs = mtimeMs;
+    n.ctimeMs = this.clockMs();
+  }
+
+  /** An operation debugfs lacks: throws what the kernel answers. */
+  refuse(op: RefusedOp, path: string): never {
+    lookupParent(this.root, path);
+    throw new FsError(REFUSED[op], `${op} ${path}`);
+  }
+
+  private handle(fh: number): OpenFile {
+    const f = this.handles.get(fh);
+    if (f === undefined) throw new FsError('EBADF', `handle ${fh}`);
+    return f;
+  }
+}
+
+/** The directory a path's last component would live in (ENOENT/ENOTDIR when it does not exist). */
+function lookupParent(root: DirNode, path: string): Node {
+  const cut = path.lastIndexOf('/');
+  const parent = lookup(root, cut <= 0 ? '/' : path.slice(0, cut));
+  if (parent.kind !== 'dir') throw new FsError('ENOTDIR', path);
+  return parent;
+}

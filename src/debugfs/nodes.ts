@@ -1,0 +1,122 @@
+import { FsError } from './errors';
+
+/** Integer attribute widths (u8, u16, u32, u64). */
+export type Width = 8 | 16 | 32 | 64;
+
+interface NodeBase {
+  name: string;
+  /** Permission bits (07777); the file type comes from `kind`. */
+  mode: number;
+  uid: number;
+  gid: number;
+  atimeMs: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+/** A directory (`debugfs_create_dir`). */
+export interface DirNode extends NodeBase {
+  kind: 'dir';
+  children: Map<string, Node>;
+}
+
+/** An integer attribute (`debugfs_create_u8/u16/u32/u64`): one implementation, driven by width. */
+export interface AttrNode extends NodeBase {
+  kind: 'attr';
+  width: Width;
+  get: () => bigint;
+  /** Absent for files created without write bits (the kernel's `_ro` fops). May throw FsError. */
+  set: ((value: bigint) => void) | null;
+}
+
+/** A u32 array (`debugfs_create_u32_array`). */
+export interface ArrayNode extends NodeBase {
+  kind: 'array';
+  get: () => ArrayLike<number>;
+}
+
+/** A read-only text file (a `single_open` seq file): text captured at the first read at offset 0. */
+export interface TextNode extends NodeBase {
+  kind: 'text';
+  get: () => string;
+}
+
+/** Any node of the tree. */
+export type Node = DirNode | AttrNode | ArrayNode | TextNode;
+
+const S_IWUGO = 0o222;
+const S_IXUGO = 0o111;
+
+function base(name: string, mode: number, nowMs: number): NodeBase {
+  return { name, mode, uid: 0, gid: 0, atimeMs: nowMs, mtimeMs: nowMs, ctimeMs: nowMs };
+}
+
+function attach(parent: DirNode | null, node: Node): void {
+  if (parent === null) return;
+  if (parent.children.has(node.name)) throw new FsError('EEXIST', `${node.name} already present`);
+  parent.children.set(node.name, node);
+}
+
+/** Mirrors `debugfs_create_dir`: mode 0755. A null parent makes a root with `rootMode`. */
+export function createDir(name: string, parent: DirNode | null, nowMs: number, rootMode = 0o755): DirNode {
+  const dir: DirNode = { ...base(name, parent === null ? rootMode : 0o755, nowMs), kind: 'dir', children: new Map() };
+  attach(parent, dir);
+  return dir;
+}
+
+/**
+ * Mirrors `debugfs_create_u8/u16/u32/u64`: the setter is dropped when `mode` has no write bit,
+ * which is why root's write to a 0444 attribute fails with EACCES (`simple_attr_write`).
+ */
+export function createAttr(
+  name: string,
+  mode: number,
+  parent: DirNode,
+  width: Width,
+  get: () => bigint,
+  set: ((value: bigint) => void) | null,
+  nowMs: number,
+): AttrNode {
+  const node: AttrNode = { ...base(name, mode, nowMs), kind: 'attr', width, get, set: mode & S_IWUGO ? set : null };
+  attach(parent, node);
+  return node;
+}
+
+/**
+ * Mirrors the RFC's `debugfs_create_u32_array` (patch 1/4), including its mode check: any write
+ * or execute bit is refused with EINVAL. Unlike the RFC, nothing is allocated or attached before
+ * the check, so the refusal leaks nothing.
+ */
+export function createU32Array(name: string, mode: number, parent: DirNode, get: () => ArrayLike<number>, nowMs: number): ArrayNode {
+  if (mode & (S_IWUGO | S_IXUGO)) throw new FsError('EINVAL', `u32 array ${name} with mode 0${mode.toString(8)}`);
+  const node: ArrayNode = { ...base(name, mode, nowMs), kind: 'array', get };
+  attach(parent, node);
+  return node;
+}
+
+/** A read-only text file (used by pvlockfs's own control directory). */
+export function createText(name: string, mode: number, parent: DirNode, get: () => string, nowMs: number): TextNode {
+  const node: TextNode = { ...base(name, mode, nowMs), kind: 'text', get };
+  attach(parent, node);
+  return node;
+}
+
+/** Resolves a '/'-separated path from the root; ENOENT or ENOTDIR as the kernel would say. */
+export function lookup(root: DirNode, path: string): Node {
+  let node: Node = root;
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (node.kind !== 'dir') throw new FsError('ENOTDIR', path);
+    const next: Node | undefined = node.children.get(part);
+    if (next === undefined) throw new FsError('ENOENT', path);
+    node = next;
+  }
+  return node;
+}
+
+/** Number of subdirectories of a directory. */
+export function subdirCount(dir: DirNode): number {
+  let n = 0;
+  for (const c of dir.children.values()) if (c.kind === 'dir') n += 1;
+  return n;
+}

@@ -1,0 +1,27 @@
+import type { SimConfig } from '../sim/config';
+import type { Machine } from '../sim/machine';
+import type { GuestPort } from './tree';
+
+/** Extra `key=value` settings shown in `pvlockfs/config` besides the simulation's own. */
+export type ExtraSettings = Record<string, string | number | boolean>;
+
+/** Text of `pvlockfs/config`: one `key=value` line per setting, live hog count included. */
+export function configText(cfg: SimConfig, hogs: number, extra: ExtraSettings): string {
+  const entries: [string, unknown][] = Object.entries({ ...cfg, hogs });
+  for (const [k, v] of Object.entries(extra)) entries.push([k, v]);
+  return entries.map(([k, v]) => `${k}=${v}\n`).join('');
+}
+
+/** A GuestPort over a machine; pausing is delegated to whoever drives the machine's clock. */
+export function machinePort(m: Machine, extra: ExtraSettings, running: { get(): number; set(v: number): void }): GuestPort {
+  return {
+    stats: m.guest.stats,
+    seed: m.cfg.seed,
+    simTimeNs: () => m.nowNs,
+    running: () => running.get(),
+    setRunning: (v) => running.set(v),
+    hogs: () => m.hogCount,
+    setHogs: (n) => m.setHogs(n),
+    configText: () => configText(m.cfg, m.hogCount, extra),
+  };
+}

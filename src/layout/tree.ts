@@ -1,0 +1,100 @@
+import { FsError } from '../debugfs/errors';
+import { DebugFs } from '../debugfs/fs';
+import { createAttr, createDir, createText, createU32Array, DirNode } from '../debugfs/nodes';
+import type { Abi } from '../debugfs/parse';
+import { Histo, PvStats, U64 } from '../sim/stats';
+
+/** What the tree needs from the running guest; the live driver and the headless run provide it. */
+export interface GuestPort {
+  readonly stats: PvStats;
+  readonly seed: number;
+  simTimeNs(): number;
+  running(): number;
+  setRunning(value: number): void;
+  hogs(): number;
+  setHogs(n: number): void;
+  configText(): string;
+}
+
+/** Largest hog count the `pvlockfs/hogs` knob accepts. */
+export const MAX_HOGS = 1024;
+
+/** The 11 files of the RFC's `kvm/spinlocks/`, in creation order, relative to the mount root. */
+export const SPINLOCK_FILES = [
+  'zero_stats',
+  'timeout',
+  'taken',
+  'taken_slow',
+  'released',
+  'time_spinning',
+  'time_blocked',
+  'time_total',
+  'histo_total',
+  'histo_spinning',
+  'histo_blocked',
+].map((n) => `kvm/spinlocks/${n}`);
+
+/** The files of pvlockfs's own control directory. */
+export const CONTROL_FILES = ['running', 'sim_time_ns', 'seed', 'hogs', 'config'].map((n) => `pvlockfs/${n}`);
+
+/** Root directory mode per ABI: 0700 since 3.7 (`modern`), 0755 in 2.6.35. */
+export function rootMode(abi: Abi): number {
+  return abi === 'modern' ? 0o700 : 0o755;
+}
+
+/**
+ * Builds the tree of DEBUGFS.md §1, bound to the guest: the RFC's patch 3/4 files under
+ * `kvm/spinlocks/` and the `pvlockfs/` control directory.
+ */
+export function buildTree(port: GuestPort, abi: Abi, nowMs: number): DirNode {
+  const root = createDir('', null, nowMs, rootMode(abi));
+  const kvm = createDir('kvm', root, nowMs);
+  const d = createDir('spinlocks', kvm, nowMs);
+  const s = port.stats;
+  const u64 = (cell: U64) => () => s.getU64(cell);
+  createAttr('zero_stats', 0o644, d, 8, () => BigInt(s.zeroStats[0]), (v) => (s.zeroStats[0] = Number(v)), nowMs);
+  createAttr('timeout', 0o644, d, 32, () => BigInt(s.timeout[0]), (v) => (s.timeout[0] = Number(v)), nowMs);
+  createAttr('taken', 0o444, d, 64, u64(U64.Taken), null, nowMs);
+  createAttr('taken_slow', 0o444, d, 32, () => BigInt(s.takenSlow[0]), null, nowMs);
+  createAttr('released', 0o444, d, 64, u64(U64.Released), null, nowMs);
+  createAttr('time_spinning', 0o444, d, 64, u64(U64.TimeSpinning), null, nowMs);
+  createAttr('time_blocked', 0o444, d, 64, u64(U64.TimeBlocked), null, nowMs);
+  createAttr('time_total', 0o444, d, 64, u64(U64.TimeTotal), null, nowMs);
+  createU32Array('histo_total', 0o444, d, () => s.histo[Histo.Total], nowMs);
+  createU32Array('histo_spinning', 0o444, d, () => s.histo[Histo.Spinning], nowMs);
+  createU32Array('histo_blocked', 0o444, d, () => s.histo[Histo.Blocked], nowMs);
+
+  const c = createDir('pvlockfs', root, nowMs);
+  createAttr('running', 0o644, c, 8, () => BigInt(port.running()), (v) => port.setRunning(Number(v)), nowMs);
+  createAttr('sim_time_ns', 0o444, c, 64, () => BigInt(port.simTimeNs()), null, nowMs);
+  createAttr('seed', 0o444, c, 64, () => BigInt(port.seed), null, nowMs);
+  createAttr('hogs', 0o644, c, 32, () => BigInt(port.hogs()), (v) => setHogs(port, v), nowMs);
+  createText('config', 0o444, c, () => port.configText(), nowMs);
+  return root;
+}
+
+function setHogs(port: GuestPort, v: bigint): void {
+  if (v > BigInt(MAX_HOGS)) throw new FsError('EINVAL', `hogs ${v} above ${MAX_HOGS}`);
+  port.setHogs(Number(v));
+}
+
+/** What `cat` shows for each file, read through the same code the mount uses. */
+export function readAll(fs: DebugFs, paths: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of paths) {
+    const fh = fs.open(p);
+    try {
+      const chunks: Buffer[] = [];
+      for (;;) {
+        const pos = chunks.reduce((a, b) => a + b.length, 0);
+        const b = fs.read(fh, pos, 4096);
+        if (b.length === 0) break;
+        chunks.push(Buffer.from(b));
+      }
+      out[p] = Buffer.concat(chunks).toString('latin1');
+    } finally {
+      fs.release(fh);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,71 @@
+import { CAT_COUNT, CAT_NAMES } from './instruments';
+import type { Machine } from './machine';
+
+/** Per-vCPU numbers of a run. */
+export type VcpuReport = Record<string, number>;
+
+/** The instruments of one run, as plain numbers (deterministic for a seed and config). */
+export interface RunReport {
+  vcpus: VcpuReport[];
+  job: Record<string, number | boolean | number[]>;
+  locks: Record<string, number>;
+}
+
+/** Summarises a machine at its current simulated time. */
+export function summarize(m: Machine): RunReport {
+  const g = m.guest;
+  const now = m.nowNs;
+  const vcpus = g.vcpus.map((v) => {
+    g.recat(v);
+    const r: VcpuReport = { vcpu: v.index };
+    for (let c = 0; c < CAT_COUNT; c++) r[CAT_NAMES[c]] = v.timeNs[c];
+    // CPU share: the fraction of simulated time the vCPU held a pCPU.
+    const onCpu = m.host.onCpuNs(v.task);
+    r.overhead_ns = v.overheadNs;
+    r.cpu_share = now > 0 ? round6(onCpu / now) : 0;
+    r.acquisitions = v.acquisitions;
+    r.slow_paths = v.slowPaths;
+    r.preempted_holding = v.preemptedHolding;
+    r.migrations = v.task.migrations;
+    r.lock_wait_p50_ns = v.wait.quantileNs(0.5);
+    r.lock_wait_p99_ns = v.wait.quantileNs(0.99);
+    r.lock_wait_max_ns = v.wait.maxNs;
+    return r;
+  });
+  const totalWork = g.jobsCompleted * m.cfg.jobWorkNs + g.workDoneNs;
+  let openMax = 0;
+  for (const l of g.locks) if (l.convoySinceNs >= 0) openMax = Math.max(openMax, now - l.convoySinceNs);
+  const cv = g.convoys;
+  return {
+    vcpus,
+    job: {
+      work_ns: m.cfg.jobWorkNs,
+      loop: m.cfg.loopJobs,
+      completed: g.jobsCompleted,
+      completion_ns: [...g.jobTimesNs],
+      finished: g.finished,
+      did_not_finish: !m.cfg.loopJobs && !g.finished,
+      work_done_ns: totalWork,
+      work_per_sim_s: now > 0 ? round6(totalWork / now) : 0,
+    },
+    locks: {
+      acquisitions: g.counters.acquisitions,
+      contended: g.counters.contended,
+      lock_wait_p50_ns: g.waitAll.quantileNs(0.5),
+      lock_wait_p99_ns: g.waitAll.quantileNs(0.99),
+      lock_wait_max_ns: g.waitAll.maxNs,
+      host_preemptions_of_holders: g.counters.preemptedHolders,
+      grants_to_preempted_waiters: g.counters.grantsToPreempted,
+      convoy_episodes: cv.episodes,
+      convoy_episodes_closed: cv.closed,
+      convoy_mean_ns: cv.closed > 0 ? Math.round(cv.totalNs / cv.closed) : 0,
+      convoy_max_ns: Math.max(cv.maxNs, openMax),
+      convoy_open_max_ns: openMax,
+      stalls: g.counters.stalls,
+    },
+  };
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
