@@ -1,0 +1,72 @@
+import { performance } from 'node:perf_hooks';
+import type { Machine } from '../sim/machine';
+
+/** Wall-clock period of the driver, and the most wall time one step may take. */
+const PERIOD_MS = 4;
+const SLICE_MS = 2;
+const EVENTS_PER_CHECK = 1000;
+/** If the simulation falls this far behind the wall clock it drops the backlog instead of racing. */
+const MAX_LAG_MS = 250;
+
+/**
+ * Drives a machine in real time: simulated time follows the wall clock × speed, advanced in
+ * slices of at most ~2 ms so the main thread (which also answers every FUSE operation) stays
+ * free. `running` = 0 freezes the machine: all files then form one consistent snapshot.
+ */
+export class LiveDriver {
+  private runningValue = 1;
+  private anchorWallMs = 0;
+  private anchorSimNs = 0;
+  private timer: NodeJS.Timeout | null = null;
+  /** Wall milliseconds of backlog dropped because the simulation could not keep up. */
+  droppedLagMs = 0;
+
+  constructor(
+    readonly machine: Machine,
+    readonly speed: number,
+  ) {}
+
+  /** Starts advancing the simulation. */
+  start(): void {
+    this.anchor();
+    this.timer = setInterval(() => this.step(), PERIOD_MS);
+  }
+
+  /** Stops advancing (for shutdown). */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** The `pvlockfs/running` knob: the u8 as written; nonzero runs. */
+  readonly runningKnob = {
+    get: (): number => this.runningValue,
+    set: (v: number): void => {
+      const was = this.runningValue !== 0;
+      this.runningValue = v & 0xff;
+      const is = this.runningValue !== 0;
+      if (is && !was) this.anchor();
+    },
+  };
+
+  /** Advances the simulation towards the wall clock for at most one slice. */
+  step(): void {
+    if (this.runningValue === 0) return;
+    const nowMs = performance.now();
+    const target = this.anchorSimNs + Math.floor((nowMs - this.anchorWallMs) * 1e6 * this.speed);
+    const deadline = nowMs + SLICE_MS;
+    while (this.machine.nowNs < target && performance.now() < deadline) {
+      this.machine.runUntil(target, EVENTS_PER_CHECK);
+    }
+    const lagMs = (target - this.machine.nowNs) / 1e6 / this.speed;
+    if (lagMs > MAX_LAG_MS) {
+      this.droppedLagMs += lagMs;
+      this.anchor();
+    }
+  }
+
+  private anchor(): void {
+    this.anchorWallMs = performance.now();
+    this.anchorSimNs = this.machine.nowNs;
+  }
+}

@@ -1,0 +1,104 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import type { DebugFs } from '../debugfs/fs';
+import { makeOps, OpLogger } from './ops';
+
+/** How to mount. */
+export interface MountOptions {
+  mountpoint: string;
+  debug: boolean;
+  /** Mount over a directory that is not empty (only the default mount point's placeholder). */
+  nonempty: boolean;
+  log: OpLogger;
+}
+
+/** A live mount. */
+export interface Mounted {
+  /** Unmounts (lazily, so open readers get errors instead of hanging); resolves when done. */
+  unmount(): Promise<void>;
+}
+
+/** Why fuse-native could not be loaded, in words a user can act on. */
+export class FuseLoadError extends Error {
+  readonly code = 'PVLOCKFS_FUSE_LOAD';
+}
+
+type FuseCtor = typeof import('fuse-native');
+
+/** Loads fuse-native; explains a missing libfuse.so.2 instead of a bare dlopen error. */
+export function loadFuse(): FuseCtor {
+  try {
+    return require('fuse-native') as FuseCtor;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (msg.includes('libfuse.so.2')) {
+      throw new FuseLoadError('libfuse.so.2 cannot be loaded: start pvlockfs through scripts/pvlockfs (it provides the copy shipped with fuse-native) or install the libfuse2 package');
+    }
+    throw new FuseLoadError(`fuse-native cannot be loaded: ${msg}`);
+  }
+}
+
+/**
+ * fuse-native unmounts by running `fusermount -uz`; a fresh machine has none, but the
+ * fuse-shared-library-linux dependency ships one. Put it on PATH when no other is there.
+ */
+export function ensureFusermountOnPath(): void {
+  const dirs = (process.env.PATH ?? '').split(delimiter);
+  if (dirs.some((d) => d !== '' && existsSync(join(d, 'fusermount')))) return;
+  try {
+    const bin = join(dirname(require.resolve('fuse-shared-library-linux/package.json')), 'libfuse', 'bin');
+    if (existsSync(join(bin, 'fusermount'))) process.env.PATH = [bin, ...dirs].join(delimiter);
+  } catch {
+    // Without it, unmount falls back to `umount -l` (see lazyUnmount).
+  }
+}
+
+/** Lazy unmount of a (possibly stale) mountpoint, asynchronously: never touches the mount itself. */
+export function lazyUnmount(mountpoint: string): Promise<boolean> {
+  ensureFusermountOnPath();
+  const attempt = (cmd: string, args: string[]): Promise<boolean> =>
+    new Promise((resolve) => execFile(cmd, args, { timeout: 10_000 }, (err) => resolve(err === null)));
+  return attempt('fusermount', ['-uz', mountpoint]).then((done) => done || attempt('umount', ['-l', mountpoint]));
+}
+
+/**
+ * Mounts the filesystem with direct_io (debugfs files report size 0, so without it the page
+ * cache would serve EOF), default_permissions (the kernel checks mode bits for non-root users),
+ * allow_other (agents run as other users) and fsname/subtype `pvlockfs`.
+ */
+export function mountFs(fs: DebugFs, opts: MountOptions): Promise<Mounted> {
+  ensureFusermountOnPath();
+  const Fuse = loadFuse();
+  const fuse = new Fuse(opts.mountpoint, makeOps(fs, opts.log), {
+    allowOther: true,
+    defaultPermissions: true,
+    fsname: 'pvlockfs',
+    subtype: 'pvlockfs',
+    debug: opts.debug,
+  });
+  const base = fuse._fuseOptions.bind(fuse);
+  fuse._fuseOptions = () => withDirectIo(base(), opts.nonempty);
+  return new Promise((resolve, reject) => {
+    fuse.mount((err) => {
+      if (err) return reject(err);
+      let done: Promise<void> | null = null;
+      resolve({
+        unmount: () =>
+          (done ??= new Promise<void>((res, rej) => {
+            fuse.unmount((e) => {
+              if (!e) return res();
+              // fusermount failed: fall back to a lazy umount, then report.
+              lazyUnmount(opts.mountpoint).then((ok) => (ok ? res() : rej(e)));
+            });
+          })),
+      });
+    });
+  });
+}
+
+/** Appends `direct_io` (and `nonempty` when asked) to fuse-native's `-o` option string. */
+export function withDirectIo(options: string, nonempty = false): string {
+  const extra = nonempty ? 'direct_io,nonempty' : 'direct_io';
+  return options === '' ? `-o${extra}` : `${options},${extra}`;
+}

@@ -1,0 +1,117 @@
+import { ERRNO, FsError } from '../debugfs/errors';
+import type { DebugFs, RefusedOp, StatInfo } from '../debugfs/fs';
+
+/** Where the adapter reports unexpected exceptions (op, path, error). */
+export type OpLogger = (line: string) => void;
+type Cb = (code: number, ...values: unknown[]) => void;
+type Handler = (...args: any[]) => void;
+
+/**
+ * Runs one operation and answers its callback exactly once, always with a number first:
+ * the operation's own answer, `-errno` for an FsError, `-EIO` (and a log line) for anything else.
+ * fuse-native leaves the caller hung in D state if the first argument is not a number.
+ */
+export function guard(op: string, path: string, cb: Cb, log: OpLogger, body: () => unknown[]): void {
+  let answer: unknown[];
+  try {
+    answer = body();
+  } catch (e) {
+    if (e instanceof FsError) answer = [-e.errno];
+    else {
+      log(`pvlockfs: ${op} ${path}: unexpected ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      answer = [-ERRNO.EIO];
+    }
+  }
+  cb(...(answer as [number, ...unknown[]]));
+}
+
+function toFuseStat(s: StatInfo): Record<string, number> {
+  return {
+    mode: s.mode,
+    uid: s.uid,
+    gid: s.gid,
+    size: s.size,
+    nlink: s.nlink,
+    blksize: s.blksize,
+    blocks: s.blocks,
+    atime: s.atimeMs,
+    mtime: s.mtimeMs,
+    ctime: s.ctimeMs,
+  };
+}
+
+/**
+ * The fuse-native operation table over a DebugFs. Translation only: paths, flags, stats and
+ * errors; every decision about behaviour lives in src/debugfs.
+ */
+export function makeOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
+  const refuse = (op: RefusedOp) => (path: string, ...rest: unknown[]) => {
+    const cb = rest[rest.length - 1] as Cb;
+    guard(op, path, cb, log, () => fs.refuse(op, path));
+  };
+  const ok = (op: string, fn: (path: string, ...a: any[]) => void) => (path: string, ...rest: unknown[]) => {
+    const cb = rest[rest.length - 1] as Cb;
+    guard(op, path, cb, log, () => {
+      fn(path, ...rest.slice(0, -1));
+      return [0];
+    });
+  };
+  return {
+    init: (cb: Cb) => cb(0),
+    getattr: (path: string, cb: Cb) => guard('getattr', path, cb, log, () => [0, toFuseStat(fs.getattr(path))]),
+    fgetattr: (path: string, _fd: number, cb: Cb) => guard('fgetattr', path, cb, log, () => [0, toFuseStat(fs.getattr(path))]),
+    access: ok('access', (path) => fs.getattr(path)),
+    statfs: (path: string, cb: Cb) =>
+      guard('statfs', path, cb, log, () => [0, { bsize: 4096, frsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, favail: 0, fsid: 0, flag: 0, namemax: 255 }]),
+    readdir: (path: string, cb: Cb) => guard('readdir', path, cb, log, () => [0, ['.', '..', ...fs.readdir(path)]]),
+    opendir: (path: string, _flags: number, cb: Cb) =>
+      guard('opendir', path, cb, log, () => {
+        fs.readdir(path);
+        return [0];
+      }),
+    releasedir: (_path: string, _fd: number, cb: Cb) => cb(0),
+    open: (path: string, _flags: number, cb: Cb) => guard('open', path, cb, log, () => [0, fs.open(path)]),
+    read: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
+      guard('read', path, cb, log, () => {
+        const data = fs.read(fd, pos, len);
+        data.copy(buf, 0, 0, data.length);
+        return [data.length];
+      }),
+    write: (path: string, fd: number, buf: Buffer, len: number, _pos: number, cb: Cb) =>
+      guard('write', path, cb, log, () => [fs.write(fd, buf.subarray(0, len))]),
+    release: (path: string, fd: number, cb: Cb) =>
+      guard('release', path, cb, log, () => {
+        fs.release(fd);
+        return [0];
+      }),
+    flush: (_path: string, _fd: number, cb: Cb) => cb(0),
+    fsync: (_path: string, _fd: number, _datasync: number, cb: Cb) => cb(0),
+    truncate: ok('truncate', (path) => fs.truncate(path)),
+    ftruncate: (path: string, _fd: number, _size: number, cb: Cb) =>
+      guard('ftruncate', path, cb, log, () => {
+        fs.truncate(path);
+        return [0];
+      }),
+    chmod: ok('chmod', (path, mode: number) => fs.chmod(path, mode)),
+    chown: ok('chown', (path, uid: number, gid: number) => fs.chown(path, uid, gid)),
+    // fuse-native 2.2.6 passes the access time as both arguments; the files' times follow it.
+    utimens: ok('utimens', (path, atime: number, mtime: number) => fs.utimens(path, atime, mtime)),
+    readlink: (path: string, cb: Cb) => guard('readlink', path, cb, log, () => [-ERRNO.EINVAL]),
+    listxattr: (path: string, cb: Cb) =>
+      guard('listxattr', path, cb, log, () => {
+        fs.getattr(path);
+        return [0, []];
+      }),
+    getxattr: refuse('getxattr'),
+    setxattr: refuse('setxattr'),
+    removexattr: refuse('removexattr'),
+    create: refuse('create'),
+    mknod: refuse('mknod'),
+    mkdir: refuse('mkdir'),
+    unlink: refuse('unlink'),
+    rmdir: refuse('rmdir'),
+    rename: refuse('rename'),
+    link: refuse('link'),
+    symlink: (_target: string, path: string, cb: Cb) => guard('symlink', path, cb, log, () => fs.refuse('symlink', path)),
+  };
+}
