@@ -73,6 +73,8 @@ export class GuestCounters {
   acquisitions = 0;
   contended = 0;
   stalls = 0;
+  yields = 0;
+  yieldsSwitched = 0;
 }
 
 /**

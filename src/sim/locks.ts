@@ -105,8 +105,11 @@ export class PvYieldLock implements LockAlgorithmImpl {
         return;
       case Act.Hypercall:
         g.setAct(v, Act.Yielded);
-        if (g.host.yield(v.task)) g.host.armTimer(v.task, 0);
-        else this.endSlowPath(v);
+        g.counters.yields += 1;
+        if (g.host.yield(v.task)) {
+          g.counters.yieldsSwitched += 1;
+          g.host.armTimer(v.task, 0);
+        } else this.endSlowPath(v);
         return;
       case Act.Yielded:
         this.endSlowPath(v);

@@ -62,6 +62,8 @@ export function summarize(m: Machine): RunReport {
       convoy_max_ns: Math.max(cv.maxNs, openMax),
       convoy_open_max_ns: openMax,
       stalls: g.counters.stalls,
+      yields: g.counters.yields,
+      yields_switched: g.counters.yieldsSwitched,
     },
   };
 }

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { FsError } from '../../../src/debugfs/errors';
+import { formatArray, openFile, readFile, writeFile } from '../../../src/debugfs/file';
+import { AttrNode, createAttr, createDir, createU32Array, DirNode } from '../../../src/debugfs/nodes';
+import type { Abi } from '../../../src/debugfs/parse';
+
+function errno(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof FsError) return e.code;
+    throw e;
+  }
+  return 'no error';
+}
+
+function fixture(): { root: DirNode; value: { v: bigint }; u8: AttrNode; u32: AttrNode; ro: AttrNode; arr: number[] } {
+  const root = createDir('', null, 0);
+  const value = { v: 1024n };
+  const u8 = createAttr('zero_stats', 0o644, root, 8, () => value.v & 0xffn, (x) => (value.v = x), 0);
+  const u32 = createAttr('timeout', 0o644, root, 32, () => value.v, (x) => (value.v = x), 0);
+  const ro = createAttr('taken', 0o444, root, 64, () => value.v, (x) => (value.v = x), 0);
+  const arr = Array.from({ length: 31 }, () => 0);
+  createU32Array('histo', 0o444, root, () => arr, 0);
+  return { root, value, u8, u32, ro, arr };
+}
+
+describe('attribute reads (simple_attr_read)', () => {
+  it('formats "%llu\\n" and snapshots at the first read at offset 0', () => {
+    const { u32, value } = fixture();
+    const f = openFile(u32, 'modern');
+    expect(readFile(f, 0, 2).toString()).toBe('10');
+    value.v = 99999n;
+    expect(readFile(f, 2, 100).toString()).toBe('24\n');
+    expect(readFile(f, 5, 100).length).toBe(0);
+    expect(readFile(f, 5, 100).length).toBe(0);
+  });
+
+  it('a read at any other offset than the position is ESPIPE', () => {
+    const { u32 } = fixture();
+    expect(errno(() => readFile(openFile(u32, 'modern'), 5, 10))).toBe('ESPIPE');
+  });
+});
+
+describe('attribute writes (simple_attr_write)', () => {
+  it('truncates to the width: 256 into a u8 stores 0', () => {
+    const { u8, value } = fixture();
+    expect(writeFile(openFile(u8, 'modern'), Buffer.from('256\n'))).toBe(4);
+    expect(value.v).toBe(0n);
+  });
+
+  it('2.6.35: -1 stores all ones truncated to the width', () => {
+    const { u32, u8, value } = fixture();
+    writeFile(openFile(u32, '2.6.35'), Buffer.from('-1'));
+    expect(value.v).toBe(4294967295n);
+    writeFile(openFile(u8, '2.6.35'), Buffer.from('-1'));
+    expect(value.v).toBe(255n);
+  });
+
+  it('returns the full length even when longer than 23 bytes', () => {
+    const { u32 } = fixture();
+    const data = Buffer.from(`7${' '.repeat(40)}`);
+    expect(writeFile(openFile(u32, '2.6.35'), data)).toBe(41);
+  });
+
+  it.each<[Abi, string, string]>([
+    ['modern', 'abc', 'EINVAL'],
+    ['modern', '18446744073709551616', 'ERANGE'],
+    ['modern', '-1', 'EINVAL'],
+  ])('%s: %j → %s and nothing stored', (abi, input, code) => {
+    const { u32, value } = fixture();
+    expect(errno(() => writeFile(openFile(u32, abi), Buffer.from(input)))).toBe(code);
+    expect(value.v).toBe(1024n);
+  });
+
+  it('root writing a read-only attribute gets EACCES; an array gets EINVAL', () => {
+    const { ro, root } = fixture();
+    expect(errno(() => writeFile(openFile(ro, 'modern'), Buffer.from('1')))).toBe('EACCES');
+    expect(errno(() => writeFile(openFile(root.children.get('histo')!, 'modern'), Buffer.from('1')))).toBe('EINVAL');
+  });
+});
+
+describe('u32 arrays', () => {
+  it('formats all-zero 31 buckets as 62 bytes', () => {
+    expect(formatArray(new Uint32Array(31)).length).toBe(62);
+    expect(formatArray([1, 4294967295, 3]).toString()).toBe('1 4294967295 3\n');
+  });
+
+  it('modern captures the text at open; 2.6.35 at each read at offset 0', () => {
+    const { root, arr } = fixture();
+    const node = root.children.get('histo')!;
+    const modern = openFile(node, 'modern');
+    const old = openFile(node, '2.6.35');
+    arr[0] = 7;
+    expect(readFile(modern, 0, 1000).toString().startsWith('0 ')).toBe(true);
+    expect(readFile(old, 0, 1000).toString().startsWith('7 ')).toBe(true);
+  });
+
+  it('refuses write or execute bits at creation without attaching anything (the RFC leaked here)', () => {
+    const root = createDir('', null, 0);
+    for (const mode of [0o644, 0o200, 0o555, 0o001]) {
+      expect(errno(() => createU32Array('bad', mode, root, () => [], 0))).toBe('EINVAL');
+    }
+    expect(root.children.size).toBe(0);
+    createU32Array('good', 0o444, root, () => [], 0);
+    expect([...root.children.keys()]).toEqual(['good']);
+  });
+});

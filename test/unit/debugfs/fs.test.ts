@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { FsError } from '../../../src/debugfs/errors';
+import { DebugFs, REFUSED, RefusedOp, S_IFDIR, S_IFREG } from '../../../src/debugfs/fs';
+import { createAttr, createDir } from '../../../src/debugfs/nodes';
+
+function makeFs(): { fs: DebugFs; clock: { ms: number } } {
+  const clock = { ms: 1000 };
+  const root = createDir('', null, 500, 0o700);
+  const sub = createDir('kvm', root, 500);
+  createAttr('knob', 0o644, sub, 32, () => 1n, () => undefined, 500);
+  return { fs: new DebugFs(root, 'modern', () => clock.ms), clock };
+}
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof FsError) return e.code;
+    throw e;
+  }
+  return 'ok';
+}
+
+describe('DebugFs', () => {
+  it('stats like debugfs: size 0, blocks 0, blksize 4096, nlink 1 / 2 + subdirs', () => {
+    const { fs } = makeFs();
+    expect(fs.getattr('/')).toMatchObject({ mode: S_IFDIR | 0o700, nlink: 3, size: 0 });
+    expect(fs.getattr('/kvm/knob')).toMatchObject({ mode: S_IFREG | 0o644, nlink: 1, size: 0, blocks: 0, blksize: 4096, uid: 0, gid: 0 });
+  });
+
+  it('truncate sets mtime and ctime only; read and write change no timestamp', () => {
+    const { fs, clock } = makeFs();
+    const fh = fs.open('/kvm/knob');
+    clock.ms = 2000;
+    fs.read(fh, 0, 100);
+    fs.write(fh, Buffer.from('5'));
+    expect(fs.getattr('/kvm/knob')).toMatchObject({ atimeMs: 500, mtimeMs: 500, ctimeMs: 500 });
+    clock.ms = 3000;
+    fs.truncate('/kvm/knob');
+    expect(fs.getattr('/kvm/knob')).toMatchObject({ atimeMs: 500, mtimeMs: 3000, ctimeMs: 3000, size: 0 });
+  });
+
+  it('chmod and chown are kept in memory, like simple_setattr', () => {
+    const { fs } = makeFs();
+    fs.chmod('/kvm/knob', 0o600);
+    fs.chown('/kvm/knob', 7, -1);
+    expect(fs.getattr('/kvm/knob')).toMatchObject({ mode: S_IFREG | 0o600, uid: 7, gid: 0 });
+  });
+
+  it.each(Object.entries(REFUSED) as [RefusedOp, string][])('%s is refused with %s', (op, errno) => {
+    const { fs } = makeFs();
+    expect(code(() => fs.refuse(op, '/kvm/new'))).toBe(errno);
+  });
+
+  it('unknown paths are ENOENT, paths through files ENOTDIR, bad handles EBADF', () => {
+    const { fs } = makeFs();
+    expect(code(() => fs.getattr('/nope'))).toBe('ENOENT');
+    expect(code(() => fs.getattr('/kvm/knob/x'))).toBe('ENOTDIR');
+    expect(code(() => fs.read(42, 0, 1))).toBe('EBADF');
+    expect(code(() => fs.open('/kvm'))).toBe('EISDIR');
+  });
+
+  it('releases handles (no leak over many opens)', () => {
+    const { fs } = makeFs();
+    for (let i = 0; i < 10_000; i++) fs.release(fs.open('/kvm/knob'));
+    expect(fs.openCount).toBe(0);
+  });
+});
