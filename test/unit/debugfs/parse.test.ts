@@ -1,34 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { WRITE_TABLE } from '../../tables/write-table';
 import { attrWriteText, kstrtoull, parseAttrWrite, simpleStrtol } from '../../../src/debugfs/parse';
 
 const b = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 
-// DEBUGFS.md §2 write table: input bytes → modern (kstrtoull) and 2.6.35 (simple_strtol) results,
-// as the full u64 value before truncation to the file's width.
-const TABLE: [string, bigint | 'EINVAL' | 'ERANGE', bigint][] = [
-  ['1\n', 1n, 1n],
-  ['1', 1n, 1n],
-  ['+1', 1n, 0n],
-  ['0x1F', 31n, 31n],
-  ['0X1f', 31n, 31n],
-  ['010', 8n, 8n],
-  ['08', 'EINVAL', 0n],
-  ['0x', 'EINVAL', 0n],
-  ['12abc', 'EINVAL', 12n],
-  ['abc', 'EINVAL', 0n],
-  [' 1', 'EINVAL', 0n],
-  ['1\n\n', 'EINVAL', 1n],
-  ['\n', 'EINVAL', 0n],
-  ['', 'EINVAL', 0n],
-  ['-1', 'EINVAL', (1n << 64n) - 1n],
-  ['18446744073709551615', (1n << 64n) - 1n, (1n << 64n) - 1n],
-  ['18446744073709551616', 'ERANGE', 0n],
-  ['256', 256n, 256n],
-  ['4294967295\n', 4294967295n, 4294967295n],
-];
-
 describe('integer attribute write parsing (DEBUGFS.md §2)', () => {
-  it.each(TABLE)('%j → modern %s, 2.6.35 %s', (input, modern, old) => {
+  it.each(WRITE_TABLE)('%j → modern %s, 2.6.35 %s', (input, modern, old) => {
     const m = parseAttrWrite('modern', b(input));
     if (typeof modern === 'bigint') expect(m).toEqual({ ok: true, value: modern });
     else expect(m).toEqual({ ok: false, code: modern });

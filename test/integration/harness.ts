@@ -1,0 +1,126 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe } from 'vitest';
+
+/** The project root and its launcher. */
+export const ROOT = resolve(__dirname, '../..');
+export const LAUNCHER = join(ROOT, 'scripts', 'pvlockfs');
+
+/** Integration tests need /dev/fuse; without it they skip, and say so. */
+export const HAS_FUSE = existsSync('/dev/fuse');
+if (!HAS_FUSE) process.stderr.write('pvlockfs integration tests SKIPPED: /dev/fuse is absent on this machine\n');
+/** `describe` that skips (visibly) when /dev/fuse is absent. */
+export const describeFuse = HAS_FUSE ? describe : describe.skip;
+
+/** Result of a child process. */
+export interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command (no shell) with a timeout; never throws for a non-zero exit. */
+export function run(cmd: string, args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<Ran> {
+  return new Promise((res) => {
+    const child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 15_000, encoding: 'latin1', maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
+      res({ code, stdout, stderr });
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+/** Runs a shell snippet; `$1`, `$2`… are `args`. */
+export function sh(script: string, ...args: string[]): Promise<Ran> {
+  return run('sh', ['-c', script, 'sh', ...args]);
+}
+
+/** Runs a Python snippet with arguments (for exact syscalls: pread, raw write(2), xattrs). */
+export function py(script: string, ...args: string[]): Promise<Ran> {
+  return run('python3', ['-c', script, ...args]);
+}
+
+/** `cat` of a file on the mount, from a child process. */
+export async function cat(path: string): Promise<string> {
+  const r = await run('cat', [path]);
+  if (r.code !== 0) throw new Error(`cat ${path}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Whether `path` is in the mount table. */
+export async function isMounted(path: string): Promise<boolean> {
+  const text = await fsp.readFile('/proc/mounts', 'utf8');
+  return text.split('\n').some((l) => l.split(' ')[1] === path);
+}
+
+/** Polls `cond` every 20 ms until true or `timeoutMs` passes. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** A pvlockfs daemon started as a child process on a fresh temporary mount point. */
+export class Daemon {
+  output = '';
+  exitCode: number | null | undefined = undefined;
+  private exited: Promise<number | null>;
+
+  private constructor(
+    readonly mnt: string,
+    readonly proc: ChildProcess,
+  ) {
+    proc.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
+    proc.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.exited = new Promise((res) => proc.on('exit', (code) => res((this.exitCode = code))));
+  }
+
+  /** Mounts with the given options and waits (bounded) for the ready line. */
+  static async start(args: string[] = [], mnt?: string): Promise<Daemon> {
+    const dir = mnt ?? (await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-test-')));
+    const proc = spawn(LAUNCHER, ['mount', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const d = new Daemon(dir, proc);
+    live.add(d);
+    await waitFor(() => d.output.includes('mounted at') || d.exitCode !== undefined, 30_000, `mount at ${dir}`);
+    if (!d.output.includes('mounted at')) throw new Error(`daemon failed to mount: ${d.output}`);
+    return d;
+  }
+
+  /** Path inside the mount. */
+  path(rel: string): string {
+    return join(this.mnt, rel);
+  }
+
+  /** Sends a signal to this daemon's own pid and waits (bounded) for it to exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.exitCode === undefined) this.proc.kill(signal);
+    const code = await Promise.race([this.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000))]);
+    if (code === 'timeout') {
+      this.proc.kill('SIGKILL');
+      await this.exited;
+      throw new Error(`daemon did not exit after ${signal}`);
+    }
+    live.delete(this);
+    return code;
+  }
+
+  /** Stops the daemon and makes sure nothing is left mounted, whatever state it is in. */
+  async cleanup(): Promise<void> {
+    if (this.exitCode === undefined) await this.stop('SIGTERM').catch(() => this.proc.kill('SIGKILL'));
+    live.delete(this);
+    if (await isMounted(this.mnt)) await run('umount', ['-l', this.mnt]);
+    await fsp.rmdir(this.mnt).catch(() => undefined);
+  }
+}
+
+const live = new Set<Daemon>();
+
+/** Stops every daemon this file started and fails if a mount survives. */
+export async function cleanupAll(): Promise<void> {
+  for (const d of [...live]) await d.cleanup();
+}
