@@ -8,3 +8,8 @@ export class InvariantError extends Error {
 export function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new InvariantError(message);
 }
+
+/** Crashes with an InvariantError (for hot paths: the message is built only on failure). */
+export function fail(message: string): never {
+  throw new InvariantError(message);
+}

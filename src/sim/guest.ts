@@ -1,4 +1,4 @@
-import { assert } from './assert';
+import { assert, fail } from './assert';
 import type { SimConfig } from './config';
 import { Host, HostListener, Task, TaskKind, TaskState } from './host';
 import { CAT_COUNT, Cat, ConvoyTracker, LatencyHisto } from './instruments';
@@ -270,7 +270,7 @@ export class Guest implements HostListener {
 
   private release(v: Vcpu): void {
     const lock = this.locks[v.lock];
-    assert(lock.holder === v.index, `vCPU ${v.index} releases a lock it does not hold`);
+    if (!(lock.holder === v.index)) fail(`vCPU ${v.index} releases a lock it does not hold`);
     if (this.cfg.lock === 'pv-yield') this.stats.addReleased();
     lock.holder = -1;
     lock.lastCpu = v.task.cpu;

@@ -1,4 +1,4 @@
-import { assert } from './assert';
+import { assert, fail } from './assert';
 import type { SimConfig } from './config';
 import type { EventQueue } from './queue';
 
@@ -94,7 +94,7 @@ function leftmost(rq: Task[]): Task | null {
 
 function removeFrom(rq: Task[], t: Task): void {
   const i = rq.indexOf(t);
-  assert(i >= 0, `task ${t.id} not queued on its pCPU`);
+  if (!(i >= 0)) fail(`task ${t.id} not queued on its pCPU`);
   rq.splice(i, 1);
 }
 
@@ -167,7 +167,7 @@ export class Host {
 
   /** Arms a task's timer for `durationNs` of its running time (guest time, after resume). */
   armTimer(t: Task, durationNs: number): void {
-    assert(durationNs >= 0 && Number.isInteger(durationNs), `timer duration ${durationNs}`);
+    if (!(durationNs >= 0 && Number.isInteger(durationNs))) fail(`timer duration ${durationNs}`);
     t.timerArmed = true;
     t.timerVersion += 1;
     if (t.state === TaskState.Running) {

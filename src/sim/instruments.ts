@@ -33,12 +33,15 @@ export class LatencyHisto {
     return this.maxNs;
   }
 
-  /** Bucket index of a duration. */
+  /** Bucket index of a duration (integer ns; the top 3 bits below the leading one pick the sub-bucket). */
   static bucket(ns: number): number {
     if (ns < SUB) return Math.max(0, Math.floor(ns));
+    if (ns < 4294967296) {
+      const log = 31 - Math.clz32(ns);
+      return (log - 2) * SUB + ((ns >>> (log - 3)) & (SUB - 1));
+    }
     const log = Math.floor(Math.log2(ns));
-    const base = 2 ** log;
-    const sub = Math.min(SUB - 1, Math.floor(((ns - base) / base) * SUB));
+    const sub = Math.min(SUB - 1, Math.floor(((ns - 2 ** log) / 2 ** log) * SUB));
     return Math.min(LAT_BUCKETS - 1, (log - 2) * SUB + sub);
   }
 

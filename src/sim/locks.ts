@@ -1,4 +1,4 @@
-import { assert } from './assert';
+import { assert, fail } from './assert';
 import { Act, Guest, GuestLock, LockAlgorithmImpl, Vcpu } from './guest';
 import { TaskState } from './host';
 import { Histo } from './stats';
@@ -161,7 +161,7 @@ export class PvYieldLock implements LockAlgorithmImpl {
 
   private win(v: Vcpu, lock: GuestLock, latencyNs: number): void {
     const i = lock.spinners.indexOf(v.index);
-    assert(i >= 0, `vCPU ${v.index} wins a lock it was not acquiring`);
+    if (!(i >= 0)) fail(`vCPU ${v.index} wins a lock it was not acquiring`);
     lock.spinners.splice(i, 1);
     this.g.acquired(v, lock, latencyNs);
   }

@@ -1,4 +1,4 @@
-import { assert } from './assert';
+import { assert, fail } from './assert';
 import { SimConfig, validateConfig } from './config';
 import { Guest } from './guest';
 import { Ev, Host, Task, TaskKind, TaskState } from './host';
@@ -70,7 +70,7 @@ export class Machine {
         return RunStop.ReachedTime;
       }
       this.queue.pop(ev);
-      assert(ev.timeNs >= this.host.now, `time went backwards: ${ev.timeNs} < ${this.host.now}`);
+      if (!(ev.timeNs >= this.host.now)) fail(`time went backwards: ${ev.timeNs} < ${this.host.now}`);
       this.host.now = ev.timeNs;
       this.dispatch(ev);
       n += 1;

@@ -1,4 +1,4 @@
-import { assert } from './assert';
+import { fail } from './assert';
 
 /**
  * Event queue: a binary min-heap ordered by (time, insertion sequence), stored in parallel typed
@@ -26,7 +26,7 @@ export class EventQueue {
 
   /** Adds an event. */
   push(timeNs: number, kind: number, target: number, version: number): void {
-    assert(Number.isInteger(timeNs) && timeNs >= 0, `event time must be a whole ns, got ${timeNs}`);
+    if (!(Number.isInteger(timeNs) && timeNs >= 0)) fail(`event time must be a whole ns, got ${timeNs}`);
     if (this.count === this.time.length) this.grow();
     let i = this.count++;
     const s = this.nextSeq++;
