@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { parseDurationNs } from '../../../src/cli/duration';
+import { UsageError } from '../../../src/cli/errors';
+import { parseOptions } from '../../../src/cli/options';
+import { DEFAULT_SEED } from '../../../src/sim/config';
+
+describe('command-line options', () => {
+  it('defaults: 4 vCPUs, 4 pCPUs, 2x (4 hogs), pinning B, pv-yield, timeout 1024, documented seed', () => {
+    const o = parseOptions('run', []);
+    expect(o.sim).toMatchObject({ vcpus: 4, pcpus: 4, hogs: 4, pinning: 'B', lock: 'pv-yield', timeout: 1024, seed: DEFAULT_SEED });
+    expect(o.simTimeNs).toBe(2e9);
+  });
+
+  it('--overcommit K gives K × pCPUs − vCPUs hogs; --hogs sets them directly', () => {
+    expect(parseOptions('run', ['--overcommit', '4']).sim.hogs).toBe(12);
+    expect(parseOptions('run', ['--overcommit=1']).sim.hogs).toBe(0);
+    expect(parseOptions('run', ['--hogs', '3']).sim.hogs).toBe(3);
+    expect(parseOptions('run', ['--vcpus', '16', '--pcpus', '8']).sim.hogs).toBe(0);
+  });
+
+  it.each([
+    [['--lock', 'mcs'], /--lock: 'mcs' is not valid \(expected ticket \| pv-yield\)/],
+    [['--timeout', '4294967296'], /--timeout: '4294967296' is not valid/],
+    [['--sim-time', '10'], /--sim-time: '10' is not a duration/],
+    [['--overcommit', '2', '--hogs', '1'], /give one or the other/],
+    [['--frobnicate'], /--frobnicate: unknown option/],
+    [['--seed'], /--seed: missing value/],
+    [['--json=yes'], /--json: takes no value/],
+    [['--param', 'nope=1'], /--param: 'nope=1' is not valid/],
+    [['--param', 'holdNsMean=-5'], /parameter holdNsMean: '-5' is not valid/],
+  ])('%j is refused: %s', (argv, message) => {
+    expect(() => parseOptions('run', argv as string[])).toThrow(UsageError);
+    expect(() => parseOptions('run', argv as string[])).toThrow(message);
+  });
+
+  it('mount-only and run-only flags are kept apart', () => {
+    expect(() => parseOptions('run', ['--abi', 'modern'])).toThrow(/unknown option for 'run'/);
+    expect(() => parseOptions('mount', ['--json'])).toThrow(/unknown option for 'mount'/);
+    expect(parseOptions('mount', ['--abi', '2.6.35', '--speed', '10']).abi).toBe('2.6.35');
+  });
+
+  it('--param sets any model parameter with its type', () => {
+    const o = parseOptions('run', ['--param', 'holdNsMean=1500', '--param', 'bursty=false']);
+    expect(o.sim.holdNsMean).toBe(1500);
+    expect(o.sim.bursty).toBe(false);
+  });
+
+  it('durations take a unit', () => {
+    expect(parseDurationNs('--x', '2s')).toBe(2e9);
+    expect(parseDurationNs('--x', '500ms')).toBe(5e8);
+    expect(parseDurationNs('--x', '1.5us')).toBe(1500);
+    expect(() => parseDurationNs('--x', '0s')).toThrow(/out of range/);
+  });
+});

@@ -1,0 +1,47 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = join(__dirname, '../../src');
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:from|import\()\s*'([^']+)'/g)].map((m) => m[1]);
+}
+
+const layer = (file: string): string => relative(SRC, file).split('/')[0];
+// Imports flow one way: cli → fuse, layout → debugfs, sim.
+const ALLOWED: Record<string, string[]> = {
+  sim: ['sim'],
+  debugfs: ['debugfs'],
+  layout: ['layout', 'debugfs', 'sim'],
+  fuse: ['fuse', 'debugfs'],
+  cli: ['cli', 'fuse', 'layout', 'debugfs', 'sim'],
+};
+
+describe('module boundaries (STYLE.md)', () => {
+  it.each(files(SRC).map((f) => [relative(SRC, f), f]))('%s imports only what its layer may', (_name, file) => {
+    const from = layer(file);
+    for (const spec of imports(file)) {
+      if (!spec.startsWith('.')) continue;
+      const to = relative(SRC, join(file, '..', spec)).split('/')[0];
+      expect(ALLOWED[from], `${from} → ${to} (${spec})`).toContain(to);
+    }
+  });
+
+  it('only src/fuse imports fuse-native', () => {
+    for (const f of files(SRC)) if (imports(f).includes('fuse-native')) expect(layer(f)).toBe('fuse');
+  });
+
+  it('src/sim has no wall clock, no Math.random, no timers and no node: imports', () => {
+    for (const f of files(join(SRC, 'sim'))) {
+      const text = readFileSync(f, 'utf8');
+      expect(text, f).not.toMatch(/\bDate\b|performance\.now|Math\.random|setTimeout|setInterval|setImmediate/);
+      for (const spec of imports(f)) expect(spec.startsWith('node:') || ['fs', 'os', 'path', 'assert', 'child_process'].includes(spec), `${f}: ${spec}`).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { FsError } from '../../../src/debugfs/errors';
+import { DebugFs } from '../../../src/debugfs/fs';
+import { writeAttr } from '../../../src/debugfs/file';
+import { AttrNode, lookup } from '../../../src/debugfs/nodes';
+import { machinePort } from '../../../src/layout/port';
+import { buildTree, CONTROL_FILES, readAll, SPINLOCK_FILES } from '../../../src/layout/tree';
+import { defaultConfig } from '../../../src/sim/config';
+import { Machine } from '../../../src/sim/machine';
+
+function setup(): { m: Machine; fs: DebugFs; running: { v: number } } {
+  const m = new Machine(defaultConfig());
+  const running = { v: 1 };
+  const port = machinePort(m, { abi: 'modern' }, { get: () => running.v, set: (v) => (running.v = v) });
+  return { m, fs: new DebugFs(buildTree(port, 'modern', 0), 'modern', () => 0), running };
+}
+
+describe('layout: the RFC tree bound to the simulation', () => {
+  it('has exactly the files of DEBUGFS.md §1 with their modes and types', () => {
+    const { fs } = setup();
+    const modes = Object.fromEntries([...SPINLOCK_FILES, ...CONTROL_FILES].map((p) => [p, (fs.getattr(p).mode & 0o777).toString(8)]));
+    expect(modes).toEqual({
+      'kvm/spinlocks/zero_stats': '644',
+      'kvm/spinlocks/timeout': '644',
+      'kvm/spinlocks/taken': '444',
+      'kvm/spinlocks/taken_slow': '444',
+      'kvm/spinlocks/released': '444',
+      'kvm/spinlocks/time_spinning': '444',
+      'kvm/spinlocks/time_blocked': '444',
+      'kvm/spinlocks/time_total': '444',
+      'kvm/spinlocks/histo_total': '444',
+      'kvm/spinlocks/histo_spinning': '444',
+      'kvm/spinlocks/histo_blocked': '444',
+      'pvlockfs/running': '644',
+      'pvlockfs/sim_time_ns': '444',
+      'pvlockfs/seed': '444',
+      'pvlockfs/hogs': '644',
+      'pvlockfs/config': '444',
+    });
+    expect(fs.readdir('/')).toEqual(['kvm', 'pvlockfs']);
+    expect(fs.readdir('/kvm')).toEqual(['spinlocks']);
+    const widths = ['zero_stats', 'timeout', 'taken', 'taken_slow', 'released'].map((n) => (lookup(fs.root, `kvm/spinlocks/${n}`) as AttrNode).width);
+    expect(widths).toEqual([8, 32, 64, 32, 64]);
+  });
+
+  it('boot values: zero_stats 0, timeout 1024, all-zero histograms of 62 bytes', () => {
+    const { fs } = setup();
+    const files = readAll(fs, SPINLOCK_FILES);
+    expect(files['kvm/spinlocks/zero_stats']).toBe('0\n');
+    expect(files['kvm/spinlocks/timeout']).toBe('1024\n');
+    expect(files['kvm/spinlocks/histo_total']).toHaveLength(62);
+  });
+
+  it('knob writes land in the simulation', () => {
+    const { m, fs, running } = setup();
+    writeAttr(lookup(fs.root, 'kvm/spinlocks/timeout') as AttrNode, 'modern', Buffer.from('7\n'));
+    expect(m.guest.stats.timeout[0]).toBe(7);
+    writeAttr(lookup(fs.root, 'kvm/spinlocks/zero_stats') as AttrNode, 'modern', Buffer.from('1'));
+    expect(m.guest.stats.zeroStats[0]).toBe(1);
+    writeAttr(lookup(fs.root, 'pvlockfs/running') as AttrNode, 'modern', Buffer.from('0'));
+    expect(running.v).toBe(0);
+    writeAttr(lookup(fs.root, 'pvlockfs/hogs') as AttrNode, 'modern', Buffer.from('9'));
+    expect(m.hogCount).toBe(9);
+    expect(readAll(fs, ['pvlockfs/config'])['pvlockfs/config']).toMatch(/^hogs=9$/m);
+  });
+
+  it('an absurd hog count is refused with EINVAL and changes nothing', () => {
+    const { m, fs } = setup();
+    expect(() => writeAttr(lookup(fs.root, 'pvlockfs/hogs') as AttrNode, 'modern', Buffer.from('5000'))).toThrow(FsError);
+    expect(m.hogCount).toBe(4);
+  });
+});
