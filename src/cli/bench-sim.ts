@@ -58,7 +58,7 @@ export function curve(vcpuCounts: number[], simSeconds: number, runs: number): R
 /** Runs the default guest for `seconds` of wall time, sampling memory every `everyS` seconds. */
 export async function soak(seconds: number, everyS: number, say: (s: string) => void): Promise<Record<string, unknown>> {
   const m = new Machine(defaultConfig());
-  const samples: { t_s: number; sim_s: number; rss_mb: number; heap_mb: number }[] = [];
+  const samples: { t_s: number; sim_s: number; rss_mb: number; heap_mb: number; heap_total_mb: number; external_mb: number }[] = [];
   const start = performance.now();
   let nextSample = 0;
   const mb = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
@@ -67,8 +67,8 @@ export async function soak(seconds: number, everyS: number, say: (s: string) => 
     const t = (performance.now() - start) / 1000;
     if (t >= nextSample) {
       const mem = process.memoryUsage();
-      samples.push({ t_s: Math.round(t), sim_s: Math.round(m.nowNs / 1e9), rss_mb: mb(mem.rss), heap_mb: mb(mem.heapUsed) });
-      say(`soak ${Math.round(t)} s: rss ${mb(mem.rss)} MiB, heap ${mb(mem.heapUsed)} MiB, simulated ${Math.round(m.nowNs / 1e9)} s`);
+      samples.push({ t_s: Math.round(t), sim_s: Math.round(m.nowNs / 1e9), rss_mb: mb(mem.rss), heap_mb: mb(mem.heapUsed), heap_total_mb: mb(mem.heapTotal), external_mb: mb(mem.external) });
+      say(`soak ${Math.round(t)} s: rss ${mb(mem.rss)} MiB, heap ${mb(mem.heapUsed)}/${mb(mem.heapTotal)} MiB, external ${mb(mem.external)} MiB, simulated ${Math.round(m.nowNs / 1e9)} s`);
       nextSample += everyS;
       await new Promise((r) => setImmediate(r));
     }

@@ -1,8 +1,14 @@
 import { cpus } from 'node:os';
+import { benchRead } from './bench-read';
 import { curve, soak, speed } from './bench-sim';
 import { defaultConfig } from '../sim/config';
 
-const HELP = `scripts/bench sim [--runs N] [--sim-seconds S] [--soak SECONDS]
+const HELP = `scripts/bench read [--runs N] [--seconds S]
+  Read path: open + read-to-EOF + close on kvm/spinlocks/histo_total with 1, 4 and 16 concurrent
+  readers (a separate C process), side by side against a trivial fuse-native daemon, a minimal C
+  libfuse2 daemon and tmpfs; medians of N rounds of S seconds per reading; daemon CPU when idle.
+
+scripts/bench sim [--runs N] [--sim-seconds S] [--soak SECONDS]
   Simulation speed of the default guest (median of N runs of S simulated seconds each, after a
   1 s warm-up), the curve for 4, 16 and 64 vCPUs (pCPUs = vCPUs/2, 2x), and with --soak the
   daemon-free memory profile of the default guest over SECONDS of wall time.
@@ -20,6 +26,12 @@ function flag(argv: string[], name: string, def: number): number {
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'read') {
+    const say = (s: string): void => void process.stderr.write(`${s}\n`);
+    const result = await benchRead(flag(argv, '--runs', 5), flag(argv, '--seconds', 2), [1, 4, 16], say);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
   if (argv[0] !== 'sim') {
     process.stdout.write(`${HELP}\n`);
     process.exitCode = argv[0] === 'help' || argv[0] === '--help' ? 0 : 2;

@@ -59,10 +59,14 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
+      // A FUSE mount that was torn down from outside can leave fuse-native's handle holding the
+      // event loop open; once the command is done, exit regardless (after output is flushed).
+      setTimeout(() => process.exit(code), 500).unref();
     },
     (e: unknown) => {
       process.stderr.write(`pvlockfs: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       process.exitCode = 1;
+      setTimeout(() => process.exit(1), 500).unref();
     },
   );
 }

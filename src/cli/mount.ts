@@ -1,7 +1,7 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DebugFs } from '../debugfs/fs';
-import { FuseLoadError, lazyUnmount, mountFs, Mounted } from '../fuse/mount';
+import { FuseLoadError, isMounted, lazyUnmount, mountFs, Mounted } from '../fuse/mount';
 import { machinePort } from '../layout/port';
 import { buildTree } from '../layout/tree';
 import { Machine } from '../sim/machine';
@@ -15,12 +15,6 @@ const PLACEHOLDER = '.gitkeep';
 
 function errnoOf(e: unknown): string {
   return (e as NodeJS.ErrnoException)?.code ?? '';
-}
-
-async function isMountpoint(path: string): Promise<boolean> {
-  const text = await fsp.readFile('/proc/self/mounts', 'utf8').catch(() => '');
-  const esc = (p: string): string => p.replace(/\\/g, '\\134').replace(/ /g, '\\040').replace(/\t/g, '\\011').replace(/\n/g, '\\012');
-  return text.split('\n').some((l) => l.split(' ')[1] === esc(path));
 }
 
 /** Checks /dev/fuse and the mountpoint; clears a stale mount; returns whether to pass `nonempty`. */
@@ -50,7 +44,7 @@ export async function preflight(mnt: string, isDefault: boolean, say: (s: string
     throw new RuntimeError(`cannot use ${mnt}: ${(e as Error).message}`);
   }
   if (!st.isDirectory()) throw new UsageError(`mountpoint ${mnt} is not a directory (expected an empty directory)`);
-  if (await isMountpoint(mnt)) throw new RuntimeError(`${mnt} is already a mount point (unmount it first, e.g. 'umount ${mnt}')`);
+  if (await isMounted(mnt)) throw new RuntimeError(`${mnt} is already a mount point (unmount it first, e.g. 'umount ${mnt}')`);
   const entries = await fsp.readdir(mnt);
   const others = entries.filter((n) => n !== PLACEHOLDER);
   if (others.length > 0) throw new UsageError(`mountpoint ${mnt} is not empty (expected an empty directory; it holds ${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''})`);

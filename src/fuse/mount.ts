@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import type { DebugFs } from '../debugfs/fs';
 import { makeOps, OpLogger } from './ops';
@@ -54,6 +55,13 @@ export function ensureFusermountOnPath(): void {
   }
 }
 
+/** Whether `path` is a mount point in this process's mount table. */
+export async function isMounted(path: string): Promise<boolean> {
+  const text = await readFile('/proc/self/mounts', 'utf8').catch(() => '');
+  const esc = path.replace(/\\/g, '\\134').replace(/ /g, '\\040').replace(/\t/g, '\\011').replace(/\n/g, '\\012');
+  return text.split('\n').some((l) => l.split(' ')[1] === esc);
+}
+
 /** Lazy unmount of a (possibly stale) mountpoint, asynchronously: never touches the mount itself. */
 export function lazyUnmount(mountpoint: string): Promise<boolean> {
   ensureFusermountOnPath();
@@ -76,6 +84,9 @@ export function mountFs(fs: DebugFs, opts: MountOptions): Promise<Mounted> {
     fsname: 'pvlockfs',
     subtype: 'pvlockfs',
     debug: opts.debug,
+    // fuse-native's per-operation timeout costs a timer per request. Every handler here is
+    // synchronous and `guard` answers each exactly once, so the safety net is not needed.
+    timeout: false,
   });
   const base = fuse._fuseOptions.bind(fuse);
   fuse._fuseOptions = () => withDirectIo(base(), opts.nonempty);
@@ -88,8 +99,11 @@ export function mountFs(fs: DebugFs, opts: MountOptions): Promise<Mounted> {
           (done ??= new Promise<void>((res, rej) => {
             fuse.unmount((e) => {
               if (!e) return res();
-              // fusermount failed: fall back to a lazy umount, then report.
-              lazyUnmount(opts.mountpoint).then((ok) => (ok ? res() : rej(e)));
+              // fusermount failed: the mount may already be gone (unmounted from outside); else
+              // fall back to a lazy umount, then report.
+              void isMounted(opts.mountpoint)
+                .then((still) => (still ? lazyUnmount(opts.mountpoint) : true))
+                .then((ok) => (ok ? res() : rej(e)));
             });
           })),
       });

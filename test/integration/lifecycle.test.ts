@@ -44,6 +44,13 @@ describeFuse('daemon lifecycle and refusals', () => {
     expect(await isMounted(dir)).toBe(false);
   });
 
+  it('unmounted from outside (umount -l), the daemon still exits 0 on SIGTERM', async () => {
+    const d = await Daemon.start([], await tmp());
+    expect((await run('umount', ['-l', d.mnt])).code).toBe(0);
+    expect(await d.stop('SIGTERM'), d.output).toBe(0);
+    expect(await isMounted(d.mnt)).toBe(false);
+  });
+
   it('refuses a missing mountpoint, a file and a non-empty directory with exit 2, touching nothing', async () => {
     const dir = await tmp();
     const missing = await run(LAUNCHER, ['mount', join(dir, 'nope')]);
