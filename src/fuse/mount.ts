@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import type { DebugFs } from '../debugfs/fs';
 import { makeOps, OpLogger } from './ops';
@@ -98,7 +98,7 @@ export function mountFs(fs: DebugFs, opts: MountOptions): Promise<Mounted> {
         unmount: () =>
           (done ??= new Promise<void>((res, rej) => {
             fuse.unmount((e) => {
-              if (!e) return res();
+              if (!e) return void devFuseClosed(CLOSE_WAIT_MS).then(() => res());
               // fusermount failed: the mount may already be gone (unmounted from outside); else
               // fall back to a lazy umount, then report.
               void isMounted(opts.mountpoint)
@@ -109,6 +109,27 @@ export function mountFs(fs: DebugFs, opts: MountOptions): Promise<Mounted> {
       });
     });
   });
+}
+
+/** How long shutdown waits for the FUSE session to end after the lazy unmount. */
+const CLOSE_WAIT_MS = 3000;
+
+/**
+ * Resolves once this process holds no /dev/fuse descriptor any more (the libfuse loop has ended
+ * and closed its channel), or after `timeoutMs`. fuse-native never joins its FUSE thread: exiting
+ * while a request is still being served tears Node down under the libfuse workers and crashes
+ * (seen as SIGSEGV under heavy reads). After the lazy unmount the session ends as soon as no
+ * client holds a file open, so waiting for it makes the exit clean.
+ */
+export async function devFuseClosed(timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const fds = await readdir('/proc/self/fd').catch(() => [] as string[]);
+    const links = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+    if (!links.includes('/dev/fuse')) return true;
+    if (Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Appends `direct_io` (and `nonempty` when asked) to fuse-native's `-o` option string. */

@@ -77,7 +77,12 @@ export class Daemon {
   ) {
     proc.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     proc.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
-    this.exited = new Promise((res) => proc.on('exit', (code) => res((this.exitCode = code))));
+    this.exited = new Promise((res) =>
+      proc.on('exit', (code, signal) => {
+        if (signal) this.output += `\n[harness: daemon killed by ${signal}]`;
+        res((this.exitCode = code));
+      }),
+    );
   }
 
   /** Mounts with the given options and waits (bounded) for the ready line. */
