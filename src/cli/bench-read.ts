@@ -167,3 +167,59 @@ export async function benchRead(runs: number, seconds: number, threads: number[]
     await fsp.rm(work, { recursive: true, force: true });
   }
 }
+
+/**
+ * Soak: a pvlockfs mount under 16 readers and a knob writer (zero_stats, timeout, hogs) for
+ * `seconds`; the daemon's RSS and CPU share are sampled every chunk of readings.
+ */
+export async function soakRead(seconds: number, say: (s: string) => void): Promise<Record<string, unknown>> {
+  const work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-soak-'));
+  const tools = await buildTools(work);
+  const mnt = join(work, 'mnt');
+  await fsp.mkdir(mnt);
+  const pv = new Target('pvlockfs', '', mnt);
+  let writer: ChildProcess | null = null;
+  const samples: { t_s: number; rss_mb: number; cpu_share: number; ops_per_s: number; p99_us: number; errors: number }[] = [];
+  try {
+    await pv.start(join(ROOT, 'scripts', 'pvlockfs'), ['mount', mnt]);
+    const knobs = join(mnt, 'kvm/spinlocks');
+    writer = spawn('sh', ['-c', `while :; do echo 1 > ${knobs}/zero_stats; for t in 1 1024 4294967295 1024; do echo $t > ${knobs}/timeout; done; echo $(( $(date +%s) % 9 )) > ${mnt}/pvlockfs/hogs; sleep 0.1; done`], { stdio: 'ignore' });
+    const chunk = Math.min(10, seconds);
+    const start = Date.now();
+    let cpu0 = await pv.cpuSeconds();
+    while ((Date.now() - start) / 1000 < seconds) {
+      const t0 = Date.now();
+      const r = JSON.parse(await exec(tools.reader, [join(knobs, 'histo_total'), '16', String(chunk)], (chunk + 30) * 1000)) as Reading;
+      const cpu1 = await pv.cpuSeconds();
+      const status = await fsp.readFile(`/proc/${pv.proc?.pid}/status`, 'utf8');
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
+      const sample = {
+        t_s: Math.round((Date.now() - start) / 1000),
+        rss_mb: Math.round(rss * 10) / 10,
+        cpu_share: Math.round(((cpu1 - cpu0) / ((Date.now() - t0) / 1000)) * 1000) / 1000,
+        ops_per_s: r.ops_per_s,
+        p99_us: r.p99_us,
+        errors: r.errors,
+      };
+      cpu0 = cpu1;
+      samples.push(sample);
+      say(`soak read ${sample.t_s} s: rss ${sample.rss_mb} MiB, cpu ${sample.cpu_share}, ${sample.ops_per_s}/s, p99 ${sample.p99_us} µs, errors ${sample.errors}`);
+    }
+    const half = samples.length >> 1;
+    return {
+      seconds,
+      readers: 16,
+      knob_writer: 'zero_stats, timeout (1, 1024, 4294967295), hogs (0..8) every 0.1 s',
+      rss_first_half_max_mb: Math.max(...samples.slice(0, Math.max(1, half)).map((s) => s.rss_mb)),
+      rss_second_half_max_mb: Math.max(...samples.slice(half).map((s) => s.rss_mb)),
+      median_ops_per_s: median(samples.map((s) => s.ops_per_s)),
+      errors: samples.reduce((a, s) => a + s.errors, 0),
+      daemon_alive_at_end: pv.proc?.exitCode === null,
+      samples,
+    };
+  } finally {
+    if (writer && writer.exitCode === null) writer.kill('SIGKILL');
+    await pv.stop();
+    await fsp.rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,12 +1,13 @@
 import { cpus } from 'node:os';
-import { benchRead } from './bench-read';
+import { benchRead, soakRead } from './bench-read';
 import { curve, soak, speed } from './bench-sim';
 import { defaultConfig } from '../sim/config';
 
-const HELP = `scripts/bench read [--runs N] [--seconds S]
+const HELP = `scripts/bench read [--runs N] [--seconds S] | read --soak SECONDS
   Read path: open + read-to-EOF + close on kvm/spinlocks/histo_total with 1, 4 and 16 concurrent
   readers (a separate C process), side by side against a trivial fuse-native daemon, a minimal C
   libfuse2 daemon and tmpfs; medians of N rounds of S seconds per reading; daemon CPU when idle.
+  With --soak: 16 readers plus a knob writer for SECONDS; daemon RSS and CPU over time.
 
 scripts/bench sim [--runs N] [--sim-seconds S] [--soak SECONDS]
   Simulation speed of the default guest (median of N runs of S simulated seconds each, after a
@@ -28,6 +29,10 @@ function flag(argv: string[], name: string, def: number): number {
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'read') {
     const say = (s: string): void => void process.stderr.write(`${s}\n`);
+    if (argv.includes('--soak')) {
+      process.stdout.write(`${JSON.stringify(await soakRead(flag(argv, '--soak', 600), say), null, 2)}\n`);
+      return;
+    }
     const result = await benchRead(flag(argv, '--runs', 5), flag(argv, '--seconds', 2), [1, 4, 16], say);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return;
