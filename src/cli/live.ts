@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Machine } from '../sim/machine';
 
 /** Wall-clock period of the driver, and the most wall time one step may take. */
-const PERIOD_MS = 4;
+const PERIOD_MS = 10;
 const SLICE_MS = 2;
 const EVENTS_PER_CHECK = 1000;
 /** If the simulation falls this far behind the wall clock it drops the backlog instead of racing. */

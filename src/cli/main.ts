@@ -1,6 +1,7 @@
 import { UsageError, RuntimeError } from './errors';
 import { optionHelp, parseOptions } from './options';
 import { runCommand } from './run';
+import { EXPERIMENT_HELP } from './experiment';
 
 const USAGE = `pvlockfs — a KVM guest's debugfs kvm/spinlocks/, live over FUSE, fed by a deterministic
 simulation of lock-holder preemption on an overcommitted host.
@@ -8,6 +9,7 @@ simulation of lock-holder preemption on an overcommitted host.
 Usage:
   pvlockfs mount [MOUNTPOINT] [options]   mount the running guest (default ./mount); Ctrl-C unmounts
   pvlockfs run [options]                  simulate headless and print the files (or --json)
+  pvlockfs experiment [options]           reproduce the RFC's results table (see below)
   pvlockfs help                           this text
 
 Options for run:
@@ -19,16 +21,27 @@ ${optionHelp('mount')
   .filter((l) => /--(abi|speed|debug)/.test(l))
   .join('\n')}
 
+Options for experiment:
+${EXPERIMENT_HELP}
+
 Exit status: 0 success, 1 runtime failure, 2 bad usage.`;
 
 /** Runs the CLI; resolves to the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   const out = (s: string): void => void process.stdout.write(s);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(`${USAGE}\n`);
+    return 0;
+  }
   try {
     switch (command) {
       case 'run':
         return runCommand(parseOptions('run', rest), out);
+      case 'experiment': {
+        const { experimentCommand, parseExperiment } = await import('./experiment');
+        return await experimentCommand(parseExperiment(rest));
+      }
       case 'mount': {
         const { mountCommand } = await import('./mount');
         return await mountCommand(parseOptions('mount', rest));
@@ -40,7 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         out(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command '${command}' (expected mount, run or help)`);
+        throw new UsageError(`unknown command '${command}' (expected mount, run, experiment or help)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {

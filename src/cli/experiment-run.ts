@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { RunResult, RunSpec } from '../sim/experiment';
+
+/** Runs every spec on a pool of worker threads; results come back in spec order. */
+export async function runPool(specs: RunSpec[], jobs: number, progress: (done: number, total: number, etaS: number) => void): Promise<RunResult[]> {
+  const results: RunResult[] = new Array(specs.length);
+  const start = performance.now();
+  let next = 0;
+  let done = 0;
+  const workers = Array.from({ length: Math.max(1, Math.min(jobs, specs.length)) }, () => new Worker(join(__dirname, 'experiment-worker.js')));
+  try {
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            const feed = (): void => {
+              if (next >= specs.length) return resolve();
+              const id = next++;
+              w.postMessage({ id, spec: specs[id] });
+            };
+            w.on('message', (m: { id: number; result: RunResult }) => {
+              results[m.id] = m.result;
+              done += 1;
+              const elapsed = (performance.now() - start) / 1000;
+              progress(done, specs.length, (elapsed / done) * (specs.length - done));
+              feed();
+            });
+            w.on('error', reject);
+            feed();
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}

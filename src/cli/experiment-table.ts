@@ -1,0 +1,151 @@
+import type { RunResult } from '../sim/experiment';
+import { RFC_TABLE, rfcDifference } from './rfc-table';
+
+/** One cell of the matrix: scenario × overcommit × lock, over its repetitions. */
+export interface Cell {
+  scenario: string;
+  overcommit: number;
+  lock: string;
+  times_s: number[];
+  mean_s: number;
+  stddev_s: number;
+  did_not_finish: number;
+  cpu_share: number;
+  spin_share: number;
+  lock_wait_p99_ns: number;
+  lock_wait_max_ns: number;
+  grants_to_preempted_waiters: number;
+  host_preemptions_of_holders: number;
+  convoy_episodes: number;
+  convoy_max_ns: number;
+  histo_spinning: number[];
+  histo_blocked: number[];
+}
+
+const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+const sd = (xs: number[]): number => {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+};
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** Groups runs into cells; completion times are scaled by `scale` (simulated s → RFC s). */
+export function cells(results: RunResult[], scale: number): Cell[] {
+  const groups = new Map<string, RunResult[]>();
+  for (const r of results) {
+    const k = `${r.spec.scenario}|${r.spec.overcommit}|${r.spec.lock}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  return [...groups.values()].map((rs) => {
+    const s = rs[0].spec;
+    const times = rs.filter((r) => r.completionNs !== null).map((r) => r3(((r.completionNs as number) / 1e9) * scale));
+    const sumArr = (f: (r: RunResult) => number[]): number[] => rs.reduce((acc, r) => acc.map((v, i) => v + f(r)[i]), new Array(31).fill(0));
+    return {
+      scenario: s.scenario,
+      overcommit: s.overcommit,
+      lock: s.lock,
+      times_s: times,
+      mean_s: r3(mean(times)),
+      stddev_s: r3(sd(times)),
+      did_not_finish: rs.length - times.length,
+      cpu_share: r3(mean(rs.map((r) => r.cpuShare))),
+      spin_share: r3(mean(rs.map((r) => r.spinShare))),
+      lock_wait_p99_ns: Math.round(mean(rs.map((r) => r.lockWaitP99Ns))),
+      lock_wait_max_ns: Math.max(...rs.map((r) => r.lockWaitMaxNs)),
+      grants_to_preempted_waiters: Math.round(mean(rs.map((r) => r.grantsToPreempted))),
+      host_preemptions_of_holders: Math.round(mean(rs.map((r) => r.preemptedHolders))),
+      convoy_episodes: Math.round(mean(rs.map((r) => r.convoyEpisodes))),
+      convoy_max_ns: Math.max(...rs.map((r) => r.convoyMaxNs)),
+      histo_spinning: sumArr((r) => r.histoSpinning),
+      histo_blocked: sumArr((r) => r.histoBlocked),
+    };
+  });
+}
+
+/** How the simulated table compares with the RFC's, cell by cell and overall. */
+export interface Comparison {
+  rows: { scenario: string; k: number; base: Cell; pv: Cell; diff: number; rfcDiff: number; residualPp: number; baseRatio: number; pvRatio: number; rfcBaseRatio: number; rfcPvRatio: number }[];
+  maeDiffPp: number;
+  pvWins: number;
+  baseNoisier: number;
+  baseRatioMaxRelErr: number;
+  pvRatioMaxRelErr: number;
+}
+
+/** Compares ticket (W/o patch) and pv-yield (W/ patch) cells with the RFC. */
+export function compare(all: Cell[]): Comparison | null {
+  const get = (s: string, k: number, lock: string): Cell | undefined => all.find((c) => c.scenario === s && c.overcommit === k && c.lock === lock);
+  const a1b = get('A', 1, 'ticket');
+  const a1p = get('A', 1, 'pv-yield');
+  if (!a1b || !a1p) return null;
+  const rows: Comparison['rows'] = [];
+  for (const s of ['A', 'B', 'C']) {
+    for (const k of [1, 2, 3, 4]) {
+      const base = get(s, k, 'ticket');
+      const pv = get(s, k, 'pv-yield');
+      const rfc = RFC_TABLE[s]?.[k];
+      if (!base || !pv || !rfc) continue;
+      const diff = (base.mean_s - pv.mean_s) / base.mean_s;
+      const rfcDiff = rfcDifference(s, k) as number;
+      rows.push({
+        scenario: s,
+        k,
+        base,
+        pv,
+        diff,
+        rfcDiff,
+        residualPp: (diff - rfcDiff) * 100,
+        baseRatio: base.mean_s / a1b.mean_s,
+        pvRatio: pv.mean_s / a1p.mean_s,
+        rfcBaseRatio: rfc.base / RFC_TABLE.A[1].base,
+        rfcPvRatio: rfc.pv / RFC_TABLE.A[1].pv,
+      });
+    }
+  }
+  if (rows.length === 0) return null;
+  return {
+    rows,
+    maeDiffPp: mean(rows.map((r) => Math.abs(r.residualPp))),
+    pvWins: rows.filter((r) => r.pv.mean_s < r.base.mean_s).length,
+    baseNoisier: rows.filter((r) => r.base.stddev_s > r.pv.stddev_s).length,
+    baseRatioMaxRelErr: Math.max(...rows.map((r) => Math.abs(r.baseRatio / r.rfcBaseRatio - 1))),
+    pvRatioMaxRelErr: Math.max(...rows.map((r) => Math.abs(r.pvRatio / r.rfcPvRatio - 1))),
+  };
+}
+
+const f = (x: number, w = 9, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : 'DNF').padStart(w);
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`.padStart(7);
+
+/** The RFC's table layout with the simulated numbers, the RFC's beside them, and residuals. */
+export function formatTable(c: Comparison): string {
+  const out: string[] = [];
+  for (const s of ['A', 'B', 'C']) {
+    const rows = c.rows.filter((r) => r.scenario === s);
+    if (rows.length === 0) continue;
+    out.push(`Scenario ${s}`);
+    out.push(`     W/o patch (sd)        W/ patch (sd)          Diff  |  RFC W/o     W/ patch     Diff  | resid.  | T/T_A1 base sim/RFC  pv sim/RFC`);
+    for (const r of rows) {
+      const rfc = RFC_TABLE[s][r.k];
+      out.push(
+        `${r.k}x: ${f(r.base.mean_s)} (${f(r.base.stddev_s, 6, 2)})  ${f(r.pv.mean_s)} (${f(r.pv.stddev_s, 6, 2)})  ${pct(r.diff)}  | ${f(rfc.base)} ${f(rfc.pv)} ${pct(r.rfcDiff)}  | ${(r.residualPp >= 0 ? '+' : '') + r.residualPp.toFixed(1)} pp | ${r.baseRatio.toFixed(2)}/${r.rfcBaseRatio.toFixed(2)}  ${r.pvRatio.toFixed(2)}/${r.rfcPvRatio.toFixed(2)}`,
+      );
+    }
+    out.push('');
+  }
+  out.push(`Mean absolute error of Difference: ${c.maeDiffPp.toFixed(1)} pp over ${c.rows.length} cells (target ≤ 8 pp)`);
+  out.push(`pv-yield beats ticket in ${c.pvWins}/${c.rows.length} cells; ticket's std-dev exceeds pv's in ${c.baseNoisier}/${c.rows.length}`);
+  out.push(`Largest T_k/T_A1 error: baseline ${(c.baseRatioMaxRelErr * 100).toFixed(0)}% (target ≤ 20%), pv ${(c.pvRatioMaxRelErr * 100).toFixed(0)}% (target ≤ 10%)`);
+  return out.join('\n');
+}
+
+/** A compact table of every cell (all algorithms), for the comparison section. */
+export function formatCells(all: Cell[]): string {
+  const out = ['cell        lock         mean_s    sd    DNF  cpu_share  spin  lock_wait_p99  grants_to_preempted  convoys(max)'];
+  for (const c of all) {
+    out.push(
+      `${`${c.scenario}-${c.overcommit}x`.padEnd(11)} ${c.lock.padEnd(11)} ${f(c.mean_s)} ${f(c.stddev_s, 6, 2)} ${String(c.did_not_finish).padStart(4)}  ${c.cpu_share.toFixed(3).padStart(9)} ${c.spin_share.toFixed(3).padStart(5)}  ${`${(c.lock_wait_p99_ns / 1e3).toFixed(1)} µs`.padStart(13)}  ${String(c.grants_to_preempted_waiters).padStart(19)}  ${c.convoy_episodes} (${(c.convoy_max_ns / 1e6).toFixed(0)} ms)`,
+    );
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,139 @@
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { defaultConfig, LOCKS, LockAlgorithm, Pinning, PINNINGS, SimConfig, validateConfig } from '../sim/config';
+import type { RunSpec } from '../sim/experiment';
+import { parseDurationNs } from './duration';
+import { UsageError } from './errors';
+import { writeReport } from './experiment-report';
+import { runPool } from './experiment-run';
+import { cells, compare, formatCells, formatTable } from './experiment-table';
+import { RFC_TABLE } from './rfc-table';
+
+/** Options of `pvlockfs experiment`. */
+export interface ExperimentOptions {
+  reps: number;
+  seed: number;
+  scenarios: Pinning[];
+  overcommits: number[];
+  locks: LockAlgorithm[];
+  workNs: number;
+  capNs: number;
+  jobs: number;
+  json: boolean;
+  out: string | null;
+  params: Partial<SimConfig>;
+}
+
+/** Help for the experiment command. */
+export const EXPERIMENT_HELP = `  --reps N                 repetitions per cell (default 3)
+  --seed N                 first seed; repetition r uses seed + r (default 20100726)
+  --scenarios A,B,C        pinning scenarios (default A,B,C)
+  --overcommit 1,2,3,4     overcommit factors (default 1,2,3,4)
+  --locks ticket,pv-yield  lock algorithms (default ticket,pv-yield)
+  --work DURATION          guest CPU work per run (default 4s)
+  --cap DURATION           simulated-time cap per run; beyond it the run did not finish (default 120s)
+  --jobs N                 worker threads (default: the machine's cores)
+  --param KEY=VALUE        a model parameter for every run (repeatable)
+  --json                   print one JSON object
+  --out DIR                write report.md, results.json, times.svg and histograms.svg`;
+
+function list<T extends string | number>(flag: string, text: string, parse: (s: string) => T, allowed?: readonly T[]): T[] {
+  const items = text.split(',').map((s) => s.trim());
+  const out = items.map(parse);
+  if (items.some((s) => s === '') || (allowed && out.some((x) => !allowed.includes(x)))) {
+    throw new UsageError(`${flag}: '${text}' is not valid (expected a comma-separated list${allowed ? ` of ${allowed.join(', ')}` : ''})`);
+  }
+  return out;
+}
+
+/** Parses the experiment's arguments. */
+export function parseExperiment(argv: readonly string[]): ExperimentOptions {
+  const o: ExperimentOptions = {
+    reps: 3, seed: defaultConfig().seed, scenarios: ['A', 'B', 'C'], overcommits: [1, 2, 3, 4], locks: ['ticket', 'pv-yield'],
+    workNs: 4e9, capNs: 120e9, jobs: cpus().length, json: false, out: null, params: {},
+  };
+  const int = (flag: string, v: string, lo: number, hi: number): number => {
+    if (!/^\d+$/.test(v) || Number(v) < lo || Number(v) > hi) throw new UsageError(`${flag}: '${v}' is not valid (expected a whole number from ${lo} to ${hi})`);
+    return Number(v);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const needs = (): string => {
+      if (i + 1 >= argv.length) throw new UsageError(`${flag}: missing value`);
+      return argv[++i];
+    };
+    switch (flag) {
+      case '--reps': o.reps = int(flag, needs(), 1, 1000); break;
+      case '--seed': o.seed = int(flag, needs(), 0, Number.MAX_SAFE_INTEGER); break;
+      case '--scenarios': o.scenarios = list(flag, needs(), (s) => s as Pinning, PINNINGS); break;
+      case '--overcommit': o.overcommits = list(flag, needs(), (s) => int(flag, s, 1, 16)); break;
+      case '--locks': o.locks = list(flag, needs(), (s) => s as LockAlgorithm, LOCKS); break;
+      case '--work': o.workNs = parseDurationNs(flag, needs()); break;
+      case '--cap': o.capNs = parseDurationNs(flag, needs()); break;
+      case '--jobs': o.jobs = int(flag, needs(), 1, 256); break;
+      case '--json': o.json = true; break;
+      case '--out': o.out = needs(); break;
+      case '--param': {
+        const v = needs();
+        const eq = v.indexOf('=');
+        const key = v.slice(0, eq) as keyof SimConfig;
+        const def = defaultConfig();
+        if (eq <= 0 || !(key in def)) throw new UsageError(`--param: '${v}' is not valid (expected KEY=VALUE with KEY a model parameter)`);
+        const raw = v.slice(eq + 1);
+        const cur = def[key];
+        (o.params as Record<string, unknown>)[key] = typeof cur === 'number' ? Number(raw) : typeof cur === 'boolean' ? raw === 'true' : raw;
+        break;
+      }
+      default:
+        throw new UsageError(`${flag}: unknown option for 'experiment' (see 'pvlockfs help')`);
+    }
+  }
+  const problems = validateConfig({ ...defaultConfig(), ...o.params });
+  if (problems.length > 0) throw new UsageError(`--param ${problems[0].key}: '${String(problems[0].value)}' is not valid (expected ${problems[0].expected})`);
+  return o;
+}
+
+/** Every run of the matrix, in a fixed order. */
+export function specs(o: ExperimentOptions): RunSpec[] {
+  const out: RunSpec[] = [];
+  for (const scenario of o.scenarios)
+    for (const overcommit of o.overcommits)
+      for (const lock of o.locks)
+        for (let r = 0; r < o.reps; r++) out.push({ scenario, overcommit, lock, seed: o.seed + r, workNs: o.workNs, capNs: o.capNs, params: o.params });
+  return out;
+}
+
+/** `pvlockfs experiment`: runs the matrix and prints the RFC-format table (or JSON). */
+export async function experimentCommand(o: ExperimentOptions): Promise<number> {
+  const t0 = performance.now();
+  const all = specs(o);
+  const say = (s: string): void => void process.stderr.write(s);
+  const results = await runPool(all, o.jobs, (done, total, eta) => say(`\rexperiment: ${done}/${total} runs, about ${Math.ceil(eta)} s left   `));
+  say('\n');
+  const a1pv = results.filter((r) => r.spec.scenario === 'A' && r.spec.overcommit === 1 && r.spec.lock === 'pv-yield' && r.completionNs !== null);
+  const simA1 = a1pv.length ? a1pv.reduce((a, r) => a + (r.completionNs as number), 0) / a1pv.length / 1e9 : 0;
+  const scale = simA1 > 0 ? Math.round((RFC_TABLE.A[1].pv / simA1) * 1e6) / 1e6 : 1;
+  const table = cells(results, scale);
+  const cmp = compare(table);
+  const wallMs = Math.round(performance.now() - t0);
+  const json: Record<string, unknown> = {
+    seed: o.seed,
+    reps: o.reps,
+    work: `${o.workNs / 1e9}s`,
+    cap: `${o.capNs / 1e9}s`,
+    scale,
+    params: o.params,
+    wall_ms: wallMs,
+    summary: cmp
+      ? { mae_difference_pp: Math.round(cmp.maeDiffPp * 10) / 10, pv_wins: cmp.pvWins, cells_compared: cmp.rows.length, baseline_noisier: cmp.baseNoisier, baseline_ratio_max_rel_err: Math.round(cmp.baseRatioMaxRelErr * 1000) / 1000, pv_ratio_max_rel_err: Math.round(cmp.pvRatioMaxRelErr * 1000) / 1000 }
+      : null,
+    cells: table,
+  };
+  if (o.out) await writeReport(o.out, json, table, cmp, 'See docs/model.md for the model and its parameters, and docs/calibration.md for how the parameter set was chosen.');
+  if (o.json) process.stdout.write(`${JSON.stringify(json)}\n`);
+  else {
+    process.stdout.write(cmp ? `${formatTable(cmp)}\n\n` : '');
+    process.stdout.write(`${formatCells(table)}\n\nscale factor ${scale} (simulated s → RFC s); wall time ${(wallMs / 1000).toFixed(1)} s\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,79 @@
+import { defaultConfig, hogsForOvercommit, LockAlgorithm, Pinning, SimConfig } from './config';
+import { Machine } from './machine';
+import { Histo } from './stats';
+
+/** One run of an experiment: a scenario, an overcommit, a lock, a seed. */
+export interface RunSpec {
+  scenario: Pinning;
+  overcommit: number;
+  lock: LockAlgorithm;
+  seed: number;
+  workNs: number;
+  capNs: number;
+  params: Partial<SimConfig>;
+}
+
+/** What one run measured. Times are simulated nanoseconds. */
+export interface RunResult {
+  spec: RunSpec;
+  completionNs: number | null;
+  simNs: number;
+  events: number;
+  cpuShare: number;
+  lockWaitP99Ns: number;
+  lockWaitMaxNs: number;
+  grantsToPreempted: number;
+  preemptedHolders: number;
+  convoyEpisodes: number;
+  convoyMaxNs: number;
+  spinShare: number;
+  histoSpinning: number[];
+  histoBlocked: number[];
+}
+
+/** The configuration of a run: defaults, the experiment's parameter set, then the cell. */
+export function runConfig(spec: RunSpec): SimConfig {
+  const base = { ...defaultConfig(), ...spec.params };
+  return {
+    ...base,
+    seed: spec.seed,
+    pinning: spec.scenario,
+    lock: spec.lock,
+    hogs: hogsForOvercommit(spec.overcommit, base.vcpus, base.pcpus),
+    jobWorkNs: spec.workNs,
+    loopJobs: false,
+  };
+}
+
+/** Runs one job to completion (or to the cap, which reports `completionNs: null`). */
+export function runOne(spec: RunSpec): RunResult {
+  const m = new Machine(runConfig(spec));
+  m.runUntil(spec.capNs);
+  const g = m.guest;
+  const now = m.nowNs;
+  let onCpu = 0;
+  let spin = 0;
+  for (const v of g.vcpus) {
+    g.recat(v);
+    onCpu += m.host.onCpuNs(v.task);
+    spin += v.timeNs[1];
+  }
+  let convoyMax = g.convoys.maxNs;
+  for (const l of g.locks) if (l.convoySinceNs >= 0) convoyMax = Math.max(convoyMax, now - l.convoySinceNs);
+  return {
+    spec,
+    completionNs: g.finished ? (g.jobTimesNs[0] ?? now) : null,
+    simNs: now,
+    events: m.events,
+    cpuShare: now > 0 ? onCpu / (now * g.vcpus.length) : 0,
+    lockWaitP99Ns: g.waitAll.quantileNs(0.99),
+    lockWaitMaxNs: g.waitAll.maxNs,
+    grantsToPreempted: g.counters.grantsToPreempted,
+    preemptedHolders: g.counters.preemptedHolders,
+    convoyEpisodes: g.convoys.episodes,
+    convoyMaxNs: convoyMax,
+    spinShare: onCpu > 0 ? spin / onCpu : 0,
+    histoSpinning: [...g.stats.histo[Histo.Spinning]],
+    histoBlocked: [...g.stats.histo[Histo.Blocked]],
+  };
+}

@@ -1,0 +1,56 @@
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LAUNCHER, run } from './harness';
+
+const SMALL = ['--scenarios', 'A,B', '--overcommit', '1,2', '--reps', '2', '--work', '300ms'];
+const dirs: string[] = [];
+
+describe('pvlockfs experiment', () => {
+  afterAll(async () => {
+    for (const d of dirs) await fsp.rm(d, { recursive: true, force: true });
+  });
+
+  it('same seed ⇒ identical results.json apart from wall time, on a small matrix', async () => {
+    const [a, b] = [await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-exp-')), await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-exp-'))];
+    dirs.push(a, b);
+    const [ra, rb] = await Promise.all([
+      run(LAUNCHER, ['experiment', ...SMALL, '--jobs', '1', '--out', a], { timeoutMs: 120_000 }),
+      run(LAUNCHER, ['experiment', ...SMALL, '--jobs', '2', '--out', b], { timeoutMs: 120_000 }),
+    ]);
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(rb.code, rb.stderr).toBe(0);
+    const strip = (t: string): string => t.replace(/"wall_ms": \d+/, '"wall_ms": 0');
+    const ja = await fsp.readFile(join(a, 'results.json'), 'utf8');
+    expect(strip(ja)).toBe(strip(await fsp.readFile(join(b, 'results.json'), 'utf8')));
+    const json = JSON.parse(ja);
+    expect(json.cells).toHaveLength(8);
+    for (const c of json.cells) {
+      expect(c.times_s).toHaveLength(2);
+      expect(c).toHaveProperty('cpu_share');
+      expect(c).toHaveProperty('lock_wait_p99_ns');
+    }
+    // The scale factor maps the simulated A-1x pv time onto the RFC's 251.613 s.
+    const a1pv = json.cells.find((c: { scenario: string; overcommit: number; lock: string }) => c.scenario === 'A' && c.overcommit === 1 && c.lock === 'pv-yield');
+    expect(a1pv.mean_s).toBeCloseTo(251.613, 1);
+    for (const f of ['report.md', 'times.svg', 'histograms.svg']) expect((await fsp.stat(join(a, f))).size).toBeGreaterThan(500);
+    expect(await fsp.readFile(join(a, 'times.svg'), 'utf8')).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(await fsp.readFile(join(a, 'report.md'), 'utf8')).toMatch(/Mean absolute error of Difference/);
+  });
+
+  it('prints the RFC-format table with the RFC numbers and residuals, progress on stderr', async () => {
+    const r = await run(LAUNCHER, ['experiment', ...SMALL], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Scenario A/);
+    expect(r.stdout).toMatch(/273\.270\s+251\.613\s+7\.9%/);
+    expect(r.stdout).toMatch(/pp \|/);
+    expect(r.stderr).toMatch(/experiment: 16\/16 runs/);
+  });
+
+  it('bad options: a clear message, exit 2', async () => {
+    const r = await run(LAUNCHER, ['experiment', '--locks', 'mcs']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--locks: 'mcs' is not valid/);
+  });
+});
