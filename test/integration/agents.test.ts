@@ -1,0 +1,102 @@
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { cat, cleanupAll, Daemon, describeFuse, isMounted, ROOT, run, sh } from './harness';
+
+const SCALARS = ['taken', 'taken_slow', 'released', 'time_spinning', 'time_blocked', 'time_total', 'timeout', 'zero_stats'];
+const HISTOS = ['histo_total', 'histo_spinning', 'histo_blocked'];
+
+/** Installs Debian packages if their command is missing; returns why not, or null when present. */
+async function ensure(command: string, pkg: string): Promise<string | null> {
+  if ((await run('sh', ['-c', `command -v ${command}`])).code === 0) return null;
+  const env = 'DEBIAN_FRONTEND=noninteractive';
+  const r = await run('sh', ['-c', `(apt-get update -qq && ${env} apt-get install -y -qq --no-install-recommends ${pkg}) > /dev/null 2>&1`], { timeoutMs: 300_000 });
+  if (r.code === 0 && (await run('sh', ['-c', `command -v ${command}`])).code === 0) return null;
+  return `package ${pkg} could not be installed (apt-get exit ${r.code})`;
+}
+
+describeFuse('monitoring agents against a live mount', () => {
+  let d: Daemon;
+  let work: string;
+  const missing: Record<string, string | null> = {};
+  beforeAll(async () => {
+    missing.collectd = await ensure('collectd', 'collectd-core');
+    missing.promtool = await ensure('promtool', 'prometheus');
+    for (const [tool, why] of Object.entries(missing)) if (why) process.stderr.write(`agents test for ${tool} SKIPPED: ${why}\n`);
+    d = await Daemon.start();
+    work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-agents-'));
+    // Freeze the guest so that what the agents record can be compared with the files.
+    await sh('sleep 0.5; echo 0 > "$1"', d.path('pvlockfs/running'));
+  }, 400_000);
+  afterAll(async () => {
+    const mnt = d?.mnt;
+    await cleanupAll();
+    if (mnt) expect(await isMounted(mnt)).toBe(false);
+    if (work) await fsp.rm(work, { recursive: true, force: true });
+  });
+
+  it('collectd (table + csv plugins) records the counters and every histogram bucket as in the files', async (ctx) => {
+    if (missing.collectd) return ctx.skip();
+    const conf = join(work, 'collectd.conf');
+    const table = await run(join(ROOT, 'scripts', 'pvlockfs-collectd-conf'), [d.path('kvm/spinlocks')]);
+    await fsp.writeFile(
+      conf,
+      `Hostname "pvlockfs"\nFQDNLookup false\nInterval 1\nBaseDir "${work}"\nPIDFile "${work}/collectd.pid"\nPluginDir "/usr/lib/collectd"\nTypesDB "/usr/share/collectd/types.db"\nLoadPlugin csv\n<Plugin csv>\n  DataDir "${work}/csv"\n  StoreRates false\n</Plugin>\n${table.stdout}`,
+    );
+    expect((await run('collectd', ['-t', '-C', conf])).code).toBe(0);
+    const r = await run('timeout', ['-s', 'TERM', '3', 'collectd', '-f', '-C', conf], { timeoutMs: 20_000 });
+    expect(r.stdout + r.stderr).not.toMatch(/Not enough columns|error/i);
+    const dir = join(work, 'csv', 'pvlockfs', 'table-kvm_spinlocks');
+    const last = async (prefix: string): Promise<string> => {
+      const name = (await fsp.readdir(dir)).find((f) => f.startsWith(`${prefix}-2`));
+      const lines = (await fsp.readFile(join(dir, name as string), 'utf8')).trim().split('\n');
+      expect(lines[0]).toBe('epoch,value');
+      return lines[lines.length - 1].split(',')[1];
+    };
+    for (const f of SCALARS) {
+      const type = f === 'timeout' || f === 'zero_stats' ? 'gauge' : 'derive';
+      expect(Number(await last(`${type}-${f}`)), f).toBe(Number(await cat(d.path(`kvm/spinlocks/${f}`))));
+    }
+    for (const h of HISTOS) {
+      const buckets = (await cat(d.path(`kvm/spinlocks/${h}`))).trim().split(' ').map(Number);
+      for (let i = 0; i < 31; i++) expect(Number(await last(`derive-${h}_b${String(i).padStart(2, '0')}`)), `${h}[${i}]`).toBe(buckets[i]);
+    }
+  });
+
+  it('the textfile exporter passes promtool and agrees with the files', async (ctx) => {
+    const out = join(work, 'kvm_spinlocks.prom');
+    const r = await run(join(ROOT, 'scripts', 'pvlockfs-exporter'), [d.path('kvm/spinlocks'), out]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = await fsp.readFile(out, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect((await fsp.readdir(work)).filter((f) => f.includes('.tmp.'))).toEqual([]);
+    const metric = (name: string): number => Number(new RegExp(`^${name.replace(/[{}"+.]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(metric('kvm_spinlock_taken_total')).toBe(Number(await cat(d.path('kvm/spinlocks/taken'))));
+    expect(metric('kvm_spinlock_taken_slow_total')).toBe(Number(await cat(d.path('kvm/spinlocks/taken_slow'))));
+    const blocked = (await cat(d.path('kvm/spinlocks/histo_blocked'))).trim().split(' ').map(Number);
+    const cum = (n: number): number => blocked.slice(0, n).reduce((a, b) => a + b, 0);
+    expect(metric('kvm_spinlock_blocked_seconds_bucket{le="1.024e-06"}')).toBe(cum(10));
+    expect(metric('kvm_spinlock_blocked_seconds_bucket{le="+Inf"}')).toBe(cum(31));
+    expect(metric('kvm_spinlock_blocked_seconds_count')).toBe(cum(31));
+    expect(metric('kvm_spinlock_blocked_seconds_sum')).toBeCloseTo(Number(await cat(d.path('kvm/spinlocks/time_blocked'))) / 1e9, 6);
+    if (missing.promtool) return ctx.skip();
+    const check = await run('sh', ['-c', 'promtool check metrics < "$1"', 'sh', out]);
+    expect(check.code, check.stdout + check.stderr).toBe(0);
+  });
+
+  it('Telegraf inputs.multifile: every file the recipe names parses the way multifile parses it', async () => {
+    const recipe = await fsp.readFile(join(ROOT, 'docs', 'recipes', 'telegraf.conf'), 'utf8');
+    const named = [...recipe.matchAll(/file = "(\w+)"\n\s+(?:dest = "\w+"\n\s+)?conversion = "int"/g)].map((m) => m[1]);
+    expect(named.sort()).toEqual([...SCALARS].sort());
+    for (const f of named) {
+      // multifile: read the whole file, strip NUL bytes and surrounding white space, ParseInt.
+      const raw = await cat(d.path(`kvm/spinlocks/${f}`));
+      const text = raw.replace(/\0/g, '').trim();
+      expect(text, f).toMatch(/^\d+$/);
+      expect(BigInt(text)).toBeGreaterThanOrEqual(0n);
+    }
+    // A histogram is not an integer: multifile's int conversion would fail on it, hence inputs.exec.
+    expect((await cat(d.path('kvm/spinlocks/histo_total'))).trim()).toMatch(/^\d+( \d+){30}$/);
+  });
+});
