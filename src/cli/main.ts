@@ -10,6 +10,8 @@ Usage:
   pvlockfs mount [MOUNTPOINT] [options]   mount the running guest (default ./mount); Ctrl-C unmounts
   pvlockfs run [options]                  simulate headless and print the files (or --json)
   pvlockfs experiment [options]           reproduce the RFC's results table (see below)
+  pvlockfs top [DIR]                      live view of DIR's kvm/spinlocks (default ./mount); q quits
+  pvlockfs histo FILE [--svg OUT]         one histogram file as labelled text bars, or an SVG
   pvlockfs help                           this text
 
 Options for run:
@@ -42,6 +44,14 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { experimentCommand, parseExperiment } = await import('./experiment');
         return await experimentCommand(parseExperiment(rest));
       }
+      case 'top': {
+        const { topCommand } = await import('./top');
+        return await topCommand(rest[0] ?? './mount');
+      }
+      case 'histo': {
+        const { histoCommand } = await import('./histo');
+        return await histoCommand(rest);
+      }
       case 'mount': {
         const { mountCommand } = await import('./mount');
         return await mountCommand(parseOptions('mount', rest));
@@ -53,7 +63,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         out(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command '${command}' (expected mount, run, experiment or help)`);
+        throw new UsageError(`unknown command '${command}' (expected mount, run, experiment, top, histo or help)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {

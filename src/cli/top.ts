@@ -1,0 +1,111 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { formatNs } from './duration';
+import { RuntimeError } from './errors';
+import { bar, bucketLabel, compact, parseHisto } from './histo';
+
+const SCALARS = ['taken', 'taken_slow', 'released', 'time_spinning', 'time_blocked', 'time_total', 'timeout', 'zero_stats'] as const;
+const HISTOS = ['histo_total', 'histo_spinning', 'histo_blocked'] as const;
+const ROWS = 16;
+
+/** One reading of the directory. */
+export interface Sample {
+  atMs: number;
+  v: Record<(typeof SCALARS)[number], number>;
+  h: Record<(typeof HISTOS)[number], number[]>;
+}
+
+/** Reads the 11 files of a kvm/spinlocks directory. */
+export async function readSample(dir: string, atMs: number): Promise<Sample> {
+  const v = {} as Sample['v'];
+  const h = {} as Sample['h'];
+  await Promise.all([
+    ...SCALARS.map(async (f) => (v[f] = Number((await fsp.readFile(join(dir, f), 'latin1')).trim()))),
+    ...HISTOS.map(async (f) => (h[f] = parseHisto(await fsp.readFile(join(dir, f), 'latin1'), join(dir, f)))),
+  ]);
+  return { atMs, v, h };
+}
+
+/** Renders one 80×24 frame from two readings (rates over the interval between them). */
+export function renderFrame(dir: string, prev: Sample, cur: Sample): string[] {
+  const dt = Math.max(1e-3, (cur.atMs - prev.atMs) / 1000);
+  // After a zero_stats reset the counters start again: take the new values as the interval's.
+  const d = (a: number, b: number): number => (b >= a ? b - a : b);
+  const rate = (k: (typeof SCALARS)[number]): number => d(prev.v[k], cur.v[k]) / dt;
+  const dh = (k: (typeof HISTOS)[number]): number[] => cur.h[k].map((x, i) => d(prev.h[k][i], x));
+  const deltas = HISTOS.map(dh);
+  const mean = (time: (typeof SCALARS)[number], hist: number): string => {
+    const n = deltas[hist].reduce((a, b) => a + b, 0);
+    return n > 0 ? formatNs(d(prev.v[time], cur.v[time]) / n) : '—';
+  };
+  const lines = [
+    `pvlockfs top  ${dir.length > 52 ? `…${dir.slice(-51)}` : dir}`.padEnd(66) + `q quits`.padStart(14),
+    `taken ${compact(cur.v.taken)} (${compact(rate('taken'))}/s)   slow ${compact(cur.v.taken_slow)} (${compact(rate('taken_slow'))}/s)   released ${compact(cur.v.released)}`,
+    `mean per sample this interval: spinning ${mean('time_spinning', 1)}  blocked ${mean('time_blocked', 2)}  total ${mean('time_total', 0)}`,
+    `knobs: timeout ${cur.v.timeout}   zero_stats ${cur.v.zero_stats}`,
+    `${'bucket'.padStart(9)}  ${'total /s'.padEnd(22)} ${'spinning /s'.padEnd(22)} ${'blocked /s'.padEnd(22)}`,
+  ];
+  const nz = deltas.flatMap((h) => h.map((c, i) => (c > 0 ? i : -1))).filter((i) => i >= 0);
+  const lo = nz.length ? Math.min(...nz) : 0;
+  const hi = nz.length ? Math.max(...nz) : 0;
+  const group = Math.max(1, Math.ceil((hi - lo + 1) / ROWS));
+  const rows: { label: string; v: number[] }[] = [];
+  for (let b = lo; b <= hi && nz.length; b += group) {
+    rows.push({ label: bucketLabel(b), v: deltas.map((h) => h.slice(b, Math.min(31, b + group)).reduce((a, x) => a + x, 0) / dt) });
+  }
+  const max = [0, 1, 2].map((k) => Math.max(0, ...rows.map((r) => r.v[k])));
+  for (const r of rows) lines.push(`${r.label.padStart(9)}  ${r.v.map((x, k) => `${bar(x, max[k], 14)} ${compact(x).padStart(6)}`).join(' ')}`);
+  if (rows.length === 0) lines.push('  (no samples this interval)');
+  while (lines.length < 23) lines.push('');
+  lines.push(group > 1 ? `each row: ${group} log2 buckets from its label up` : 'each row: one log2 bucket [2^i, 2^(i+1)) ns');
+  return lines.map((l) => (l.length > 80 ? l.slice(0, 80) : l));
+}
+
+/** Finds the kvm/spinlocks directory under DIR (a debugfs root or the directory itself). */
+export async function spinlocksDir(dir: string): Promise<string> {
+  for (const candidate of [join(dir, 'kvm', 'spinlocks'), join(dir, 'kvm-guest', 'spinlocks'), dir]) {
+    if (await fsp.access(join(candidate, 'histo_total')).then(() => true, () => false)) return candidate;
+  }
+  throw new RuntimeError(`${dir} has no kvm/spinlocks directory (expected a pvlockfs mount or a debugfs root such as /sys/kernel/debug)`);
+}
+
+/** `pvlockfs top [DIR]`: refreshes every second until `q` (or Ctrl-C). */
+export async function topCommand(dir: string): Promise<number> {
+  const sl = await spinlocksDir(dir);
+  let prev = await readSample(sl, Date.now());
+  const stdin = process.stdin;
+  const tty = stdin.isTTY === true;
+  return new Promise<number>((resolve) => {
+    let stopped = false;
+    const stop = (code: number): void => {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      if (tty) stdin.setRawMode(false);
+      stdin.pause();
+      process.stdout.write('\x1b[?25h\n');
+      resolve(code);
+    };
+    const tick = async (): Promise<void> => {
+      try {
+        const cur = await readSample(sl, Date.now());
+        if (stopped) return;
+        process.stdout.write(`\x1b[H\x1b[2J\x1b[?25l${renderFrame(sl, prev, cur).join('\n')}`);
+        prev = cur;
+      } catch (e) {
+        process.stderr.write(`pvlockfs top: ${(e as Error).message}\n`);
+        stop(1);
+      }
+    };
+    const timer = setInterval(() => void tick(), 1000);
+    if (tty) stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on('data', (b: Buffer) => {
+      const k = b.toString();
+      if (k === 'q' || k === 'Q' || k === '\x03') stop(0);
+    });
+    stdin.on('end', () => undefined);
+    process.on('SIGINT', () => stop(0));
+    process.on('SIGTERM', () => stop(0));
+  });
+}
