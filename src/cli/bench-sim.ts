@@ -66,6 +66,9 @@ export async function soak(seconds: number, everyS: number, say: (s: string) => 
     m.runUntil(m.nowNs + 100_000_000);
     const t = (performance.now() - start) / 1000;
     if (t >= nextSample) {
+      // With --expose-gc (scripts/bench passes it) heapUsed is measured after a full collection,
+      // so it shows live data rather than where the collector happens to be.
+      (globalThis as { gc?: () => void }).gc?.();
       const mem = process.memoryUsage();
       samples.push({ t_s: Math.round(t), sim_s: Math.round(m.nowNs / 1e9), rss_mb: mb(mem.rss), heap_mb: mb(mem.heapUsed), heap_total_mb: mb(mem.heapTotal), external_mb: mb(mem.external) });
       say(`soak ${Math.round(t)} s: rss ${mb(mem.rss)} MiB, heap ${mb(mem.heapUsed)}/${mb(mem.heapTotal)} MiB, external ${mb(mem.external)} MiB, simulated ${Math.round(m.nowNs / 1e9)} s`);

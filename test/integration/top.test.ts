@@ -1,0 +1,50 @@
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LAUNCHER, run, waitFor } from './harness';
+
+const made: string[] = [];
+
+describe('pvlockfs top on a plain directory laid out like a guest debugfs', () => {
+  afterAll(async () => {
+    for (const d of made) await fsp.rm(d, { recursive: true, force: true });
+  });
+
+  it('draws an 80×24 frame in tmux from /sys/kernel/debug-style files and quits on q', async () => {
+    const root = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-debugfs-'));
+    made.push(root);
+    const dir = join(root, 'kvm', 'spinlocks');
+    await fsp.mkdir(dir, { recursive: true });
+    const histo = `${Array.from({ length: 31 }, (_, i) => (i === 12 ? 5 : 0)).join(' ')}\n`;
+    const files: Record<string, string> = {
+      taken: '100\n', taken_slow: '5\n', released: '100\n', time_spinning: '2000\n', time_blocked: '9000\n',
+      time_total: '3000\n', timeout: '2048\n', zero_stats: '0\n', histo_total: histo, histo_spinning: histo, histo_blocked: histo,
+    };
+    for (const [f, text] of Object.entries(files)) await fsp.writeFile(join(dir, f), text);
+    const session = `pvlockfs-top-${process.pid}`;
+    await run('tmux', ['new-session', '-d', '-s', session, '-x', '80', '-y', '24', `${LAUNCHER} top ${root}`]);
+    try {
+      let screen = '';
+      await waitFor(async () => {
+        screen = Buffer.from((await run('tmux', ['capture-pane', '-p', '-t', session])).stdout, 'latin1').toString('utf8');
+        return /knobs: timeout 2048/.test(screen);
+      }, 15_000, 'a frame');
+      const lines = screen.replace(/\n+$/, '').split('\n');
+      expect(lines.length).toBeLessThanOrEqual(24);
+      for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+      expect(screen).toMatch(/taken 100 \(0\/s\)/);
+      expect(screen).toMatch(/no samples this interval/);
+      await run('tmux', ['send-keys', '-t', session, 'q']);
+      await waitFor(async () => (await run('tmux', ['has-session', '-t', session])).code !== 0, 5_000, 'top to quit');
+    } finally {
+      await run('tmux', ['kill-session', '-t', session]);
+    }
+  });
+
+  it('refuses a directory without the layout, naming it', async () => {
+    const r = await run(LAUNCHER, ['top', tmpdir()]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/has no kvm\/spinlocks directory/);
+  });
+});
