@@ -1,81 +1,14 @@
 import { assert, fail } from './assert';
 import type { SimConfig } from './config';
-import { Host, HostListener, Task, TaskKind, TaskState } from './host';
-import { CAT_COUNT, Cat, ConvoyTracker, LatencyHisto } from './instruments';
+import type { Host } from './host';
+import { HostListener, Task, TaskKind, TaskState } from './task';
+import { Cat, ConvoyTracker, LatencyHisto } from './instruments';
 import type { Rng } from './rng';
 import { Histo, PvStats } from './stats';
+import { Act, GuestCounters, GuestLock, LockAlgorithmImpl, Vcpu } from './vcpu';
 
-/** What a vCPU's guest code is doing. */
-export const enum Act {
-  User = 0,
-  Gap = 1,
-  Hold = 2,
-  SpinTicket = 3,
-  SpinPv = 4,
-  Hypercall = 5,
-  Yielded = 6,
-  Halted = 7,
-}
-
-/** One guest vCPU: its host task, its guest activity and its accounting. */
-export class Vcpu {
-  act = Act.User;
-  lock = -1;
-  burstLeft = 0;
-  segWorkNs = 0;
-  startTotalNs = 0;
-  startSpinNs = 0;
-  startSlowNs = 0;
-  /** Ticket lock: the lock was handed to this vCPU while it was not running. */
-  granted = false;
-  cat = Cat.Run;
-  catSinceNs = 0;
-  readonly timeNs = new Float64Array(CAT_COUNT);
-  overheadNs = 0;
-  acquisitions = 0;
-  slowPaths = 0;
-  preemptedHolding = 0;
-  readonly wait = new LatencyHisto();
-  constructor(
-    readonly index: number,
-    readonly task: Task,
-  ) {}
-}
-
-/** One guest spinlock. `holder` is the vCPU owning it (or granted it), -1 when free. */
-export class GuestLock {
-  holder = -1;
-  lastCpu = -1;
-  /** Ticket lock: FIFO of waiting vCPUs (the tickets after the owner's). */
-  readonly queue: number[] = [];
-  /** pv lock: vCPUs inside `__kvm_spin_lock` for this lock (spinning, in the hypercall or yielded). */
-  readonly spinners: number[] = [];
-  waiting = 0;
-  convoySinceNs = -1;
-}
-
-/** The lock algorithm seen by the guest: how a vCPU acquires and how a release hands over. */
-export interface LockAlgorithmImpl {
-  /** A vCPU starts acquiring `v.lock` at `now`. */
-  begin(v: Vcpu): void;
-  /** A vCPU waiting for a lock was dispatched. */
-  dispatched(v: Vcpu): void;
-  /** A waiting vCPU's timer fired (spin budget, hypercall, return from yield). */
-  timer(v: Vcpu): void;
-  /** `lock` was just released; hand it over. */
-  released(lock: GuestLock): void;
-}
-
-/** Counters of host–guest interaction that explain the results. */
-export class GuestCounters {
-  preemptedHolders = 0;
-  grantsToPreempted = 0;
-  acquisitions = 0;
-  contended = 0;
-  stalls = 0;
-  yields = 0;
-  yieldsSwitched = 0;
-}
+export { Act, GuestCounters, GuestLock, Vcpu };
+export type { LockAlgorithmImpl };
 
 /**
  * The guest: V vCPUs running a synthetic kernel compile — user-mode stretches with no lock,

@@ -91,6 +91,7 @@ export class Daemon {
     const proc = spawn(LAUNCHER, ['mount', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const d = new Daemon(dir, proc);
     live.add(d);
+    started.push(d.mnt);
     await waitFor(() => d.output.includes('mounted at') || d.exitCode !== undefined, 30_000, `mount at ${dir}`);
     if (!d.output.includes('mounted at')) throw new Error(`daemon failed to mount: ${d.output}`);
     return d;
@@ -124,8 +125,23 @@ export class Daemon {
 }
 
 const live = new Set<Daemon>();
+const started: string[] = [];
 
-/** Stops every daemon this file started and fails if a mount survives. */
-export async function cleanupAll(): Promise<void> {
+/**
+ * Stops every daemon this file started; returns the mount points still mounted afterwards, so
+ * that `expect(await cleanupAll()).toEqual([])` fails the suite if a mount was left behind.
+ */
+export async function cleanupAll(): Promise<string[]> {
   for (const d of [...live]) await d.cleanup();
+  const left: string[] = [];
+  for (const m of started) if (await isMounted(m)) left.push(m);
+  return left;
+}
+
+/** Installs a Debian package when its command is missing; returns why it could not, or null. */
+export async function ensureCommand(command: string, pkg: string): Promise<string | null> {
+  const has = async (): Promise<boolean> => (await run('sh', ['-c', `command -v ${command}`])).code === 0;
+  if (await has()) return null;
+  const r = await run('sh', ['-c', `(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${pkg}) > /dev/null 2>&1`], { timeoutMs: 300_000 });
+  return (await has()) ? null : `package ${pkg} could not be installed (apt-get exit ${r.code})`;
 }

@@ -14,7 +14,7 @@ async function tmp(): Promise<string> {
 
 describeFuse('daemon lifecycle and refusals', () => {
   afterAll(async () => {
-    await cleanupAll();
+    expect(await cleanupAll()).toEqual([]);
     for (const dir of made) {
       if (await isMounted(dir)) await run('umount', ['-l', dir]);
       expect(await isMounted(dir)).toBe(false);
