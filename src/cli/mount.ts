@@ -90,6 +90,13 @@ export async function mountCommand(o: Options): Promise<number> {
     throw new RuntimeError(`cannot mount ${mnt}: ${(e as Error).message}`);
   }
   driver.start();
+  // SIGUSR2 prints the daemon's memory and open-file count (diagnostics for long-running mounts).
+  process.on('SIGUSR2', () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    const m = process.memoryUsage();
+    const mb = (b: number): string => (b / 2 ** 20).toFixed(1);
+    process.stderr.write(`pvlockfs: rss ${mb(m.rss)} MiB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB, external ${mb(m.external)} MiB, array buffers ${mb(m.arrayBuffers)} MiB, open files ${fs.openCount}, simulated ${(machine.nowNs / 1e9).toFixed(1)} s\n`);
+  });
   const c = o.sim;
   say(`pvlockfs: mounted at ${mnt} (${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, speed ${o.speed}); Ctrl-C unmounts`);
   const sig = await waitForSignal();

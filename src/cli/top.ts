@@ -2,10 +2,11 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { formatNs } from './duration';
 import { RuntimeError } from './errors';
+import { HISTO_NAMES, SCALAR_NAMES } from '../layout/tree';
 import { bar, bucketLabel, compact, parseHisto } from './histo';
 
-const SCALARS = ['taken', 'taken_slow', 'released', 'time_spinning', 'time_blocked', 'time_total', 'timeout', 'zero_stats'] as const;
-const HISTOS = ['histo_total', 'histo_spinning', 'histo_blocked'] as const;
+const SCALARS = SCALAR_NAMES;
+const HISTOS = HISTO_NAMES;
 const ROWS = 16;
 
 /** One reading of the directory. */

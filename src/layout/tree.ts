@@ -19,20 +19,13 @@ export interface GuestPort {
 /** Largest hog count the `pvlockfs/hogs` knob accepts. */
 export const MAX_HOGS = 1024;
 
+/** The single-number files of the RFC's `kvm/spinlocks/`. */
+export const SCALAR_NAMES = ['zero_stats', 'timeout', 'taken', 'taken_slow', 'released', 'time_spinning', 'time_blocked', 'time_total'] as const;
+/** The three u32-array histograms. */
+export const HISTO_NAMES = ['histo_total', 'histo_spinning', 'histo_blocked'] as const;
+
 /** The 11 files of the RFC's `kvm/spinlocks/`, in creation order, relative to the mount root. */
-export const SPINLOCK_FILES = [
-  'zero_stats',
-  'timeout',
-  'taken',
-  'taken_slow',
-  'released',
-  'time_spinning',
-  'time_blocked',
-  'time_total',
-  'histo_total',
-  'histo_spinning',
-  'histo_blocked',
-].map((n) => `kvm/spinlocks/${n}`);
+export const SPINLOCK_FILES = [...SCALAR_NAMES, ...HISTO_NAMES].map((n) => `kvm/spinlocks/${n}`);
 
 /** The files of pvlockfs's own control directory. */
 export const CONTROL_FILES = ['running', 'sim_time_ns', 'seed', 'hogs', 'config'].map((n) => `pvlockfs/${n}`);
