@@ -7,9 +7,6 @@ import type { Rng } from './rng';
 import { Histo, PvStats } from './stats';
 import { Act, GuestCounters, GuestLock, LockAlgorithmImpl, Vcpu } from './vcpu';
 
-export { Act, GuestCounters, GuestLock, Vcpu };
-export type { LockAlgorithmImpl };
-
 /**
  * The guest: V vCPUs running a synthetic kernel compile — user-mode stretches with no lock,
  * optional halts (the guest has nothing runnable), and bursty kernel phases that take locks from

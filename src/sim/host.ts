@@ -3,10 +3,7 @@ import type { SimConfig } from './config';
 import type { EventQueue } from './queue';
 import { Cpu, Ev, HostListener, Task, TaskKind, TaskState } from './task';
 
-export { Cpu, Ev, Task, TaskKind, TaskState };
-export type { HostListener };
-
-/** Leftmost (smallest vruntime) queued task allowed by `filter`, first-inserted on ties. */
+/** Leftmost (smallest vruntime) queued task, the first inserted on ties. */
 function leftmost(rq: Task[]): Task | null {
   let best: Task | null = null;
   for (const t of rq) if (best === null || t.vruntime < best.vruntime) best = t;

@@ -1,6 +1,7 @@
 import { assert, fail } from './assert';
-import { Act, Guest, GuestLock, LockAlgorithmImpl, Vcpu } from './guest';
-import { TaskState } from './host';
+import type { Guest } from './guest';
+import { TaskState } from './task';
+import { Act, GuestLock, LockAlgorithmImpl, Vcpu } from './vcpu';
 import { Histo } from './stats';
 
 /** Never-taking-the-slow-path value of `timeout` (the RFC's `TIMEOUT == ~0`). */

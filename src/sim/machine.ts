@@ -1,7 +1,8 @@
 import { assert, fail } from './assert';
 import { SimConfig, validateConfig } from './config';
 import { Guest } from './guest';
-import { Ev, Host, Task, TaskKind, TaskState } from './host';
+import { Host } from './host';
+import { Ev, Task, TaskKind, TaskState } from './task';
 import { PvYieldLock, TicketLock } from './locks';
 import { EventQueue, PoppedEvent } from './queue';
 import { Rng } from './rng';
@@ -25,7 +26,6 @@ export class Machine {
   readonly guest: Guest;
   events = 0;
   private readonly hogs: Task[] = [];
-  private readonly noise: Task[] = [];
   private readonly ev: PoppedEvent = { timeNs: 0, kind: 0, target: 0, version: 0 };
   private readonly noiseQuietNsMean: number;
 
@@ -168,7 +168,6 @@ export class Machine {
       const allowed = new Uint8Array(this.cfg.pcpus);
       allowed[c] = 1;
       const t = this.host.addTask(TaskKind.Noise, c, allowed, c);
-      this.noise.push(t);
       this.host.scheduleWake(t, this.rng.expNs(this.noiseQuietNsMean));
     }
   }

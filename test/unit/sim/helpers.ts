@@ -1,5 +1,5 @@
 import { defaultConfig, SimConfig } from '../../../src/sim/config';
-import { Act } from '../../../src/sim/guest';
+import { Act } from '../../../src/sim/vcpu';
 import type { Machine } from '../../../src/sim/machine';
 import { Histo, U64 } from '../../../src/sim/stats';
 

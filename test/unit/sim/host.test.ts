@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/sim/config';
-import { Host, HostListener, Task, TaskKind, TaskState } from '../../../src/sim/host';
+import { Host } from '../../../src/sim/host';
+import { HostListener, Task, TaskKind, TaskState } from '../../../src/sim/task';
 import { EventQueue } from '../../../src/sim/queue';
 
 const all = (n: number): Uint8Array => new Uint8Array(n).fill(1);
