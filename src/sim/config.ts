@@ -5,7 +5,7 @@
  */
 
 /** Lock algorithms the guest can run. */
-export const LOCKS = ['ticket', 'pv-yield'] as const;
+export const LOCKS = ['ticket', 'pv-yield', 'pv-ticket'] as const;
 /** A lock algorithm name. */
 export type LockAlgorithm = (typeof LOCKS)[number];
 /** Pinning scenarios of the RFC. */
@@ -25,6 +25,8 @@ export interface SimConfig {
   cHogShare: number;
   lock: LockAlgorithm;
   timeout: number;
+  /** pv-ticket (3.12): spin iterations before halting (SPIN_THRESHOLD = 2^15). */
+  pvTicketSpinThreshold: number;
   // Host scheduler (2.6.35 CFS, tunables scaled ×3 for 4 CPUs).
   latencyNs: number;
   minGranularityNs: number;
@@ -84,6 +86,7 @@ export function defaultConfig(): SimConfig {
     cHogShare: 0.5,
     lock: 'pv-yield',
     timeout: 1024,
+    pvTicketSpinThreshold: 32768,
     latencyNs: 18_000_000,
     minGranularityNs: 6_000_000,
     wakeupGranularityNs: 3_000_000,
@@ -141,6 +144,7 @@ const intRanges: Partial<Record<keyof SimConfig, [number, number]>> = {
   coresPerPackage: [1, 256],
   hogs: [0, 1024],
   timeout: [0, 0xffffffff],
+  pvTicketSpinThreshold: [1, 0xffffffff],
   latencyNs: [1, 1e10],
   minGranularityNs: [1, 1e10],
   wakeupGranularityNs: [0, 1e10],

@@ -115,7 +115,7 @@ export class Guest implements HostListener {
     v.overheadNs += task.resumeAtNs - now;
     this.recat(v);
     if (v.act === Act.Halted) this.startBurst(v);
-    else if (v.act === Act.SpinTicket || v.act === Act.SpinPv) this.algo.dispatched(v);
+    else if (v.act === Act.SpinTicket || v.act === Act.SpinPv || v.act === Act.PvHalted) this.algo.dispatched(v);
   }
 
   /** Host callback: a task stopped running. */
@@ -266,7 +266,7 @@ function category(v: Vcpu): Cat {
   const yielding = v.act === Act.Hypercall || v.act === Act.Yielded;
   if (s === TaskState.Runnable) return yielding ? Cat.Yield : Cat.Wait;
   if (yielding) return Cat.Yield;
-  return v.act === Act.SpinTicket || v.act === Act.SpinPv ? Cat.Spin : Cat.Run;
+  return v.act === Act.SpinTicket || v.act === Act.SpinPv || v.act === Act.PvHalted ? Cat.Spin : Cat.Run;
 }
 
 /** Cumulative Zipf(s) popularity over n locks. */

@@ -64,6 +64,8 @@ export function summarize(m: Machine): RunReport {
       stalls: g.counters.stalls,
       yields: g.counters.yields,
       yields_switched: g.counters.yieldsSwitched,
+      pv_ticket_slow_paths: g.counters.pvTicketSlow,
+      pv_ticket_kicks: g.counters.kicks,
     },
   };
 }

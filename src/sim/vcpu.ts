@@ -11,6 +11,8 @@ export const enum Act {
   Hypercall = 5,
   Yielded = 6,
   Halted = 7,
+  /** pv-ticket: halted in the slow path, waiting to be kicked. */
+  PvHalted = 8,
 }
 
 /** One guest vCPU: its host task, its guest activity and its accounting. */
@@ -71,4 +73,8 @@ export class GuestCounters {
   stalls = 0;
   yields = 0;
   yieldsSwitched = 0;
+  /** pv-ticket: slow-path entries, lock found granted on entry, unlocks that kicked a halted waiter. */
+  pvTicketSlow = 0;
+  pvTicketPickups = 0;
+  kicks = 0;
 }

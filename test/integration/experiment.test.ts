@@ -48,6 +48,14 @@ describe('pvlockfs experiment', () => {
     expect(r.stderr).toMatch(/experiment: 16\/16 runs/);
   });
 
+  it('compares further algorithms: pv-ticket finishes C-2x sooner than the ticket lock', async () => {
+    const r = await run(LAUNCHER, ['experiment', '--scenarios', 'C', '--overcommit', '2', '--locks', 'ticket,pv-ticket', '--reps', '2', '--work', '500ms', '--json'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const cells = JSON.parse(r.stdout).cells as { lock: string; mean_s: number }[];
+    const mean = (lock: string): number => cells.find((c) => c.lock === lock)?.mean_s as number;
+    expect(mean('pv-ticket')).toBeLessThan(mean('ticket'));
+  });
+
   it('bad options: a clear message, exit 2', async () => {
     const r = await run(LAUNCHER, ['experiment', '--locks', 'mcs']);
     expect(r.code).toBe(2);

@@ -122,3 +122,31 @@ describe('zero_stats through the machine', () => {
     expect(Number(m.guest.stats.getU64(U64.Taken))).toBeLessThan(50);
   });
 });
+
+describe('pv-ticket (3.12 KVM pv ticketlock)', () => {
+  it('a waiter that exhausts its spin budget halts and is kicked awake by the unlocker', () => {
+    // Two vCPUs on one pCPU and one lock held 3 ms: the waiter's 2^15-iteration budget (≈164 µs)
+    // runs out while the holder holds, so it halts; the release kicks it.
+    const m = new Machine(
+      quietConfig({ lock: 'pv-ticket', vcpus: 2, pcpus: 1, locks: 1, holdNsMean: 3_000_000, holdSigma: 0, userNsMean: 1_000_000, burstAcquisitionsMean: 1 }),
+    );
+    m.runUntil(500_000_000);
+    const c = m.guest.counters;
+    expect(c.pvTicketSlow).toBeGreaterThan(10);
+    expect(c.kicks).toBeGreaterThan(10);
+    expect(c.kicks).toBeLessThanOrEqual(c.pvTicketSlow);
+    // The RFC's statistics stay zero: this guest does not run the RFC's pv operations.
+    expect(m.guest.stats.getU64(U64.Taken)).toBe(0n);
+  });
+
+  it('does more guest work than the plain ticket lock at 2x in B and C', () => {
+    for (const pinning of ['B', 'C'] as const) {
+      const work = (lock: 'ticket' | 'pv-ticket'): number => {
+        const m = new Machine({ ...defaultConfig(), pinning, lock });
+        m.runUntil(3_000_000_000);
+        return m.guest.jobsCompleted * m.cfg.jobWorkNs + m.guest.workDoneNs;
+      };
+      expect(work('pv-ticket')).toBeGreaterThan(work('ticket'));
+    }
+  });
+});

@@ -1,0 +1,67 @@
+import { fail } from './assert';
+import type { Guest } from './guest';
+import { TaskState } from './task';
+import { Act, GuestLock, LockAlgorithmImpl, Vcpu } from './vcpu';
+
+/**
+ * The KVM pv ticketlock of Linux 3.12–4.8 (arch/x86/kernel/kvm.c, `kvm_lock_spinning` /
+ * `kvm_unlock_kick`): a FIFO ticket lock whose waiters spin `pvTicketSpinThreshold` iterations
+ * (2^15) while running, then enter the slow path and halt; the unlocker hands the lock to the next
+ * ticket and, if that vCPU is halted, kicks it awake (`KVM_HC_KICK_CPU`: a wakeup with sleeper
+ * credit). A next-in-line vCPU that is merely preempted still gets the lock and must be scheduled.
+ * This guest does not run the RFC's pv operations, so the kvm/spinlocks statistics stay zero; the
+ * algorithm's own counters are instruments.
+ */
+export class PvTicketLock implements LockAlgorithmImpl {
+  constructor(private readonly g: Guest) {}
+
+  /** Takes a ticket: acquires at once when free and nobody is queued, else spins with a budget. */
+  begin(v: Vcpu): void {
+    const lock = this.g.locks[v.lock];
+    if (lock.holder < 0 && lock.queue.length === 0) {
+      this.g.acquired(v, lock, this.g.xchgLatencyNs(v, lock));
+      return;
+    }
+    lock.queue.push(v.index);
+    this.spin(v);
+  }
+
+  /** A waiter runs again (after a preemption, or kicked out of its halt). */
+  dispatched(v: Vcpu): void {
+    const lock = this.g.locks[v.lock];
+    if (v.granted) this.g.acquired(v, lock, this.g.transferNs(lock.lastCpu, v.task.cpu) + this.g.pickupStallNs(v));
+    else if (v.act === Act.PvHalted) this.spin(v);
+  }
+
+  /** The spin budget ran out: enter the slow path and halt until kicked. */
+  timer(v: Vcpu): void {
+    if (v.act !== Act.SpinTicket) fail(`pv-ticket timer in activity ${v.act}`);
+    this.g.counters.pvTicketSlow += 1;
+    this.g.setAct(v, Act.PvHalted);
+    this.g.host.sleep(v.task);
+  }
+
+  /** Hands the lock to the next ticket; kicks it if it is halted. */
+  released(lock: GuestLock): void {
+    const next = lock.queue.shift();
+    if (next === undefined) return;
+    const w = this.g.vcpus[next];
+    lock.holder = w.index;
+    if (w.task.state === TaskState.Running && w.act === Act.SpinTicket) {
+      this.g.acquired(w, lock, this.g.transferNs(lock.lastCpu, w.task.cpu) + this.g.pickupStallNs(w));
+      return;
+    }
+    w.granted = true;
+    if (w.act === Act.PvHalted && w.task.state === TaskState.Sleeping) {
+      this.g.counters.kicks += 1;
+      this.g.host.wake(w.task);
+    } else {
+      this.g.counters.grantsToPreempted += 1;
+    }
+  }
+
+  private spin(v: Vcpu): void {
+    this.g.setAct(v, Act.SpinTicket);
+    this.g.host.armTimer(v.task, this.g.cfg.pvTicketSpinThreshold * this.g.cfg.spinIterationNs);
+  }
+}
