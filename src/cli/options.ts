@@ -71,7 +71,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { flag: '--hogs', arg: 'N', help: 'number of CPU hogs instead of --overcommit', commands: BOTH, set: (o, v, f) => { o.sim.hogs = int(f, v, 0, 1024); (o as Tracked).hogsSet = true; } },
   { flag: '--pinning', arg: 'A|B|C', help: 'A: vCPU i on pCPU i; B: nothing pinned (default); C: vCPUs on one package', commands: BOTH, set: (o, v, f) => (o.sim.pinning = oneOf(f, v, PINNINGS)) },
   { flag: '--c-hog-share', arg: 'F', help: 'scenario C: fraction of hogs pinned to the vCPUs\' package (default 0.5)', commands: BOTH, set: (o, v, f) => (o.sim.cHogShare = real(f, v, 0, 1)) },
-  { flag: '--lock', arg: 'ticket|pv-yield|pv-ticket', help: 'guest lock: stock ticket, the RFC\'s spin-then-yield (default), or the 3.12 pv ticketlock', commands: BOTH, set: (o, v, f) => (o.sim.lock = oneOf(f, v, LOCKS)) },
+  { flag: '--lock', arg: 'NAME', help: 'guest lock: ticket, pv-yield (the RFC, default), pv-ticket (3.12), directed-yield (2.6.39)', commands: BOTH, set: (o, v, f) => (o.sim.lock = oneOf(f, v, LOCKS)) },
   { flag: '--timeout', arg: 'N', help: 'initial spin count before yielding, 0..4294967295 (default 1024)', commands: BOTH, set: (o, v, f) => (o.sim.timeout = int(f, v, 0, 0xffffffff)) },
   { flag: '--grant-only-to-running', help: 'ablation: the ticket lock skips preempted waiters', commands: BOTH, set: (o) => (o.sim.grantOnlyToRunning = true) },
   { flag: '--no-bursty', help: 'ablation: spread lock requests evenly instead of in kernel bursts', commands: BOTH, set: (o) => (o.sim.bursty = false) },

@@ -5,7 +5,7 @@
  */
 
 /** Lock algorithms the guest can run. */
-export const LOCKS = ['ticket', 'pv-yield', 'pv-ticket'] as const;
+export const LOCKS = ['ticket', 'pv-yield', 'pv-ticket', 'directed-yield'] as const;
 /** A lock algorithm name. */
 export type LockAlgorithm = (typeof LOCKS)[number];
 /** Pinning scenarios of the RFC. */

@@ -26,6 +26,8 @@ export class Guest implements HostListener {
   jobsCompleted = 0;
   readonly jobTimesNs: number[] = [];
   finished = false;
+  /** Whether the guest runs the RFC's pv operations (and so keeps its statistics). */
+  readonly rfcStats: boolean;
   private readonly lockCdf: Float64Array;
   private readonly userMeanNs: number;
   private readonly burstMean: number;
@@ -35,6 +37,7 @@ export class Guest implements HostListener {
     readonly rng: Rng,
   ) {
     this.stats = new PvStats(cfg.timeout);
+    this.rfcStats = cfg.lock === 'pv-yield' || cfg.lock === 'directed-yield';
     this.convoys = new ConvoyTracker(cfg.convoyMinWaiters);
     for (let i = 0; i < cfg.locks; i++) this.locks.push(new GuestLock());
     this.lockCdf = zipfCdf(cfg.locks, cfg.lockZipf);
@@ -86,7 +89,7 @@ export class Guest implements HostListener {
     lock.holder = v.index;
     lock.lastCpu = v.task.cpu;
     v.granted = false;
-    if (this.cfg.lock === 'pv-yield') {
+    if (this.rfcStats) {
       this.stats.addSample(Histo.Spinning, at - v.startSpinNs);
       this.stats.addSample(Histo.Total, at - v.startTotalNs);
     }
@@ -201,7 +204,7 @@ export class Guest implements HostListener {
   private release(v: Vcpu): void {
     const lock = this.locks[v.lock];
     if (!(lock.holder === v.index)) fail(`vCPU ${v.index} releases a lock it does not hold`);
-    if (this.cfg.lock === 'pv-yield') this.stats.addReleased();
+    if (this.rfcStats) this.stats.addReleased();
     lock.holder = -1;
     lock.lastCpu = v.task.cpu;
     v.lock = -1;

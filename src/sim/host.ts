@@ -25,6 +25,8 @@ export class Host {
   readonly cpus: Cpu[] = [];
   readonly tasks: Task[] = [];
   now = 0;
+  /** Directed yields the scheduler honoured. */
+  boosts = 0;
 
   /** Builds the pCPUs; ticks start at a random phase per pCPU (given by the caller). */
   constructor(
@@ -171,6 +173,36 @@ export class Host {
   /** Total time `t` has held a pCPU up to now. */
   onCpuNs(t: Task): number {
     return t.onCpuTotalNs + (t.state === TaskState.Running ? this.now - t.onCpuSinceNs : 0);
+  }
+
+  /**
+   * Mirrors 2.6.39 `yield_to(target, preempt)`: the target (runnable, not running) becomes its
+   * queue's next buddy, picked only if within the wakeup granularity of the leftmost task; its
+   * pCPU is rescheduled; the caller then yields (`yield_task_fair`). Returns whether the caller
+   * stopped running.
+   */
+  yieldTo(caller: Task, target: Task): boolean {
+    const tc = this.cpus[target.cpu];
+    this.updateCurr(tc);
+    const left = leftmost(tc.rq);
+    const honoured = target.state === TaskState.Runnable && left !== null && target.vruntime - left.vruntime <= this.cfg.wakeupGranularityNs;
+    if (honoured) {
+      this.boosts += 1;
+      const curr = tc.curr;
+      if (curr === caller) {
+        // Same pCPU: the caller gives its pCPU to the target directly.
+        caller.state = TaskState.Runnable;
+        tc.rq.push(caller);
+        this.switchTo(tc, target);
+        return true;
+      }
+      if (curr && curr.state === TaskState.Running) {
+        curr.state = TaskState.Runnable;
+        tc.rq.push(curr);
+      }
+      this.switchTo(tc, target);
+    }
+    return this.yield(caller);
   }
 
   /** Scheduler tick on one pCPU: slice check, then load balancing. */

@@ -73,7 +73,7 @@ export class TicketLock implements LockAlgorithmImpl {
  * again. Unlock stores 0 and wakes no one. Statistics exactly as DEBUGFS.md §4.
  */
 export class PvYieldLock implements LockAlgorithmImpl {
-  constructor(private readonly g: Guest) {}
+  constructor(protected readonly g: Guest) {}
 
   /** `taken += 1`, then the first attempt. */
   begin(v: Vcpu): void {
@@ -107,7 +107,7 @@ export class PvYieldLock implements LockAlgorithmImpl {
       case Act.Hypercall:
         g.setAct(v, Act.Yielded);
         g.counters.yields += 1;
-        if (g.host.yield(v.task)) {
+        if (this.hostYield(v)) {
           g.counters.yieldsSwitched += 1;
           g.host.armTimer(v.task, 0);
         } else this.endSlowPath(v);
@@ -118,6 +118,11 @@ export class PvYieldLock implements LockAlgorithmImpl {
       default:
         assert(false, `pv timer in activity ${v.act}`);
     }
+  }
+
+  /** What `KVM_HC_YIELD` runs on the host: 2.6.35's plain `yield()`. Returns whether it switched. */
+  protected hostYield(v: Vcpu): boolean {
+    return this.g.host.yield(v.task);
   }
 
   /** Running spinners race for the released byte; the nearest cache line wins. */
@@ -165,5 +170,28 @@ export class PvYieldLock implements LockAlgorithmImpl {
     if (!(i >= 0)) fail(`vCPU ${v.index} wins a lock it was not acquiring`);
     lock.spinners.splice(i, 1);
     this.g.acquired(v, lock, latencyNs);
+  }
+}
+
+/**
+ * The RFC's lock with the host's directed yield of 2.6.39 (`kvm_vcpu_on_spin` → `yield_to`): the
+ * hypercall picks, round-robin after the last vCPU it boosted, a sibling that is preempted
+ * (runnable, not running, not halted) and boosts it on its pCPU — honoured only when the sibling
+ * is within the wakeup granularity of that queue's leftmost task — while the spinner gives way.
+ * It does not know the lock holder, so it may boost the wrong sibling.
+ */
+export class DirectedYieldLock extends PvYieldLock {
+  private lastBoosted = -1;
+
+  protected override hostYield(v: Vcpu): boolean {
+    const n = this.g.vcpus.length;
+    for (let k = 1; k <= n; k++) {
+      const c = this.g.vcpus[(this.lastBoosted + k + n) % n];
+      if (c === v || c.task.state !== TaskState.Runnable) continue;
+      this.lastBoosted = c.index;
+      this.g.counters.directedYields += 1;
+      return this.g.host.yieldTo(v.task, c.task);
+    }
+    return this.g.host.yield(v.task);
   }
 }

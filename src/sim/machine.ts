@@ -3,7 +3,7 @@ import { SimConfig, validateConfig } from './config';
 import { Guest } from './guest';
 import { Host } from './host';
 import { Ev, Task, TaskKind, TaskState } from './task';
-import { PvYieldLock, TicketLock } from './locks';
+import { DirectedYieldLock, PvYieldLock, TicketLock } from './locks';
 import { PvTicketLock } from './locks-pvticket';
 import { EventQueue, PoppedEvent } from './queue';
 import { Rng } from './rng';
@@ -39,7 +39,14 @@ export class Machine {
     const phases = Array.from({ length: cfg.pcpus }, () => this.rng.int(0, cfg.tickNs - 1));
     this.host = new Host(cfg, this.queue, this.guest, phases);
     this.guest.host = this.host;
-    this.guest.algo = cfg.lock === 'ticket' ? new TicketLock(this.guest) : cfg.lock === 'pv-ticket' ? new PvTicketLock(this.guest) : new PvYieldLock(this.guest);
+    this.guest.algo =
+      cfg.lock === 'ticket'
+        ? new TicketLock(this.guest)
+        : cfg.lock === 'pv-ticket'
+          ? new PvTicketLock(this.guest)
+          : cfg.lock === 'directed-yield'
+            ? new DirectedYieldLock(this.guest)
+            : new PvYieldLock(this.guest);
     const burstMean = (cfg.noiseBurstMinNs + cfg.noiseBurstMaxNs) / 2;
     this.noiseQuietNsMean = cfg.noiseShare > 0 ? (burstMean * (1 - cfg.noiseShare)) / cfg.noiseShare : Infinity;
     this.addVcpus();

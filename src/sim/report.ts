@@ -66,6 +66,8 @@ export function summarize(m: Machine): RunReport {
       yields_switched: g.counters.yieldsSwitched,
       pv_ticket_slow_paths: g.counters.pvTicketSlow,
       pv_ticket_kicks: g.counters.kicks,
+      directed_yields: g.counters.directedYields,
+      directed_yields_honoured: m.host.boosts,
     },
   };
 }

@@ -77,4 +77,6 @@ export class GuestCounters {
   pvTicketSlow = 0;
   pvTicketPickups = 0;
   kicks = 0;
+  /** directed-yield: yields aimed at a preempted sibling (the host counts those it honoured). */
+  directedYields = 0;
 }

@@ -19,7 +19,7 @@ describe('command-line options', () => {
   });
 
   it.each([
-    [['--lock', 'mcs'], /--lock: 'mcs' is not valid \(expected ticket \| pv-yield \| pv-ticket\)/],
+    [['--lock', 'mcs'], /--lock: 'mcs' is not valid \(expected ticket \| pv-yield \| pv-ticket \| directed-yield\)/],
     [['--timeout', '4294967296'], /--timeout: '4294967296' is not valid/],
     [['--sim-time', '10'], /--sim-time: '10' is not a duration/],
     [['--overcommit', '2', '--hogs', '1'], /give one or the other/],

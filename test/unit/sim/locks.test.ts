@@ -150,3 +150,27 @@ describe('pv-ticket (3.12 KVM pv ticketlock)', () => {
     }
   });
 });
+
+describe('directed-yield (2.6.39 yield_to in the hypercall)', () => {
+  it('keeps the RFC accounting and its invariants, boosting preempted siblings within the fairness bound', () => {
+    for (const [seed, pinning] of [[11, 'A'], [12, 'B'], [13, 'C']] as const) {
+      const m = new Machine({ ...defaultConfig(), seed, pinning, lock: 'directed-yield' });
+      for (let t = 100_000_000; t <= 600_000_000; t += 100_000_000) {
+        m.runUntil(t);
+        checkInvariants(m);
+      }
+      expect(m.guest.counters.directedYields).toBeGreaterThan(0);
+      expect(m.host.boosts).toBeLessThanOrEqual(m.guest.counters.directedYields);
+      expect(Number(m.guest.stats.getU64(U64.Taken))).toBeGreaterThan(10_000);
+    }
+  });
+
+  it('takes the slow path far less often than the plain yield at 2x (B)', () => {
+    const slow = (lock: 'pv-yield' | 'directed-yield'): number => {
+      const m = new Machine({ ...defaultConfig(), lock });
+      m.runUntil(2_000_000_000);
+      return m.guest.stats.takenSlow[0];
+    };
+    expect(slow('directed-yield') * 3).toBeLessThan(slow('pv-yield'));
+  });
+});
