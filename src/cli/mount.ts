@@ -80,8 +80,8 @@ export async function mountCommand(o: Options): Promise<number> {
   const nonempty = await preflight(mnt, isDefault, say);
   const machine = new Machine(o.sim);
   const driver = new LiveDriver(machine, o.speed);
-  const port = machinePort(machine, { abi: o.abi, speed: o.speed }, driver.runningKnob);
-  const fs = new DebugFs(buildTree(port, o.abi, Date.now()), o.abi, () => Date.now());
+  const port = machinePort(machine, { abi: o.abi, speed: o.speed, layout: o.layout }, driver.runningKnob);
+  const fs = new DebugFs(buildTree(port, o.abi, Date.now(), o.layout), o.abi, () => Date.now());
   let mounted: Mounted;
   try {
     mounted = await mountFs(fs, { mountpoint: mnt, debug: o.debug, nonempty, log: (l) => process.stderr.write(`${l}\n`) });
@@ -98,7 +98,7 @@ export async function mountCommand(o: Options): Promise<number> {
     process.stderr.write(`pvlockfs: rss ${mb(m.rss)} MiB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB, external ${mb(m.external)} MiB, array buffers ${mb(m.arrayBuffers)} MiB, open files ${fs.openCount}, simulated ${(machine.nowNs / 1e9).toFixed(1)} s\n`);
   });
   const c = o.sim;
-  say(`pvlockfs: mounted at ${mnt} (${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, speed ${o.speed}); Ctrl-C unmounts`);
+  say(`pvlockfs: mounted at ${mnt} (${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}); Ctrl-C unmounts`);
   const sig = await waitForSignal();
   driver.stop();
   try {

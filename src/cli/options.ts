@@ -1,4 +1,5 @@
 import { ABIS, Abi } from '../debugfs/parse';
+import { Layout, LAYOUTS } from '../layout/tree';
 import { defaultConfig, hogsForOvercommit, LOCKS, PINNINGS, SimConfig, validateConfig } from '../sim/config';
 import { parseDurationNs } from './duration';
 import { UsageError } from './errors';
@@ -12,6 +13,7 @@ export interface Options {
   abi: Abi;
   speed: number;
   debug: boolean;
+  layout: Layout;
   positional: string[];
 }
 
@@ -26,7 +28,7 @@ interface OptionSpec {
 
 const BOTH = ['run', 'mount'] as const;
 const overcommitSeen = Symbol('overcommit');
-type Tracked = Options & { [overcommitSeen]?: number; hogsSet?: boolean };
+type Tracked = Options & { [overcommitSeen]?: number; hogsSet?: boolean; layoutSet?: boolean };
 
 function int(flag: string, text: string, lo: number, hi: number): number {
   if (!/^\d+$/.test(text) || Number(text) < lo || Number(text) > hi) {
@@ -79,6 +81,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { flag: '--no-stalls', help: 'ablation: no µs-scale VM-exit stalls', commands: BOTH, set: (o) => (o.sim.stalls = false) },
   { flag: '--compat-yield', help: 'host yield() moves the yielder behind all others (sched_compat_yield)', commands: BOTH, set: (o) => (o.sim.compatYield = true) },
   { flag: '--param', arg: 'KEY=VALUE', help: 'set any model parameter (see docs/model.md), repeatable', commands: BOTH, set: setParam },
+  { flag: '--layout', arg: 'kvm-2010|kvm-guest-3.12', help: 'debugfs layout; follows the lock (pv-ticket: kvm-guest-3.12, else kvm-2010)', commands: BOTH, set: (o, v, f) => { o.layout = oneOf(f, v, LAYOUTS); (o as Tracked).layoutSet = true; } },
   { flag: '--sim-time', arg: 'DURATION', help: 'simulated time to run, e.g. 2s, 500ms (default 2s; with --work, the cap)', commands: ['run'], set: (o, v, f) => (o.simTimeNs = parseDurationNs(f, v)) },
   { flag: '--work', arg: 'DURATION', help: 'run one job of this much guest CPU work, stop when done (reports did_not_finish at the cap)', commands: ['run'], set: (o, v, f) => { o.sim.jobWorkNs = parseDurationNs(f, v); o.work = true; } },
   { flag: '--json', help: 'print one JSON object instead of path:content lines', commands: ['run'], set: (o) => (o.json = true) },
@@ -89,7 +92,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
 
 /** Parses the arguments after the command name. */
 export function parseOptions(command: 'run' | 'mount', argv: readonly string[]): Options {
-  const o: Tracked = { sim: defaultConfig(), simTimeNs: 2e9, work: false, json: false, abi: 'modern', speed: 1, debug: false, positional: [] };
+  const o: Tracked = { sim: defaultConfig(), simTimeNs: 2e9, work: false, json: false, abi: 'modern', speed: 1, debug: false, layout: 'kvm-2010', positional: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) {
@@ -118,6 +121,11 @@ function finish(o: Tracked): void {
   if (!o.hogsSet) o.sim.hogs = hogsForOvercommit(k ?? 2, o.sim.vcpus, o.sim.pcpus);
   if (o.hogsSet || k !== undefined) o.sim.hogs = Math.min(o.sim.hogs, 1024);
   o.sim.loopJobs = !o.work;
+  // The layout is the guest kernel's: the 3.12 pv ticketlock keeps kvm-guest/spinlocks, the
+  // 2010 guest (stock ticket, the RFC's lock, directed yield on the host) kvm/spinlocks.
+  const natural: Layout = o.sim.lock === 'pv-ticket' ? 'kvm-guest-3.12' : 'kvm-2010';
+  if (!o.layoutSet) o.layout = natural;
+  else if (o.layout !== natural) throw new UsageError(`--layout ${o.layout} does not go with --lock ${o.sim.lock} (its guest keeps ${natural})`);
   const problems = validateConfig(o.sim);
   if (problems.length > 0) {
     const p = problems[0];

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { DebugFs } from '../debugfs/fs';
 import { machinePort } from '../layout/port';
-import { buildTree, readAll, SPINLOCK_FILES } from '../layout/tree';
+import { buildTree, layoutFiles, readAll } from '../layout/tree';
 import { Machine } from '../sim/machine';
 import { summarize } from '../sim/report';
 import type { Options } from './options';
@@ -13,11 +13,12 @@ export function runHeadless(o: Options): Record<string, unknown> {
   m.runUntil(o.simTimeNs);
   const wallMs = performance.now() - t0;
   const port = machinePort(m, {}, { get: () => 1, set: () => undefined });
-  const fs = new DebugFs(buildTree(port, 'modern', 0), 'modern', () => 0);
-  const files = readAll(fs, SPINLOCK_FILES);
+  const fs = new DebugFs(buildTree(port, 'modern', 0, o.layout), 'modern', () => 0);
+  const files = readAll(fs, layoutFiles(o.layout));
   const report = summarize(m);
   return {
     seed: o.sim.seed,
+    layout: o.layout,
     config: o.sim,
     sim_time_ns: m.nowNs,
     events: m.events,

@@ -2,7 +2,7 @@ import { FsError } from '../debugfs/errors';
 import { DebugFs } from '../debugfs/fs';
 import { createAttr, createDir, createText, createU32Array, DirNode } from '../debugfs/nodes';
 import type { Abi } from '../debugfs/parse';
-import { Histo, PvStats, U64 } from '../sim/stats';
+import { Histo, PvStats, TicketSlow, U64 } from '../sim/stats';
 
 /** What the tree needs from the running guest; the live driver and the headless run provide it. */
 export interface GuestPort {
@@ -27,6 +27,21 @@ export const HISTO_NAMES = ['histo_total', 'histo_spinning', 'histo_blocked'] as
 /** The 11 files of the RFC's `kvm/spinlocks/`, in creation order, relative to the mount root. */
 export const SPINLOCK_FILES = [...SCALAR_NAMES, ...HISTO_NAMES].map((n) => `kvm/spinlocks/${n}`);
 
+/** The debugfs layouts pvlockfs can present. */
+export const LAYOUTS = ['kvm-2010', 'kvm-guest-3.12'] as const;
+/** A layout: the RFC's `kvm/spinlocks/` or the 3.12–4.8 pv ticketlock's `kvm-guest/spinlocks/`. */
+export type Layout = (typeof LAYOUTS)[number];
+
+/** The files of the 3.12–4.8 KVM pv ticketlock's `kvm-guest/spinlocks/`, in creation order. */
+export const KVM_GUEST_FILES = ['zero_stats', 'taken_slow', 'taken_slow_pickup', 'released_slow', 'released_slow_kicked', 'time_blocked', 'histo_blocked'].map(
+  (n) => `kvm-guest/spinlocks/${n}`,
+);
+
+/** The statistics files of a layout, relative to the mount root. */
+export function layoutFiles(layout: Layout): string[] {
+  return layout === 'kvm-2010' ? SPINLOCK_FILES : KVM_GUEST_FILES;
+}
+
 /** The files of pvlockfs's own control directory. */
 export const CONTROL_FILES = ['running', 'sim_time_ns', 'seed', 'hogs', 'config'].map((n) => `pvlockfs/${n}`);
 
@@ -37,13 +52,21 @@ export function rootMode(abi: Abi): number {
 
 /**
  * Builds the tree of DEBUGFS.md §1, bound to the guest: the RFC's patch 3/4 files under
- * `kvm/spinlocks/` and the `pvlockfs/` control directory.
+ * `kvm/spinlocks/` (or, for `kvm-guest-3.12`, the pv ticketlock's files of DEBUGFS.md §5) and the
+ * `pvlockfs/` control directory.
  */
-export function buildTree(port: GuestPort, abi: Abi, nowMs: number): DirNode {
+export function buildTree(port: GuestPort, abi: Abi, nowMs: number, layout: Layout = 'kvm-2010'): DirNode {
   const root = createDir('', null, nowMs, rootMode(abi));
+  if (layout === 'kvm-guest-3.12') buildKvmGuest(root, port.stats, nowMs);
+  else buildKvm2010(root, port.stats, nowMs);
+  buildControl(root, port, nowMs);
+  return root;
+}
+
+/** The RFC's `kvm/spinlocks/` (patch 3/4). */
+function buildKvm2010(root: DirNode, s: PvStats, nowMs: number): void {
   const kvm = createDir('kvm', root, nowMs);
   const d = createDir('spinlocks', kvm, nowMs);
-  const s = port.stats;
   const u64 = (cell: U64) => () => s.getU64(cell);
   createAttr('zero_stats', 0o644, d, 8, () => BigInt(s.zeroStats[0]), (v) => (s.zeroStats[0] = Number(v)), nowMs);
   createAttr('timeout', 0o644, d, 32, () => BigInt(s.timeout[0]), (v) => (s.timeout[0] = Number(v)), nowMs);
@@ -56,14 +79,28 @@ export function buildTree(port: GuestPort, abi: Abi, nowMs: number): DirNode {
   createU32Array('histo_total', 0o444, d, () => s.histo[Histo.Total], nowMs);
   createU32Array('histo_spinning', 0o444, d, () => s.histo[Histo.Spinning], nowMs);
   createU32Array('histo_blocked', 0o444, d, () => s.histo[Histo.Blocked], nowMs);
+}
 
+/** The 3.12–4.8 KVM pv ticketlock's `kvm-guest/spinlocks/` (arch/x86/kernel/kvm.c, CONFIG_KVM_DEBUG_FS). */
+function buildKvmGuest(root: DirNode, s: PvStats, nowMs: number): void {
+  const d = createDir('spinlocks', createDir('kvm-guest', root, nowMs), nowMs);
+  createAttr('zero_stats', 0o644, d, 8, () => BigInt(s.zeroStats[0]), (v) => (s.zeroStats[0] = Number(v)), nowMs);
+  createAttr('taken_slow', 0o444, d, 32, () => BigInt(s.takenSlow[0]), null, nowMs);
+  createAttr('taken_slow_pickup', 0o444, d, 32, () => BigInt(s.ticketSlow[TicketSlow.Pickup]), null, nowMs);
+  createAttr('released_slow', 0o444, d, 32, () => BigInt(s.ticketSlow[TicketSlow.Released]), null, nowMs);
+  createAttr('released_slow_kicked', 0o444, d, 32, () => BigInt(s.ticketSlow[TicketSlow.Kicked]), null, nowMs);
+  createAttr('time_blocked', 0o444, d, 64, () => s.getU64(U64.TimeBlocked), null, nowMs);
+  createU32Array('histo_blocked', 0o444, d, () => s.histo[Histo.Blocked], nowMs);
+}
+
+/** pvlockfs's own control directory. */
+function buildControl(root: DirNode, port: GuestPort, nowMs: number): void {
   const c = createDir('pvlockfs', root, nowMs);
   createAttr('running', 0o644, c, 8, () => BigInt(port.running()), (v) => port.setRunning(Number(v)), nowMs);
   createAttr('sim_time_ns', 0o444, c, 64, () => BigInt(port.simTimeNs()), null, nowMs);
   createAttr('seed', 0o444, c, 64, () => BigInt(port.seed), null, nowMs);
   createAttr('hogs', 0o644, c, 32, () => BigInt(port.hogs()), (v) => setHogs(port, v), nowMs);
   createText('config', 0o444, c, () => port.configText(), nowMs);
-  return root;
 }
 
 function setHogs(port: GuestPort, v: bigint): void {

@@ -20,6 +20,13 @@ export const enum U64 {
 }
 const U64_CELLS = 5;
 
+/** The 3.12 pv-ticket counters, indices into `ticketSlow`. */
+export const enum TicketSlow {
+  Pickup = 0,
+  Released = 1,
+  Kicked = 2,
+}
+
 /** The three histograms. */
 export const enum Histo {
   Total = 0,
@@ -50,6 +57,8 @@ export class PvStats {
   readonly timeout = new Uint32Array(1);
   /** `taken_slow`: u32. */
   readonly takenSlow = new Uint32Array(1);
+  /** 3.12 pv-ticket's u32 counters: taken_slow_pickup, released_slow, released_slow_kicked. */
+  readonly ticketSlow = new Uint32Array(3);
   /** The three histograms, 31 u32 buckets each. */
   readonly histo: readonly Uint32Array[] = [
     new Uint32Array(HISTO_BUCKETS),
@@ -78,6 +87,7 @@ export class PvStats {
     this.u64.fill(0n);
     this.pending.fill(0);
     this.takenSlow[0] = 0;
+    this.ticketSlow.fill(0);
     for (const h of this.histo) h.fill(0);
     this.zeroStats[0] = 0;
   }
@@ -98,6 +108,12 @@ export class PvStats {
   addTakenSlow(): void {
     this.checkZero();
     this.takenSlow[0] += 1;
+  }
+
+  /** 3.12 `add_stats(TAKEN_SLOW_PICKUP | RELEASED_SLOW | RELEASED_SLOW_KICKED, 1)` (u32, wraps). */
+  addTicketSlow(which: TicketSlow): void {
+    this.checkZero();
+    this.ticketSlow[which] += 1;
   }
 
   /**

@@ -50,6 +50,8 @@ export class GuestLock {
   readonly spinners: number[] = [];
   waiting = 0;
   convoySinceNs = -1;
+  /** pv-ticket: the lock's slow-path flag (a waiter may be halted on it). */
+  slowFlag = false;
 }
 
 /** The lock algorithm seen by the guest: how a vCPU acquires and how a release hands over. */

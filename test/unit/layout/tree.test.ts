@@ -4,7 +4,7 @@ import { DebugFs } from '../../../src/debugfs/fs';
 import { writeAttr } from '../../../src/debugfs/file';
 import { AttrNode, lookup } from '../../../src/debugfs/nodes';
 import { machinePort } from '../../../src/layout/port';
-import { buildTree, CONTROL_FILES, readAll, SPINLOCK_FILES } from '../../../src/layout/tree';
+import { buildTree, CONTROL_FILES, KVM_GUEST_FILES, readAll, SPINLOCK_FILES } from '../../../src/layout/tree';
 import { defaultConfig } from '../../../src/sim/config';
 import { Machine } from '../../../src/sim/machine';
 
@@ -68,5 +68,24 @@ describe('layout: the RFC tree bound to the simulation', () => {
     const { m, fs } = setup();
     expect(() => writeAttr(lookup(fs.root, 'pvlockfs/hogs') as AttrNode, 'modern', Buffer.from('5000'))).toThrow(FsError);
     expect(m.hogCount).toBe(4);
+  });
+});
+
+describe('layout kvm-guest-3.12 (the 3.12–4.8 KVM pv ticketlock)', () => {
+  it('has exactly the files of DEBUGFS.md §5 with their modes and widths, fed by pv-ticket', () => {
+    const m = new Machine({ ...defaultConfig(), lock: 'pv-ticket' });
+    const port = machinePort(m, {}, { get: () => 1, set: () => undefined });
+    const fs = new DebugFs(buildTree(port, 'modern', 0, 'kvm-guest-3.12'), 'modern', () => 0);
+    expect(fs.readdir('/')).toEqual(['kvm-guest', 'pvlockfs']);
+    const modes = Object.fromEntries(KVM_GUEST_FILES.map((p) => [p.split('/')[2], (fs.getattr(p).mode & 0o777).toString(8)]));
+    expect(modes).toEqual({
+      zero_stats: '644', taken_slow: '444', taken_slow_pickup: '444', released_slow: '444',
+      released_slow_kicked: '444', time_blocked: '444', histo_blocked: '444',
+    });
+    m.runUntil(3_000_000_000);
+    const files = readAll(fs, KVM_GUEST_FILES);
+    expect(Number(files['kvm-guest/spinlocks/taken_slow'])).toBeGreaterThan(0);
+    expect(Number(files['kvm-guest/spinlocks/released_slow_kicked'])).toBeLessThanOrEqual(Number(files['kvm-guest/spinlocks/released_slow']));
+    expect(files['kvm-guest/spinlocks/histo_blocked']).toMatch(/^\d+( \d+){30}\n$/);
   });
 });

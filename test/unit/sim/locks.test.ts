@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/sim/config';
 import { Machine } from '../../../src/sim/machine';
-import { Histo, U64 } from '../../../src/sim/stats';
+import { Histo, TicketSlow, U64 } from '../../../src/sim/stats';
+import { Act } from '../../../src/sim/vcpu';
 import { checkInvariants, quietConfig, sum } from './helpers';
 
 describe('pv-yield, hand-computed: one vCPU, no contention', () => {
@@ -172,5 +173,22 @@ describe('directed-yield (2.6.39 yield_to in the hypercall)', () => {
       return m.guest.stats.takenSlow[0];
     };
     expect(slow('directed-yield') * 3).toBeLessThan(slow('pv-yield'));
+  });
+});
+
+describe('pv-ticket accounting (kvm-guest/spinlocks)', () => {
+  it('one blocked sample per completed slow path; kicks only on flagged unlocks', () => {
+    for (const seed of [21, 22, 23, 24]) {
+      const m = new Machine({ ...defaultConfig(), seed, lock: 'pv-ticket', pinning: seed % 2 ? 'B' : 'C' });
+      for (let t = 200_000_000; t <= 1_000_000_000; t += 200_000_000) {
+        m.runUntil(t);
+        const s = m.guest.stats;
+        const halted = m.guest.vcpus.filter((v) => v.act === Act.PvHalted).length;
+        expect(sum(s.histo[Histo.Blocked])).toBe(s.takenSlow[0] - halted);
+        expect(s.ticketSlow[TicketSlow.Kicked]).toBeLessThanOrEqual(s.ticketSlow[TicketSlow.Released]);
+        expect(s.ticketSlow[TicketSlow.Pickup]).toBeLessThanOrEqual(s.takenSlow[0]);
+        expect(s.takenSlow[0]).toBe(m.guest.counters.pvTicketSlow);
+      }
+    }
   });
 });
