@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { FsError } from '../../../src/debugfs/errors';
+import { fsErrorCode } from './helpers';
 import { formatArray, openFile, readFile, writeFile } from '../../../src/debugfs/file';
 import { AttrNode, createAttr, createDir, createU32Array, DirNode } from '../../../src/debugfs/nodes';
 import type { Abi } from '../../../src/debugfs/parse';
 
-function errno(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof FsError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
+const errno = fsErrorCode;
 
 function fixture(): { root: DirNode; value: { v: bigint }; u8: AttrNode; u32: AttrNode; ro: AttrNode; arr: number[] } {
   const root = createDir('', null, 0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FsError } from '../../../src/debugfs/errors';
+import { fsErrorCode } from './helpers';
 import { DebugFs, REFUSED, RefusedOp, S_IFDIR, S_IFREG } from '../../../src/debugfs/fs';
 import { createAttr, createDir } from '../../../src/debugfs/nodes';
 
@@ -11,15 +11,7 @@ function makeFs(): { fs: DebugFs; clock: { ms: number } } {
   return { fs: new DebugFs(root, 'modern', () => clock.ms), clock };
 }
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof FsError) return e.code;
-    throw e;
-  }
-  return 'ok';
-}
+const code = fsErrorCode;
 
 describe('DebugFs', () => {
   it('stats like debugfs: size 0, blocks 0, blksize 4096, nlink 1 / 2 + subdirs', () => {
