@@ -7,6 +7,7 @@ import { UsageError } from './errors';
 import { writeReport } from './experiment-report';
 import { runPool } from './experiment-run';
 import { cells, compare, formatCells, formatTable } from './experiment-table';
+import { formatNamed, namedExperiments } from './experiment-named';
 import { RFC_TABLE } from './rfc-table';
 
 /** Options of `pvlockfs experiment`. */
@@ -21,6 +22,7 @@ export interface ExperimentOptions {
   jobs: number;
   json: boolean;
   out: string | null;
+  named: boolean;
   params: Partial<SimConfig>;
 }
 
@@ -34,6 +36,7 @@ export const EXPERIMENT_HELP = `  --reps N                 repetitions per cell 
   --cap DURATION           simulated-time cap per run; beyond it the run did not finish (default 120s)
   --jobs N                 worker threads (default: the machine's cores)
   --param KEY=VALUE        a model parameter for every run (repeatable)
+  --named                  also run the named experiments: one per effect the model must show
   --json                   print one JSON object
   --out DIR                write report.md, results.json, times.svg and histograms.svg`;
 
@@ -50,7 +53,7 @@ function list<T extends string | number>(flag: string, text: string, parse: (s: 
 export function parseExperiment(argv: readonly string[]): ExperimentOptions {
   const o: ExperimentOptions = {
     reps: 3, seed: defaultConfig().seed, scenarios: ['A', 'B', 'C'], overcommits: [1, 2, 3, 4], locks: ['ticket', 'pv-yield'],
-    workNs: 4e9, capNs: 120e9, jobs: cpus().length, json: false, out: null, params: {},
+    workNs: 4e9, capNs: 120e9, jobs: cpus().length, json: false, out: null, named: false, params: {},
   };
   const int = (flag: string, v: string, lo: number, hi: number): number => {
     if (!/^\d+$/.test(v) || Number(v) < lo || Number(v) > hi) throw new UsageError(`${flag}: '${v}' is not valid (expected a whole number from ${lo} to ${hi})`);
@@ -72,6 +75,7 @@ export function parseExperiment(argv: readonly string[]): ExperimentOptions {
       case '--cap': o.capNs = parseDurationNs(flag, needs()); break;
       case '--jobs': o.jobs = int(flag, needs(), 1, 256); break;
       case '--json': o.json = true; break;
+      case '--named': o.named = true; break;
       case '--out': o.out = needs(); break;
       case '--param': {
         const v = needs();
@@ -115,6 +119,7 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
   const scale = simA1 > 0 ? Math.round((RFC_TABLE.A[1].pv / simA1) * 1e6) / 1e6 : 1;
   const table = cells(results, scale);
   const cmp = compare(table);
+  const named = o.named ? await namedExperiments({ seed: o.seed, reps: o.reps, workNs: o.workNs, capNs: o.capNs, jobs: o.jobs, params: o.params }) : null;
   const wallMs = Math.round(performance.now() - t0);
   const json: Record<string, unknown> = {
     seed: o.seed,
@@ -128,11 +133,14 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
       ? { mae_difference_pp: Math.round(cmp.maeDiffPp * 10) / 10, pv_wins: cmp.pvWins, cells_compared: cmp.rows.length, baseline_noisier: cmp.baseNoisier, baseline_ratio_max_rel_err: Math.round(cmp.baseRatioMaxRelErr * 1000) / 1000, pv_ratio_max_rel_err: Math.round(cmp.pvRatioMaxRelErr * 1000) / 1000 }
       : null,
     cells: table,
+    named,
   };
-  if (o.out) await writeReport(o.out, json, table, cmp, 'See docs/model.md for the model and its parameters, and docs/calibration.md for how the parameter set was chosen.');
+  const notes = `${named ? `Named experiments (one per effect the model must show):\n\n\`\`\`\n${formatNamed(named)}\n\`\`\`\n\n` : ''}See docs/model.md for the model and its parameters, and docs/calibration.md for how the parameter set was chosen.`;
+  if (o.out) await writeReport(o.out, json, table, cmp, notes);
   if (o.json) process.stdout.write(`${JSON.stringify(json)}\n`);
   else {
     process.stdout.write(cmp ? `${formatTable(cmp)}\n\n` : '');
+    if (named) process.stdout.write(`${formatNamed(named)}\n\n`);
     process.stdout.write(`${formatCells(table)}\n\nscale factor ${scale} (simulated s → RFC s); wall time ${(wallMs / 1000).toFixed(1)} s\n`);
   }
   return 0;

@@ -56,6 +56,17 @@ describe('pvlockfs experiment', () => {
     expect(mean('pv-ticket')).toBeLessThan(mean('ticket'));
   });
 
+  it('--named runs one named experiment per effect, each with its evidence and verdict', async () => {
+    const r = await run(LAUNCHER, ['experiment', '--named', '--scenarios', 'A', '--overcommit', '1', '--reps', '1', '--work', '400ms', '--json'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const named = JSON.parse(r.stdout).named as { name: string; evidence: string; shown: boolean }[];
+    expect(named.map((n) => n.name)).toEqual(['ticket-collapse', 'spin-then-yield-helps', 'unfair-survives', 'plain-yield-weak', 'fairness-costs', 'ablation-bursty', 'ablation-1x-gap']);
+    for (const n of named) {
+      expect(typeof n.shown).toBe('boolean');
+      expect(n.evidence).toMatch(/\d/);
+    }
+  });
+
   it('bad options: a clear message, exit 2', async () => {
     const r = await run(LAUNCHER, ['experiment', '--locks', 'mcs']);
     expect(r.code).toBe(2);
