@@ -1,6 +1,6 @@
 import { ABIS, Abi } from '../debugfs/parse';
 import { Layout, LAYOUTS } from '../layout/tree';
-import { defaultConfig, hogsForOvercommit, LOCKS, PINNINGS, SimConfig, validateConfig } from '../sim/config';
+import { defaultConfig, hogsForOvercommit, LOCKS, PINNINGS, PLES, SimConfig, validateConfig } from '../sim/config';
 import { parseDurationNs } from './duration';
 import { UsageError } from './errors';
 
@@ -75,6 +75,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { flag: '--c-hog-share', arg: 'F', help: 'scenario C: fraction of hogs pinned to the vCPUs\' package (default 0.5)', commands: BOTH, set: (o, v, f) => (o.sim.cHogShare = real(f, v, 0, 1)) },
   { flag: '--lock', arg: 'NAME', help: 'guest lock: ticket, pv-yield (the RFC, default), pv-ticket (3.12), directed-yield (2.6.39)', commands: BOTH, set: (o, v, f) => (o.sim.lock = oneOf(f, v, LOCKS)) },
   { flag: '--timeout', arg: 'N', help: 'initial spin count before yielding, 0..4294967295 (default 1024)', commands: BOTH, set: (o, v, f) => (o.sim.timeout = int(f, v, 0, 0xffffffff)) },
+  { flag: '--ple', arg: 'off|sleep|yield-to', help: 'pause-loop exiting for ticket spinners: none (default), 2.6.35 100 µs sleep, 2.6.39 yield_to', commands: BOTH, set: (o, v, f) => (o.sim.ple = oneOf(f, v, PLES)) },
   { flag: '--grant-only-to-running', help: 'ablation: the ticket lock skips preempted waiters', commands: BOTH, set: (o) => (o.sim.grantOnlyToRunning = true) },
   { flag: '--no-bursty', help: 'ablation: spread lock requests evenly instead of in kernel bursts', commands: BOTH, set: (o) => (o.sim.bursty = false) },
   { flag: '--no-host-noise', help: 'ablation: no host background work', commands: BOTH, set: (o) => (o.sim.hostNoise = false) },

@@ -8,6 +8,10 @@
 export const LOCKS = ['ticket', 'pv-yield', 'pv-ticket', 'directed-yield'] as const;
 /** A lock algorithm name. */
 export type LockAlgorithm = (typeof LOCKS)[number];
+/** Pause-loop exiting on the host: off (the Xeon 5160 has none), 2.6.35's 100 µs sleep, 2.6.39's yield_to. */
+export const PLES = ['off', 'sleep', 'yield-to'] as const;
+/** A PLE mode. */
+export type PleMode = (typeof PLES)[number];
 /** Pinning scenarios of the RFC. */
 export const PINNINGS = ['A', 'B', 'C'] as const;
 /** A pinning scenario. */
@@ -25,6 +29,12 @@ export interface SimConfig {
   cHogShare: number;
   lock: LockAlgorithm;
   timeout: number;
+  /** Pause-loop exiting for ticket-lock spinners. */
+  ple: PleMode;
+  /** PLE window: spinning time before the exit (4096 cycles ≈ 1.4 µs at 3 GHz). */
+  pleWindowNs: number;
+  /** 2.6.35's `kvm_vcpu_on_spin` sleep. */
+  pleSleepNs: number;
   /** pv-ticket (3.12): spin iterations before halting (SPIN_THRESHOLD = 2^15). */
   pvTicketSpinThreshold: number;
   // Host scheduler (2.6.35 CFS, tunables scaled ×3 for 4 CPUs).
@@ -86,6 +96,9 @@ export function defaultConfig(): SimConfig {
     cHogShare: 0.5,
     lock: 'pv-yield',
     timeout: 1024,
+    ple: 'off',
+    pleWindowNs: 1_400,
+    pleSleepNs: 100_000,
     pvTicketSpinThreshold: 32768,
     latencyNs: 18_000_000,
     minGranularityNs: 6_000_000,
@@ -145,6 +158,8 @@ const intRanges: Partial<Record<keyof SimConfig, [number, number]>> = {
   hogs: [0, 1024],
   timeout: [0, 0xffffffff],
   pvTicketSpinThreshold: [1, 0xffffffff],
+  pleWindowNs: [1, 1e9],
+  pleSleepNs: [1, 1e9],
   latencyNs: [1, 1e10],
   minGranularityNs: [1, 1e10],
   wakeupGranularityNs: [0, 1e10],
@@ -195,6 +210,7 @@ export function validateConfig(c: SimConfig): ConfigProblem[] {
     }
   }
   if (!LOCKS.includes(c.lock)) problems.push({ key: 'lock', value: c.lock, expected: LOCKS.join(' | ') });
+  if (!PLES.includes(c.ple)) problems.push({ key: 'ple', value: c.ple, expected: PLES.join(' | ') });
   if (!PINNINGS.includes(c.pinning)) problems.push({ key: 'pinning', value: c.pinning, expected: PINNINGS.join(' | ') });
   if (c.noiseBurstMaxNs < c.noiseBurstMinNs) {
     problems.push({ key: 'noiseBurstMaxNs', value: c.noiseBurstMaxNs, expected: `at least noiseBurstMinNs (${c.noiseBurstMinNs})` });

@@ -26,6 +26,7 @@ export class Guest implements HostListener {
   jobsCompleted = 0;
   readonly jobTimesNs: number[] = [];
   finished = false;
+  private lastBoosted = -1;
   /** Whether the guest runs the RFC's pv operations (and so keeps its statistics). */
   readonly rfcStats: boolean;
   private readonly lockCdf: Float64Array;
@@ -118,7 +119,7 @@ export class Guest implements HostListener {
     v.overheadNs += task.resumeAtNs - now;
     this.recat(v);
     if (v.act === Act.Halted) this.startBurst(v);
-    else if (v.act === Act.SpinTicket || v.act === Act.SpinPv || v.act === Act.PvHalted) this.algo.dispatched(v);
+    else if (v.act === Act.SpinTicket || v.act === Act.SpinPv || v.act === Act.PvHalted || v.act === Act.PleSleep) this.algo.dispatched(v);
   }
 
   /** Host callback: a task stopped running. */
@@ -170,6 +171,21 @@ export class Guest implements HostListener {
     this.setAct(v, Act.Halted);
     this.host.sleep(v.task);
     this.host.scheduleWake(v.task, this.now + this.rng.expNs(this.cfg.idleNsMean));
+  }
+
+  /**
+   * `kvm_vcpu_on_spin`'s candidate (2.6.39): round-robin after the last boosted vCPU, the first
+   * sibling that is preempted (runnable, neither running nor halted); null when there is none.
+   */
+  yieldCandidate(v: Vcpu): Vcpu | null {
+    const n = this.vcpus.length;
+    for (let k = 1; k <= n; k++) {
+      const c = this.vcpus[(this.lastBoosted + k + n) % n];
+      if (c === v || c.task.state !== TaskState.Runnable) continue;
+      this.lastBoosted = c.index;
+      return c;
+    }
+    return null;
   }
 
   private startUser(v: Vcpu): void {

@@ -25,7 +25,7 @@ export class TicketLock implements LockAlgorithmImpl {
       return;
     }
     lock.queue.push(v.index);
-    this.g.setAct(v, Act.SpinTicket);
+    this.spin(v);
   }
 
   /** A queued vCPU runs again: it picks up a lock granted meanwhile (or, in the ablation, a free one). */
@@ -36,12 +36,36 @@ export class TicketLock implements LockAlgorithmImpl {
     } else if (lock.holder < 0 && this.g.cfg.grantOnlyToRunning) {
       lock.queue.splice(lock.queue.indexOf(v.index), 1);
       this.g.acquired(v, lock, this.g.xchgLatencyNs(v, lock));
+    } else if (v.act === Act.PleSleep) {
+      this.spin(v);
     }
   }
 
-  /** Ticket waiters have no timer. */
+  /**
+   * Pause-loop exit (ticket waiters have a timer only with PLE): the host either sleeps the vCPU
+   * 100 µs (2.6.35 `kvm_vcpu_on_spin`) or yields to a preempted sibling (2.6.39); then it spins on.
+   */
   timer(v: Vcpu): void {
-    assert(false, `ticket waiter ${v.index} had a timer`);
+    const g = this.g;
+    if (g.cfg.ple === 'off' || v.act !== Act.SpinTicket) fail(`ticket waiter ${v.index} had a timer`);
+    g.counters.pleExits += 1;
+    if (g.cfg.ple === 'sleep') {
+      g.setAct(v, Act.PleSleep);
+      g.host.sleep(v.task);
+      g.host.scheduleWake(v.task, g.now + g.cfg.pleSleepNs);
+      return;
+    }
+    const c = g.yieldCandidate(v);
+    const switched = c === null ? g.host.yield(v.task) : g.host.yieldTo(v.task, c.task);
+    if (c !== null) g.counters.directedYields += 1;
+    // Still running (nothing better to run): the pause loop goes on and exits again.
+    if (!switched) this.spin(v);
+    else g.host.armTimer(v.task, g.cfg.pleWindowNs);
+  }
+
+  private spin(v: Vcpu): void {
+    this.g.setAct(v, Act.SpinTicket);
+    if (this.g.cfg.ple !== 'off') this.g.host.armTimer(v.task, this.g.cfg.pleWindowNs);
   }
 
   /** Hands the lock to the next ticket (or the first running waiter in the ablation). */
@@ -57,7 +81,7 @@ export class TicketLock implements LockAlgorithmImpl {
     }
     const w = this.g.vcpus[next];
     lock.holder = w.index;
-    if (w.task.state === TaskState.Running) {
+    if (w.task.state === TaskState.Running && w.act === Act.SpinTicket) {
       this.g.acquired(w, lock, this.g.transferNs(lock.lastCpu, w.task.cpu) + this.g.pickupStallNs(w));
     } else {
       w.granted = true;
@@ -181,17 +205,10 @@ export class PvYieldLock implements LockAlgorithmImpl {
  * It does not know the lock holder, so it may boost the wrong sibling.
  */
 export class DirectedYieldLock extends PvYieldLock {
-  private lastBoosted = -1;
-
   protected override hostYield(v: Vcpu): boolean {
-    const n = this.g.vcpus.length;
-    for (let k = 1; k <= n; k++) {
-      const c = this.g.vcpus[(this.lastBoosted + k + n) % n];
-      if (c === v || c.task.state !== TaskState.Runnable) continue;
-      this.lastBoosted = c.index;
-      this.g.counters.directedYields += 1;
-      return this.g.host.yieldTo(v.task, c.task);
-    }
-    return this.g.host.yield(v.task);
+    const c = this.g.yieldCandidate(v);
+    if (c === null) return this.g.host.yield(v.task);
+    this.g.counters.directedYields += 1;
+    return this.g.host.yieldTo(v.task, c.task);
   }
 }

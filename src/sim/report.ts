@@ -68,6 +68,7 @@ export function summarize(m: Machine): RunReport {
       pv_ticket_kicks: g.counters.kicks,
       directed_yields: g.counters.directedYields,
       directed_yields_honoured: m.host.boosts,
+      ple_exits: g.counters.pleExits,
     },
   };
 }

@@ -13,6 +13,8 @@ export const enum Act {
   Halted = 7,
   /** pv-ticket: halted in the slow path, waiting to be kicked. */
   PvHalted = 8,
+  /** Ticket waiter put to sleep by the host after a pause-loop exit (2.6.35 PLE). */
+  PleSleep = 9,
 }
 
 /** One guest vCPU: its host task, its guest activity and its accounting. */
@@ -81,4 +83,6 @@ export class GuestCounters {
   kicks = 0;
   /** directed-yield: yields aimed at a preempted sibling (the host counts those it honoured). */
   directedYields = 0;
+  /** Pause-loop exits of ticket-lock spinners. */
+  pleExits = 0;
 }

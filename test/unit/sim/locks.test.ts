@@ -192,3 +192,20 @@ describe('pv-ticket accounting (kvm-guest/spinlocks)', () => {
     }
   });
 });
+
+describe('pause-loop exiting for the ticket lock', () => {
+  it('off: no exits; sleep and yield-to: spinners exit to the host and the ticket lock loses less at 2x (B)', () => {
+    const run = (ple: 'off' | 'sleep' | 'yield-to'): { work: number; exits: number } => {
+      const m = new Machine({ ...defaultConfig(), lock: 'ticket', ple });
+      m.runUntil(3_000_000_000);
+      return { work: m.guest.jobsCompleted * m.cfg.jobWorkNs + m.guest.workDoneNs, exits: m.guest.counters.pleExits };
+    };
+    const off = run('off');
+    expect(off.exits).toBe(0);
+    for (const ple of ['sleep', 'yield-to'] as const) {
+      const r = run(ple);
+      expect(r.exits).toBeGreaterThan(100);
+      expect(r.work).toBeGreaterThan(off.work);
+    }
+  });
+});
