@@ -1,8 +1,8 @@
 import { fail } from './assert';
-import type { Guest } from './guest';
+import { TicketLock } from './locks';
 import { Histo, TicketSlow } from './stats';
 import { TaskState } from './task';
-import { Act, GuestLock, LockAlgorithmImpl, Vcpu } from './vcpu';
+import { Act, GuestLock, Vcpu } from './vcpu';
 
 /**
  * The KVM pv ticketlock of Linux 3.12–4.8 (arch/x86/kernel/kvm.c, `kvm_lock_spinning` /
@@ -15,22 +15,9 @@ import { Act, GuestLock, LockAlgorithmImpl, Vcpu } from './vcpu';
  * wakeup, `released_slow` per unlock that finds the slow-path flag set and `released_slow_kicked`
  * when that unlock kicks the halted next ticket. The flag is cleared when the queue empties.
  */
-export class PvTicketLock implements LockAlgorithmImpl {
-  constructor(private readonly g: Guest) {}
-
-  /** Takes a ticket: acquires at once when free and nobody is queued, else spins with a budget. */
-  begin(v: Vcpu): void {
-    const lock = this.g.locks[v.lock];
-    if (lock.holder < 0 && lock.queue.length === 0) {
-      this.g.acquired(v, lock, this.g.xchgLatencyNs(v, lock));
-      return;
-    }
-    lock.queue.push(v.index);
-    this.spin(v);
-  }
-
+export class PvTicketLock extends TicketLock {
   /** A waiter runs again (after a preemption, or kicked out of its halt). */
-  dispatched(v: Vcpu): void {
+  override dispatched(v: Vcpu): void {
     const lock = this.g.locks[v.lock];
     if (v.act === Act.PvHalted) this.g.stats.addSample(Histo.Blocked, this.g.now - v.startSlowNs);
     if (v.granted) this.g.acquired(v, lock, this.g.transferNs(lock.lastCpu, v.task.cpu) + this.g.pickupStallNs(v));
@@ -38,7 +25,7 @@ export class PvTicketLock implements LockAlgorithmImpl {
   }
 
   /** The spin budget ran out: enter the slow path and halt until kicked. */
-  timer(v: Vcpu): void {
+  override timer(v: Vcpu): void {
     if (v.act !== Act.SpinTicket) fail(`pv-ticket timer in activity ${v.act}`);
     const g = this.g;
     const lock = g.locks[v.lock];
@@ -58,7 +45,7 @@ export class PvTicketLock implements LockAlgorithmImpl {
   }
 
   /** Hands the lock to the next ticket; kicks it if it is halted. */
-  released(lock: GuestLock): void {
+  override released(lock: GuestLock): void {
     const flagged = lock.slowFlag;
     if (flagged) this.g.stats.addTicketSlow(TicketSlow.Released);
     const next = lock.queue.shift();
@@ -80,7 +67,8 @@ export class PvTicketLock implements LockAlgorithmImpl {
     }
   }
 
-  private spin(v: Vcpu): void {
+  /** Spins up to SPIN_THRESHOLD iterations of running time before the slow path. */
+  protected override spin(v: Vcpu): void {
     this.g.setAct(v, Act.SpinTicket);
     this.g.host.armTimer(v.task, this.g.cfg.pvTicketSpinThreshold * this.g.cfg.spinIterationNs);
   }

@@ -15,7 +15,7 @@ const TWO32 = 4294967296;
  * release skips preempted waiters instead.
  */
 export class TicketLock implements LockAlgorithmImpl {
-  constructor(private readonly g: Guest) {}
+  constructor(protected readonly g: Guest) {}
 
   /** Takes a ticket; acquires at once when the lock is free and nobody is queued. */
   begin(v: Vcpu): void {
@@ -63,7 +63,8 @@ export class TicketLock implements LockAlgorithmImpl {
     else g.host.armTimer(v.task, g.cfg.pleWindowNs);
   }
 
-  private spin(v: Vcpu): void {
+  /** A queued waiter spins (with pause-loop exiting, until the PLE window runs out). */
+  protected spin(v: Vcpu): void {
     this.g.setAct(v, Act.SpinTicket);
     if (this.g.cfg.ple !== 'off') this.g.host.armTimer(v.task, this.g.cfg.pleWindowNs);
   }
