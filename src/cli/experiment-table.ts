@@ -141,10 +141,10 @@ export function formatTable(c: Comparison): string {
 
 /** A compact table of every cell (all algorithms), for the comparison section. */
 export function formatCells(all: Cell[]): string {
-  const out = ['cell        lock         mean_s    sd    DNF  cpu_share  spin  lock_wait_p99  grants_to_preempted  convoys(max)'];
+  const out = ['cell        lock              mean_s    sd    DNF  cpu_share  spin  lock_wait_p99  grants_to_preempted  convoys(max)'];
   for (const c of all) {
     out.push(
-      `${`${c.scenario}-${c.overcommit}x`.padEnd(11)} ${c.lock.padEnd(11)} ${f(c.mean_s)} ${f(c.stddev_s, 6, 2)} ${String(c.did_not_finish).padStart(4)}  ${c.cpu_share.toFixed(3).padStart(9)} ${c.spin_share.toFixed(3).padStart(5)}  ${`${(c.lock_wait_p99_ns / 1e3).toFixed(1)} µs`.padStart(13)}  ${String(c.grants_to_preempted_waiters).padStart(19)}  ${c.convoy_episodes} (${(c.convoy_max_ns / 1e6).toFixed(0)} ms)`,
+      `${`${c.scenario}-${c.overcommit}x`.padEnd(11)} ${c.lock.padEnd(14)} ${f(c.mean_s)} ${f(c.stddev_s, 6, 2)} ${String(c.did_not_finish).padStart(4)}  ${c.cpu_share.toFixed(3).padStart(9)} ${c.spin_share.toFixed(3).padStart(5)}  ${`${(c.lock_wait_p99_ns / 1e3).toFixed(1)} µs`.padStart(13)}  ${String(c.grants_to_preempted_waiters).padStart(19)}  ${c.convoy_episodes} (${(c.convoy_max_ns / 1e6).toFixed(0)} ms)`,
     );
   }
   return out.join('\n');

@@ -1,5 +1,5 @@
 import { ABIS, Abi } from '../debugfs/parse';
-import { Layout, LAYOUTS } from '../layout/tree';
+import { Layout, LAYOUTS, naturalLayout } from '../layout/tree';
 import { defaultConfig, hogsForOvercommit, LOCKS, PINNINGS, PLES, SimConfig, validateConfig } from '../sim/config';
 import { parseDurationNs } from './duration';
 import { UsageError } from './errors';
@@ -73,7 +73,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { flag: '--hogs', arg: 'N', help: 'number of CPU hogs instead of --overcommit', commands: BOTH, set: (o, v, f) => { o.sim.hogs = int(f, v, 0, 1024); (o as Tracked).hogsSet = true; } },
   { flag: '--pinning', arg: 'A|B|C', help: 'A: vCPU i on pCPU i; B: nothing pinned (default); C: vCPUs on one package', commands: BOTH, set: (o, v, f) => (o.sim.pinning = oneOf(f, v, PINNINGS)) },
   { flag: '--c-hog-share', arg: 'F', help: 'scenario C: fraction of hogs pinned to the vCPUs\' package (default 0.5)', commands: BOTH, set: (o, v, f) => (o.sim.cHogShare = real(f, v, 0, 1)) },
-  { flag: '--lock', arg: 'NAME', help: 'guest lock: ticket, pv-yield (the RFC, default), pv-ticket (3.12), directed-yield (2.6.39)', commands: BOTH, set: (o, v, f) => (o.sim.lock = oneOf(f, v, LOCKS)) },
+  { flag: '--lock', arg: 'NAME', help: 'guest lock: ticket, pv-yield (the RFC, default), xen-block (Xen 2.6.35), directed-yield (2.6.39), pv-ticket (3.12), pv-qspinlock (4.2+)', commands: BOTH, set: (o, v, f) => (o.sim.lock = oneOf(f, v, LOCKS)) },
   { flag: '--timeout', arg: 'N', help: 'initial spin count before yielding, 0..4294967295 (default 1024)', commands: BOTH, set: (o, v, f) => (o.sim.timeout = int(f, v, 0, 0xffffffff)) },
   { flag: '--ple', arg: 'off|sleep|yield-to', help: 'pause-loop exiting for ticket spinners: none (default), 2.6.35 100 µs sleep, 2.6.39 yield_to', commands: BOTH, set: (o, v, f) => (o.sim.ple = oneOf(f, v, PLES)) },
   { flag: '--grant-only-to-running', help: 'ablation: the ticket lock skips preempted waiters', commands: BOTH, set: (o) => (o.sim.grantOnlyToRunning = true) },
@@ -82,7 +82,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { flag: '--no-stalls', help: 'ablation: no µs-scale VM-exit stalls', commands: BOTH, set: (o) => (o.sim.stalls = false) },
   { flag: '--compat-yield', help: 'host yield() moves the yielder behind all others (sched_compat_yield)', commands: BOTH, set: (o) => (o.sim.compatYield = true) },
   { flag: '--param', arg: 'KEY=VALUE', help: 'set any model parameter (see docs/model.md), repeatable', commands: BOTH, set: setParam },
-  { flag: '--layout', arg: 'kvm-2010|kvm-guest-3.12', help: 'debugfs layout; follows the lock (pv-ticket: kvm-guest-3.12, else kvm-2010)', commands: BOTH, set: (o, v, f) => { o.layout = oneOf(f, v, LAYOUTS); (o as Tracked).layoutSet = true; } },
+  { flag: '--layout', arg: 'NAME', help: 'debugfs layout: kvm-2010, xen-2.6.35, kvm-guest-3.12, qlockstat; follows the lock (xen-block, pv-ticket, pv-qspinlock; else kvm-2010)', commands: BOTH, set: (o, v, f) => { o.layout = oneOf(f, v, LAYOUTS); (o as Tracked).layoutSet = true; } },
   { flag: '--sim-time', arg: 'DURATION', help: 'simulated time to run, e.g. 2s, 500ms (default 2s; with --work, the cap)', commands: ['run'], set: (o, v, f) => (o.simTimeNs = parseDurationNs(f, v)) },
   { flag: '--work', arg: 'DURATION', help: 'run one job of this much guest CPU work, stop when done (reports did_not_finish at the cap)', commands: ['run'], set: (o, v, f) => { o.sim.jobWorkNs = parseDurationNs(f, v); o.work = true; } },
   { flag: '--json', help: 'print one JSON object instead of path:content lines', commands: ['run'], set: (o) => (o.json = true) },
@@ -122,9 +122,10 @@ function finish(o: Tracked): void {
   if (!o.hogsSet) o.sim.hogs = hogsForOvercommit(k ?? 2, o.sim.vcpus, o.sim.pcpus);
   if (o.hogsSet || k !== undefined) o.sim.hogs = Math.min(o.sim.hogs, 1024);
   o.sim.loopJobs = !o.work;
-  // The layout is the guest kernel's: the 3.12 pv ticketlock keeps kvm-guest/spinlocks, the
-  // 2010 guest (stock ticket, the RFC's lock, directed yield on the host) kvm/spinlocks.
-  const natural: Layout = o.sim.lock === 'pv-ticket' ? 'kvm-guest-3.12' : 'kvm-2010';
+  // The layout is the guest kernel's: Xen 2.6.35 keeps xen/spinlocks, the 3.12 pv ticketlock
+  // kvm-guest/spinlocks, the pv qspinlock qlockstat, the 2010 guest (stock ticket, the RFC's
+  // lock, directed yield on the host) kvm/spinlocks.
+  const natural: Layout = naturalLayout(o.sim.lock);
   if (!o.layoutSet) o.layout = natural;
   else if (o.layout !== natural) throw new UsageError(`--layout ${o.layout} does not go with --lock ${o.sim.lock} (its guest keeps ${natural})`);
   const problems = validateConfig(o.sim);

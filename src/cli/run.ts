@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { DebugFs } from '../debugfs/fs';
 import { machinePort } from '../layout/port';
-import { buildTree, layoutFiles, readAll } from '../layout/tree';
+import { buildTree, readableFiles, readAll } from '../layout/tree';
 import { Machine } from '../sim/machine';
 import { summarize } from '../sim/report';
 import type { Options } from './options';
@@ -14,7 +14,7 @@ export function runHeadless(o: Options): Record<string, unknown> {
   const wallMs = performance.now() - t0;
   const port = machinePort(m, {}, { get: () => 1, set: () => undefined });
   const fs = new DebugFs(buildTree(port, 'modern', 0, o.layout), 'modern', () => 0);
-  const files = readAll(fs, layoutFiles(o.layout));
+  const files = readAll(fs, readableFiles(o.layout));
   const report = summarize(m);
   return {
     seed: o.sim.seed,

@@ -1,5 +1,5 @@
 import { FsError } from './errors';
-import type { ArrayNode, AttrNode, Node, Width } from './nodes';
+import type { ArrayNode, AttrNode, EventNode, Node, Width } from './nodes';
 import { Abi, parseAttrWrite } from './parse';
 
 /** One open file description: its position and the text captured for it. */
@@ -68,11 +68,22 @@ function capture(f: OpenFile): Buffer {
  * description's own position fails with ESPIPE (this is how pread and seek-then-read surface).
  */
 export function readFile(f: OpenFile, offset: number, len: number): Buffer {
+  if (f.node.kind === 'event') return readEvent(f, f.node, offset, len);
   if (offset !== f.pos) throw new FsError('ESPIPE', `read at ${offset}, position ${f.pos}`);
   const text = capture(f);
   if (len === 0 || f.pos >= text.length) return EMPTY;
   const out = text.subarray(f.pos, Math.min(text.length, f.pos + len));
   f.pos += out.length;
+  return out;
+}
+
+/** A seekable file with its own read: fresh text at every read, served from `offset`. */
+function readEvent(f: OpenFile, n: EventNode, offset: number, len: number): Buffer {
+  if (n.get === null) throw new FsError('EBADF', `${n.name} cannot be read`);
+  const text = Buffer.from(n.get(), 'latin1');
+  if (len === 0 || offset >= text.length) return EMPTY;
+  const out = text.subarray(offset, Math.min(text.length, offset + len));
+  f.pos = offset + out.length;
   return out;
 }
 
@@ -83,6 +94,11 @@ export function readFile(f: OpenFile, offset: number, len: number): Buffer {
  */
 export function writeFile(f: OpenFile, data: Uint8Array): number {
   const n = f.node;
+  if (n.kind === 'event') {
+    if (n.write !== null) n.write();
+    f.pos += data.length;
+    return data.length;
+  }
   if (n.kind !== 'attr') throw new FsError(n.kind === 'dir' ? 'EISDIR' : 'EINVAL');
   writeAttr(n, f.abi, data);
   // The kernel leaves f_pos alone, but FUSE advances it; follow so later reads stay in step.

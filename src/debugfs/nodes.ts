@@ -41,8 +41,20 @@ export interface TextNode extends NodeBase {
   get: () => string;
 }
 
+/**
+ * A file with its own read and write methods and `default_llseek`, like qlockstat's counters
+ * (`debugfs_create_file` with `fops_qstat`): the text is computed at every `read()` and served
+ * from the requested offset (seekable, no snapshot); a write returns its full length and runs
+ * `write` if there is one (the counter files ignore writes). `get` null: a read fails with EBADF.
+ */
+export interface EventNode extends NodeBase {
+  kind: 'event';
+  get: (() => string) | null;
+  write: (() => void) | null;
+}
+
 /** Any node of the tree. */
-export type Node = DirNode | AttrNode | ArrayNode | TextNode;
+export type Node = DirNode | AttrNode | ArrayNode | TextNode | EventNode;
 
 const S_IWUGO = 0o222;
 const S_IXUGO = 0o111;
@@ -97,6 +109,13 @@ export function createU32Array(name: string, mode: number, parent: DirNode, get:
 /** A read-only text file (used by pvlockfs's own control directory). */
 export function createText(name: string, mode: number, parent: DirNode, get: () => string, nowMs: number): TextNode {
   const node: TextNode = { ...base(name, mode, nowMs), kind: 'text', get };
+  attach(parent, node);
+  return node;
+}
+
+/** A file with its own fops (see `EventNode`). */
+export function createEventFile(name: string, mode: number, parent: DirNode, get: (() => string) | null, write: (() => void) | null, nowMs: number): EventNode {
+  const node: EventNode = { ...base(name, mode, nowMs), kind: 'event', get, write };
   attach(parent, node);
   return node;
 }

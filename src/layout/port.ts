@@ -16,6 +16,7 @@ export function configText(cfg: SimConfig, hogs: number, extra: ExtraSettings): 
 export function machinePort(m: Machine, extra: ExtraSettings, running: { get(): number; set(v: number): void }): GuestPort {
   return {
     stats: m.guest.stats,
+    qstats: m.guest.qstats,
     seed: m.cfg.seed,
     simTimeNs: () => m.nowNs,
     running: () => running.get(),

@@ -1,12 +1,15 @@
 import { FsError } from '../debugfs/errors';
 import { DebugFs } from '../debugfs/fs';
-import { createAttr, createDir, createText, createU32Array, DirNode } from '../debugfs/nodes';
+import { createAttr, createDir, createEventFile, createText, createU32Array, DirNode } from '../debugfs/nodes';
 import type { Abi } from '../debugfs/parse';
-import { Histo, PvStats, TicketSlow, U64 } from '../sim/stats';
+import type { LockAlgorithm } from '../sim/config';
+import { QSTAT_NAMES, QStats } from '../sim/qstats';
+import { Histo, PvStats, SlowCount, U64 } from '../sim/stats';
 
 /** What the tree needs from the running guest; the live driver and the headless run provide it. */
 export interface GuestPort {
   readonly stats: PvStats;
+  readonly qstats: QStats;
   readonly seed: number;
   simTimeNs(): number;
   running(): number;
@@ -28,18 +31,73 @@ export const HISTO_NAMES = ['histo_total', 'histo_spinning', 'histo_blocked'] as
 export const SPINLOCK_FILES = [...SCALAR_NAMES, ...HISTO_NAMES].map((n) => `kvm/spinlocks/${n}`);
 
 /** The debugfs layouts pvlockfs can present. */
-export const LAYOUTS = ['kvm-2010', 'kvm-guest-3.12'] as const;
-/** A layout: the RFC's `kvm/spinlocks/` or the 3.12–4.8 pv ticketlock's `kvm-guest/spinlocks/`. */
+export const LAYOUTS = ['kvm-2010', 'xen-2.6.35', 'kvm-guest-3.12', 'qlockstat'] as const;
+/**
+ * A layout: the RFC's `kvm/spinlocks/`, its Xen 2.6.35 template `xen/spinlocks/`, the 3.12–4.8
+ * pv ticketlock's `kvm-guest/spinlocks/` or the 4.5+ pv qspinlock's `qlockstat/`.
+ */
 export type Layout = (typeof LAYOUTS)[number];
+
+/** The layout a guest running `lock` keeps (each is fed by its own algorithm's accounting). */
+export function naturalLayout(lock: LockAlgorithm): Layout {
+  switch (lock) {
+    case 'pv-ticket':
+      return 'kvm-guest-3.12';
+    case 'xen-block':
+      return 'xen-2.6.35';
+    case 'pv-qspinlock':
+      return 'qlockstat';
+    default:
+      return 'kvm-2010';
+  }
+}
 
 /** The files of the 3.12–4.8 KVM pv ticketlock's `kvm-guest/spinlocks/`, in creation order. */
 export const KVM_GUEST_FILES = ['zero_stats', 'taken_slow', 'taken_slow_pickup', 'released_slow', 'released_slow_kicked', 'time_blocked', 'histo_blocked'].map(
   (n) => `kvm-guest/spinlocks/${n}`,
 );
 
+/** Xen 2.6.35's `xen/spinlocks/` (arch/x86/xen/spinlock.c), in creation order. */
+export const XEN_FILES = [
+  'zero_stats',
+  'timeout',
+  'taken',
+  'taken_slow',
+  'taken_slow_nested',
+  'taken_slow_pickup',
+  'taken_slow_spurious',
+  'taken_slow_irqenable',
+  'released',
+  'released_slow',
+  'released_slow_kicked',
+  'time_spinning',
+  'time_blocked',
+  'time_total',
+  'histo_total',
+  'histo_spinning',
+  'histo_blocked',
+].map((n) => `xen/spinlocks/${n}`);
+
+/** The qspinlock statistics of 4.5+ (`qlockstat/`): the counters, then `reset_counters`. */
+export const QLOCKSTAT_FILES = [...QSTAT_NAMES, 'reset_counters'].map((n) => `qlockstat/${n}`);
+
 /** The statistics files of a layout, relative to the mount root. */
 export function layoutFiles(layout: Layout): string[] {
-  return layout === 'kvm-2010' ? SPINLOCK_FILES : KVM_GUEST_FILES;
+  switch (layout) {
+    case 'kvm-guest-3.12':
+      return KVM_GUEST_FILES;
+    case 'xen-2.6.35':
+      return XEN_FILES;
+    case 'qlockstat':
+      return QLOCKSTAT_FILES;
+    default:
+      return SPINLOCK_FILES;
+  }
+}
+
+/** The files of a layout that can be read (all but qlockstat's write-only `reset_counters`). */
+export function readableFiles(layout: Layout): string[] {
+  return layoutFiles(layout).filter((f) => f !== 'qlockstat/reset_counters');
 }
 
 /** The files of pvlockfs's own control directory. */
@@ -52,12 +110,13 @@ export function rootMode(abi: Abi): number {
 
 /**
  * Builds the tree of DEBUGFS.md §1, bound to the guest: the RFC's patch 3/4 files under
- * `kvm/spinlocks/` (or, for `kvm-guest-3.12`, the pv ticketlock's files of DEBUGFS.md §5) and the
- * `pvlockfs/` control directory.
+ * `kvm/spinlocks/` (or another layout's files, DEBUGFS.md §5) and the `pvlockfs/` control directory.
  */
 export function buildTree(port: GuestPort, abi: Abi, nowMs: number, layout: Layout = 'kvm-2010'): DirNode {
   const root = createDir('', null, nowMs, rootMode(abi));
   if (layout === 'kvm-guest-3.12') buildKvmGuest(root, port.stats, nowMs);
+  else if (layout === 'xen-2.6.35') buildXen(root, port.stats, nowMs);
+  else if (layout === 'qlockstat') buildQlockstat(root, port.qstats, nowMs);
   else buildKvm2010(root, port.stats, nowMs);
   buildControl(root, port, nowMs);
   return root;
@@ -86,11 +145,45 @@ function buildKvmGuest(root: DirNode, s: PvStats, nowMs: number): void {
   const d = createDir('spinlocks', createDir('kvm-guest', root, nowMs), nowMs);
   createAttr('zero_stats', 0o644, d, 8, () => BigInt(s.zeroStats[0]), (v) => (s.zeroStats[0] = Number(v)), nowMs);
   createAttr('taken_slow', 0o444, d, 32, () => BigInt(s.takenSlow[0]), null, nowMs);
-  createAttr('taken_slow_pickup', 0o444, d, 32, () => BigInt(s.ticketSlow[TicketSlow.Pickup]), null, nowMs);
-  createAttr('released_slow', 0o444, d, 32, () => BigInt(s.ticketSlow[TicketSlow.Released]), null, nowMs);
-  createAttr('released_slow_kicked', 0o444, d, 32, () => BigInt(s.ticketSlow[TicketSlow.Kicked]), null, nowMs);
+  createAttr('taken_slow_pickup', 0o444, d, 32, () => BigInt(s.slowCounts[SlowCount.Pickup]), null, nowMs);
+  createAttr('released_slow', 0o444, d, 32, () => BigInt(s.slowCounts[SlowCount.Released]), null, nowMs);
+  createAttr('released_slow_kicked', 0o444, d, 32, () => BigInt(s.slowCounts[SlowCount.Kicked]), null, nowMs);
   createAttr('time_blocked', 0o444, d, 64, () => s.getU64(U64.TimeBlocked), null, nowMs);
   createU32Array('histo_blocked', 0o444, d, () => s.histo[Histo.Blocked], nowMs);
+}
+
+/** Xen 2.6.35's `xen/spinlocks/`: the RFC's files plus the block-and-kick slow path's counters. */
+function buildXen(root: DirNode, s: PvStats, nowMs: number): void {
+  const d = createDir('spinlocks', createDir('xen', root, nowMs), nowMs);
+  const u64 = (cell: U64) => () => s.getU64(cell);
+  const slow = (c: SlowCount) => () => BigInt(s.slowCounts[c]);
+  createAttr('zero_stats', 0o644, d, 8, () => BigInt(s.zeroStats[0]), (v) => (s.zeroStats[0] = Number(v)), nowMs);
+  createAttr('timeout', 0o644, d, 32, () => BigInt(s.timeout[0]), (v) => (s.timeout[0] = Number(v)), nowMs);
+  createAttr('taken', 0o444, d, 64, u64(U64.Taken), null, nowMs);
+  createAttr('taken_slow', 0o444, d, 32, () => BigInt(s.takenSlow[0]), null, nowMs);
+  createAttr('taken_slow_nested', 0o444, d, 32, slow(SlowCount.Nested), null, nowMs);
+  createAttr('taken_slow_pickup', 0o444, d, 32, slow(SlowCount.Pickup), null, nowMs);
+  createAttr('taken_slow_spurious', 0o444, d, 32, slow(SlowCount.Spurious), null, nowMs);
+  createAttr('taken_slow_irqenable', 0o444, d, 32, slow(SlowCount.IrqEnable), null, nowMs);
+  createAttr('released', 0o444, d, 64, u64(U64.Released), null, nowMs);
+  createAttr('released_slow', 0o444, d, 32, slow(SlowCount.Released), null, nowMs);
+  createAttr('released_slow_kicked', 0o444, d, 32, slow(SlowCount.Kicked), null, nowMs);
+  createAttr('time_spinning', 0o444, d, 64, u64(U64.TimeSpinning), null, nowMs);
+  createAttr('time_blocked', 0o444, d, 64, u64(U64.TimeBlocked), null, nowMs);
+  createAttr('time_total', 0o444, d, 64, u64(U64.TimeTotal), null, nowMs);
+  createU32Array('histo_total', 0o444, d, () => s.histo[Histo.Total], nowMs);
+  createU32Array('histo_spinning', 0o444, d, () => s.histo[Histo.Spinning], nowMs);
+  createU32Array('histo_blocked', 0o444, d, () => s.histo[Histo.Blocked], nowMs);
+}
+
+/**
+ * The 4.5+ `qlockstat/`: counter files 0400 summed at every read, `reset_counters` 0200 whose
+ * read fails with EBADF and whose write (any content) clears every counter.
+ */
+function buildQlockstat(root: DirNode, q: QStats, nowMs: number): void {
+  const d = createDir('qlockstat', root, nowMs);
+  for (const name of QSTAT_NAMES) createEventFile(name, 0o400, d, () => q.text(name), null, nowMs);
+  createEventFile('reset_counters', 0o200, d, null, () => q.reset(), nowMs);
 }
 
 /** pvlockfs's own control directory. */

@@ -5,7 +5,7 @@
  */
 
 /** Lock algorithms the guest can run. */
-export const LOCKS = ['ticket', 'pv-yield', 'pv-ticket', 'directed-yield'] as const;
+export const LOCKS = ['ticket', 'pv-yield', 'pv-ticket', 'directed-yield', 'xen-block', 'pv-qspinlock'] as const;
 /** A lock algorithm name. */
 export type LockAlgorithm = (typeof LOCKS)[number];
 /** Pause-loop exiting on the host: off (the Xeon 5160 has none), 2.6.35's 100 µs sleep, 2.6.39's yield_to. */
@@ -35,8 +35,14 @@ export interface SimConfig {
   pleWindowNs: number;
   /** 2.6.35's `kvm_vcpu_on_spin` sleep. */
   pleSleepNs: number;
-  /** pv-ticket (3.12): spin iterations before halting (SPIN_THRESHOLD = 2^15). */
-  pvTicketSpinThreshold: number;
+  /** pv-ticket (3.12) and pv-qspinlock (4.2+): spin iterations before halting (SPIN_THRESHOLD = 2^15). */
+  spinThreshold: number;
+  /** Xen 2.6.35: share of acquisitions made by `spin_lock_irqsave` with interrupts on (they re-enable them while blocked). */
+  irqsaveShare: number;
+  /** pv-qspinlock: a queued waiter checks its predecessor every this many spin iterations (PV_PREV_CHECK_MASK + 1). */
+  prevCheckIterations: number;
+  /** pv-qspinlock: entries of the lock → queue-head hash table (at least one page: 256 on 64-bit). */
+  pvHashEntries: number;
   // Host scheduler (2.6.35 CFS, tunables scaled ×3 for 4 CPUs).
   latencyNs: number;
   minGranularityNs: number;
@@ -99,7 +105,10 @@ export function defaultConfig(): SimConfig {
     ple: 'off',
     pleWindowNs: 1_400,
     pleSleepNs: 100_000,
-    pvTicketSpinThreshold: 32768,
+    spinThreshold: 32768,
+    irqsaveShare: 0.25,
+    prevCheckIterations: 256,
+    pvHashEntries: 256,
     latencyNs: 18_000_000,
     minGranularityNs: 6_000_000,
     wakeupGranularityNs: 3_000_000,
@@ -157,7 +166,9 @@ const intRanges: Partial<Record<keyof SimConfig, [number, number]>> = {
   coresPerPackage: [1, 256],
   hogs: [0, 1024],
   timeout: [0, 0xffffffff],
-  pvTicketSpinThreshold: [1, 0xffffffff],
+  spinThreshold: [1, 0xffffffff],
+  prevCheckIterations: [1, 0xffffffff],
+  pvHashEntries: [4, 1 << 20],
   pleWindowNs: [1, 1e9],
   pleSleepNs: [1, 1e9],
   latencyNs: [1, 1e10],
@@ -186,6 +197,7 @@ const intRanges: Partial<Record<keyof SimConfig, [number, number]>> = {
 
 const realRanges: Partial<Record<keyof SimConfig, [number, number]>> = {
   cHogShare: [0, 1],
+  irqsaveShare: [0, 1],
   noiseShare: [0, 0.5],
   burstAcquisitionsMean: [1, 1e6],
   holdSigma: [0, 4],

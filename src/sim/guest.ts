@@ -4,8 +4,9 @@ import type { Host } from './host';
 import { HostListener, Task, TaskKind, TaskState } from './task';
 import { Cat, ConvoyTracker, LatencyHisto } from './instruments';
 import type { Rng } from './rng';
+import { QStats } from './qstats';
 import { Histo, PvStats } from './stats';
-import { Act, GuestCounters, GuestLock, LockAlgorithmImpl, Vcpu } from './vcpu';
+import { Act, GuestCounters, GuestLock, isSpinning, isWaiting, LockAlgorithmImpl, Vcpu } from './vcpu';
 
 /**
  * The guest: V vCPUs running a synthetic kernel compile — user-mode stretches with no lock,
@@ -16,6 +17,8 @@ export class Guest implements HostListener {
   readonly vcpus: Vcpu[] = [];
   readonly locks: GuestLock[] = [];
   readonly stats: PvStats;
+  /** pv-qspinlock's event counters (qlockstat). */
+  readonly qstats = new QStats();
   readonly counters = new GuestCounters();
   readonly convoys: ConvoyTracker;
   readonly waitAll = new LatencyHisto();
@@ -27,7 +30,7 @@ export class Guest implements HostListener {
   readonly jobTimesNs: number[] = [];
   finished = false;
   private lastBoosted = -1;
-  /** Whether the guest runs the RFC's pv operations (and so keeps its statistics). */
+  /** Whether the guest keeps the RFC's statistics block (the RFC's lock and its Xen template). */
   readonly rfcStats: boolean;
   private readonly lockCdf: Float64Array;
   private readonly userMeanNs: number;
@@ -38,7 +41,7 @@ export class Guest implements HostListener {
     readonly rng: Rng,
   ) {
     this.stats = new PvStats(cfg.timeout);
-    this.rfcStats = cfg.lock === 'pv-yield' || cfg.lock === 'directed-yield';
+    this.rfcStats = cfg.lock === 'pv-yield' || cfg.lock === 'directed-yield' || cfg.lock === 'xen-block';
     this.convoys = new ConvoyTracker(cfg.convoyMinWaiters);
     for (let i = 0; i < cfg.locks; i++) this.locks.push(new GuestLock());
     this.lockCdf = zipfCdf(cfg.locks, cfg.lockZipf);
@@ -82,16 +85,17 @@ export class Guest implements HostListener {
 
   /**
    * `v` owns `lock` from now on and its guest code sees it after `latencyNs` of running time;
-   * records the acquisition's samples and starts the critical section.
+   * records the acquisition's samples (the spinning one unless `spinSample` is false: an exchange
+   * won inside a slow path closes no fast-path attempt) and starts the critical section.
    */
-  acquired(v: Vcpu, lock: GuestLock, latencyNs: number): void {
+  acquired(v: Vcpu, lock: GuestLock, latencyNs: number, spinSample = true): void {
     const base = Math.max(this.now, v.task.resumeAtNs);
     const at = base + latencyNs;
     lock.holder = v.index;
     lock.lastCpu = v.task.cpu;
     v.granted = false;
     if (this.rfcStats) {
-      this.stats.addSample(Histo.Spinning, at - v.startSpinNs);
+      if (spinSample) this.stats.addSample(Histo.Spinning, at - v.startSpinNs);
       this.stats.addSample(Histo.Total, at - v.startTotalNs);
     }
     const waitNs = at - v.startTotalNs;
@@ -119,7 +123,7 @@ export class Guest implements HostListener {
     v.overheadNs += task.resumeAtNs - now;
     this.recat(v);
     if (v.act === Act.Halted) this.startBurst(v);
-    else if (v.act === Act.SpinTicket || v.act === Act.SpinPv || v.act === Act.PvHalted || v.act === Act.PleSleep) this.algo.dispatched(v);
+    else if (isWaiting(v.act)) this.algo.dispatched(v);
   }
 
   /** Host callback: a task stopped running. */
@@ -131,6 +135,7 @@ export class Guest implements HostListener {
       this.counters.preemptedHolders += 1;
     }
     this.recat(v);
+    if (v.lock >= 0 && this.algo.descheduled) this.algo.descheduled(v);
   }
 
   /** Host callback: a task woke up. */
@@ -285,7 +290,7 @@ function category(v: Vcpu): Cat {
   const yielding = v.act === Act.Hypercall || v.act === Act.Yielded;
   if (s === TaskState.Runnable) return yielding ? Cat.Yield : Cat.Wait;
   if (yielding) return Cat.Yield;
-  return v.act === Act.SpinTicket || v.act === Act.SpinPv || v.act === Act.PvHalted ? Cat.Spin : Cat.Run;
+  return isSpinning(v.act) ? Cat.Spin : Cat.Run;
 }
 
 /** Cumulative Zipf(s) popularity over n locks. */

@@ -1,12 +1,12 @@
 import { fail } from './assert';
 import { TicketLock } from './locks';
-import { Histo, TicketSlow } from './stats';
+import { Histo, SlowCount } from './stats';
 import { TaskState } from './task';
 import { Act, GuestLock, Vcpu } from './vcpu';
 
 /**
  * The KVM pv ticketlock of Linux 3.12–4.8 (arch/x86/kernel/kvm.c, `kvm_lock_spinning` /
- * `kvm_unlock_kick`): a FIFO ticket lock whose waiters spin `pvTicketSpinThreshold` iterations
+ * `kvm_unlock_kick`): a FIFO ticket lock whose waiters spin `spinThreshold` iterations
  * (2^15) while running, then enter the slow path and halt; the unlocker hands the lock to the next
  * ticket and, if that vCPU is halted, kicks it awake (`KVM_HC_KICK_CPU`: a wakeup with sleeper
  * credit). A next-in-line vCPU that is merely preempted still gets the lock and must be scheduled.
@@ -35,7 +35,7 @@ export class PvTicketLock extends TicketLock {
     lock.slowFlag = true;
     if (lock.holder === v.index) {
       // The lock was handed to us before we halted: leave the slow path at once.
-      g.stats.addTicketSlow(TicketSlow.Pickup);
+      g.stats.addSlowCount(SlowCount.Pickup);
       g.stats.addSample(Histo.Blocked, 0);
       g.acquired(v, lock, g.transferNs(lock.lastCpu, v.task.cpu));
       return;
@@ -47,7 +47,7 @@ export class PvTicketLock extends TicketLock {
   /** Hands the lock to the next ticket; kicks it if it is halted. */
   override released(lock: GuestLock): void {
     const flagged = lock.slowFlag;
-    if (flagged) this.g.stats.addTicketSlow(TicketSlow.Released);
+    if (flagged) this.g.stats.addSlowCount(SlowCount.Released);
     const next = lock.queue.shift();
     if (lock.queue.length === 0) lock.slowFlag = false;
     if (next === undefined) return;
@@ -60,7 +60,7 @@ export class PvTicketLock extends TicketLock {
     w.granted = true;
     if (w.act === Act.PvHalted && w.task.state === TaskState.Sleeping) {
       this.g.counters.kicks += 1;
-      if (flagged) this.g.stats.addTicketSlow(TicketSlow.Kicked);
+      if (flagged) this.g.stats.addSlowCount(SlowCount.Kicked);
       this.g.host.wake(w.task);
     } else {
       this.g.counters.grantsToPreempted += 1;
@@ -70,6 +70,6 @@ export class PvTicketLock extends TicketLock {
   /** Spins up to SPIN_THRESHOLD iterations of running time before the slow path. */
   protected override spin(v: Vcpu): void {
     this.g.setAct(v, Act.SpinTicket);
-    this.g.host.armTimer(v.task, this.g.cfg.pvTicketSpinThreshold * this.g.cfg.spinIterationNs);
+    this.g.host.armTimer(v.task, this.g.cfg.spinThreshold * this.g.cfg.spinIterationNs);
   }
 }

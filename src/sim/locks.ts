@@ -126,8 +126,7 @@ export class PvYieldLock implements LockAlgorithmImpl {
         g.stats.addTakenSlow();
         v.slowPaths += 1;
         v.startSlowNs = g.now;
-        g.setAct(v, Act.Hypercall);
-        g.host.armTimer(v.task, g.cfg.hypercallNs);
+        this.slowPath(v);
         return;
       case Act.Hypercall:
         g.setAct(v, Act.Yielded);
@@ -143,6 +142,12 @@ export class PvYieldLock implements LockAlgorithmImpl {
       default:
         assert(false, `pv timer in activity ${v.act}`);
     }
+  }
+
+  /** The slow path after `taken_slow` is counted: the `KVM_HC_YIELD` hypercall. */
+  protected slowPath(v: Vcpu): void {
+    this.g.setAct(v, Act.Hypercall);
+    this.g.host.armTimer(v.task, this.g.cfg.hypercallNs);
   }
 
   /** What `KVM_HC_YIELD` runs on the host: 2.6.35's plain `yield()`. Returns whether it switched. */
@@ -170,7 +175,7 @@ export class PvYieldLock implements LockAlgorithmImpl {
   }
 
   /** One fast-path attempt: exchange, or spin with a countdown of the current `timeout`. */
-  private attempt(v: Vcpu): void {
+  protected attempt(v: Vcpu): void {
     const g = this.g;
     const lock = g.locks[v.lock];
     v.startSpinNs = g.now;
@@ -190,11 +195,12 @@ export class PvYieldLock implements LockAlgorithmImpl {
     this.attempt(v);
   }
 
-  private win(v: Vcpu, lock: GuestLock, latencyNs: number): void {
+  /** `v` takes the lock; `spinSample` is false when the winning exchange is not a fast-path attempt's. */
+  protected win(v: Vcpu, lock: GuestLock, latencyNs: number, spinSample = true): void {
     const i = lock.spinners.indexOf(v.index);
     if (!(i >= 0)) fail(`vCPU ${v.index} wins a lock it was not acquiring`);
     lock.spinners.splice(i, 1);
-    this.g.acquired(v, lock, latencyNs);
+    this.g.acquired(v, lock, latencyNs, spinSample);
   }
 }
 

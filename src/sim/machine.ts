@@ -5,6 +5,9 @@ import { Host } from './host';
 import { Ev, Task, TaskKind, TaskState } from './task';
 import { DirectedYieldLock, PvYieldLock, TicketLock } from './locks';
 import { PvTicketLock } from './locks-pvticket';
+import { PvQspinLock } from './locks-qspin';
+import { XenBlockLock } from './locks-xen';
+import type { LockAlgorithmImpl } from './vcpu';
 import { EventQueue, PoppedEvent } from './queue';
 import { Rng } from './rng';
 
@@ -39,14 +42,7 @@ export class Machine {
     const phases = Array.from({ length: cfg.pcpus }, () => this.rng.int(0, cfg.tickNs - 1));
     this.host = new Host(cfg, this.queue, this.guest, phases);
     this.guest.host = this.host;
-    this.guest.algo =
-      cfg.lock === 'ticket'
-        ? new TicketLock(this.guest)
-        : cfg.lock === 'pv-ticket'
-          ? new PvTicketLock(this.guest)
-          : cfg.lock === 'directed-yield'
-            ? new DirectedYieldLock(this.guest)
-            : new PvYieldLock(this.guest);
+    this.guest.algo = lockAlgorithm(this.guest);
     const burstMean = (cfg.noiseBurstMinNs + cfg.noiseBurstMaxNs) / 2;
     this.noiseQuietNsMean = cfg.noiseShare > 0 ? (burstMean * (1 - cfg.noiseShare)) / cfg.noiseShare : Infinity;
     this.addVcpus();
@@ -178,5 +174,23 @@ export class Machine {
       const t = this.host.addTask(TaskKind.Noise, c, allowed, c);
       this.host.scheduleWake(t, this.rng.expNs(this.noiseQuietNsMean));
     }
+  }
+}
+
+/** The guest's lock algorithm for its configured name. */
+function lockAlgorithm(g: Guest): LockAlgorithmImpl {
+  switch (g.cfg.lock) {
+    case 'ticket':
+      return new TicketLock(g);
+    case 'pv-ticket':
+      return new PvTicketLock(g);
+    case 'directed-yield':
+      return new DirectedYieldLock(g);
+    case 'xen-block':
+      return new XenBlockLock(g);
+    case 'pv-qspinlock':
+      return new PvQspinLock(g);
+    default:
+      return new PvYieldLock(g);
   }
 }

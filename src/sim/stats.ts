@@ -20,12 +20,19 @@ export const enum U64 {
 }
 const U64_CELLS = 5;
 
-/** The 3.12 pv-ticket counters, indices into `ticketSlow`. */
-export const enum TicketSlow {
+/**
+ * The slow-path u32 counters of the later layouts, indices into `slowCounts`: the 3.12 pv
+ * ticketlock keeps the first three, Xen 2.6.35 all six.
+ */
+export const enum SlowCount {
   Pickup = 0,
   Released = 1,
   Kicked = 2,
+  Nested = 3,
+  Spurious = 4,
+  IrqEnable = 5,
 }
+const SLOW_COUNTS = 6;
 
 /** The three histograms. */
 export const enum Histo {
@@ -57,8 +64,8 @@ export class PvStats {
   readonly timeout = new Uint32Array(1);
   /** `taken_slow`: u32. */
   readonly takenSlow = new Uint32Array(1);
-  /** 3.12 pv-ticket's u32 counters: taken_slow_pickup, released_slow, released_slow_kicked. */
-  readonly ticketSlow = new Uint32Array(3);
+  /** u32 `taken_slow_pickup`, `released_slow`, `released_slow_kicked` (3.12 and Xen) and Xen's `taken_slow_nested`, `_spurious`, `_irqenable`. */
+  readonly slowCounts = new Uint32Array(SLOW_COUNTS);
   /** The three histograms, 31 u32 buckets each. */
   readonly histo: readonly Uint32Array[] = [
     new Uint32Array(HISTO_BUCKETS),
@@ -87,7 +94,7 @@ export class PvStats {
     this.u64.fill(0n);
     this.pending.fill(0);
     this.takenSlow[0] = 0;
-    this.ticketSlow.fill(0);
+    this.slowCounts.fill(0);
     for (const h of this.histo) h.fill(0);
     this.zeroStats[0] = 0;
   }
@@ -110,10 +117,10 @@ export class PvStats {
     this.takenSlow[0] += 1;
   }
 
-  /** 3.12 `add_stats(TAKEN_SLOW_PICKUP | RELEASED_SLOW | RELEASED_SLOW_KICKED, 1)` (u32, wraps). */
-  addTicketSlow(which: TicketSlow): void {
+  /** `ADD_STATS` / 3.12 `add_stats` of one slow-path counter (u32, wraps). */
+  addSlowCount(which: SlowCount): void {
     this.checkZero();
-    this.ticketSlow[which] += 1;
+    this.slowCounts[which] += 1;
   }
 
   /**

@@ -15,6 +15,33 @@ export const enum Act {
   PvHalted = 8,
   /** Ticket waiter put to sleep by the host after a pause-loop exit (2.6.35 PLE). */
   PleSleep = 9,
+  /** xen-block: blocked in `xen_poll_irq` until an unlocker's kick makes its event pending. */
+  XenPolled = 10,
+  /** pv-qspinlock: spinning in the hybrid unfair trylock, ready to steal. */
+  QSteal = 11,
+  /** pv-qspinlock: a queued (non-head) MCS node spinning on its `locked` flag. */
+  QNode = 12,
+  /** pv-qspinlock: the queue head spinning with the pending bit set. */
+  QHead = 13,
+  /** pv-qspinlock: halted in `pv_wait` (as a node or as the head). */
+  QHalted = 14,
+}
+
+/** Whether a vCPU in this activity is waiting for a lock (the algorithm hears of its dispatch). */
+export function isWaiting(act: Act): boolean {
+  return act === Act.SpinTicket || act === Act.SpinPv || act === Act.PvHalted || act === Act.PleSleep || act >= Act.XenPolled;
+}
+
+/** Whether this activity burns CPU spinning on a lock. */
+export function isSpinning(act: Act): boolean {
+  return act === Act.SpinTicket || act === Act.SpinPv || act === Act.PvHalted || act === Act.QSteal || act === Act.QNode || act === Act.QHead;
+}
+
+/** pv-qspinlock node states (`vcpu_running`, `vcpu_halted`, `vcpu_hashed`). */
+export const enum QState {
+  Running = 0,
+  Halted = 1,
+  Hashed = 2,
 }
 
 /** One guest vCPU: its host task, its guest activity and its accounting. */
@@ -36,6 +63,14 @@ export class Vcpu {
   slowPaths = 0;
   preemptedHolding = 0;
   readonly wait = new LatencyHisto();
+  /** xen-block: the event channel is pending (a kick arrived since the slow path cleared it). */
+  kickPending = false;
+  /** pv-qspinlock: node state, a pending early-wait check, waits at the head, hashed once (`lp`), kick time. */
+  qState = QState.Running;
+  qEarly = false;
+  qWaits = 0;
+  qHashed = false;
+  kickedAtNs = -1;
   constructor(
     readonly index: number,
     readonly task: Task,
@@ -54,6 +89,14 @@ export class GuestLock {
   convoySinceNs = -1;
   /** pv-ticket: the lock's slow-path flag (a waiter may be halted on it). */
   slowFlag = false;
+  /** xen-block: vCPUs inside the slow path on this lock (their `lock_spinners` points here), by index. */
+  readonly blocked: number[] = [];
+  /** pv-qspinlock: the vCPU that set the pending bit (-1: clear). The MCS queue is `queue`, head first. */
+  pending = -1;
+  /** pv-qspinlock: the locked byte holds `_Q_SLOW_VAL` (a halted head is hashed; unlock must kick). */
+  slowVal = false;
+  /** pv-qspinlock: this lock's hash-table slot while hashed (-1: not hashed). */
+  hashSlot = -1;
 }
 
 /** The lock algorithm seen by the guest: how a vCPU acquires and how a release hands over. */
@@ -66,6 +109,8 @@ export interface LockAlgorithmImpl {
   timer(v: Vcpu): void;
   /** `lock` was just released; hand it over. */
   released(lock: GuestLock): void;
+  /** Optional: a vCPU waiting for or holding a lock was just descheduled. */
+  descheduled?(v: Vcpu): void;
 }
 
 /** Counters of host–guest interaction that explain the results. */
@@ -85,4 +130,7 @@ export class GuestCounters {
   directedYields = 0;
   /** Pause-loop exits of ticket-lock spinners. */
   pleExits = 0;
+  /** pv-qspinlock: acquisitions by stealing, halts in pv_wait. */
+  steals = 0;
+  qHalts = 0;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/sim/config';
 import { Machine } from '../../../src/sim/machine';
-import { Histo, TicketSlow, U64 } from '../../../src/sim/stats';
+import { Histo, SlowCount, U64 } from '../../../src/sim/stats';
 import { Act } from '../../../src/sim/vcpu';
 import { checkInvariants, quietConfig, sum } from './helpers';
 
@@ -185,8 +185,8 @@ describe('pv-ticket accounting (kvm-guest/spinlocks)', () => {
         const s = m.guest.stats;
         const halted = m.guest.vcpus.filter((v) => v.act === Act.PvHalted).length;
         expect(sum(s.histo[Histo.Blocked])).toBe(s.takenSlow[0] - halted);
-        expect(s.ticketSlow[TicketSlow.Kicked]).toBeLessThanOrEqual(s.ticketSlow[TicketSlow.Released]);
-        expect(s.ticketSlow[TicketSlow.Pickup]).toBeLessThanOrEqual(s.takenSlow[0]);
+        expect(s.slowCounts[SlowCount.Kicked]).toBeLessThanOrEqual(s.slowCounts[SlowCount.Released]);
+        expect(s.slowCounts[SlowCount.Pickup]).toBeLessThanOrEqual(s.takenSlow[0]);
         expect(s.takenSlow[0]).toBe(m.guest.counters.pvTicketSlow);
       }
     }

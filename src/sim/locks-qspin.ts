@@ -1,0 +1,306 @@
+import { fail } from './assert';
+import type { Guest } from './guest';
+import { Q } from './qstats';
+import { TaskState } from './task';
+import { Act, GuestLock, LockAlgorithmImpl, QState, Vcpu } from './vcpu';
+
+/**
+ * The pv queued spinlock of Linux 4.2+ (kernel/locking/qspinlock.c and qspinlock_paravirt.h,
+ * with KVM's `kvm_wait` / `kvm_kick_cpu`), at the level of the lock word and the MCS queue:
+ *
+ * - Fast path: the word is 0 (free, no pending bit, no queue) → take it.
+ * - Hybrid unfair trylock (`pv_lock_stealing`): while a queue exists and its head has not set the
+ *   pending bit, spin and steal the lock whenever it is free; otherwise join the MCS queue.
+ * - A queued node spins `spinThreshold` iterations on its `locked` flag, checking every
+ *   `prevCheckIterations` whether its predecessor is halted or preempted (then it waits early);
+ *   then it halts (`pv_wait_node`). A halted successor is not woken when it becomes head: the new
+ *   owner marks it hashed and sets the locked byte to `_Q_SLOW_VAL` (`pv_kick_node`), so the
+ *   owner's unlock kicks it.
+ * - The head (`lock_slowpath`) sets pending (stopping steals), spins `spinThreshold` iterations
+ *   for the lock, clears pending, hashes the lock once (`pv_hash_hops`) with `_Q_SLOW_VAL`, and
+ *   halts (`pv_wait_head`, `pv_wait_again` on repeats). Once hashed it never hashes again, so a
+ *   later round's `pv_wait` returns at once unless the byte is `_Q_SLOW_VAL` — as in the kernel.
+ * - Unlock: `_Q_SLOW_VAL` → unhash and kick the hashed head (`pv_kick_unlock`; the hypercall's
+ *   duration is `pv_latency_kick`, kick-to-wakeup `pv_latency_wake`).
+ *
+ * A preempted head still holds the pending bit, so a released lock waits for it: lock-waiter
+ * preemption is reduced, not gone. With pv the kernel skips the pending-bit fast path, so
+ * `lock_pending` stays 0. A predecessor check that finds the predecessor back on a CPU resumes
+ * the spin with a fresh budget (the kernel keeps counting; the difference is at most one check).
+ */
+export class PvQspinLock implements LockAlgorithmImpl {
+  /** Lock → hashed node table (lock index per entry, -1 empty). */
+  private readonly table: Int32Array;
+  private readonly hashBits: number;
+
+  constructor(private readonly g: Guest) {
+    this.table = new Int32Array(g.cfg.pvHashEntries).fill(-1);
+    this.hashBits = Math.max(2, Math.floor(Math.log2(g.cfg.pvHashEntries)));
+  }
+
+  begin(v: Vcpu): void {
+    const lock = this.g.locks[v.lock];
+    if (lock.holder < 0 && lock.pending < 0 && lock.queue.length === 0) {
+      this.g.acquired(v, lock, this.g.xchgLatencyNs(v, lock));
+      return;
+    }
+    this.trylock(v, lock);
+  }
+
+  dispatched(v: Vcpu): void {
+    const g = this.g;
+    const lock = g.locks[v.lock];
+    switch (v.act) {
+      case Act.QSteal:
+        this.trylock(v, lock);
+        return;
+      case Act.QNode:
+        if (lock.queue[0] === v.index) this.head(v, lock);
+        else this.checkEarly(v, lock);
+        return;
+      case Act.QHead:
+        if (lock.holder < 0) this.gotLock(v, lock, g.xchgLatencyNs(v, lock));
+        return;
+      case Act.QHalted:
+        this.woke(v, lock);
+        return;
+      default:
+        fail(`pv-qspinlock: vCPU ${v.index} dispatched in activity ${v.act}`);
+    }
+  }
+
+  timer(v: Vcpu): void {
+    const g = this.g;
+    const lock = g.locks[v.lock];
+    if (v.act === Act.QNode) {
+      if (v.qEarly && !this.stalled(this.predecessor(v, lock))) {
+        this.nodeSpin(v, lock);
+        return;
+      }
+      g.qstats.add(Q.WaitNode);
+      if (v.qEarly) g.qstats.add(Q.WaitEarly);
+      v.qState = QState.Halted;
+      this.halt(v, lock);
+      return;
+    }
+    if (v.act !== Act.QHead) fail(`pv-qspinlock: timer in activity ${v.act}`);
+    if (lock.holder < 0) {
+      this.gotLock(v, lock, g.xchgLatencyNs(v, lock));
+      return;
+    }
+    // The head's spin ran out: clear pending, hash once, wait for the unlocker's kick.
+    lock.pending = -1;
+    if (!v.qHashed) {
+      v.qHashed = true;
+      this.hashInsert(lock, v.lock);
+      lock.slowVal = true;
+    }
+    v.qState = QState.Hashed;
+    g.qstats.add(Q.WaitHead);
+    if (v.qWaits > 0) g.qstats.add(Q.WaitAgain);
+    v.qWaits += 1;
+    if (lock.slowVal) this.halt(v, lock);
+    else this.headSpin(v, lock);
+  }
+
+  released(lock: GuestLock): void {
+    const g = this.g;
+    let kick: Vcpu | null = null;
+    if (lock.slowVal) {
+      lock.slowVal = false;
+      this.table[lock.hashSlot] = -1;
+      lock.hashSlot = -1;
+      kick = g.vcpus[lock.queue[0]];
+      if (kick.qState !== QState.Hashed) fail(`pv-qspinlock: unlock finds vCPU ${kick.index} not hashed`);
+      g.qstats.add(Q.KickUnlock);
+      g.qstats.add(Q.LatencyKick, g.cfg.hypercallNs);
+      g.counters.kicks += 1;
+      kick.kickedAtNs = g.now;
+    }
+    if (lock.pending >= 0) {
+      const h = g.vcpus[lock.pending];
+      if (h.act === Act.QHead && h.task.state === TaskState.Running) this.gotLock(h, lock, g.xchgLatencyNs(h, lock));
+    } else {
+      this.stealRace(lock);
+    }
+    if (kick !== null && kick.task.state === TaskState.Sleeping) g.host.wake(kick.task);
+  }
+
+  descheduled(v: Vcpu): void {
+    const lock = this.g.locks[v.lock];
+    this.notifySuccessor(v, lock);
+  }
+
+  /** `pv_hybrid_queued_unfair_trylock`: steal, keep spinning, or queue up. */
+  private trylock(v: Vcpu, lock: GuestLock): void {
+    if (lock.holder < 0 && lock.pending < 0) {
+      this.steal(v, lock, this.g.xchgLatencyNs(v, lock));
+      return;
+    }
+    if (lock.queue.length === 0 || lock.pending >= 0) {
+      this.enqueue(v, lock);
+      return;
+    }
+    this.g.setAct(v, Act.QSteal);
+  }
+
+  private steal(v: Vcpu, lock: GuestLock, latencyNs: number): void {
+    this.g.qstats.add(Q.LockStealing);
+    this.g.counters.steals += 1;
+    this.g.acquired(v, lock, latencyNs);
+  }
+
+  /** The released lock goes to the running stealer whose exchange lands first. */
+  private stealRace(lock: GuestLock): void {
+    let best: Vcpu | null = null;
+    let bestAt = Infinity;
+    let bestLatency = 0;
+    for (const w of this.g.vcpus) {
+      if (w.act !== Act.QSteal || w.task.state !== TaskState.Running || this.g.locks[w.lock] !== lock) continue;
+      const latency = this.g.xchgLatencyNs(w, lock);
+      const at = Math.max(this.g.now, w.task.resumeAtNs) + latency;
+      if (at < bestAt) {
+        best = w;
+        bestAt = at;
+        bestLatency = latency;
+      }
+    }
+    if (best !== null) this.steal(best, lock, bestLatency);
+  }
+
+  /** Running stealers re-read the lock word after it changed (pending set, queue emptied). */
+  private poke(lock: GuestLock): void {
+    for (const w of this.g.vcpus) {
+      if (w.act === Act.QSteal && w.task.state === TaskState.Running && this.g.locks[w.lock] === lock) this.trylock(w, lock);
+    }
+  }
+
+  /** Joins the MCS queue: as head if it was empty, else as a node behind the tail. */
+  private enqueue(v: Vcpu, lock: GuestLock): void {
+    lock.queue.push(v.index);
+    v.qState = QState.Running;
+    v.qHashed = false;
+    v.qWaits = 0;
+    if (lock.queue.length === 1) this.head(v, lock);
+    else this.nodeSpin(v, lock);
+  }
+
+  /** A node spins on its `locked` flag (or only until the next predecessor check, if that one stalls). */
+  private nodeSpin(v: Vcpu, lock: GuestLock): void {
+    const g = this.g;
+    g.setAct(v, Act.QNode);
+    v.qEarly = this.stalled(this.predecessor(v, lock));
+    const iterations = v.qEarly ? g.cfg.prevCheckIterations : g.cfg.spinThreshold;
+    g.host.armTimer(v.task, iterations * g.cfg.spinIterationNs);
+  }
+
+  /** A spinning node's predecessor stopped running: its next check (≤ one check interval) sees it. */
+  private checkEarly(v: Vcpu, lock: GuestLock): void {
+    if (v.qEarly || v.act !== Act.QNode || v.task.state !== TaskState.Running) return;
+    if (!this.stalled(this.predecessor(v, lock))) return;
+    v.qEarly = true;
+    this.g.host.armTimer(v.task, this.g.cfg.prevCheckIterations * this.g.cfg.spinIterationNs);
+  }
+
+  private notifySuccessor(v: Vcpu, lock: GuestLock): void {
+    const i = lock.queue.indexOf(v.index);
+    if (i >= 0 && i + 1 < lock.queue.length) this.checkEarly(this.g.vcpus[lock.queue[i + 1]], lock);
+  }
+
+  private predecessor(v: Vcpu, lock: GuestLock): Vcpu {
+    const i = lock.queue.indexOf(v.index);
+    if (!(i > 0)) fail(`pv-qspinlock: vCPU ${v.index} has no predecessor`);
+    return this.g.vcpus[lock.queue[i - 1]];
+  }
+
+  /** `pv_wait_early`'s test: the predecessor is halted or preempted. */
+  private stalled(p: Vcpu): boolean {
+    return p.qState !== QState.Running || p.task.state !== TaskState.Running;
+  }
+
+  /** Enters `pv_wait_head_or_lock` (the MCS `locked` flag was passed to us). */
+  private head(v: Vcpu, lock: GuestLock): void {
+    this.g.qstats.add(Q.LockSlowpath);
+    v.qHashed = v.qState === QState.Hashed;
+    v.qWaits = 0;
+    this.headSpin(v, lock);
+  }
+
+  /** One round of the head's loop: state running, set pending, spin for the lock. */
+  private headSpin(v: Vcpu, lock: GuestLock): void {
+    const g = this.g;
+    v.qState = QState.Running;
+    lock.pending = v.index;
+    if (lock.holder < 0) {
+      this.gotLock(v, lock, g.xchgLatencyNs(v, lock));
+      return;
+    }
+    g.setAct(v, Act.QHead);
+    g.host.armTimer(v.task, g.cfg.spinThreshold * g.cfg.spinIterationNs);
+    this.poke(lock);
+  }
+
+  /** The head owns the lock: leave the queue and pass headship to the next node. */
+  private gotLock(v: Vcpu, lock: GuestLock, latencyNs: number): void {
+    if (lock.queue[0] !== v.index) fail(`pv-qspinlock: vCPU ${v.index} takes the lock but is not the head`);
+    lock.pending = -1;
+    lock.queue.shift();
+    this.g.acquired(v, lock, latencyNs);
+    if (lock.queue.length === 0) {
+      this.poke(lock);
+      return;
+    }
+    const next = this.g.vcpus[lock.queue[0]];
+    if (next.qState === QState.Halted) {
+      // pv_kick_node: leave it asleep, hashed, for the unlock to kick.
+      next.qState = QState.Hashed;
+      this.hashInsert(lock, v.lock);
+      lock.slowVal = true;
+    } else if (next.act === Act.QNode && next.task.state === TaskState.Running) {
+      this.head(next, lock);
+    }
+  }
+
+  /** Halts in `pv_wait`; the successor's next predecessor check will see it. */
+  private halt(v: Vcpu, lock: GuestLock): void {
+    this.g.counters.qHalts += 1;
+    this.g.setAct(v, Act.QHalted);
+    this.notifySuccessor(v, lock);
+    this.g.host.sleep(v.task);
+  }
+
+  /** Back from `pv_wait` (only kicks wake a halted vCPU here). */
+  private woke(v: Vcpu, lock: GuestLock): void {
+    const g = this.g;
+    if (v.kickedAtNs >= 0) {
+      g.qstats.add(Q.LatencyWake, g.now - v.kickedAtNs);
+      g.qstats.add(Q.KickWake);
+      v.kickedAtNs = -1;
+    }
+    if (v.qWaits > 0) {
+      this.headSpin(v, lock);
+      return;
+    }
+    if (v.qState === QState.Halted) v.qState = QState.Running;
+    if (lock.queue[0] === v.index) {
+      this.head(v, lock);
+      return;
+    }
+    g.qstats.add(Q.SpuriousWakeup);
+    this.nodeSpin(v, lock);
+  }
+
+  /** `pv_hash`: linear probing from the lock's cache-line-aligned slot; counts the probes. */
+  private hashInsert(lock: GuestLock, index: number): void {
+    const n = this.table.length;
+    let slot = (Math.imul(index + 1, 0x61c88647) >>> (32 - this.hashBits)) & ~3;
+    for (let hops = 1; hops <= n; hops++, slot = (slot + 1) % n) {
+      if (this.table[slot] >= 0) continue;
+      this.table[slot] = index;
+      lock.hashSlot = slot;
+      this.g.qstats.add(Q.HashHops, hops);
+      return;
+    }
+    fail('pv-qspinlock: hash table full');
+  }
+}
