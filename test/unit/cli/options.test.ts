@@ -19,7 +19,7 @@ describe('command-line options', () => {
   });
 
   it.each([
-    [['--lock', 'mcs'], /--lock: 'mcs' is not valid \(expected ticket \| pv-yield \| pv-ticket \| directed-yield\)/],
+    [['--lock', 'mcs'], /--lock: 'mcs' is not valid \(expected ticket \| pv-yield \| pv-ticket \| directed-yield \| xen-block \| pv-qspinlock\)/],
     [['--timeout', '4294967296'], /--timeout: '4294967296' is not valid/],
     [['--sim-time', '10'], /--sim-time: '10' is not a duration/],
     [['--overcommit', '2', '--hogs', '1'], /give one or the other/],
@@ -31,6 +31,20 @@ describe('command-line options', () => {
   ])('%j is refused: %s', (argv, message) => {
     expect(() => parseOptions('run', argv as string[])).toThrow(UsageError);
     expect(() => parseOptions('run', argv as string[])).toThrow(message);
+  });
+
+  it.each([
+    ['ticket', 'kvm-2010'],
+    ['pv-yield', 'kvm-2010'],
+    ['directed-yield', 'kvm-2010'],
+    ['xen-block', 'xen-2.6.35'],
+    ['pv-ticket', 'kvm-guest-3.12'],
+    ['pv-qspinlock', 'qlockstat'],
+  ])('--lock %s presents layout %s; another --layout is refused', (lock, layout) => {
+    expect(parseOptions('mount', ['--lock', lock]).layout).toBe(layout);
+    expect(parseOptions('mount', ['--lock', lock, '--layout', layout]).layout).toBe(layout);
+    const other = layout === 'qlockstat' ? 'kvm-2010' : 'qlockstat';
+    expect(() => parseOptions('mount', ['--lock', lock, '--layout', other])).toThrow(new RegExp(`--layout ${other} does not go with --lock ${lock}`));
   });
 
   it('mount-only and run-only flags are kept apart', () => {

@@ -4,7 +4,7 @@ import { DebugFs } from '../../../src/debugfs/fs';
 import { writeAttr } from '../../../src/debugfs/file';
 import { AttrNode, lookup } from '../../../src/debugfs/nodes';
 import { machinePort } from '../../../src/layout/port';
-import { buildTree, CONTROL_FILES, KVM_GUEST_FILES, readAll, SPINLOCK_FILES } from '../../../src/layout/tree';
+import { buildTree, CONTROL_FILES, KVM_GUEST_FILES, Layout, QLOCKSTAT_FILES, readableFiles, readAll, SPINLOCK_FILES, XEN_FILES } from '../../../src/layout/tree';
 import { defaultConfig } from '../../../src/sim/config';
 import { Machine } from '../../../src/sim/machine';
 
@@ -87,5 +87,70 @@ describe('layout kvm-guest-3.12 (the 3.12–4.8 KVM pv ticketlock)', () => {
     expect(Number(files['kvm-guest/spinlocks/taken_slow'])).toBeGreaterThan(0);
     expect(Number(files['kvm-guest/spinlocks/released_slow_kicked'])).toBeLessThanOrEqual(Number(files['kvm-guest/spinlocks/released_slow']));
     expect(files['kvm-guest/spinlocks/histo_blocked']).toMatch(/^\d+( \d+){30}\n$/);
+  });
+});
+
+function layoutFs(lock: 'xen-block' | 'pv-qspinlock', layout: Layout): { m: Machine; fs: DebugFs } {
+  const m = new Machine({ ...defaultConfig(), lock, pinning: 'C', hogs: 8 });
+  const port = machinePort(m, {}, { get: () => 1, set: () => undefined });
+  return { m, fs: new DebugFs(buildTree(port, 'modern', 0, layout), 'modern', () => 0) };
+}
+
+describe('layout xen-2.6.35 (Xen 2.6.35 xen/spinlocks)', () => {
+  it('has exactly the files of DEBUGFS.md §5 with their modes, fed by xen-block', () => {
+    const { m, fs } = layoutFs('xen-block', 'xen-2.6.35');
+    expect(fs.readdir('/')).toEqual(['xen', 'pvlockfs']);
+    const modes = Object.fromEntries(XEN_FILES.map((p) => [p.split('/')[2], (fs.getattr(p).mode & 0o777).toString(8)]));
+    expect(modes).toEqual({
+      zero_stats: '644', timeout: '644', taken: '444', taken_slow: '444', taken_slow_nested: '444',
+      taken_slow_pickup: '444', taken_slow_spurious: '444', taken_slow_irqenable: '444', released: '444',
+      released_slow: '444', released_slow_kicked: '444', time_spinning: '444', time_blocked: '444',
+      time_total: '444', histo_total: '444', histo_spinning: '444', histo_blocked: '444',
+    });
+    m.runUntil(2_000_000_000);
+    const files = readAll(fs, XEN_FILES);
+    for (const p of XEN_FILES) expect(files[p], p).toMatch(p.includes('histo_') ? /^\d+( \d+){30}\n$/ : /^\d+\n$/);
+    expect(Number(files['xen/spinlocks/taken_slow'])).toBeGreaterThan(0);
+    expect(files['xen/spinlocks/released_slow_kicked']).toBe(files['xen/spinlocks/released_slow']);
+    // The knobs work as in the RFC's layout: zero_stats clears at the next update.
+    writeAttr(lookup(fs.root, 'xen/spinlocks/zero_stats') as AttrNode, 'modern', Buffer.from('1'));
+    m.runUntil(2_100_000_000);
+    expect(Number(readAll(fs, ['xen/spinlocks/taken'])['xen/spinlocks/taken'])).toBeLessThan(Number(files['xen/spinlocks/taken']));
+  });
+});
+
+describe('layout qlockstat (4.5+ qspinlock statistics)', () => {
+  it('has the 13 counters 0400 and reset_counters 0200, fed by pv-qspinlock', () => {
+    const { m, fs } = layoutFs('pv-qspinlock', 'qlockstat');
+    expect(fs.readdir('/')).toEqual(['qlockstat', 'pvlockfs']);
+    expect(fs.readdir('qlockstat')).toEqual(QLOCKSTAT_FILES.map((p) => p.split('/')[1]));
+    for (const p of QLOCKSTAT_FILES) expect((fs.getattr(p).mode & 0o777).toString(8), p).toBe(p.endsWith('reset_counters') ? '200' : '400');
+    expect(readableFiles('qlockstat')).toEqual(QLOCKSTAT_FILES.slice(0, 13));
+    m.runUntil(2_000_000_000);
+    const files = readAll(fs, readableFiles('qlockstat'));
+    expect(files['qlockstat/pv_hash_hops']).toMatch(/^\d+\.\d{2,3}\n$/);
+    expect(Number(files['qlockstat/lock_slowpath'])).toBeGreaterThan(0);
+    expect(files['qlockstat/lock_pending']).toBe('0\n');
+  });
+
+  it('reads afresh at every read and at any offset; reset_counters: read EBADF, any write clears', () => {
+    const { m, fs } = layoutFs('pv-qspinlock', 'qlockstat');
+    m.runUntil(2_000_000_000);
+    const fh = fs.open('qlockstat/lock_slowpath');
+    const whole = fs.read(fh, 0, 100).toString();
+    expect(fs.read(fh, 1, 100).toString()).toBe(whole.slice(1));
+    m.runUntil(2_500_000_000);
+    const later = fs.read(fh, 0, 100).toString();
+    expect(Number(later)).toBeGreaterThan(Number(whole));
+    // A write to a counter is accepted and ignored.
+    expect(fs.write(fh, Buffer.from('0\n'))).toBe(2);
+    expect(Number(fs.read(fh, 0, 100).toString())).toBe(Number(later));
+    fs.release(fh);
+    const reset = fs.open('qlockstat/reset_counters');
+    expect(() => fs.read(reset, 0, 100)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    expect(fs.write(reset, Buffer.from('whatever'))).toBe(8);
+    fs.release(reset);
+    const after = readAll(fs, readableFiles('qlockstat'));
+    for (const [p, text] of Object.entries(after)) expect(text, p).toBe(p.endsWith('pv_hash_hops') ? '0.00\n' : '0\n');
   });
 });
