@@ -41,7 +41,7 @@ const f2 = (x: number): string => x.toFixed(2);
  */
 export async function namedExperiments(base: { seed: number; reps: number; workNs: number; capNs: number; jobs: number; params: Partial<SimConfig> }): Promise<NamedResult[]> {
   const out: NamedResult[] = [];
-  const locks4 = ['ticket', 'pv-yield', 'pv-ticket', 'directed-yield'] as const;
+  const locks4 = ['ticket', 'pv-yield', 'pv-ticket', 'directed-yield', 'xen-block', 'pv-qspinlock'] as const;
   const m = await measure(
     [
       ...[1, 2, 3, 4].flatMap((k) => (['ticket', 'pv-yield'] as const).map((lock) => ({ scenario: 'B' as const, k, lock }))),
@@ -79,12 +79,12 @@ export async function namedExperiments(base: { seed: number; reps: number; workN
   const better = (['C', 'B'] as const).map((s) => {
     const k = s === 'C' ? 3 : 3;
     const tag = s === 'B' ? 'b3' : undefined;
-    return { s, plain: get(s, k, 'pv-yield', tag).t, dy: get(s, k, 'directed-yield', tag).t, halt: get(s, k, 'pv-ticket', tag).t };
+    return { s, plain: get(s, k, 'pv-yield', tag).t, dy: get(s, k, 'directed-yield', tag).t, halt: get(s, k, 'pv-ticket', tag).t, xen: get(s, k, 'xen-block', tag).t, q: get(s, k, 'pv-qspinlock', tag).t };
   });
   out.push({
     name: 'plain-yield-weak',
-    claim: "a plain CFS yield is weak: directed yield and halt+kick (pv-ticket) do better",
-    evidence: better.map((b) => `${b.s}-3x plain ${f2(b.plain)} s, directed ${f2(b.dy)} s, halt+kick ${f2(b.halt)} s`).join('; '),
+    claim: 'a plain CFS yield is weak: directed yield and halt+kick (pv-ticket, Xen block+kick, pv qspinlock) do better',
+    evidence: better.map((b) => `${b.s}-3x plain ${f2(b.plain)} s, directed ${f2(b.dy)} s, halt+kick ${f2(b.halt)} s, block+kick ${f2(b.xen)} s, qspinlock ${f2(b.q)} s`).join('; '),
     shown: better.every((b) => Math.min(b.dy, b.halt) < b.plain),
   });
   const compat = get('B', 3, 'pv-yield', 'compat');

@@ -31,7 +31,7 @@ export const EXPERIMENT_HELP = `  --reps N                 repetitions per cell 
   --seed N                 first seed; repetition r uses seed + r (default 20100726)
   --scenarios A,B,C        pinning scenarios (default A,B,C)
   --overcommit 1,2,3,4     overcommit factors (default 1,2,3,4)
-  --locks ticket,pv-yield  also pv-ticket, directed-yield (default ticket,pv-yield)
+  --locks ticket,pv-yield  also xen-block, directed-yield, pv-ticket, pv-qspinlock (default ticket,pv-yield)
   --work DURATION          guest CPU work per run (default 4s)
   --cap DURATION           simulated-time cap per run; beyond it the run did not finish (default 120s)
   --jobs N                 worker threads (default: the machine's cores)
