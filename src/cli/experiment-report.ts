@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { RFC_TABLE } from './rfc-table';
-import { Cell, Comparison, formatCells, formatTable } from './experiment-table';
+import { Cell, Comparison, formatCells, formatTable, formatTargets } from './experiment-table';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
@@ -104,6 +104,12 @@ export async function writeReport(dir: string, json: Record<string, unknown>, al
     cmp ? `\`\`\`\n${formatTable(cmp)}\n\`\`\`` : 'The matrix lacks A-1x for both locks: no comparison with the RFC.',
     '',
     '![completion times](times.svg)',
+    '',
+    '## Targets',
+    '',
+    cmp
+      ? `\`\`\`\n${formatTargets(cmp)}\n\`\`\`\n\nWhat is not met, why, and the experiments that show it: docs/calibration.md ("What is not met").`
+      : 'No comparison: the matrix lacks A-1x for both locks.',
     '',
     '## Every cell',
     '',

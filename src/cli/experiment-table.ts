@@ -149,3 +149,34 @@ export function formatCells(all: Cell[]): string {
   }
   return out.join('\n');
 }
+
+/** One acceptance target of the RFC comparison and whether this run meets it. */
+export interface TargetCheck {
+  target: string;
+  value: string;
+  met: boolean;
+}
+
+/**
+ * The targets of the RFC comparison (SIMULATION.md), each with this run's value. Only meaningful
+ * for the full 12-cell matrix; with fewer cells the counts are over the cells present.
+ */
+export function targetChecks(c: Comparison): TargetCheck[] {
+  const n = c.rows.length;
+  const dnf = c.rows.filter((r) => r.base.did_not_finish > 0 || r.pv.did_not_finish > 0).length;
+  return [
+    { target: 'every cell finishes', value: `${n - dnf}/${n} cells without a capped run`, met: dnf === 0 },
+    { target: 'pv-yield beats ticket in every cell', value: `${c.pvWins}/${n}`, met: c.pvWins === n },
+    { target: 'mean absolute error of Difference ≤ 8 pp', value: `${c.maeDiffPp.toFixed(1)} pp`, met: c.maeDiffPp <= 8 },
+    { target: "baseline T_k/T_A1 within 20 % of the RFC's", value: `largest error ${(c.baseRatioMaxRelErr * 100).toFixed(0)} %`, met: c.baseRatioMaxRelErr <= 0.2 },
+    { target: "pv T_k/T_A1 within 10 % of the RFC's", value: `largest error ${(c.pvRatioMaxRelErr * 100).toFixed(0)} %`, met: c.pvRatioMaxRelErr <= 0.1 },
+    { target: "baseline std-dev above pv's in most cells", value: `${c.baseNoisier}/${n}`, met: c.baseNoisier > n / 2 },
+  ];
+}
+
+/** The target checklist as text lines. */
+export function formatTargets(c: Comparison): string {
+  return targetChecks(c)
+    .map((t) => `${t.met ? 'met    ' : 'NOT met'}  ${t.target}: ${t.value}`)
+    .join('\n');
+}

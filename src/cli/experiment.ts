@@ -6,7 +6,7 @@ import { parseDurationNs } from './duration';
 import { UsageError } from './errors';
 import { writeReport } from './experiment-report';
 import { runPool } from './experiment-run';
-import { cells, compare, formatCells, formatTable } from './experiment-table';
+import { cells, compare, formatCells, formatTable, formatTargets, targetChecks } from './experiment-table';
 import { formatNamed, namedExperiments } from './experiment-named';
 import { RFC_TABLE } from './rfc-table';
 
@@ -32,7 +32,7 @@ export const EXPERIMENT_HELP = `  --reps N                 repetitions per cell 
   --scenarios A,B,C        pinning scenarios (default A,B,C)
   --overcommit 1,2,3,4     overcommit factors (default 1,2,3,4)
   --locks ticket,pv-yield  also xen-block, directed-yield, pv-ticket, pv-qspinlock (default ticket,pv-yield)
-  --work DURATION          guest CPU work per run (default 4s)
+  --work DURATION          guest CPU work per run (default 20s)
   --cap DURATION           simulated-time cap per run; beyond it the run did not finish (default 120s)
   --jobs N                 worker threads (default: the machine's cores)
   --param KEY=VALUE        a model parameter for every run (repeatable)
@@ -53,7 +53,7 @@ function list<T extends string | number>(flag: string, text: string, parse: (s: 
 export function parseExperiment(argv: readonly string[]): ExperimentOptions {
   const o: ExperimentOptions = {
     reps: 3, seed: defaultConfig().seed, scenarios: ['A', 'B', 'C'], overcommits: [1, 2, 3, 4], locks: ['ticket', 'pv-yield'],
-    workNs: 4e9, capNs: 120e9, jobs: cpus().length, json: false, out: null, named: false, params: {},
+    workNs: 20e9, capNs: 120e9, jobs: cpus().length, json: false, out: null, named: false, params: {},
   };
   const int = (flag: string, v: string, lo: number, hi: number): number => {
     if (!/^\d+$/.test(v) || Number(v) < lo || Number(v) > hi) throw new UsageError(`${flag}: '${v}' is not valid (expected a whole number from ${lo} to ${hi})`);
@@ -130,7 +130,15 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
     params: o.params,
     wall_ms: wallMs,
     summary: cmp
-      ? { mae_difference_pp: Math.round(cmp.maeDiffPp * 10) / 10, pv_wins: cmp.pvWins, cells_compared: cmp.rows.length, baseline_noisier: cmp.baseNoisier, baseline_ratio_max_rel_err: Math.round(cmp.baseRatioMaxRelErr * 1000) / 1000, pv_ratio_max_rel_err: Math.round(cmp.pvRatioMaxRelErr * 1000) / 1000 }
+      ? {
+          mae_difference_pp: Math.round(cmp.maeDiffPp * 10) / 10,
+          pv_wins: cmp.pvWins,
+          cells_compared: cmp.rows.length,
+          baseline_noisier: cmp.baseNoisier,
+          baseline_ratio_max_rel_err: Math.round(cmp.baseRatioMaxRelErr * 1000) / 1000,
+          pv_ratio_max_rel_err: Math.round(cmp.pvRatioMaxRelErr * 1000) / 1000,
+          targets: targetChecks(cmp),
+        }
       : null,
     cells: table,
     named,
@@ -139,7 +147,7 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
   if (o.out) await writeReport(o.out, json, table, cmp, notes);
   if (o.json) process.stdout.write(`${JSON.stringify(json)}\n`);
   else {
-    process.stdout.write(cmp ? `${formatTable(cmp)}\n\n` : '');
+    process.stdout.write(cmp ? `${formatTable(cmp)}\n\n${formatTargets(cmp)}\n\n` : '');
     if (named) process.stdout.write(`${formatNamed(named)}\n\n`);
     process.stdout.write(`${formatCells(table)}\n\nscale factor ${scale} (simulated s → RFC s); wall time ${(wallMs / 1000).toFixed(1)} s\n`);
   }

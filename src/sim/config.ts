@@ -73,6 +73,17 @@ export interface SimConfig {
   holdSigma: number;
   locks: number;
   lockZipf: number;
+  /**
+   * Share of acquisitions that take the vCPU's own *local* lock: a lock mostly used by one vCPU
+   * (its runqueue lock, held across a guest context switch; the page-table locks of the processes
+   * it runs, held across PTE updates) whose critical sections are long because, without EPT, the
+   * CR3 write and every PTE write inside them exit to the host (shadow paging).
+   */
+  localLockShare: number;
+  /** Mean hold of a vCPU's own local lock. */
+  localHoldNsMean: number;
+  /** Share of acquisitions that take another vCPU's local lock (a remote wakeup, an rmap walk); ordinary hold. */
+  remoteLocalShare: number;
   idleProbability: number;
   idleNsMean: number;
   stalls: boolean;
@@ -99,7 +110,7 @@ export function defaultConfig(): SimConfig {
     coresPerPackage: 2,
     hogs: 4,
     pinning: 'B',
-    cHogShare: 0.5,
+    cHogShare: 0.4,
     lock: 'pv-yield',
     timeout: 1024,
     ple: 'off',
@@ -124,21 +135,24 @@ export function defaultConfig(): SimConfig {
     samePackageTransferNs: 25,
     crossPackageTransferNs: 120,
     hostNoise: true,
-    noiseShare: 0.015,
+    noiseShare: 0.02,
     noiseBurstMinNs: 50_000,
     noiseBurstMaxNs: 500_000,
     userNsMean: 400_000,
     bursty: true,
-    burstAcquisitionsMean: 12,
+    burstAcquisitionsMean: 6,
     gapNsMean: 3_000,
-    holdNsMean: 1_000,
+    holdNsMean: 1_500,
     holdSigma: 1.18,
-    locks: 48,
-    lockZipf: 1.1,
-    idleProbability: 0.1,
+    locks: 1000,
+    lockZipf: 0.5,
+    localLockShare: 0.35,
+    localHoldNsMean: 120_000,
+    remoteLocalShare: 0.015,
+    idleProbability: 0.14,
     idleNsMean: 800_000,
     stalls: true,
-    stallRatePerSec: 2_000,
+    stallRatePerSec: 10_000,
     stallNs: 3_000,
     grantOnlyToRunning: false,
     convoyMinWaiters: 2,
@@ -188,6 +202,7 @@ const intRanges: Partial<Record<keyof SimConfig, [number, number]>> = {
   userNsMean: [1, 1e10],
   gapNsMean: [1, 1e9],
   holdNsMean: [1, 1e9],
+  localHoldNsMean: [1, 1e9],
   locks: [1, 100_000],
   idleNsMean: [1, 1e10],
   stallNs: [0, 1e9],
@@ -202,6 +217,8 @@ const realRanges: Partial<Record<keyof SimConfig, [number, number]>> = {
   burstAcquisitionsMean: [1, 1e6],
   holdSigma: [0, 4],
   lockZipf: [0, 10],
+  localLockShare: [0, 1],
+  remoteLocalShare: [0, 1],
   idleProbability: [0, 1],
   stallRatePerSec: [0, 1e7],
 };
@@ -224,6 +241,9 @@ export function validateConfig(c: SimConfig): ConfigProblem[] {
   if (!LOCKS.includes(c.lock)) problems.push({ key: 'lock', value: c.lock, expected: LOCKS.join(' | ') });
   if (!PLES.includes(c.ple)) problems.push({ key: 'ple', value: c.ple, expected: PLES.join(' | ') });
   if (!PINNINGS.includes(c.pinning)) problems.push({ key: 'pinning', value: c.pinning, expected: PINNINGS.join(' | ') });
+  if (c.localLockShare + c.remoteLocalShare > 1) {
+    problems.push({ key: 'remoteLocalShare', value: c.remoteLocalShare, expected: `at most 1 − localLockShare (${1 - c.localLockShare})` });
+  }
   if (c.noiseBurstMaxNs < c.noiseBurstMinNs) {
     problems.push({ key: 'noiseBurstMaxNs', value: c.noiseBurstMaxNs, expected: `at least noiseBurstMinNs (${c.noiseBurstMinNs})` });
   }

@@ -43,7 +43,8 @@ export class Guest implements HostListener {
     this.stats = new PvStats(cfg.timeout);
     this.rfcStats = cfg.lock === 'pv-yield' || cfg.lock === 'directed-yield' || cfg.lock === 'xen-block';
     this.convoys = new ConvoyTracker(cfg.convoyMinWaiters);
-    for (let i = 0; i < cfg.locks; i++) this.locks.push(new GuestLock());
+    // The shared lock population, then one local lock per vCPU (index cfg.locks + vCPU).
+    for (let i = 0; i < cfg.locks + cfg.vcpus; i++) this.locks.push(new GuestLock());
     this.lockCdf = zipfCdf(cfg.locks, cfg.lockZipf);
     // Without bursts the same acquisitions are spread evenly: one per user stretch, the stretch
     // shortened so that the acquisition rate and the work per acquisition stay the same.
@@ -103,7 +104,7 @@ export class Guest implements HostListener {
     this.waitAll.add(waitNs);
     v.acquisitions += 1;
     this.changeWaiting(lock, -1);
-    const hold = this.rng.lognormalNs(this.cfg.holdNsMean, this.cfg.holdSigma);
+    const hold = this.rng.lognormalNs(v.lock === this.cfg.locks + v.index ? this.cfg.localHoldNsMean : this.cfg.holdNsMean, this.cfg.holdSigma);
     v.segWorkNs = hold;
     this.setAct(v, Act.Hold);
     this.host.armTimer(v.task, latencyNs + hold + this.stallsFor(v, hold));
@@ -213,7 +214,7 @@ export class Guest implements HostListener {
   }
 
   private beginAcquire(v: Vcpu): void {
-    v.lock = this.pickLock();
+    v.lock = this.pickLock(v);
     v.startTotalNs = this.now;
     this.counters.acquisitions += 1;
     const lock = this.locks[v.lock];
@@ -246,7 +247,20 @@ export class Guest implements HostListener {
     this.jobStartNs = this.now;
   }
 
-  private pickLock(): number {
+  /**
+   * The lock of the next acquisition: the vCPU's own local lock (long hold), another vCPU's local
+   * lock (ordinary hold), or one of the shared locks by Zipf popularity.
+   */
+  private pickLock(v: Vcpu): number {
+    const cfg = this.cfg;
+    if (cfg.localLockShare > 0 || cfg.remoteLocalShare > 0) {
+      const r = this.rng.uniform();
+      if (r < cfg.localLockShare) return cfg.locks + v.index;
+      if (r < cfg.localLockShare + cfg.remoteLocalShare && cfg.vcpus > 1) {
+        const other = this.rng.int(0, cfg.vcpus - 2);
+        return cfg.locks + (other >= v.index ? other + 1 : other);
+      }
+    }
     const u = this.rng.uniform();
     const cdf = this.lockCdf;
     let lo = 0;

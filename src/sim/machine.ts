@@ -158,10 +158,10 @@ export class Machine {
     const { pcpus, pinning, cHogShare, vcpus } = this.cfg;
     const allowed = new Uint8Array(pcpus);
     if (pinning === 'C' && j < Math.round(cHogShare * this.cfg.hogs)) {
+      // Pinned to the vCPUs' package (either of its pCPUs), placed alternately at the start.
       const pkg = this.vcpuPackage();
-      const cpu = pkg[j % pkg.length];
-      allowed[cpu] = 1;
-      return { allowed, cpu };
+      for (const c of pkg) allowed[c] = 1;
+      return { allowed, cpu: pkg[j % pkg.length] };
     }
     allowed.fill(1);
     return { allowed, cpu: (vcpus + j) % pcpus };

@@ -175,3 +175,45 @@ describe('qlockstat text (qstat_read)', () => {
     expect(QSTAT_NAMES.map((n) => q.text(n)).join('')).toBe(QSTAT_NAMES.map((n) => (n === 'pv_hash_hops' ? '0.00\n' : '0\n')).join(''));
   });
 });
+
+describe('local locks (one per vCPU, mostly its own, long holds)', () => {
+  const acquisitionsByLock = (over: Partial<SimConfig>): { m: Machine; own: number; remote: number; shared: number } => {
+    const m = new Machine(quietConfig({ vcpus: 3, pcpus: 3, lock: 'ticket', ...over }));
+    const own = [0, 0, 0];
+    let remote = 0;
+    let shared = 0;
+    const g = m.guest;
+    // Count what each acquisition picks by wrapping the algorithm's entry point.
+    const begin = g.algo.begin.bind(g.algo);
+    g.algo.begin = (v) => {
+      if (v.lock === m.cfg.locks + v.index) own[v.index] += 1;
+      else if (v.lock >= m.cfg.locks) remote += 1;
+      else shared += 1;
+      begin(v);
+    };
+    m.runUntil(200_000_000);
+    return { m, own: own.reduce((a, b) => a + b, 0), remote, shared };
+  };
+
+  it('off: every acquisition goes to the shared population', () => {
+    const r = acquisitionsByLock({ localLockShare: 0, remoteLocalShare: 0 });
+    expect(r.own + r.remote).toBe(0);
+    expect(r.shared).toBeGreaterThan(1000);
+  });
+
+  it('localLockShare and remoteLocalShare split acquisitions as configured; own holds use localHoldNsMean', () => {
+    const r = acquisitionsByLock({ localLockShare: 0.3, remoteLocalShare: 0.1, localHoldNsMean: 50_000 });
+    const total = r.own + r.remote + r.shared;
+    expect(r.own / total).toBeGreaterThan(0.25);
+    expect(r.own / total).toBeLessThan(0.35);
+    expect(r.remote / total).toBeGreaterThan(0.07);
+    expect(r.remote / total).toBeLessThan(0.13);
+    // Own local holds of 50 µs instead of 1 µs take running time: far fewer acquisitions fit.
+    const short = acquisitionsByLock({ localLockShare: 0.3, remoteLocalShare: 0.1, localHoldNsMean: 1_000 });
+    expect(total).toBeLessThan(0.8 * (short.own + short.remote + short.shared));
+  });
+
+  it('a share sum above 1 is refused', () => {
+    expect(() => new Machine({ ...defaultConfig(), localLockShare: 0.8, remoteLocalShare: 0.3 })).toThrow(/remoteLocalShare/);
+  });
+});
