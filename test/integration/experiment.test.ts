@@ -36,7 +36,10 @@ describe('pvlockfs experiment', () => {
     expect(a1pv.mean_s).toBeCloseTo(251.613, 1);
     for (const f of ['report.md', 'times.svg', 'histograms.svg']) expect((await fsp.stat(join(a, f))).size).toBeGreaterThan(500);
     expect(await fsp.readFile(join(a, 'times.svg'), 'utf8')).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-    expect(await fsp.readFile(join(a, 'report.md'), 'utf8')).toMatch(/Mean absolute error of Difference/);
+    const report = await fsp.readFile(join(a, 'report.md'), 'utf8');
+    expect(report).toMatch(/Mean absolute error of Difference/);
+    expect(report).toMatch(/## Targets\n\n```\n(met|NOT met) +every cell finishes/);
+    expect(json.summary.targets.map((t: { target: string }) => t.target)).toContain('mean absolute error of Difference ≤ 8 pp');
   });
 
   it('prints the RFC-format table with the RFC numbers and residuals, progress on stderr', async () => {
@@ -54,6 +57,28 @@ describe('pvlockfs experiment', () => {
     const cells = JSON.parse(r.stdout).cells as { lock: string; mean_s: number }[];
     const mean = (lock: string): number => cells.find((c) => c.lock === lock)?.mean_s as number;
     expect(mean('pv-ticket')).toBeLessThan(mean('ticket'));
+  });
+
+  it('compares all six algorithms in one run; the unfair and blocking pv locks beat the ticket lock in C-2x', async () => {
+    const locks = ['ticket', 'pv-yield', 'xen-block', 'directed-yield', 'pv-ticket', 'pv-qspinlock'];
+    const r = await run(LAUNCHER, ['experiment', '--scenarios', 'C', '--overcommit', '2', '--locks', locks.join(','), '--reps', '2', '--work', '2s', '--json'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const cells = JSON.parse(r.stdout).cells as { lock: string; mean_s: number; did_not_finish: number }[];
+    expect(cells.map((c) => c.lock)).toEqual(locks);
+    for (const c of cells) expect(c.did_not_finish, c.lock).toBe(0);
+    const mean = (lock: string): number => cells.find((c) => c.lock === lock)?.mean_s as number;
+    for (const lock of locks.slice(1)) expect(mean(lock), lock).toBeLessThan(mean('ticket'));
+  });
+
+  it('the default matrix (12 cells × ticket and pv-yield × 3 repetitions) runs to the end and prints the targets', async () => {
+    const r = await run(LAUNCHER, ['experiment', '--json'], { timeoutMs: 300_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.work).toBe('20s');
+    expect(json.cells).toHaveLength(24);
+    for (const c of json.cells) expect(c.times_s).toHaveLength(3);
+    const finished = json.summary.targets.find((t: { target: string }) => t.target === 'every cell finishes');
+    expect(finished.met).toBe(true);
   });
 
   it('--named runs one named experiment per effect, each with its evidence and verdict', async () => {
