@@ -10,7 +10,7 @@ Usage:
   pvlockfs mount [MOUNTPOINT] [options]   mount the running guest (default ./mount); Ctrl-C unmounts
   pvlockfs run [options]                  simulate headless and print the files (or --json)
   pvlockfs experiment [options]           reproduce the RFC's results table (see below)
-  pvlockfs top [DIR]                      live view of DIR's kvm/spinlocks (default ./mount); q quits
+  pvlockfs top [DIR]                      live view of DIR's kvm/ or xen/spinlocks (default ./mount); q quits
   pvlockfs histo FILE [--svg OUT]         one histogram file as labelled text bars, or an SVG
   pvlockfs help                           this text
 

@@ -62,10 +62,20 @@ export function renderFrame(dir: string, prev: Sample, cur: Sample): string[] {
   return lines.map((l) => (l.length > 80 ? l.slice(0, 80) : l));
 }
 
-/** Finds the kvm/spinlocks directory under DIR (a debugfs root or the directory itself). */
+/**
+ * Finds the statistics directory under DIR (a debugfs root or the directory itself): the RFC's
+ * kvm/spinlocks or Xen's xen/spinlocks, which has the same files and more. The later layouts
+ * (kvm-guest/spinlocks, qlockstat) keep other files and are refused with a pointer to them.
+ */
 export async function spinlocksDir(dir: string): Promise<string> {
-  for (const candidate of [join(dir, 'kvm', 'spinlocks'), join(dir, 'kvm-guest', 'spinlocks'), dir]) {
-    if (await fsp.access(join(candidate, 'histo_total')).then(() => true, () => false)) return candidate;
+  const has = (p: string): Promise<boolean> => fsp.access(p).then(() => true, () => false);
+  for (const candidate of [join(dir, 'kvm', 'spinlocks'), join(dir, 'xen', 'spinlocks'), dir]) {
+    if (await has(join(candidate, 'histo_total'))) return candidate;
+  }
+  for (const later of ['kvm-guest/spinlocks', 'qlockstat']) {
+    if (await has(join(dir, later))) {
+      throw new RuntimeError(`${join(dir, later)}: top shows the RFC's layout (kvm/spinlocks) and Xen's (xen/spinlocks); read this one with cat or grep -r .`);
+    }
   }
   throw new RuntimeError(`${dir} has no kvm/spinlocks directory (expected a pvlockfs mount or a debugfs root such as /sys/kernel/debug)`);
 }

@@ -1,6 +1,9 @@
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bar, bucketLabel, histoSvg, histoText, parseHisto } from '../../../src/cli/histo';
-import { renderFrame, Sample } from '../../../src/cli/top';
+import { renderFrame, Sample, spinlocksDir } from '../../../src/cli/top';
 
 const zeros = (): number[] => new Array(31).fill(0);
 
@@ -52,5 +55,37 @@ describe('top frame', () => {
   it('after a zero_stats reset takes the new values as the interval\'s', () => {
     const lines = renderFrame('/m', sample(0, 90_000, zeros()), sample(1000, 500, zeros()));
     expect(lines[1]).toMatch(/taken 500 \(500\/s\)/);
+  });
+});
+
+describe('top finds its directory', () => {
+  const tree = async (dirs: string[]): Promise<string> => {
+    const root = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-top-'));
+    for (const d of dirs) {
+      await fsp.mkdir(join(root, d), { recursive: true });
+      if (d.endsWith('spinlocks') && !d.startsWith('kvm-guest')) await fsp.writeFile(join(root, d, 'histo_total'), '0\n');
+    }
+    return root;
+  };
+
+  it.each([
+    ['kvm/spinlocks', 'kvm/spinlocks'],
+    ['xen/spinlocks', 'xen/spinlocks'],
+  ])('under a root with %s it reads %s', async (d, expected) => {
+    const root = await tree([d]);
+    expect(await spinlocksDir(root)).toBe(join(root, expected));
+    await fsp.rm(root, { recursive: true });
+  });
+
+  it.each(['kvm-guest/spinlocks', 'qlockstat'])('a %s layout is refused with a pointer to cat and grep', async (d) => {
+    const root = await tree([d]);
+    await expect(spinlocksDir(root)).rejects.toThrow(/top shows the RFC's layout .* read this one with cat or grep -r/);
+    await fsp.rm(root, { recursive: true });
+  });
+
+  it('an unrelated directory is refused', async () => {
+    const root = await tree([]);
+    await expect(spinlocksDir(root)).rejects.toThrow(/has no kvm\/spinlocks directory/);
+    await fsp.rm(root, { recursive: true });
   });
 });
