@@ -108,7 +108,7 @@ export async function writeReport(dir: string, json: Record<string, unknown>, al
     '## Targets',
     '',
     cmp
-      ? `\`\`\`\n${formatTargets(cmp)}\n\`\`\`\n\nWhat is not met, why, and the experiments that show it: docs/calibration.md ("What is not met").`
+      ? `\`\`\`\n${formatTargets(cmp)}\n\`\`\`\n\nWhat is not met, why, and the experiments that show it: the project's docs/calibration.md ("What is not met, and why").`
       : 'No comparison: the matrix lacks A-1x for both locks.',
     '',
     '## Every cell',

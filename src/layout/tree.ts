@@ -1,6 +1,6 @@
 import { FsError } from '../debugfs/errors';
 import { DebugFs } from '../debugfs/fs';
-import { createAttr, createDir, createEventFile, createText, createU32Array, DirNode } from '../debugfs/nodes';
+import { createAttr, createDir, createEventFile, createText, createU32Array, DirNode, Width } from '../debugfs/nodes';
 import type { Abi } from '../debugfs/parse';
 import type { LockAlgorithm } from '../sim/config';
 import { QSTAT_NAMES, QStats } from '../sim/qstats';
@@ -122,58 +122,61 @@ export function buildTree(port: GuestPort, abi: Abi, nowMs: number, layout: Layo
   return root;
 }
 
+/** An integer attribute of a statistics directory: mode, width, getter, setter (knobs only). */
+type AttrSpec = [mode: number, width: Width, get: () => bigint, set: ((v: bigint) => void) | null];
+
+/** The integer attributes the RFC's block and its Xen template keep, by name. */
+function rfcAttrs(s: PvStats): Record<string, AttrSpec> {
+  const u64 = (cell: U64) => () => s.getU64(cell);
+  const slow = (c: SlowCount) => () => BigInt(s.slowCounts[c]);
+  return {
+    zero_stats: [0o644, 8, () => BigInt(s.zeroStats[0]), (v) => (s.zeroStats[0] = Number(v))],
+    timeout: [0o644, 32, () => BigInt(s.timeout[0]), (v) => (s.timeout[0] = Number(v))],
+    taken: [0o444, 64, u64(U64.Taken), null],
+    taken_slow: [0o444, 32, () => BigInt(s.takenSlow[0]), null],
+    taken_slow_nested: [0o444, 32, slow(SlowCount.Nested), null],
+    taken_slow_pickup: [0o444, 32, slow(SlowCount.Pickup), null],
+    taken_slow_spurious: [0o444, 32, slow(SlowCount.Spurious), null],
+    taken_slow_irqenable: [0o444, 32, slow(SlowCount.IrqEnable), null],
+    released: [0o444, 64, u64(U64.Released), null],
+    released_slow: [0o444, 32, slow(SlowCount.Released), null],
+    released_slow_kicked: [0o444, 32, slow(SlowCount.Kicked), null],
+    time_spinning: [0o444, 64, u64(U64.TimeSpinning), null],
+    time_blocked: [0o444, 64, u64(U64.TimeBlocked), null],
+    time_total: [0o444, 64, u64(U64.TimeTotal), null],
+  };
+}
+
+/** Creates `names` in order under `d`: integer attributes from the table, then the histograms. */
+function buildStats(d: DirNode, s: PvStats, names: readonly string[], nowMs: number): void {
+  const attrs = rfcAttrs(s);
+  const histos: Record<string, Histo> = { histo_total: Histo.Total, histo_spinning: Histo.Spinning, histo_blocked: Histo.Blocked };
+  for (const name of names) {
+    if (name in histos) {
+      createU32Array(name, 0o444, d, () => s.histo[histos[name]], nowMs);
+      continue;
+    }
+    const [mode, width, get, set] = attrs[name];
+    createAttr(name, mode, d, width, get, set, nowMs);
+  }
+}
+
+/** The last path component of each file. */
+const basenames = (files: readonly string[]): string[] => files.map((f) => f.slice(f.lastIndexOf('/') + 1));
+
 /** The RFC's `kvm/spinlocks/` (patch 3/4). */
 function buildKvm2010(root: DirNode, s: PvStats, nowMs: number): void {
-  const kvm = createDir('kvm', root, nowMs);
-  const d = createDir('spinlocks', kvm, nowMs);
-  const u64 = (cell: U64) => () => s.getU64(cell);
-  createAttr('zero_stats', 0o644, d, 8, () => BigInt(s.zeroStats[0]), (v) => (s.zeroStats[0] = Number(v)), nowMs);
-  createAttr('timeout', 0o644, d, 32, () => BigInt(s.timeout[0]), (v) => (s.timeout[0] = Number(v)), nowMs);
-  createAttr('taken', 0o444, d, 64, u64(U64.Taken), null, nowMs);
-  createAttr('taken_slow', 0o444, d, 32, () => BigInt(s.takenSlow[0]), null, nowMs);
-  createAttr('released', 0o444, d, 64, u64(U64.Released), null, nowMs);
-  createAttr('time_spinning', 0o444, d, 64, u64(U64.TimeSpinning), null, nowMs);
-  createAttr('time_blocked', 0o444, d, 64, u64(U64.TimeBlocked), null, nowMs);
-  createAttr('time_total', 0o444, d, 64, u64(U64.TimeTotal), null, nowMs);
-  createU32Array('histo_total', 0o444, d, () => s.histo[Histo.Total], nowMs);
-  createU32Array('histo_spinning', 0o444, d, () => s.histo[Histo.Spinning], nowMs);
-  createU32Array('histo_blocked', 0o444, d, () => s.histo[Histo.Blocked], nowMs);
+  buildStats(createDir('spinlocks', createDir('kvm', root, nowMs), nowMs), s, basenames(SPINLOCK_FILES), nowMs);
 }
 
 /** The 3.12–4.8 KVM pv ticketlock's `kvm-guest/spinlocks/` (arch/x86/kernel/kvm.c, CONFIG_KVM_DEBUG_FS). */
 function buildKvmGuest(root: DirNode, s: PvStats, nowMs: number): void {
-  const d = createDir('spinlocks', createDir('kvm-guest', root, nowMs), nowMs);
-  createAttr('zero_stats', 0o644, d, 8, () => BigInt(s.zeroStats[0]), (v) => (s.zeroStats[0] = Number(v)), nowMs);
-  createAttr('taken_slow', 0o444, d, 32, () => BigInt(s.takenSlow[0]), null, nowMs);
-  createAttr('taken_slow_pickup', 0o444, d, 32, () => BigInt(s.slowCounts[SlowCount.Pickup]), null, nowMs);
-  createAttr('released_slow', 0o444, d, 32, () => BigInt(s.slowCounts[SlowCount.Released]), null, nowMs);
-  createAttr('released_slow_kicked', 0o444, d, 32, () => BigInt(s.slowCounts[SlowCount.Kicked]), null, nowMs);
-  createAttr('time_blocked', 0o444, d, 64, () => s.getU64(U64.TimeBlocked), null, nowMs);
-  createU32Array('histo_blocked', 0o444, d, () => s.histo[Histo.Blocked], nowMs);
+  buildStats(createDir('spinlocks', createDir('kvm-guest', root, nowMs), nowMs), s, basenames(KVM_GUEST_FILES), nowMs);
 }
 
 /** Xen 2.6.35's `xen/spinlocks/`: the RFC's files plus the block-and-kick slow path's counters. */
 function buildXen(root: DirNode, s: PvStats, nowMs: number): void {
-  const d = createDir('spinlocks', createDir('xen', root, nowMs), nowMs);
-  const u64 = (cell: U64) => () => s.getU64(cell);
-  const slow = (c: SlowCount) => () => BigInt(s.slowCounts[c]);
-  createAttr('zero_stats', 0o644, d, 8, () => BigInt(s.zeroStats[0]), (v) => (s.zeroStats[0] = Number(v)), nowMs);
-  createAttr('timeout', 0o644, d, 32, () => BigInt(s.timeout[0]), (v) => (s.timeout[0] = Number(v)), nowMs);
-  createAttr('taken', 0o444, d, 64, u64(U64.Taken), null, nowMs);
-  createAttr('taken_slow', 0o444, d, 32, () => BigInt(s.takenSlow[0]), null, nowMs);
-  createAttr('taken_slow_nested', 0o444, d, 32, slow(SlowCount.Nested), null, nowMs);
-  createAttr('taken_slow_pickup', 0o444, d, 32, slow(SlowCount.Pickup), null, nowMs);
-  createAttr('taken_slow_spurious', 0o444, d, 32, slow(SlowCount.Spurious), null, nowMs);
-  createAttr('taken_slow_irqenable', 0o444, d, 32, slow(SlowCount.IrqEnable), null, nowMs);
-  createAttr('released', 0o444, d, 64, u64(U64.Released), null, nowMs);
-  createAttr('released_slow', 0o444, d, 32, slow(SlowCount.Released), null, nowMs);
-  createAttr('released_slow_kicked', 0o444, d, 32, slow(SlowCount.Kicked), null, nowMs);
-  createAttr('time_spinning', 0o444, d, 64, u64(U64.TimeSpinning), null, nowMs);
-  createAttr('time_blocked', 0o444, d, 64, u64(U64.TimeBlocked), null, nowMs);
-  createAttr('time_total', 0o444, d, 64, u64(U64.TimeTotal), null, nowMs);
-  createU32Array('histo_total', 0o444, d, () => s.histo[Histo.Total], nowMs);
-  createU32Array('histo_spinning', 0o444, d, () => s.histo[Histo.Spinning], nowMs);
-  createU32Array('histo_blocked', 0o444, d, () => s.histo[Histo.Blocked], nowMs);
+  buildStats(createDir('spinlocks', createDir('xen', root, nowMs), nowMs), s, basenames(XEN_FILES), nowMs);
 }
 
 /**

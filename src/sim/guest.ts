@@ -15,6 +15,8 @@ import { Act, GuestCounters, GuestLock, isSpinning, isWaiting, LockAlgorithmImpl
  */
 export class Guest implements HostListener {
   readonly vcpus: Vcpu[] = [];
+  /** 0 … vCPUs − 1. */
+  readonly vcpuIndices: number[] = [];
   readonly locks: GuestLock[] = [];
   readonly stats: PvStats;
   /** pv-qspinlock's event counters (qlockstat). */
@@ -63,6 +65,7 @@ export class Guest implements HostListener {
   addVcpu(task: Task): void {
     const v = new Vcpu(this.vcpus.length, task);
     this.vcpus.push(v);
+    this.vcpuIndices.push(v.index);
     this.startUser(v);
   }
 
@@ -76,6 +79,29 @@ export class Guest implements HostListener {
   /** Latency of `v`'s successful atomic exchange on `lock`. */
   xchgLatencyNs(v: Vcpu, lock: GuestLock): number {
     return this.cfg.xchgNs + this.transferNs(lock.lastCpu, v.task.cpu);
+  }
+
+  /**
+   * Of the `candidates` (vCPU indices, ties go to the earlier) that run and spin in `act` on
+   * `lock`, the one whose exchange lands first (the nearest cache line, counted from when its
+   * guest code resumes) and its latency; null if none.
+   */
+  firstToExchange(lock: GuestLock, act: Act, candidates: readonly number[]): { v: Vcpu; latencyNs: number } | null {
+    let best: Vcpu | null = null;
+    let bestAt = Infinity;
+    let bestLatency = 0;
+    for (const i of candidates) {
+      const w = this.vcpus[i];
+      if (w.act !== act || w.task.state !== TaskState.Running || this.locks[w.lock] !== lock) continue;
+      const latency = this.xchgLatencyNs(w, lock);
+      const at = Math.max(this.now, w.task.resumeAtNs) + latency;
+      if (at < bestAt) {
+        best = w;
+        bestAt = at;
+        bestLatency = latency;
+      }
+    }
+    return best === null ? null : { v: best, latencyNs: bestLatency };
   }
 
   /** Sets a vCPU's activity and re-files its time accounting. */

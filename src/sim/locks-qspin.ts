@@ -152,20 +152,8 @@ export class PvQspinLock implements LockAlgorithmImpl {
 
   /** The released lock goes to the running stealer whose exchange lands first. */
   private stealRace(lock: GuestLock): void {
-    let best: Vcpu | null = null;
-    let bestAt = Infinity;
-    let bestLatency = 0;
-    for (const w of this.g.vcpus) {
-      if (w.act !== Act.QSteal || w.task.state !== TaskState.Running || this.g.locks[w.lock] !== lock) continue;
-      const latency = this.g.xchgLatencyNs(w, lock);
-      const at = Math.max(this.g.now, w.task.resumeAtNs) + latency;
-      if (at < bestAt) {
-        best = w;
-        bestAt = at;
-        bestLatency = latency;
-      }
-    }
-    if (best !== null) this.steal(best, lock, bestLatency);
+    const first = this.g.firstToExchange(lock, Act.QSteal, this.g.vcpuIndices);
+    if (first !== null) this.steal(first.v, lock, first.latencyNs);
   }
 
   /** Running stealers re-read the lock word after it changed (pending set, queue emptied). */

@@ -157,21 +157,8 @@ export class PvYieldLock implements LockAlgorithmImpl {
 
   /** Running spinners race for the released byte; the nearest cache line wins. */
   released(lock: GuestLock): void {
-    let best: Vcpu | null = null;
-    let bestAt = Infinity;
-    let bestLatency = 0;
-    for (const i of lock.spinners) {
-      const w = this.g.vcpus[i];
-      if (w.act !== Act.SpinPv || w.task.state !== TaskState.Running) continue;
-      const latency = this.g.xchgLatencyNs(w, lock);
-      const at = Math.max(this.g.now, w.task.resumeAtNs) + latency;
-      if (at < bestAt) {
-        best = w;
-        bestAt = at;
-        bestLatency = latency;
-      }
-    }
-    if (best) this.win(best, lock, bestLatency);
+    const first = this.g.firstToExchange(lock, Act.SpinPv, lock.spinners);
+    if (first !== null) this.win(first.v, lock, first.latencyNs);
   }
 
   /** One fast-path attempt: exchange, or spin with a countdown of the current `timeout`. */
