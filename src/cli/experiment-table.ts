@@ -11,8 +11,12 @@ export interface Cell {
   stddev_s: number;
   did_not_finish: number;
   cpu_share: number;
+  /** Lowest and highest single-vCPU CPU share (means over the repetitions). */
+  vcpu_share_min: number;
+  vcpu_share_max: number;
   spin_share: number;
   lock_wait_p99_ns: number;
+  lock_wait_p999_ns: number;
   lock_wait_max_ns: number;
   grants_to_preempted_waiters: number;
   host_preemptions_of_holders: number;
@@ -50,8 +54,11 @@ export function cells(results: RunResult[], scale: number): Cell[] {
       stddev_s: r3(sd(times)),
       did_not_finish: rs.length - times.length,
       cpu_share: r3(mean(rs.map((r) => r.cpuShare))),
+      vcpu_share_min: r3(mean(rs.map((r) => r.vcpuShareMin))),
+      vcpu_share_max: r3(mean(rs.map((r) => r.vcpuShareMax))),
       spin_share: r3(mean(rs.map((r) => r.spinShare))),
       lock_wait_p99_ns: Math.round(mean(rs.map((r) => r.lockWaitP99Ns))),
+      lock_wait_p999_ns: Math.round(mean(rs.map((r) => r.lockWaitP999Ns))),
       lock_wait_max_ns: Math.max(...rs.map((r) => r.lockWaitMaxNs)),
       grants_to_preempted_waiters: Math.round(mean(rs.map((r) => r.grantsToPreempted))),
       host_preemptions_of_holders: Math.round(mean(rs.map((r) => r.preemptedHolders))),
@@ -141,10 +148,34 @@ export function formatTable(c: Comparison): string {
 
 /** A compact table of every cell (all algorithms), for the comparison section. */
 export function formatCells(all: Cell[]): string {
-  const out = ['cell        lock              mean_s    sd    DNF  cpu_share  spin  lock_wait_p99  grants_to_preempted  convoys(max)'];
+  const us = (ns: number): string => (ns >= 1e6 ? `${(ns / 1e6).toFixed(1)} ms` : `${(ns / 1e3).toFixed(1)} µs`);
+  const header = [
+    'cell'.padEnd(6),
+    'lock'.padEnd(14),
+    'mean_s'.padStart(9),
+    'sd'.padStart(6),
+    'DNF'.padStart(4),
+    '  cpu_share (vCPU min–max)'.padEnd(26),
+    'spin'.padStart(5),
+    'wait p99 / p99.9'.padStart(20),
+    'grants_to_preempted'.padStart(20),
+    '  convoys (longest)',
+  ];
+  const out = [header.join(' ')];
   for (const c of all) {
     out.push(
-      `${`${c.scenario}-${c.overcommit}x`.padEnd(11)} ${c.lock.padEnd(14)} ${f(c.mean_s)} ${f(c.stddev_s, 6, 2)} ${String(c.did_not_finish).padStart(4)}  ${c.cpu_share.toFixed(3).padStart(9)} ${c.spin_share.toFixed(3).padStart(5)}  ${`${(c.lock_wait_p99_ns / 1e3).toFixed(1)} µs`.padStart(13)}  ${String(c.grants_to_preempted_waiters).padStart(19)}  ${c.convoy_episodes} (${(c.convoy_max_ns / 1e6).toFixed(0)} ms)`,
+      [
+        `${c.scenario}-${c.overcommit}x`.padEnd(6),
+        c.lock.padEnd(14),
+        f(c.mean_s),
+        f(c.stddev_s, 6, 2),
+        String(c.did_not_finish).padStart(4),
+        `  ${c.cpu_share.toFixed(3)} (${c.vcpu_share_min.toFixed(3)}–${c.vcpu_share_max.toFixed(3)})`.padEnd(26),
+        c.spin_share.toFixed(3).padStart(5),
+        `${us(c.lock_wait_p99_ns)} / ${us(c.lock_wait_p999_ns)}`.padStart(20),
+        String(c.grants_to_preempted_waiters).padStart(20),
+        `  ${c.convoy_episodes} (${(c.convoy_max_ns / 1e6).toFixed(0)} ms)`,
+      ].join(' '),
     );
   }
   return out.join('\n');

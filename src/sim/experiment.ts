@@ -20,7 +20,11 @@ export interface RunResult {
   simNs: number;
   events: number;
   cpuShare: number;
+  /** Lowest and highest CPU share of a single vCPU (fairness inside the guest). */
+  vcpuShareMin: number;
+  vcpuShareMax: number;
   lockWaitP99Ns: number;
+  lockWaitP999Ns: number;
   lockWaitMaxNs: number;
   grantsToPreempted: number;
   preemptedHolders: number;
@@ -53,10 +57,16 @@ export function runOne(spec: RunSpec): RunResult {
   const now = m.nowNs;
   let onCpu = 0;
   let spin = 0;
+  let shareMin = Infinity;
+  let shareMax = 0;
   for (const v of g.vcpus) {
     g.recat(v);
-    onCpu += m.host.onCpuNs(v.task);
+    const ns = m.host.onCpuNs(v.task);
+    onCpu += ns;
     spin += v.timeNs[1];
+    const share = now > 0 ? ns / now : 0;
+    shareMin = Math.min(shareMin, share);
+    shareMax = Math.max(shareMax, share);
   }
   let convoyMax = g.convoys.maxNs;
   for (const l of g.locks) if (l.convoySinceNs >= 0) convoyMax = Math.max(convoyMax, now - l.convoySinceNs);
@@ -66,7 +76,10 @@ export function runOne(spec: RunSpec): RunResult {
     simNs: now,
     events: m.events,
     cpuShare: now > 0 ? onCpu / (now * g.vcpus.length) : 0,
+    vcpuShareMin: shareMin,
+    vcpuShareMax: shareMax,
     lockWaitP99Ns: g.waitAll.quantileNs(0.99),
+    lockWaitP999Ns: g.waitAll.quantileNs(0.999),
     lockWaitMaxNs: g.waitAll.maxNs,
     grantsToPreempted: g.counters.grantsToPreempted,
     preemptedHolders: g.counters.preemptedHolders,

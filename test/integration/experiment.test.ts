@@ -30,6 +30,9 @@ describe('pvlockfs experiment', () => {
       expect(c.times_s).toHaveLength(2);
       expect(c).toHaveProperty('cpu_share');
       expect(c).toHaveProperty('lock_wait_p99_ns');
+      expect(c.lock_wait_p999_ns).toBeGreaterThanOrEqual(c.lock_wait_p99_ns);
+      expect(c.vcpu_share_min).toBeLessThanOrEqual(c.cpu_share);
+      expect(c.vcpu_share_max).toBeGreaterThanOrEqual(c.cpu_share);
     }
     // The scale factor maps the simulated A-1x pv time onto the RFC's 251.613 s.
     const a1pv = json.cells.find((c: { scenario: string; overcommit: number; lock: string }) => c.scenario === 'A' && c.overcommit === 1 && c.lock === 'pv-yield');
