@@ -3,7 +3,7 @@ import type { SimConfig } from './config';
 import type { Host } from './host';
 import { HostListener, Task, TaskKind, TaskState } from './task';
 import { Cat, ConvoyTracker, LatencyHisto } from './instruments';
-import type { Rng } from './rng';
+import { Rng } from './rng';
 import { QStats } from './qstats';
 import { Histo, PvStats } from './stats';
 import { Act, GuestCounters, GuestLock, isSpinning, isWaiting, LockAlgorithmImpl, Vcpu } from './vcpu';
@@ -63,7 +63,7 @@ export class Guest implements HostListener {
 
   /** Registers a vCPU for a host task and starts it in user mode. */
   addVcpu(task: Task): void {
-    const v = new Vcpu(this.vcpus.length, task);
+    const v = new Vcpu(this.vcpus.length, task, new Rng(this.cfg.seed, `vcpu${this.vcpus.length}`));
     this.vcpus.push(v);
     this.vcpuIndices.push(v.index);
     this.startUser(v);
@@ -130,7 +130,7 @@ export class Guest implements HostListener {
     this.waitAll.add(waitNs);
     v.acquisitions += 1;
     this.changeWaiting(lock, -1);
-    const hold = this.rng.lognormalNs(v.lock === this.cfg.locks + v.index ? this.cfg.localHoldNsMean : this.cfg.holdNsMean, this.cfg.holdSigma);
+    const hold = v.rng.lognormalNs(v.lock === this.cfg.locks + v.index ? this.cfg.localHoldNsMean : this.cfg.holdNsMean, this.cfg.holdSigma);
     v.segWorkNs = hold;
     this.setAct(v, Act.Hold);
     this.host.armTimer(v.task, latencyNs + hold + this.stallsFor(v, hold));
@@ -175,7 +175,7 @@ export class Guest implements HostListener {
     switch (v.act) {
       case Act.User:
         this.addWork(v.segWorkNs);
-        if (this.rng.uniform() < this.cfg.idleProbability) this.halt(v);
+        if (v.rng.uniform() < this.cfg.idleProbability) this.halt(v);
         else this.startBurst(v);
         break;
       case Act.Gap:
@@ -202,7 +202,7 @@ export class Guest implements HostListener {
   private halt(v: Vcpu): void {
     this.setAct(v, Act.Halted);
     this.host.sleep(v.task);
-    this.host.scheduleWake(v.task, this.now + this.rng.expNs(this.cfg.idleNsMean));
+    this.host.scheduleWake(v.task, this.now + v.rng.expNs(this.cfg.idleNsMean));
   }
 
   /**
@@ -221,19 +221,19 @@ export class Guest implements HostListener {
   }
 
   private startUser(v: Vcpu): void {
-    const d = this.rng.expNs(this.userMeanNs);
+    const d = v.rng.expNs(this.userMeanNs);
     v.segWorkNs = d;
     this.setAct(v, Act.User);
     this.host.armTimer(v.task, d + this.stallsFor(v, d));
   }
 
   private startBurst(v: Vcpu): void {
-    v.burstLeft = this.rng.geometric(this.burstMean);
+    v.burstLeft = v.rng.geometric(this.burstMean);
     this.startGap(v);
   }
 
   private startGap(v: Vcpu): void {
-    const d = this.cfg.bursty ? this.rng.expNs(this.cfg.gapNsMean) : 1;
+    const d = this.cfg.bursty ? v.rng.expNs(this.cfg.gapNsMean) : 1;
     v.segWorkNs = d;
     this.setAct(v, Act.Gap);
     this.host.armTimer(v.task, d + this.stallsFor(v, d));
@@ -280,14 +280,14 @@ export class Guest implements HostListener {
   private pickLock(v: Vcpu): number {
     const cfg = this.cfg;
     if (cfg.localLockShare > 0 || cfg.remoteLocalShare > 0) {
-      const r = this.rng.uniform();
+      const r = v.rng.uniform();
       if (r < cfg.localLockShare) return cfg.locks + v.index;
       if (r < cfg.localLockShare + cfg.remoteLocalShare && cfg.vcpus > 1) {
-        const other = this.rng.int(0, cfg.vcpus - 2);
+        const other = v.rng.int(0, cfg.vcpus - 2);
         return cfg.locks + (other >= v.index ? other + 1 : other);
       }
     }
-    const u = this.rng.uniform();
+    const u = v.rng.uniform();
     const cdf = this.lockCdf;
     let lo = 0;
     let hi = cdf.length - 1;
@@ -302,7 +302,7 @@ export class Guest implements HostListener {
   /** µs-scale VM-exit stalls landing inside `ns` of guest running time (Poisson). */
   private stallsFor(v: Vcpu, ns: number): number {
     if (!this.cfg.stalls || this.cfg.stallNs === 0) return 0;
-    const n = this.rng.poisson((this.cfg.stallRatePerSec * ns) / 1e9);
+    const n = v.rng.poisson((this.cfg.stallRatePerSec * ns) / 1e9);
     if (n === 0) return 0;
     this.counters.stalls += n;
     v.overheadNs += n * this.cfg.stallNs;

@@ -25,6 +25,8 @@ export const enum RunStop {
  */
 export class Machine {
   readonly rng: Rng;
+  /** Each pCPU's host-noise stream (the same bursts whatever the guest's lock does). */
+  private readonly noiseRng: Rng[] = [];
   readonly queue = new EventQueue();
   readonly host: Host;
   readonly guest: Guest;
@@ -108,7 +110,7 @@ export class Machine {
       case Ev.Wake: {
         const t = this.host.tasks[ev.target];
         if (t.kind === TaskKind.Noise && t.state === TaskState.Sleeping && t.wakeVersion === ev.version) {
-          this.host.armTimer(t, this.rng.int(this.cfg.noiseBurstMinNs, this.cfg.noiseBurstMaxNs));
+          this.host.armTimer(t, this.noiseRng[t.index].int(this.cfg.noiseBurstMinNs, this.cfg.noiseBurstMaxNs));
         }
         this.host.onWakeEvent(ev.target, ev.version);
         return;
@@ -123,7 +125,7 @@ export class Machine {
 
   private noiseBurstDone(t: Task): void {
     this.host.sleep(t);
-    this.host.scheduleWake(t, this.host.now + this.rng.expNs(this.noiseQuietNsMean));
+    this.host.scheduleWake(t, this.host.now + this.noiseRng[t.index].expNs(this.noiseQuietNsMean));
   }
 
   private addVcpus(): void {
@@ -172,7 +174,8 @@ export class Machine {
       const allowed = new Uint8Array(this.cfg.pcpus);
       allowed[c] = 1;
       const t = this.host.addTask(TaskKind.Noise, c, allowed, c);
-      this.host.scheduleWake(t, this.rng.expNs(this.noiseQuietNsMean));
+      this.noiseRng[c] = new Rng(this.cfg.seed, `noise${c}`);
+      this.host.scheduleWake(t, this.noiseRng[c].expNs(this.noiseQuietNsMean));
     }
   }
 }

@@ -1,16 +1,19 @@
 import seedrandom from 'seedrandom';
 
 /**
- * The simulation's one seeded random stream. Every draw goes through here, in event order, so a
- * seed and a config fix every number the simulation produces.
+ * A seeded random stream. The simulation draws from several, each in event order, so a seed and
+ * a config fix every number it produces: the main stream (host set-up, lock-algorithm draws) and
+ * one named stream per vCPU workload and per host-noise source. Separate streams give two runs
+ * that differ only in the lock algorithm the same job (common random numbers): vCPU i draws the
+ * same sequence of user stretches, bursts, locks and holds whatever the lock does to timing.
  */
 export class Rng {
   private readonly next: () => number;
   private spareNormal = NaN;
 
-  /** Creates the stream for a seed (any non-negative integer). */
-  constructor(seed: number) {
-    this.next = seedrandom.alea(`pvlockfs:${seed}`);
+  /** Creates the stream for a seed (any non-negative integer); `name` selects an independent sub-stream. */
+  constructor(seed: number, name = '') {
+    this.next = seedrandom.alea(name === '' ? `pvlockfs:${seed}` : `pvlockfs:${seed}:${name}`);
   }
 
   /** Uniform in [0, 1). */

@@ -1,3 +1,4 @@
+import type { Rng } from './rng';
 import type { Task } from './task';
 import { CAT_COUNT, Cat, LatencyHisto } from './instruments';
 
@@ -74,6 +75,8 @@ export class Vcpu {
   constructor(
     readonly index: number,
     readonly task: Task,
+    /** This vCPU's workload stream: user stretches, bursts, lock choice, holds, halts, stalls. */
+    readonly rng: Rng,
   ) {}
 }
 

@@ -45,6 +45,41 @@ describe('Machine determinism', () => {
   });
 });
 
+describe('common random numbers', () => {
+  /** vCPU `vcpu`'s first `n` lock choices and user-stretch lengths under `lock`. */
+  const workload = (lock: 'ticket' | 'pv-yield' | 'pv-qspinlock', vcpu: number, n: number): string => {
+    const m = new Machine({ ...defaultConfig(), lock, hogs: hogsForOvercommit(3, 4, 4), seed: 11 });
+    const picks: number[] = [];
+    const begin = m.guest.algo.begin.bind(m.guest.algo);
+    m.guest.algo.begin = (v) => {
+      if (v.index === vcpu && picks.length < n) picks.push(v.lock);
+      begin(v);
+    };
+    m.runUntil(400_000_000);
+    expect(picks.length).toBe(n);
+    return picks.join(',');
+  };
+
+  it('every lock algorithm sees the same job: vCPU i draws the same lock sequence whatever the timing', () => {
+    for (const v of [0, 3]) {
+      const ticket = workload('ticket', v, 1000);
+      expect(workload('pv-yield', v, 1000)).toBe(ticket);
+      expect(workload('pv-qspinlock', v, 1000)).toBe(ticket);
+    }
+    // The sequences are the vCPU's own: two vCPUs do not share one.
+    expect(workload('ticket', 0, 1000)).not.toBe(workload('ticket', 1, 1000));
+  });
+
+  it('the timing does differ between the algorithms (the comparison is not trivial)', () => {
+    const time = (lock: 'ticket' | 'pv-yield'): string => {
+      const m = new Machine({ ...defaultConfig(), lock, hogs: 8, seed: 11 });
+      m.runUntil(400_000_000);
+      return JSON.stringify(summarize(m));
+    };
+    expect(time('ticket')).not.toBe(time('pv-yield'));
+  });
+});
+
 describe('DEBUGFS.md §4 invariants over a seed sweep', () => {
   const pinnings: Pinning[] = ['A', 'B', 'C'];
   const timeouts = [0, 1, 1024, 0xffffffff];
