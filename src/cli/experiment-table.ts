@@ -7,6 +7,8 @@ export interface Cell {
   overcommit: number;
   lock: string;
   times_s: number[];
+  /** The seed of each finished run, parallel to `times_s` (runs are in seed order). */
+  seeds: number[];
   mean_s: number;
   stddev_s: number;
   did_not_finish: number;
@@ -43,13 +45,15 @@ export function cells(results: RunResult[], scale: number): Cell[] {
   }
   return [...groups.values()].map((rs) => {
     const s = rs[0].spec;
-    const times = rs.filter((r) => r.completionNs !== null).map((r) => r3(((r.completionNs as number) / 1e9) * scale));
+    const done = rs.filter((r) => r.completionNs !== null).sort((a, b) => a.spec.seed - b.spec.seed);
+    const times = done.map((r) => r3(((r.completionNs as number) / 1e9) * scale));
     const sumArr = (f: (r: RunResult) => number[]): number[] => rs.reduce((acc, r) => acc.map((v, i) => v + f(r)[i]), new Array(31).fill(0));
     return {
       scenario: s.scenario,
       overcommit: s.overcommit,
       lock: s.lock,
       times_s: times,
+      seeds: done.map((r) => r.spec.seed),
       mean_s: r3(mean(times)),
       stddev_s: r3(sd(times)),
       did_not_finish: rs.length - times.length,
@@ -70,9 +74,32 @@ export function cells(results: RunResult[], scale: number): Cell[] {
   });
 }
 
+/**
+ * The Difference of one cell run by run: runs with the same seed execute the same job (common
+ * random numbers), so each seed gives one paired Difference.
+ */
+export interface Paired {
+  /** Seeds where both locks finished. */
+  runs: number;
+  /** Of those, the runs where pv-yield finished first. */
+  pvFaster: number;
+  /** Std-dev of the per-seed Differences (fraction). */
+  sd: number;
+}
+
+/** Per-seed Differences of two cells (seeds present in both). */
+export function paired(base: Cell, pv: Cell): Paired {
+  const d: number[] = [];
+  base.seeds.forEach((seed, i) => {
+    const j = pv.seeds.indexOf(seed);
+    if (j >= 0) d.push((base.times_s[i] - pv.times_s[j]) / base.times_s[i]);
+  });
+  return { runs: d.length, pvFaster: d.filter((x) => x > 0).length, sd: sd(d) };
+}
+
 /** How the simulated table compares with the RFC's, cell by cell and overall. */
 export interface Comparison {
-  rows: { scenario: string; k: number; base: Cell; pv: Cell; diff: number; rfcDiff: number; residualPp: number; baseRatio: number; pvRatio: number; rfcBaseRatio: number; rfcPvRatio: number }[];
+  rows: { scenario: string; k: number; base: Cell; pv: Cell; diff: number; paired: Paired; rfcDiff: number; residualPp: number; baseRatio: number; pvRatio: number; rfcBaseRatio: number; rfcPvRatio: number }[];
   maeDiffPp: number;
   pvWins: number;
   baseNoisier: number;
@@ -101,6 +128,7 @@ export function compare(all: Cell[]): Comparison | null {
         base,
         pv,
         diff,
+        paired: paired(base, pv),
         rfcDiff,
         residualPp: (diff - rfcDiff) * 100,
         baseRatio: base.mean_s / a1b.mean_s,
@@ -131,17 +159,19 @@ export function formatTable(c: Comparison): string {
     const rows = c.rows.filter((r) => r.scenario === s);
     if (rows.length === 0) continue;
     out.push(`Scenario ${s}`);
-    out.push(`     W/o patch (sd)        W/ patch (sd)          Diff  |  RFC W/o     W/ patch     Diff  | resid.  | T/T_A1 base sim/RFC  pv sim/RFC`);
+    out.push(`     W/o patch (sd)        W/ patch (sd)          Diff (paired sd, pv first) |  RFC W/o     W/ patch     Diff  | resid.  | T/T_A1 base sim/RFC  pv sim/RFC`);
     for (const r of rows) {
       const rfc = RFC_TABLE[s][r.k];
       out.push(
-        `${r.k}x: ${f(r.base.mean_s)} (${f(r.base.stddev_s, 6, 2)})  ${f(r.pv.mean_s)} (${f(r.pv.stddev_s, 6, 2)})  ${pct(r.diff)}  | ${f(rfc.base)} ${f(rfc.pv)} ${pct(r.rfcDiff)}  | ${(r.residualPp >= 0 ? '+' : '') + r.residualPp.toFixed(1)} pp | ${r.baseRatio.toFixed(2)}/${r.rfcBaseRatio.toFixed(2)}  ${r.pvRatio.toFixed(2)}/${r.rfcPvRatio.toFixed(2)}`,
+        `${r.k}x: ${f(r.base.mean_s)} (${f(r.base.stddev_s, 6, 2)})  ${f(r.pv.mean_s)} (${f(r.pv.stddev_s, 6, 2)})  ${pct(r.diff)} ${`(±${(r.paired.sd * 100).toFixed(1)}, ${r.paired.pvFaster}/${r.paired.runs})`.padEnd(13)} | ${f(rfc.base)} ${f(rfc.pv)} ${pct(r.rfcDiff)}  | ${(r.residualPp >= 0 ? '+' : '') + r.residualPp.toFixed(1)} pp | ${r.baseRatio.toFixed(2)}/${r.rfcBaseRatio.toFixed(2)}  ${r.pvRatio.toFixed(2)}/${r.rfcPvRatio.toFixed(2)}`,
       );
     }
     out.push('');
   }
   out.push(`Mean absolute error of Difference: ${c.maeDiffPp.toFixed(1)} pp over ${c.rows.length} cells (target ≤ 8 pp)`);
   out.push(`pv-yield beats ticket in ${c.pvWins}/${c.rows.length} cells; ticket's std-dev exceeds pv's in ${c.baseNoisier}/${c.rows.length}`);
+  const split = c.rows.filter((r) => r.paired.pvFaster > 0 && r.paired.pvFaster < r.paired.runs).map((r) => `${r.scenario}-${r.k}x`);
+  out.push(`Per seed (both locks run the same job at a seed; "pv first" counts the seeds pv-yield finished first), the faster lock changes between seeds in: ${split.length ? split.join(', ') : 'no cell'}`);
   out.push(`Largest T_k/T_A1 error: baseline ${(c.baseRatioMaxRelErr * 100).toFixed(0)}% (target ≤ 20%), pv ${(c.pvRatioMaxRelErr * 100).toFixed(0)}% (target ≤ 10%)`);
   return out.join('\n');
 }

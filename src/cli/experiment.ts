@@ -138,6 +138,16 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
           baseline_ratio_max_rel_err: Math.round(cmp.baseRatioMaxRelErr * 1000) / 1000,
           pv_ratio_max_rel_err: Math.round(cmp.pvRatioMaxRelErr * 1000) / 1000,
           targets: targetChecks(cmp),
+          differences: cmp.rows.map((r) => ({
+            scenario: r.scenario,
+            overcommit: r.k,
+            difference_pct: Math.round(r.diff * 1000) / 10,
+            rfc_pct: Math.round(r.rfcDiff * 1000) / 10,
+            residual_pp: Math.round(r.residualPp * 10) / 10,
+            paired_sd_pct: Math.round(r.paired.sd * 1000) / 10,
+            pv_faster_runs: r.paired.pvFaster,
+            paired_runs: r.paired.runs,
+          })),
         }
       : null,
     cells: table,

@@ -43,6 +43,20 @@ describe('pvlockfs experiment', () => {
     expect(report).toMatch(/Mean absolute error of Difference/);
     expect(report).toMatch(/## Targets\n\n```\n(met|NOT met) +every cell finishes/);
     expect(json.summary.targets.map((t: { target: string }) => t.target)).toContain('mean absolute error of Difference ≤ 8 pp');
+    // Paired Differences: one per cell, each over the two seeds, consistent with the cells' times.
+    const diffs = json.summary.differences as { scenario: string; overcommit: number; difference_pct: number; paired_runs: number; pv_faster_runs: number; paired_sd_pct: number }[];
+    expect(diffs.map((d) => `${d.scenario}${d.overcommit}`)).toEqual(['A1', 'A2', 'B1', 'B2']);
+    for (const d of diffs) {
+      const cell = (lock: string): { times_s: number[]; seeds: number[]; mean_s: number } =>
+        json.cells.find((c: { scenario: string; overcommit: number; lock: string }) => c.scenario === d.scenario && c.overcommit === d.overcommit && c.lock === lock);
+      const [t, p] = [cell('ticket'), cell('pv-yield')];
+      expect(t.seeds).toEqual([20100726, 20100727]);
+      expect(p.seeds).toEqual(t.seeds);
+      expect(d.paired_runs).toBe(2);
+      expect(d.pv_faster_runs).toBe(t.times_s.filter((x, i) => p.times_s[i] < x).length);
+      expect(d.paired_sd_pct).toBeGreaterThanOrEqual(0);
+      expect(d.difference_pct).toBeCloseTo(((t.mean_s - p.mean_s) / t.mean_s) * 100, 1);
+    }
   });
 
   it('prints the RFC-format table with the RFC numbers and residuals, progress on stderr', async () => {
@@ -51,6 +65,11 @@ describe('pvlockfs experiment', () => {
     expect(r.stdout).toMatch(/Scenario A/);
     expect(r.stdout).toMatch(/273\.270\s+251\.613\s+7\.9%/);
     expect(r.stdout).toMatch(/pp \|/);
+    // Each simulated Difference carries its per-seed spread and how many seeds pv-yield won
+    // (stdout is read byte for byte as latin1, so '±' arrives as its two UTF-8 bytes).
+    const utf8 = Buffer.from(r.stdout, 'latin1').toString('utf8');
+    expect(utf8).toMatch(/1x: .*%\s+\(±\d+\.\d, [0-2]\/2\)/);
+    expect(r.stdout).toMatch(/the faster lock changes between seeds in: /);
     expect(r.stderr).toMatch(/experiment: 16\/16 runs/);
   });
 
