@@ -6,7 +6,7 @@ import { parseDurationNs } from './duration';
 import { UsageError } from './errors';
 import { writeReport } from './experiment-report';
 import { runPool } from './experiment-run';
-import { cells, compare, formatCells, formatTable, formatTargets, targetChecks } from './experiment-table';
+import { cells, compare, explainUnmet, formatCells, formatTable, formatTargets, targetChecks } from './experiment-table';
 import { formatNamed, namedExperiments } from './experiment-named';
 import { RFC_TABLE } from './rfc-table';
 
@@ -138,6 +138,7 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
           baseline_ratio_max_rel_err: Math.round(cmp.baseRatioMaxRelErr * 1000) / 1000,
           pv_ratio_max_rel_err: Math.round(cmp.pvRatioMaxRelErr * 1000) / 1000,
           targets: targetChecks(cmp),
+          unmet: explainUnmet(cmp),
           differences: cmp.rows.map((r) => ({
             scenario: r.scenario,
             overcommit: r.k,
@@ -157,7 +158,9 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
   if (o.out) await writeReport(o.out, json, table, cmp, notes);
   if (o.json) process.stdout.write(`${JSON.stringify(json)}\n`);
   else {
+    const unmet = cmp ? explainUnmet(cmp) : [];
     process.stdout.write(cmp ? `${formatTable(cmp)}\n\n${formatTargets(cmp)}\n\n` : '');
+    if (unmet.length) process.stdout.write(`What is not met, and why:\n${unmet.map((l) => `- ${l}`).join('\n')}\n\n`);
     if (named) process.stdout.write(`${formatNamed(named)}\n\n`);
     process.stdout.write(`${formatCells(table)}\n\nscale factor ${scale} (simulated s → RFC s); wall time ${(wallMs / 1000).toFixed(1)} s\n`);
   }
