@@ -8,6 +8,15 @@ export function quietConfig(over: Partial<SimConfig> = {}): SimConfig {
   return { ...defaultConfig(), hogs: 0, hostNoise: false, stalls: false, idleProbability: 0, ...over };
 }
 
+/**
+ * A quiet machine with `vcpus` vCPUs on one pCPU and one shared lock held 3 ms at a time, one
+ * acquisition after each `userNsMean` of user work: the slices end inside critical sections, so
+ * holders are preempted and waiters wait through whole slices.
+ */
+export function oneLockOnePcpu(lock: SimConfig['lock'], vcpus: number, userNsMean = 1_000_000): SimConfig {
+  return quietConfig({ lock, vcpus, pcpus: 1, locks: 1, holdNsMean: 3_000_000, holdSigma: 0, userNsMean, burstAcquisitionsMean: 1 });
+}
+
 /** Sum of a histogram. */
 export function sum(h: ArrayLike<number>): number {
   let s = 0;

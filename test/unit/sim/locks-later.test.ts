@@ -4,7 +4,7 @@ import { Machine } from '../../../src/sim/machine';
 import { Q, QSTAT_NAMES, QStats } from '../../../src/sim/qstats';
 import { Histo, SlowCount, U64 } from '../../../src/sim/stats';
 import { Act } from '../../../src/sim/vcpu';
-import { quietConfig, sum } from './helpers';
+import { oneLockOnePcpu, quietConfig, sum } from './helpers';
 
 describe('xen-block (Xen 2.6.35 spin-then-block, xen/spinlocks)', () => {
   /** DEBUGFS.md §4 plus Xen's slow-path counters, corrected for vCPUs caught mid-acquisition. */
@@ -63,7 +63,7 @@ describe('xen-block (Xen 2.6.35 spin-then-block, xen/spinlocks)', () => {
   });
 
   it('a blocked waiter sleeps on the host until the unlock kicks it (two vCPUs, one pCPU, long holds)', () => {
-    const m = new Machine(quietConfig({ lock: 'xen-block', vcpus: 2, pcpus: 1, locks: 1, holdNsMean: 3_000_000, holdSigma: 0, userNsMean: 1_000_000, burstAcquisitionsMean: 1 }));
+    const m = new Machine(oneLockOnePcpu('xen-block', 2));
     m.runUntil(500_000_000);
     const s = m.guest.stats;
     expect(s.takenSlow[0]).toBeGreaterThan(10);
@@ -117,7 +117,7 @@ describe('pv-qspinlock (4.2+ pv queued spinlock, qlockstat)', () => {
   });
 
   it('a preempted holder sends the queue head to pv_wait and the unlock kicks it (two vCPUs, one pCPU)', () => {
-    const m = new Machine(quietConfig({ lock: 'pv-qspinlock', vcpus: 2, pcpus: 1, locks: 1, holdNsMean: 3_000_000, holdSigma: 0, userNsMean: 1_000_000, burstAcquisitionsMean: 1 }));
+    const m = new Machine(oneLockOnePcpu('pv-qspinlock', 2));
     m.runUntil(500_000_000);
     const q = m.guest.qstats.count;
     expect(q[Q.LockSlowpath]).toBeGreaterThan(10);
@@ -127,7 +127,7 @@ describe('pv-qspinlock (4.2+ pv queued spinlock, qlockstat)', () => {
   });
 
   it('a queued node behind a halted head waits early (three vCPUs, one pCPU)', () => {
-    const m = new Machine(quietConfig({ lock: 'pv-qspinlock', vcpus: 3, pcpus: 1, locks: 1, holdNsMean: 3_000_000, holdSigma: 0, userNsMean: 500_000, burstAcquisitionsMean: 1 }));
+    const m = new Machine(oneLockOnePcpu('pv-qspinlock', 3, 500_000));
     m.runUntil(1_000_000_000);
     const q = m.guest.qstats.count;
     expect(q[Q.WaitNode]).toBeGreaterThan(0);

@@ -3,7 +3,7 @@ import { defaultConfig } from '../../../src/sim/config';
 import { Machine } from '../../../src/sim/machine';
 import { Histo, SlowCount, U64 } from '../../../src/sim/stats';
 import { Act } from '../../../src/sim/vcpu';
-import { checkInvariants, quietConfig, sum } from './helpers';
+import { checkInvariants, oneLockOnePcpu, quietConfig, sum } from './helpers';
 
 describe('pv-yield, hand-computed: one vCPU, no contention', () => {
   it('every acquisition is one xchg: spinning and total samples of exactly xchgNs', () => {
@@ -41,9 +41,7 @@ describe('pv-yield, hand-computed: two vCPUs on one pCPU, holder preempted', () 
   it("the waiter's spinning or blocked samples reach the millisecond buckets", () => {
     // One lock held 3 ms at a time, 1 ms of user work between: the 9 ms slices usually end
     // inside a critical section, and the waiter then spins and yields through a whole slice.
-    const m = new Machine(
-      quietConfig({ vcpus: 2, pcpus: 1, locks: 1, holdNsMean: 3_000_000, holdSigma: 0, userNsMean: 1_000_000, burstAcquisitionsMean: 1 }),
-    );
+    const m = new Machine(oneLockOnePcpu('pv-yield', 2));
     m.runUntil(500_000_000);
     const s = m.guest.stats;
     const msBuckets = (h: Uint32Array): number => sum(h.subarray(20));
@@ -128,9 +126,7 @@ describe('pv-ticket (3.12 KVM pv ticketlock)', () => {
   it('a waiter that exhausts its spin budget halts and is kicked awake by the unlocker', () => {
     // Two vCPUs on one pCPU and one lock held 3 ms: the waiter's 2^15-iteration budget (≈164 µs)
     // runs out while the holder holds, so it halts; the release kicks it.
-    const m = new Machine(
-      quietConfig({ lock: 'pv-ticket', vcpus: 2, pcpus: 1, locks: 1, holdNsMean: 3_000_000, holdSigma: 0, userNsMean: 1_000_000, burstAcquisitionsMean: 1 }),
-    );
+    const m = new Machine(oneLockOnePcpu('pv-ticket', 2));
     m.runUntil(500_000_000);
     const c = m.guest.counters;
     expect(c.pvTicketSlow).toBeGreaterThan(10);
