@@ -2,7 +2,7 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe } from 'vitest';
+import { describe, expect } from 'vitest';
 
 /** The project root and its launcher. */
 export const ROOT = resolve(__dirname, '../..');
@@ -30,6 +30,18 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number; inp
     });
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
+}
+
+/**
+ * Asserts a mounted layout: the mount's top level is exactly `top`, `dir` lists exactly `files`
+ * in order, and each file has its mode, size 0, one link and owner root (`ls -A`, `stat`).
+ */
+export async function expectLayout(d: Daemon, top: string, dir: string, files: readonly (readonly [string, string])[]): Promise<void> {
+  expect((await run('ls', ['-A', d.mnt])).stdout).toBe(top);
+  expect((await run('ls', ['-A', d.path(dir)])).stdout).toBe(`${files.map(([n]) => n).join('\n')}\n`);
+  for (const [name, mode] of files) {
+    expect((await run('stat', ['-c', '%a %s %h %U', d.path(`${dir}/${name}`)])).stdout, name).toBe(`${mode} 0 1 root\n`);
+  }
 }
 
 /** Runs a shell snippet; `$1`, `$2`… are `args`. */
