@@ -64,17 +64,20 @@ function setParam(o: Options, text: string, flag: string): void {
   else rec[key] = raw;
 }
 
+/** The defaults the help text states, read from the model's own defaults so the two cannot drift. */
+const DEF = defaultConfig();
+
 /** The option table: flag, argument, help text, which commands take it. */
 export const OPTION_SPECS: readonly OptionSpec[] = [
-  { flag: '--seed', arg: 'N', help: 'random seed (default 20100726); same seed + options ⇒ identical statistics', commands: BOTH, set: (o, v, f) => (o.sim.seed = int(f, v, 0, Number.MAX_SAFE_INTEGER)) },
-  { flag: '--vcpus', arg: 'N', help: 'guest vCPUs (default 4)', commands: BOTH, set: (o, v, f) => (o.sim.vcpus = int(f, v, 1, 256)) },
-  { flag: '--pcpus', arg: 'N', help: 'host pCPUs, 2 per package (default 4)', commands: BOTH, set: (o, v, f) => (o.sim.pcpus = int(f, v, 1, 256)) },
-  { flag: '--overcommit', arg: 'K', help: 'host overcommit: K × pCPUs − vCPUs CPU hogs (default 2)', commands: BOTH, set: (o, v, f) => ((o as Tracked)[overcommitSeen] = real(f, v, 0, 64)) },
+  { flag: '--seed', arg: 'N', help: `random seed (default ${DEF.seed}); same seed + options ⇒ identical statistics`, commands: BOTH, set: (o, v, f) => (o.sim.seed = int(f, v, 0, Number.MAX_SAFE_INTEGER)) },
+  { flag: '--vcpus', arg: 'N', help: `guest vCPUs (default ${DEF.vcpus})`, commands: BOTH, set: (o, v, f) => (o.sim.vcpus = int(f, v, 1, 256)) },
+  { flag: '--pcpus', arg: 'N', help: `host pCPUs, ${DEF.coresPerPackage} per package (default ${DEF.pcpus})`, commands: BOTH, set: (o, v, f) => (o.sim.pcpus = int(f, v, 1, 256)) },
+  { flag: '--overcommit', arg: 'K', help: `host overcommit: K × pCPUs − vCPUs CPU hogs (default ${(DEF.hogs + DEF.vcpus) / DEF.pcpus})`, commands: BOTH, set: (o, v, f) => ((o as Tracked)[overcommitSeen] = real(f, v, 0, 64)) },
   { flag: '--hogs', arg: 'N', help: 'number of CPU hogs instead of --overcommit', commands: BOTH, set: (o, v, f) => { o.sim.hogs = int(f, v, 0, 1024); (o as Tracked).hogsSet = true; } },
   { flag: '--pinning', arg: 'A|B|C', help: 'A: vCPU i on pCPU i; B: nothing pinned (default); C: vCPUs on one package', commands: BOTH, set: (o, v, f) => (o.sim.pinning = oneOf(f, v, PINNINGS)) },
-  { flag: '--c-hog-share', arg: 'F', help: 'scenario C: fraction of hogs pinned to the vCPUs\' package (default 0.5)', commands: BOTH, set: (o, v, f) => (o.sim.cHogShare = real(f, v, 0, 1)) },
+  { flag: '--c-hog-share', arg: 'F', help: `scenario C: fraction of hogs pinned to the vCPUs' package (default ${DEF.cHogShare})`, commands: BOTH, set: (o, v, f) => (o.sim.cHogShare = real(f, v, 0, 1)) },
   { flag: '--lock', arg: 'NAME', help: 'guest lock: ticket, pv-yield (the RFC, default), xen-block (Xen 2.6.35), directed-yield (2.6.39), pv-ticket (3.12), pv-qspinlock (4.2+)', commands: BOTH, set: (o, v, f) => (o.sim.lock = oneOf(f, v, LOCKS)) },
-  { flag: '--timeout', arg: 'N', help: 'initial spin count before yielding, 0..4294967295 (default 1024)', commands: BOTH, set: (o, v, f) => (o.sim.timeout = int(f, v, 0, 0xffffffff)) },
+  { flag: '--timeout', arg: 'N', help: `initial spin count before yielding, 0..4294967295 (default ${DEF.timeout})`, commands: BOTH, set: (o, v, f) => (o.sim.timeout = int(f, v, 0, 0xffffffff)) },
   { flag: '--ple', arg: 'off|sleep|yield-to', help: 'pause-loop exiting for ticket spinners: none (default), 2.6.35 100 µs sleep, 2.6.39 yield_to', commands: BOTH, set: (o, v, f) => (o.sim.ple = oneOf(f, v, PLES)) },
   { flag: '--grant-only-to-running', help: 'ablation: the ticket lock skips preempted waiters', commands: BOTH, set: (o) => (o.sim.grantOnlyToRunning = true) },
   { flag: '--no-bursty', help: 'ablation: spread lock requests evenly instead of in kernel bursts', commands: BOTH, set: (o) => (o.sim.bursty = false) },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDurationNs } from '../../../src/cli/duration';
 import { UsageError } from '../../../src/cli/errors';
-import { parseOptions } from '../../../src/cli/options';
+import { OPTION_SPECS, parseOptions } from '../../../src/cli/options';
 import { DEFAULT_SEED } from '../../../src/sim/config';
 
 describe('command-line options', () => {
@@ -9,6 +9,23 @@ describe('command-line options', () => {
     const o = parseOptions('run', []);
     expect(o.sim).toMatchObject({ vcpus: 4, pcpus: 4, hogs: 4, pinning: 'B', lock: 'pv-yield', timeout: 1024, seed: DEFAULT_SEED });
     expect(o.simTimeNs).toBe(2e9);
+  });
+
+  // The help text's "(default X)" must be the value a run without the flag uses.
+  it.each([
+    ['--seed', (o: ReturnType<typeof parseOptions>) => o.sim.seed],
+    ['--vcpus', (o: ReturnType<typeof parseOptions>) => o.sim.vcpus],
+    ['--pcpus', (o: ReturnType<typeof parseOptions>) => o.sim.pcpus],
+    ['--overcommit', (o: ReturnType<typeof parseOptions>) => (o.sim.hogs + o.sim.vcpus) / o.sim.pcpus],
+    ['--c-hog-share', (o: ReturnType<typeof parseOptions>) => o.sim.cHogShare],
+    ['--timeout', (o: ReturnType<typeof parseOptions>) => o.sim.timeout],
+    ['--speed', (o: ReturnType<typeof parseOptions>) => o.speed],
+  ])('the help states the real default of %s', (flag, actual) => {
+    const spec = OPTION_SPECS.find((s) => s.flag === flag);
+    const stated = /\(default ([0-9.]+)[);]/.exec(spec?.help ?? '');
+    expect(stated, `${flag}: ${spec?.help}`).not.toBeNull();
+    const o = parseOptions(flag === '--speed' ? 'mount' : 'run', []);
+    expect(Number(stated![1])).toBe(actual(o));
   });
 
   it('--overcommit K gives K × pCPUs − vCPUs hogs; --hogs sets them directly', () => {
