@@ -1,6 +1,7 @@
 import type { SimConfig } from '../sim/config';
 import type { RunResult, RunSpec } from '../sim/experiment';
 import { runPool } from './experiment-run';
+import { progressReporter } from './progress';
 
 /** One named experiment: the effect it shows, the evidence, and whether the model shows it. */
 export interface NamedResult {
@@ -24,7 +25,9 @@ async function measure(cells: Cell[], base: { seed: number; reps: number; workNs
       index.push(i);
     }
   });
-  const results = await runPool(specs, base.jobs, () => undefined);
+  const progress = progressReporter('named experiments', process.stderr);
+  const results = await runPool(specs, base.jobs, progress.update);
+  progress.end();
   const by = (i: number): RunResult[] => results.filter((_, j) => index[j] === i);
   return cells.map((c, i) => {
     const rs = by(i);

@@ -6,6 +6,7 @@ import { parseDurationNs } from './duration';
 import { UsageError } from './errors';
 import { writeReport } from './experiment-report';
 import { runPool } from './experiment-run';
+import { progressReporter } from './progress';
 import { cells, compare, explainUnmet, formatCells, formatTable, formatTargets, targetChecks } from './experiment-table';
 import { formatNamed, namedExperiments } from './experiment-named';
 import { RFC_TABLE } from './rfc-table';
@@ -111,9 +112,9 @@ export function specs(o: ExperimentOptions): RunSpec[] {
 export async function experimentCommand(o: ExperimentOptions): Promise<number> {
   const t0 = performance.now();
   const all = specs(o);
-  const say = (s: string): void => void process.stderr.write(s);
-  const results = await runPool(all, o.jobs, (done, total, eta) => say(`\rexperiment: ${done}/${total} runs, about ${Math.ceil(eta)} s left   `));
-  say('\n');
+  const progress = progressReporter('experiment', process.stderr);
+  const results = await runPool(all, o.jobs, progress.update);
+  progress.end();
   const a1pv = results.filter((r) => r.spec.scenario === 'A' && r.spec.overcommit === 1 && r.spec.lock === 'pv-yield' && r.completionNs !== null);
   const simA1 = a1pv.length ? a1pv.reduce((a, r) => a + (r.completionNs as number), 0) / a1pv.length / 1e9 : 0;
   const scale = simA1 > 0 ? Math.round((RFC_TABLE.A[1].pv / simA1) * 1e6) / 1e6 : 1;

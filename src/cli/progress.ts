@@ -1,0 +1,40 @@
+/** Where progress goes: a terminal gets one line rewritten in place, a file or pipe a line now and then. */
+export interface ProgressSink {
+  isTTY?: boolean;
+  write(s: string): unknown;
+}
+
+export interface Progress {
+  /** `done` of `total` runs are finished; `etaS` is the estimate of what is left. */
+  update(done: number, total: number, etaS: number): void;
+  /** Ends the progress display (a newline on a terminal). */
+  end(): void;
+}
+
+/**
+ * Progress of a batch of runs on stderr. On a terminal the line is rewritten at every update; on
+ * anything else (a CI log, `2> file`) a whole line is written for the first update, then at most
+ * once per `everyMs`, and for the last one, so a log stays readable.
+ */
+export function progressReporter(label: string, sink: ProgressSink, everyMs = 5000, nowMs: () => number = () => performance.now()): Progress {
+  let lastMs = -Infinity;
+  let open = false;
+  const text = (done: number, total: number, etaS: number): string => `${label}: ${done}/${total} runs, about ${Math.ceil(etaS)} s left`;
+  return {
+    update(done, total, etaS) {
+      if (sink.isTTY) {
+        sink.write(`\r${text(done, total, etaS)}   `);
+        open = true;
+        return;
+      }
+      const t = nowMs();
+      if (done < total && t - lastMs < everyMs) return;
+      lastMs = t;
+      sink.write(`${text(done, total, etaS)}\n`);
+    },
+    end() {
+      if (open) sink.write('\n');
+      open = false;
+    },
+  };
+}
