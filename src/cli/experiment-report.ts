@@ -1,5 +1,6 @@
-import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
+import { constants as fsc, promises as fsp } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { RuntimeError, UsageError } from './errors';
 import { RFC_TABLE } from './rfc-table';
 import { Cell, Comparison, explainUnmet, formatCells, formatTable, formatTargets } from './experiment-table';
 
@@ -96,9 +97,43 @@ function unmetSection(cmp: Comparison): string {
   return `${lines.length ? `### What is not met, and why\n\n${lines.map((l) => `- ${l}`).join('\n')}\n\n` : ''}${protocol}`;
 }
 
-/** Writes report.md, results.json and the two charts into `dir`. */
+const why = (e: unknown): string => ((e as NodeJS.ErrnoException).code ? `${(e as NodeJS.ErrnoException).code}` : String(e));
+
+/**
+ * Makes `--out DIR` (and any missing parents) before the matrix runs, so a bad path fails at once
+ * instead of after the runs. Each level is made on its own: Node's recursive mkdir can loop
+ * forever on a path below /proc.
+ */
+export async function prepareOutDir(dir: string): Promise<void> {
+  const abs = resolve(dir);
+  let cur: string = sep;
+  for (const part of abs.split(sep).filter(Boolean)) {
+    cur = join(cur, part);
+    try {
+      await fsp.mkdir(cur);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new RuntimeError(`--out ${dir}: cannot create ${cur} (${why(e)})`);
+      const st = await fsp.stat(cur);
+      if (!st.isDirectory()) throw new UsageError(`--out ${dir}: ${cur} exists and is not a directory`);
+    }
+  }
+  try {
+    await fsp.access(abs, fsc.W_OK);
+  } catch (e) {
+    throw new RuntimeError(`--out ${dir}: cannot write there (${why(e)})`);
+  }
+}
+
+/** Writes report.md, results.json and the two charts into `dir` (made by prepareOutDir). */
 export async function writeReport(dir: string, json: Record<string, unknown>, all: Cell[], cmp: Comparison | null, notes: string): Promise<void> {
-  await fsp.mkdir(dir, { recursive: true });
+  try {
+    await writeFiles(dir, json, all, cmp, notes);
+  } catch (e) {
+    throw new RuntimeError(`--out ${dir}: writing the report failed (${why(e)}); the results are on stdout`);
+  }
+}
+
+async function writeFiles(dir: string, json: Record<string, unknown>, all: Cell[], cmp: Comparison | null, notes: string): Promise<void> {
   await fsp.writeFile(join(dir, 'results.json'), `${JSON.stringify(json, null, 2)}\n`);
   await fsp.writeFile(join(dir, 'times.svg'), timesSvg(all));
   await fsp.writeFile(join(dir, 'histograms.svg'), histogramsSvg(all));

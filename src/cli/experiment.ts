@@ -4,7 +4,7 @@ import { defaultConfig, LOCKS, LockAlgorithm, Pinning, PINNINGS, SimConfig, vali
 import type { RunSpec } from '../sim/experiment';
 import { parseDurationNs } from './duration';
 import { UsageError } from './errors';
-import { writeReport } from './experiment-report';
+import { prepareOutDir, writeReport } from './experiment-report';
 import { runPool } from './experiment-run';
 import { progressReporter } from './progress';
 import { cells, compare, explainUnmet, formatCells, formatTable, formatTargets, targetChecks } from './experiment-table';
@@ -111,6 +111,7 @@ export function specs(o: ExperimentOptions): RunSpec[] {
 /** `pvlockfs experiment`: runs the matrix and prints the RFC-format table (or JSON). */
 export async function experimentCommand(o: ExperimentOptions): Promise<number> {
   const t0 = performance.now();
+  if (o.out) await prepareOutDir(o.out);
   const all = specs(o);
   const progress = progressReporter('experiment', process.stderr);
   const results = await runPool(all, o.jobs, progress.update);
@@ -156,7 +157,6 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
     named,
   };
   const notes = `${named ? `Named experiments (one per effect the model must show):\n\n\`\`\`\n${formatNamed(named)}\n\`\`\`\n\n` : ''}See docs/model.md for the model and its parameters, and docs/calibration.md for how the parameter set was chosen.`;
-  if (o.out) await writeReport(o.out, json, table, cmp, notes);
   if (o.json) process.stdout.write(`${JSON.stringify(json)}\n`);
   else {
     const unmet = cmp ? explainUnmet(cmp) : [];
@@ -165,5 +165,7 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
     if (named) process.stdout.write(`${formatNamed(named)}\n\n`);
     process.stdout.write(`${formatCells(table)}\n\nscale factor ${scale} (simulated s → RFC s); wall time ${(wallMs / 1000).toFixed(1)} s\n`);
   }
+  // The report is written after stdout, so a failed write loses no result.
+  if (o.out) await writeReport(o.out, json, table, cmp, notes);
   return 0;
 }

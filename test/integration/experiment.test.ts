@@ -137,4 +137,26 @@ describe('pvlockfs experiment', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--locks: 'mcs' is not valid/);
   });
+
+  // A bad --out fails before any run (no progress line), with the path and the reason.
+  it.each([
+    ['a regular file', () => '/etc/passwd', 2, /--out \/etc\/passwd: \/etc\/passwd exists and is not a directory/],
+    ['a path below a regular file', () => '/etc/passwd/report', 2, /\/etc\/passwd exists and is not a directory/],
+    ['a directory that cannot be made (below /proc)', () => '/proc/pvlockfs-report', 1, /--out \/proc\/pvlockfs-report: cannot create \/proc\/pvlockfs-report \(ENOENT\)/],
+  ])('--out to %s: refused at once, exit %i', async (_what, path, code, message) => {
+    const r = await run(LAUNCHER, ['experiment', '--out', path(), '--scenarios', 'A', '--overcommit', '1', '--reps', '1', '--work', '300ms'], { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/experiment: \d+\/\d+ runs/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('--out makes missing parent directories', async () => {
+    const d = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-exp-'));
+    dirs.push(d);
+    const out = join(d, 'a', 'b');
+    const r = await run(LAUNCHER, ['experiment', '--out', out, '--scenarios', 'A', '--overcommit', '1', '--reps', '1', '--work', '300ms'], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect((await fsp.readdir(out)).sort()).toEqual(['histograms.svg', 'report.md', 'results.json', 'times.svg']);
+  });
 });
