@@ -92,7 +92,11 @@ export async function histoCommand(argv: readonly string[]): Promise<number> {
   }
   const counts = parseHisto(text, path);
   if (out) {
-    await fsp.writeFile(out, histoSvg(counts, path));
+    try {
+      await fsp.writeFile(out, histoSvg(counts, path));
+    } catch (e) {
+      throw new RuntimeError(`cannot write ${out}: ${(e as Error).message}`);
+    }
     process.stdout.write(`pvlockfs: wrote ${out}\n`);
   } else process.stdout.write(histoText(counts, path));
   return 0;

@@ -140,10 +140,10 @@ describe('pvlockfs experiment', () => {
 
   // A bad --out fails before any run (no progress line), with the path and the reason.
   it.each([
-    ['a regular file', () => '/etc/passwd', 2, /--out \/etc\/passwd: \/etc\/passwd exists and is not a directory/],
-    ['a path below a regular file', () => '/etc/passwd/report', 2, /\/etc\/passwd exists and is not a directory/],
-    ['a directory that cannot be made (below /proc)', () => '/proc/pvlockfs-report', 1, /--out \/proc\/pvlockfs-report: cannot create \/proc\/pvlockfs-report \(ENOENT\)/],
-  ])('--out to %s: refused at once, exit %i', async (_what, path, code, message) => {
+    ['a regular file', 2, () => '/etc/passwd', /--out \/etc\/passwd: \/etc\/passwd exists and is not a directory/],
+    ['a path below a regular file', 2, () => '/etc/passwd/report', /\/etc\/passwd exists and is not a directory/],
+    ['a directory that cannot be made (below /proc)', 1, () => '/proc/pvlockfs-report', /--out \/proc\/pvlockfs-report: cannot create \/proc\/pvlockfs-report \(ENOENT\)/],
+  ])('--out to %s: refused at once, exit %i', async (_what, code, path, message) => {
     const r = await run(LAUNCHER, ['experiment', '--out', path(), '--scenarios', 'A', '--overcommit', '1', '--reps', '1', '--work', '300ms'], { timeoutMs: 30_000 });
     expect(r.code, r.stderr).toBe(code);
     expect(r.stderr).toMatch(message);
