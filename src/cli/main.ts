@@ -1,5 +1,6 @@
 import { UsageError, RuntimeError } from './errors';
 import { optionHelp, parseOptions } from './options';
+import { progressReporter } from './progress';
 import { runCommand } from './run';
 import { EXPERIMENT_HELP } from './experiment';
 
@@ -39,7 +40,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     switch (command) {
       case 'run':
-        return runCommand(parseOptions('run', rest), out);
+        return runCommand(parseOptions('run', rest), out, progressReporter('run', process.stderr, 5000, undefined, 'simulated s'));
       case 'experiment': {
         const { experimentCommand, parseExperiment } = await import('./experiment');
         return await experimentCommand(parseExperiment(rest));

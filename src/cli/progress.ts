@@ -5,7 +5,7 @@ export interface ProgressSink {
 }
 
 export interface Progress {
-  /** `done` of `total` runs are finished; `etaS` is the estimate of what is left. */
+  /** `done` of `total` units (runs, simulated seconds) are finished; `etaS` is the estimate of what is left. */
   update(done: number, total: number, etaS: number): void;
   /** Ends the progress display (a newline on a terminal). */
   end(): void;
@@ -16,10 +16,10 @@ export interface Progress {
  * anything else (a CI log, `2> file`) a whole line is written for the first update, then at most
  * once per `everyMs`, and for the last one, so a log stays readable.
  */
-export function progressReporter(label: string, sink: ProgressSink, everyMs = 5000, nowMs: () => number = () => performance.now()): Progress {
+export function progressReporter(label: string, sink: ProgressSink, everyMs = 5000, nowMs: () => number = () => performance.now(), unit = 'runs'): Progress {
   let lastMs = -Infinity;
   let open = false;
-  const text = (done: number, total: number, etaS: number): string => `${label}: ${done}/${total} runs, about ${Math.ceil(etaS)} s left`;
+  const text = (done: number, total: number, etaS: number): string => `${label}: ${done}/${total} ${unit}, about ${Math.ceil(etaS)} s left`;
   return {
     update(done, total, etaS) {
       if (sink.isTTY) {

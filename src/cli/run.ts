@@ -2,15 +2,32 @@ import { performance } from 'node:perf_hooks';
 import { DebugFs } from '../debugfs/fs';
 import { machinePort } from '../layout/port';
 import { buildTree, readableFiles, readAll } from '../layout/tree';
-import { Machine } from '../sim/machine';
+import { Machine, RunStop } from '../sim/machine';
 import { summarize } from '../sim/report';
 import type { Options } from './options';
+import { Progress } from './progress';
 
-/** The headless result: what `cat` would show at the end, plus the instruments. */
-export function runHeadless(o: Options): Record<string, unknown> {
+/** Simulated time per step of a headless run: progress is reported between steps. */
+const STEP_NS = 1e9;
+/** Wall time a run may take before it starts reporting progress. */
+const QUIET_MS = 2000;
+
+/**
+ * The headless result: what `cat` would show at the end, plus the instruments. The simulation
+ * runs in steps of one simulated second (the same events as one long step: the result does not
+ * depend on the steps); a run that takes more than 2 s of wall time reports its progress.
+ */
+export function runHeadless(o: Options, progress?: Progress): Record<string, unknown> {
   const m = new Machine(o.sim);
   const t0 = performance.now();
-  m.runUntil(o.simTimeNs);
+  const totalS = o.simTimeNs / 1e9;
+  for (let t = 0; t < o.simTimeNs; ) {
+    t = Math.min(o.simTimeNs, t + STEP_NS);
+    if (m.runUntil(t) === RunStop.JobFinished) break;
+    const elapsedMs = performance.now() - t0;
+    if (progress && elapsedMs > QUIET_MS && t < o.simTimeNs) progress.update(Math.floor(t / 1e9), Math.ceil(totalS), ((o.simTimeNs - t) / t) * (elapsedMs / 1000));
+  }
+  progress?.end();
   const wallMs = performance.now() - t0;
   const port = machinePort(m, {}, { get: () => 1, set: () => undefined });
   const fs = new DebugFs(buildTree(port, 'modern', 0, o.layout), 'modern', () => 0);
@@ -31,8 +48,8 @@ export function runHeadless(o: Options): Record<string, unknown> {
 }
 
 /** `pvlockfs run`: prints JSON, or `path:content` lines as `grep -r .` on the mount would. */
-export function runCommand(o: Options, write: (s: string) => void): number {
-  const result = runHeadless(o);
+export function runCommand(o: Options, write: (s: string) => void, progress?: Progress): number {
+  const result = runHeadless(o, progress);
   if (o.json) {
     write(`${JSON.stringify(result)}\n`);
     return 0;
