@@ -20,10 +20,16 @@ export class LiveDriver {
   private timer: NodeJS.Timeout | null = null;
   /** Wall milliseconds of backlog dropped because the simulation could not keep up. */
   droppedLagMs = 0;
+  private warned = false;
 
+  /**
+   * `onBehind` is called once, the first time a backlog is dropped, with the speed the simulation
+   * did reach (simulated ns per wall ns) while it fell behind.
+   */
   constructor(
     readonly machine: Machine,
     readonly speed: number,
+    private readonly onBehind: (reached: number) => void = () => undefined,
   ) {}
 
   /** Starts advancing the simulation. */
@@ -61,6 +67,10 @@ export class LiveDriver {
     const lagMs = (target - this.machine.nowNs) / 1e6 / this.speed;
     if (lagMs > MAX_LAG_MS) {
       this.droppedLagMs += lagMs;
+      if (!this.warned) {
+        this.warned = true;
+        this.onBehind((this.machine.nowNs - this.anchorSimNs) / ((performance.now() - this.anchorWallMs) * 1e6));
+      }
       this.anchor();
     }
   }

@@ -79,7 +79,9 @@ export async function mountCommand(o: Options): Promise<number> {
   const say = (s: string): void => void process.stdout.write(`${s}\n`);
   const nonempty = await preflight(mnt, isDefault, say);
   const machine = new Machine(o.sim);
-  const driver = new LiveDriver(machine, o.speed);
+  const driver = new LiveDriver(machine, o.speed, (reached) =>
+    process.stderr.write(`pvlockfs: the simulation cannot keep up with speed ${o.speed}: it reaches about ${reached < 10 ? reached.toFixed(2) : Math.round(reached)} simulated ns per wall ns here, and simulated time falls behind the wall clock (the files stay consistent; a lower --speed or a smaller guest keeps up)\n`),
+  );
   const port = machinePort(machine, { abi: o.abi, speed: o.speed, layout: o.layout }, driver.runningKnob);
   const fs = new DebugFs(buildTree(port, o.abi, Date.now(), o.layout), o.abi, () => Date.now());
   let mounted: Mounted;
@@ -95,7 +97,7 @@ export async function mountCommand(o: Options): Promise<number> {
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
     const mb = (b: number): string => (b / 2 ** 20).toFixed(1);
-    process.stderr.write(`pvlockfs: rss ${mb(m.rss)} MiB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB, external ${mb(m.external)} MiB, array buffers ${mb(m.arrayBuffers)} MiB, open files ${fs.openCount}, simulated ${(machine.nowNs / 1e9).toFixed(1)} s\n`);
+    process.stderr.write(`pvlockfs: rss ${mb(m.rss)} MiB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB, external ${mb(m.external)} MiB, array buffers ${mb(m.arrayBuffers)} MiB, open files ${fs.openCount}, simulated ${(machine.nowNs / 1e9).toFixed(1)} s, behind the wall clock by ${(driver.droppedLagMs / 1000).toFixed(1)} s in all\n`);
   });
   const c = o.sim;
   say(`pvlockfs: mounted at ${mnt} (${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}); Ctrl-C unmounts`);

@@ -28,6 +28,17 @@ describeFuse('daemon lifecycle and refusals', () => {
     expect(await d.stop(sig)).toBe(0);
     expect(await isMounted(d.mnt)).toBe(false);
     expect(d.output).toMatch(new RegExp(`${sig}: unmounted`));
+    expect(d.output).not.toMatch(/cannot keep up/);
+  });
+
+  it('a speed the machine cannot reach is said once on stderr; the files keep answering', async () => {
+    const d = await Daemon.start(['--speed', '1000'], await tmp());
+    await waitFor(() => /cannot keep up/.test(d.output), 15_000, 'the falling-behind notice');
+    expect(d.output).toMatch(/pvlockfs: the simulation cannot keep up with speed 1000: it reaches about \d+(\.\d+)? simulated ns per wall ns here/);
+    const before = Number(await cat(d.path('pvlockfs/sim_time_ns')));
+    await waitFor(async () => Number(await cat(d.path('pvlockfs/sim_time_ns'))) > before, 10_000, 'simulated time to move on');
+    expect(d.output.match(/cannot keep up/g)).toHaveLength(1);
+    expect(await d.stop('SIGTERM')).toBe(0);
   });
 
   it('after kill -9 the mount is stale, and the next start on the same directory recovers it', async () => {
