@@ -97,7 +97,7 @@ export async function mountCommand(o: Options): Promise<number> {
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
     const mb = (b: number): string => (b / 2 ** 20).toFixed(1);
-    process.stderr.write(`pvlockfs: rss ${mb(m.rss)} MiB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB, external ${mb(m.external)} MiB, array buffers ${mb(m.arrayBuffers)} MiB, open files ${fs.openCount}, simulated ${(machine.nowNs / 1e9).toFixed(1)} s, behind the wall clock by ${(driver.droppedLagMs / 1000).toFixed(1)} s in all\n`);
+    process.stderr.write(`pvlockfs: rss ${mb(m.rss)} MiB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB, external ${mb(m.external)} MiB, array buffers ${mb(m.arrayBuffers)} MiB, open files ${fs.openCount}, simulated ${(machine.nowNs / 1e9).toFixed(1)} s, backlog dropped ${(driver.droppedLagMs / 1000).toFixed(1)} wall s\n`);
   });
   const c = o.sim;
   say(`pvlockfs: mounted at ${mnt} (${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}); Ctrl-C unmounts`);
