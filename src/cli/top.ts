@@ -104,8 +104,11 @@ export async function topCommand(dir: string): Promise<number> {
         process.stdout.write(`\x1b[H\x1b[2J\x1b[?25l${renderFrame(sl, prev, cur).join('\n')}`);
         prev = cur;
       } catch (e) {
-        process.stderr.write(`pvlockfs top: ${(e as Error).message}\n`);
+        if (stopped) return;
         stop(1);
+        const code = (e as NodeJS.ErrnoException).code;
+        const gone = code === 'ENOENT' || code === 'ENOTCONN' || code === 'ECONNABORTED';
+        process.stderr.write(gone ? `pvlockfs top: ${sl} went away (${code}): the guest was unmounted or its daemon stopped\n` : `pvlockfs top: cannot read ${sl}: ${(e as Error).message}\n`);
       }
     };
     const timer = setInterval(() => void tick(), 1000);

@@ -1,17 +1,22 @@
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { LAUNCHER, run, waitFor } from './harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureCommand, LAUNCHER, run, waitFor } from './harness';
 
 const made: string[] = [];
 
 describe('pvlockfs top on a plain directory laid out like a guest debugfs', () => {
+  beforeAll(async () => {
+    const why = await ensureCommand('tmux', 'tmux');
+    if (why) throw new Error(`these tests drive top in tmux: ${why}`);
+  }, 400_000);
   afterAll(async () => {
     for (const d of made) await fsp.rm(d, { recursive: true, force: true });
   });
 
-  it('draws an 80×24 frame in tmux from /sys/kernel/debug-style files and quits on q', async () => {
+  /** A directory laid out like a guest's debugfs root; returns the root. */
+  async function fakeDebugfs(): Promise<string> {
     const root = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-debugfs-'));
     made.push(root);
     const dir = join(root, 'kvm', 'spinlocks');
@@ -22,6 +27,11 @@ describe('pvlockfs top on a plain directory laid out like a guest debugfs', () =
       time_total: '3000\n', timeout: '2048\n', zero_stats: '0\n', histo_total: histo, histo_spinning: histo, histo_blocked: histo,
     };
     for (const [f, text] of Object.entries(files)) await fsp.writeFile(join(dir, f), text);
+    return root;
+  }
+
+  it('draws an 80×24 frame in tmux from /sys/kernel/debug-style files and quits on q', async () => {
+    const root = await fakeDebugfs();
     const session = `pvlockfs-top-${process.pid}`;
     await run('tmux', ['new-session', '-d', '-s', session, '-x', '80', '-y', '24', `${LAUNCHER} top ${root}`]);
     try {
@@ -37,6 +47,22 @@ describe('pvlockfs top on a plain directory laid out like a guest debugfs', () =
       expect(screen).toMatch(/no samples this interval/);
       await run('tmux', ['send-keys', '-t', session, 'q']);
       await waitFor(async () => (await run('tmux', ['has-session', '-t', session])).code !== 0, 5_000, 'top to quit');
+    } finally {
+      await run('tmux', ['kill-session', '-t', session]);
+    }
+  });
+
+  it('when the directory goes away (an unmounted guest) it says so on stderr and exits 1', async () => {
+    const root = await fakeDebugfs();
+    const status = join(root, 'status');
+    const session = `pvlockfs-top-gone-${process.pid}`;
+    await run('tmux', ['new-session', '-d', '-s', session, '-x', '80', '-y', '24', `${LAUNCHER} top ${root} 2>${root}/err; echo $? >${status}`]);
+    try {
+      await waitFor(async () => /knobs: timeout 2048/.test((await run('tmux', ['capture-pane', '-p', '-t', session])).stdout), 15_000, 'a frame');
+      await fsp.rm(join(root, 'kvm'), { recursive: true });
+      await waitFor(() => fsp.access(status).then(() => true, () => false), 10_000, 'top to exit');
+      expect(await fsp.readFile(status, 'utf8')).toBe('1\n');
+      expect(await fsp.readFile(join(root, 'err'), 'utf8')).toMatch(/^pvlockfs top: .*kvm\/spinlocks went away \(ENOENT\): the guest was unmounted or its daemon stopped\n$/);
     } finally {
       await run('tmux', ['kill-session', '-t', session]);
     }
