@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { UsageError, RuntimeError } from './errors';
 import { optionHelp, parseOptions } from './options';
 import { progressReporter } from './progress';
@@ -14,6 +16,7 @@ Usage:
   pvlockfs top [DIR]                      live view of DIR's kvm/ or xen/spinlocks (default ./mount); q quits
   pvlockfs histo FILE [--svg OUT]         one histogram file as labelled text bars, or an SVG
   pvlockfs help                           this text
+  pvlockfs version                        the version (also --version)
 
 Options for run:
 ${optionHelp('run')}
@@ -28,6 +31,11 @@ Options for experiment:
 ${EXPERIMENT_HELP}
 
 Exit status: 0 success, 1 runtime failure, 2 bad usage.`;
+
+/** The package's version, from its package.json (dist/cli → the project's root). */
+function version(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 /** Runs the CLI; resolves to the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -57,6 +65,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { mountCommand } = await import('./mount');
         return await mountCommand(parseOptions('mount', rest));
       }
+      case 'version':
+      case '--version':
+      case '-V':
+        out(`pvlockfs ${version()}\n`);
+        return 0;
       case undefined:
       case 'help':
       case '--help':
@@ -64,7 +77,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         out(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command '${command}' (expected mount, run, experiment, top, histo or help)`);
+        throw new UsageError(`unknown command '${command}' (expected mount, run, experiment, top, histo, help or version)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {

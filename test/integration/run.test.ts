@@ -1,5 +1,7 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LAUNCHER, run } from './harness';
+import { LAUNCHER, ROOT, run } from './harness';
 
 interface RunJson {
   seed: number;
@@ -94,5 +96,12 @@ describe('pvlockfs run (headless)', () => {
     }
     expect((await run(LAUNCHER, [])).code).toBe(2);
     expect((await run(LAUNCHER, ['frob'])).code).toBe(2);
+  });
+
+  it.each(['version', '--version', '-V'])('%s prints the package version and exits 0', async (arg) => {
+    const pkg = JSON.parse(await fsp.readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = await run(LAUNCHER, [arg]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`pvlockfs ${pkg.version}\n`);
   });
 });
