@@ -168,7 +168,7 @@ export function formatTable(c: Comparison): string {
     }
     out.push('');
   }
-  out.push(`Mean absolute error of Difference: ${c.maeDiffPp.toFixed(1)} pp over ${c.rows.length} cells (target ≤ 8 pp)`);
+  out.push(`Mean absolute error of Difference: ${c.maeDiffPp.toFixed(1)} pp over ${c.rows.length} ${c.rows.length === 1 ? 'cell' : 'cells'} (target ≤ 8 pp)`);
   out.push(`pv-yield beats ticket in ${c.pvWins}/${c.rows.length} cells; ticket's std-dev exceeds pv's in ${c.baseNoisier}/${c.rows.length}`);
   const split = c.rows.filter((r) => r.paired.pvFaster > 0 && r.paired.pvFaster < r.paired.runs).map((r) => `${r.scenario}-${r.k}x`);
   out.push(`Per seed (both locks run the same job at a seed; "pv first" counts the seeds pv-yield finished first), the faster lock changes between seeds in: ${split.length ? split.join(', ') : 'no cell'}`);

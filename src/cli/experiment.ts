@@ -47,7 +47,8 @@ function list<T extends string | number>(flag: string, text: string, parse: (s: 
   if (items.some((s) => s === '') || (allowed && out.some((x) => !allowed.includes(x)))) {
     throw new UsageError(`${flag}: '${text}' is not valid (expected a comma-separated list${allowed ? ` of ${allowed.join(', ')}` : ''})`);
   }
-  return out;
+  // A value listed twice would run its cells twice and count them as more repetitions: once is meant.
+  return out.filter((x, i) => out.indexOf(x) === i);
 }
 
 /** Parses the experiment's arguments. */

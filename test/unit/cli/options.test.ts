@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDurationNs } from '../../../src/cli/duration';
 import { UsageError } from '../../../src/cli/errors';
+import { parseExperiment } from '../../../src/cli/experiment';
 import { OPTION_SPECS, parseOptions } from '../../../src/cli/options';
 import { DEFAULT_SEED } from '../../../src/sim/config';
 
@@ -81,5 +82,14 @@ describe('command-line options', () => {
     expect(parseDurationNs('--x', '500ms')).toBe(5e8);
     expect(parseDurationNs('--x', '1.5us')).toBe(1500);
     expect(() => parseDurationNs('--x', '0s')).toThrow(/out of range/);
+  });
+});
+
+describe('experiment options', () => {
+  it('a value listed twice runs once (it would otherwise count as extra repetitions)', () => {
+    const o = parseExperiment(['--scenarios', 'A,A,C', '--locks', 'ticket,pv-yield,ticket', '--overcommit', '2,1,2']);
+    expect(o.scenarios).toEqual(['A', 'C']);
+    expect(o.locks).toEqual(['ticket', 'pv-yield']);
+    expect(o.overcommits).toEqual([2, 1]);
   });
 });
