@@ -66,7 +66,8 @@ export function histogramsSvg(all: Cell[]): string {
   const panels = pv.map((c, i) => {
     const x0 = (i % cols) * pw + 10;
     const y0 = Math.floor(i / cols) * ph + 30;
-    const max = Math.log10(1 + Math.max(1, ...c.histo_spinning, ...c.histo_blocked));
+    const peak = Math.max(1, ...c.histo_spinning, ...c.histo_blocked);
+    const max = Math.log10(1 + peak);
     const bars: string[] = [];
     for (let b = 0; b < 31; b++) {
       const hs = (Math.log10(1 + c.histo_spinning[b]) / max) * 90;
@@ -76,6 +77,8 @@ export function histogramsSvg(all: Cell[]): string {
       bars.push(`<rect x="${(x + 3).toFixed(1)}" y="${(y0 + 110 - hb).toFixed(1)}" width="3" height="${hb.toFixed(1)}" fill="#d08020"><title>blocked bucket ${b}: ${c.histo_blocked[b]}</title></rect>`);
     }
     return `<g><text x="${x0 + 10}" y="${y0 + 12}" font-size="11">${c.scenario}-${c.overcommit}x</text>
+<text x="${x0 + 215}" y="${y0 + 16}" font-size="8" text-anchor="end" fill="#666">top line: ${peak.toLocaleString('en-US')} samples</text>
+<line x1="${x0 + 10}" x2="${x0 + 215}" y1="${y0 + 20}" y2="${y0 + 20}" stroke="#ccc" stroke-dasharray="2,2"/>
 <line x1="${x0 + 10}" x2="${x0 + 215}" y1="${y0 + 110}" y2="${y0 + 110}" stroke="#999"/>
 <text x="${x0 + 10}" y="${y0 + 124}" font-size="8">1 ns</text><text x="${x0 + 10 + 10 * 6.6}" y="${y0 + 124}" font-size="8">1 µs</text><text x="${x0 + 10 + 20 * 6.6}" y="${y0 + 124}" font-size="8">1 ms</text><text x="${x0 + 10 + 30 * 6.6}" y="${y0 + 124}" font-size="8">1 s+</text>
 ${bars.join('')}</g>`;
