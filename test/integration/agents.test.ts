@@ -6,6 +6,7 @@ import { cat, cleanupAll, Daemon, describeFuse, ensureCommand, ROOT, run, sh } f
 
 const SCALARS = ['taken', 'taken_slow', 'released', 'time_spinning', 'time_blocked', 'time_total', 'timeout', 'zero_stats'];
 const HISTOS = ['histo_total', 'histo_spinning', 'histo_blocked'];
+const CHARTS_D = '/usr/lib/netdata/plugins.d/charts.d.plugin';
 
 describeFuse('monitoring agents against a live mount', () => {
   let d: Daemon;
@@ -14,6 +15,7 @@ describeFuse('monitoring agents against a live mount', () => {
   beforeAll(async () => {
     missing.collectd = await ensureCommand('collectd', 'collectd-core');
     missing.promtool = await ensureCommand('promtool', 'prometheus');
+    missing.netdata = await ensureCommand(CHARTS_D, 'netdata-plugins-bash');
     d = await Daemon.start();
     work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-agents-'));
     // Freeze the guest so that what the agents record can be compared with the files.
@@ -72,6 +74,37 @@ describeFuse('monitoring agents against a live mount', () => {
     expect(missing.promtool, 'promtool must be installable from Debian').toBeNull();
     const check = await run('sh', ['-c', 'promtool check metrics < "$1"', 'sh', out]);
     expect(check.code, check.stdout + check.stderr).toBe(0);
+  });
+
+  it('netdata charts.d (the real plugin) runs the recipe module: its charts, and values equal to the files', async () => {
+    expect(missing.netdata, 'netdata-plugins-bash must be installable from Debian').toBeNull();
+    // charts.d.plugin finds modules in ../charts.d beside itself and their settings in
+    // $NETDATA_USER_CONFIG_DIR/charts.d: a scratch tree with links stands in for /usr/lib/netdata.
+    const tree = join(work, 'netdata');
+    for (const sub of ['plugins.d', 'charts.d', 'etc/charts.d']) await fsp.mkdir(join(tree, sub), { recursive: true });
+    await fsp.symlink(CHARTS_D, join(tree, 'plugins.d', 'charts.d.plugin'));
+    await fsp.symlink('/usr/lib/netdata/plugins.d/loopsleepms.sh.inc', join(tree, 'plugins.d', 'loopsleepms.sh.inc'));
+    await fsp.symlink(join(ROOT, 'docs', 'recipes', 'kvm_spinlocks.chart.sh'), join(tree, 'charts.d', 'kvm_spinlocks.chart.sh'));
+    await fsp.writeFile(join(tree, 'etc', 'charts.d', 'kvm_spinlocks.conf'), `kvm_spinlocks_dir=${d.path('kvm/spinlocks')}\n`);
+    const r = await run('sh', ['-c', 'NETDATA_USER_CONFIG_DIR="$1/etc" timeout -s TERM 3 "$1/plugins.d/charts.d.plugin" 1 kvm_spinlocks', 'sh', tree], { timeoutMs: 20_000 });
+    expect(r.stderr).not.toMatch(/ERROR|FATAL|loaded with errors/);
+    const charts = r.stdout.split('\n').filter((l) => l.startsWith('CHART kvm_spinlocks.')).map((l) => l.split(' ')[1]);
+    expect(charts).toEqual(['kvm_spinlocks.acquisitions', 'kvm_spinlocks.time', 'kvm_spinlocks.timeout', ...HISTOS.map((h) => `kvm_spinlocks.${h}`)]);
+    expect(r.stdout).toMatch(/^DIMENSION b10 '1us' incremental 1 1$/m);
+    // The last block of each chart (the guest is frozen: the files do not move).
+    const last = (chart: string): Record<string, string> => {
+      const blocks = r.stdout.split(`BEGIN kvm_spinlocks.${chart} `).slice(1);
+      expect(blocks.length, chart).toBeGreaterThanOrEqual(2);
+      const body = blocks[blocks.length - 1].split('\nEND')[0];
+      return Object.fromEntries([...body.matchAll(/^SET (\w+) = (\S+)$/gm)].map((m) => [m[1], m[2]]));
+    };
+    for (const f of ['taken', 'taken_slow', 'released']) expect(last('acquisitions')[f], f).toBe((await cat(d.path(`kvm/spinlocks/${f}`))).trim());
+    for (const f of ['time_spinning', 'time_blocked', 'time_total']) expect(last('time')[f], f).toBe((await cat(d.path(`kvm/spinlocks/${f}`))).trim());
+    expect(last('timeout').timeout).toBe('1024');
+    for (const h of HISTOS) {
+      const buckets = (await cat(d.path(`kvm/spinlocks/${h}`))).trim().split(' ');
+      expect(Object.values(last(h)), h).toEqual(buckets);
+    }
   });
 
   it('Telegraf inputs.multifile: every file the recipe names parses the way multifile parses it', async () => {
