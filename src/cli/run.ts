@@ -5,7 +5,7 @@ import { buildTree, readableFiles, readAll } from '../layout/tree';
 import { Machine, RunStop } from '../sim/machine';
 import { summarize } from '../sim/report';
 import type { Options } from './options';
-import { Progress } from './progress';
+import type { Progress } from './progress';
 
 /** Simulated time per step of a headless run: progress is reported between steps. */
 const STEP_NS = 1e9;
