@@ -3,6 +3,15 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { RunResult, RunSpec } from '../sim/experiment';
 
+/**
+ * The `pvlockfs run` command line that repeats one run of a matrix alone: the same configuration,
+ * so the same events (a failure names it, so that its seed is never lost).
+ */
+export function reproduceCommand(spec: RunSpec): string {
+  const params = Object.entries(spec.params).map(([k, v]) => ` --param ${k}=${String(v)}`).join('');
+  return `pvlockfs run --pinning ${spec.scenario} --overcommit ${spec.overcommit} --lock ${spec.lock} --seed ${spec.seed} --work ${spec.workNs}ns --sim-time ${spec.capNs}ns${params} --json`;
+}
+
 /** Runs every spec on a pool of worker threads; results come back in spec order. */
 export async function runPool(specs: RunSpec[], jobs: number, progress: (done: number, total: number, etaS: number) => void): Promise<RunResult[]> {
   const results: RunResult[] = new Array(specs.length);
@@ -20,8 +29,9 @@ export async function runPool(specs: RunSpec[], jobs: number, progress: (done: n
               const id = next++;
               w.postMessage({ id, spec: specs[id] });
             };
-            w.on('message', (m: { id: number; result: RunResult }) => {
-              results[m.id] = m.result;
+            w.on('message', (m: { id: number; result?: RunResult; error?: string }) => {
+              if (m.error !== undefined) return reject(new Error(`run ${m.id + 1} of ${specs.length} failed: ${m.error}\nrepeat it alone with: ${reproduceCommand(specs[m.id])}`));
+              results[m.id] = m.result as RunResult;
               done += 1;
               const elapsed = (performance.now() - start) / 1000;
               progress(done, specs.length, (elapsed / done) * (specs.length - done));

@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { reproduceCommand } from '../../src/cli/experiment-run';
 import { LAUNCHER, run } from './harness';
 
 const SMALL = ['--scenarios', 'A,B', '--overcommit', '1,2', '--reps', '2', '--work', '300ms'];
@@ -130,6 +131,20 @@ describe('pvlockfs experiment', () => {
       const n = named.find((x) => x.name === name);
       expect(n?.shown, `${name}: ${n?.evidence}`).toBe(true);
     }
+  });
+
+  it('each run of the matrix is repeated exactly by the `pvlockfs run` line a failure would print', async () => {
+    const spec = { scenario: 'C', overcommit: 3, lock: 'pv-ticket', seed: 11, workNs: 300e6, capNs: 120e9, params: { noiseShare: 0.01, bursty: false } } as const;
+    const e = await run(LAUNCHER, ['experiment', '--scenarios', 'C', '--overcommit', '3', '--locks', 'pv-ticket', '--seed', '11', '--reps', '1', '--work', '300ms', '--param', 'noiseShare=0.01', '--param', 'bursty=false', '--json'], { timeoutMs: 60_000 });
+    expect(e.code, e.stderr).toBe(0);
+    const ej = JSON.parse(e.stdout) as { scale: number; cells: { times_s: number[] }[] };
+    expect(ej.scale).toBe(1); // no A-1x pv-yield cell: times are simulated seconds
+    const line = reproduceCommand({ ...spec, params: { ...spec.params } });
+    expect(line).toBe('pvlockfs run --pinning C --overcommit 3 --lock pv-ticket --seed 11 --work 300000000ns --sim-time 120000000000ns --param noiseShare=0.01 --param bursty=false --json');
+    const r = await run(LAUNCHER, line.split(' ').slice(1), { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const rj = JSON.parse(r.stdout) as { job: { completion_ns: number[] } };
+    expect(Math.round(rj.job.completion_ns[0] / 1e6) / 1e3).toBe(ej.cells[0].times_s[0]);
   });
 
   it('bad options: a clear message, exit 2', async () => {
