@@ -7,3 +7,8 @@ export class UsageError extends Error {
 export class RuntimeError extends Error {
   readonly code = 'PVLOCKFS_RUNTIME';
 }
+
+/** The errno name (`ENOENT`, …) an operating-system error carries, or '' for anything else. */
+export function errnoOf(e: unknown): string {
+  return (e as NodeJS.ErrnoException)?.code ?? '';
+}

@@ -1,6 +1,6 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { RuntimeError, UsageError } from './errors';
+import { errnoOf, RuntimeError, UsageError } from './errors';
 import { RFC_TABLE } from './rfc-table';
 import { Cell, Comparison, explainUnmet, formatCells, formatTable, formatTargets } from './experiment-table';
 
@@ -100,7 +100,7 @@ function unmetSection(cmp: Comparison): string {
   return `${lines.length ? `### What is not met, and why\n\n${lines.map((l) => `- ${l}`).join('\n')}\n\n` : ''}${protocol}`;
 }
 
-const why = (e: unknown): string => ((e as NodeJS.ErrnoException).code ? `${(e as NodeJS.ErrnoException).code}` : String(e));
+const why = (e: unknown): string => errnoOf(e) || String(e);
 
 /**
  * Makes `--out DIR` (and any missing parents) before the matrix runs, so a bad path fails at once
@@ -115,7 +115,7 @@ export async function prepareOutDir(dir: string): Promise<void> {
     try {
       await fsp.mkdir(cur);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new RuntimeError(`--out ${dir}: cannot create ${cur} (${why(e)})`);
+      if (errnoOf(e) !== 'EEXIST') throw new RuntimeError(`--out ${dir}: cannot create ${cur} (${why(e)})`);
       const st = await fsp.stat(cur);
       if (!st.isDirectory()) throw new UsageError(`--out ${dir}: ${cur} exists and is not a directory`);
     }

@@ -5,17 +5,13 @@ import { FuseLoadError, isMounted, lazyUnmount, mountFs, Mounted } from '../fuse
 import { machinePort } from '../layout/port';
 import { buildTree } from '../layout/tree';
 import { Machine } from '../sim/machine';
-import { RuntimeError, UsageError } from './errors';
+import { errnoOf, RuntimeError, UsageError } from './errors';
 import { LiveDriver } from './live';
 import type { Options } from './options';
 
 const DEFAULT_MOUNTPOINT = './mount';
 /** The one file git keeps in the default mount point; it may be mounted over. */
 const PLACEHOLDER = '.gitkeep';
-
-function errnoOf(e: unknown): string {
-  return (e as NodeJS.ErrnoException)?.code ?? '';
-}
 
 /** Checks /dev/fuse and the mountpoint; clears a stale mount; returns whether to pass `nonempty`. */
 export async function preflight(mnt: string, isDefault: boolean, say: (s: string) => void): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { formatNs } from './duration';
-import { RuntimeError } from './errors';
+import { errnoOf, RuntimeError } from './errors';
 import { HISTO_NAMES, SCALAR_NAMES } from '../layout/tree';
 import { bar, bucketLabel, compact, parseHisto } from './histo';
 
@@ -106,7 +106,7 @@ export async function topCommand(dir: string): Promise<number> {
       } catch (e) {
         if (stopped) return;
         stop(1);
-        const code = (e as NodeJS.ErrnoException).code;
+        const code = errnoOf(e);
         const gone = code === 'ENOENT' || code === 'ENOTCONN' || code === 'ECONNABORTED';
         process.stderr.write(gone ? `pvlockfs top: ${sl} went away (${code}): the guest was unmounted or its daemon stopped\n` : `pvlockfs top: cannot read ${sl}: ${(e as Error).message}\n`);
       }
