@@ -56,25 +56,26 @@ EOF
   return 0
 }
 
+# One chart of scalar files: every file is read before anything is printed, so a failed read
+# leaves no half-written block.
+kvm_spinlocks_scalars() {
+  local chart=$1 dt=$2 f v sets=
+  shift 2
+  for f in "$@"; do
+    read -r v < "${kvm_spinlocks_dir}/${f}" || return 1
+    sets+="SET ${f} = ${v}"$'\n'
+  done
+  printf 'BEGIN kvm_spinlocks.%s %s\n%sEND\n' "${chart}" "${dt}" "${sets}"
+}
+
 kvm_spinlocks_update() {
-  local d=$kvm_spinlocks_dir f v h i
+  local h i
   local -a b
-  echo "BEGIN kvm_spinlocks.acquisitions $1"
-  for f in taken taken_slow released; do
-    read -r v < "${d}/${f}" || return 1
-    echo "SET ${f} = ${v}"
-  done
-  echo "END"
-  echo "BEGIN kvm_spinlocks.time $1"
-  for f in time_spinning time_blocked time_total; do
-    read -r v < "${d}/${f}" || return 1
-    echo "SET ${f} = ${v}"
-  done
-  echo "END"
-  read -r v < "${d}/timeout" || return 1
-  printf 'BEGIN kvm_spinlocks.timeout %s\nSET timeout = %s\nEND\n' "$1" "$v"
+  kvm_spinlocks_scalars acquisitions "$1" taken taken_slow released || return 1
+  kvm_spinlocks_scalars time "$1" time_spinning time_blocked time_total || return 1
+  kvm_spinlocks_scalars timeout "$1" timeout || return 1
   for h in histo_total histo_spinning histo_blocked; do
-    read -r -a b < "${d}/${h}" || return 1
+    read -r -a b < "${kvm_spinlocks_dir}/${h}" || return 1
     [ "${#b[@]}" -eq 31 ] || return 1
     echo "BEGIN kvm_spinlocks.${h} $1"
     for ((i = 0; i < 31; i++)); do
