@@ -1,6 +1,7 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
-import { errnoOf, RuntimeError, UsageError } from './errors';
+import { join } from 'node:path';
+import { makeDirs, why } from './dirs';
+import { RuntimeError } from './errors';
 import { RFC_TABLE } from './rfc-table';
 import { Cell, Comparison, explainUnmet, formatCells, formatTable, formatTargets } from './experiment-table';
 
@@ -100,26 +101,13 @@ function unmetSection(cmp: Comparison): string {
   return `${lines.length ? `### What is not met, and why\n\n${lines.map((l) => `- ${l}`).join('\n')}\n\n` : ''}${protocol}`;
 }
 
-const why = (e: unknown): string => errnoOf(e) || String(e);
 
 /**
  * Makes `--out DIR` (and any missing parents) before the matrix runs, so a bad path fails at once
- * instead of after the runs. Each level is made on its own: Node's recursive mkdir can loop
- * forever on a path below /proc.
+ * instead of after the runs.
  */
 export async function prepareOutDir(dir: string): Promise<void> {
-  const abs = resolve(dir);
-  let cur: string = sep;
-  for (const part of abs.split(sep).filter(Boolean)) {
-    cur = join(cur, part);
-    try {
-      await fsp.mkdir(cur);
-    } catch (e) {
-      if (errnoOf(e) !== 'EEXIST') throw new RuntimeError(`--out ${dir}: cannot create ${cur} (${why(e)})`);
-      const st = await fsp.stat(cur);
-      if (!st.isDirectory()) throw new UsageError(`--out ${dir}: ${cur} exists and is not a directory`);
-    }
-  }
+  const abs = await makeDirs(dir, `--out ${dir}`);
   try {
     await fsp.access(abs, fsc.W_OK);
   } catch (e) {

@@ -2,6 +2,7 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { defaultConfig, LOCKS, LockAlgorithm, Pinning, PINNINGS, SimConfig, validateConfig } from '../sim/config';
 import type { RunSpec } from '../sim/experiment';
+import { intArg, listArg, nonEmptyArg, OptionSpec, optionLines, parseArgv, parseParam, ReservedParams, shown } from './args';
 import { parseDurationNs } from './duration';
 import { UsageError } from './errors';
 import { prepareOutDir, writeReport } from './experiment-report';
@@ -27,29 +28,33 @@ export interface ExperimentOptions {
   params: Partial<SimConfig>;
 }
 
-/** Help for the experiment command. */
-export const EXPERIMENT_HELP = `  --reps N                 repetitions per cell (default 3)
-  --seed N                 first seed; repetition r uses seed + r (default 20100726)
-  --scenarios A,B,C        pinning scenarios (default A,B,C)
-  --overcommit 1,2,3,4     overcommit factors (default 1,2,3,4)
-  --locks ticket,pv-yield  also xen-block, directed-yield, pv-ticket, pv-qspinlock (default ticket,pv-yield)
-  --work DURATION          guest CPU work per run (default 20s)
-  --cap DURATION           simulated-time cap per run; beyond it the run did not finish (default 120s)
-  --jobs N                 worker threads (default: the machine's cores)
-  --param KEY=VALUE        a model parameter for every run (repeatable)
-  --named                  also run the named experiments: one per effect the model must show
-  --json                   print one JSON object
-  --out DIR                write report.md, results.json, times.svg and histograms.svg`;
+/** Parameters each run's cell sets: `--param` names the option to use instead. */
+const RESERVED: ReservedParams = {
+  seed: '--seed',
+  lock: '--locks',
+  pinning: '--scenarios',
+  hogs: '--overcommit',
+  jobWorkNs: '--work',
+  loopJobs: '--work',
+};
 
-function list<T extends string | number>(flag: string, text: string, parse: (s: string) => T, allowed?: readonly T[]): T[] {
-  const items = text.split(',').map((s) => s.trim());
-  const out = items.map(parse);
-  if (items.some((s) => s === '') || (allowed && out.some((x) => !allowed.includes(x)))) {
-    throw new UsageError(`${flag}: '${text}' is not valid (expected a comma-separated list${allowed ? ` of ${allowed.join(', ')}` : ''})`);
-  }
-  // A value listed twice would run its cells twice and count them as more repetitions: once is meant.
-  return out.filter((x, i) => out.indexOf(x) === i);
-}
+const EXPERIMENT_OPTIONS: readonly OptionSpec<ExperimentOptions>[] = [
+  { flag: '--reps', arg: 'N', help: 'repetitions per cell (default 3)', set: (o, v, f) => (o.reps = intArg(f, v, 1, 1000)) },
+  { flag: '--seed', arg: 'N', help: 'first seed; repetition r uses seed + r (default 20100726)', set: (o, v, f) => (o.seed = intArg(f, v, 0, Number.MAX_SAFE_INTEGER)) },
+  { flag: '--scenarios', arg: 'A,B,C', help: 'pinning scenarios (default A,B,C)', set: (o, v, f) => (o.scenarios = listArg(f, v, (s) => s as Pinning, PINNINGS)) },
+  { flag: '--overcommit', arg: '1,2,3,4', help: 'overcommit factors (default 1,2,3,4)', set: (o, v, f) => (o.overcommits = listArg(f, v, (s) => intArg(f, s, 1, 16))) },
+  { flag: '--locks', arg: 'ticket,pv-yield', help: 'also xen-block, directed-yield, pv-ticket, pv-qspinlock (default ticket,pv-yield)', set: (o, v, f) => (o.locks = listArg(f, v, (s) => s as LockAlgorithm, LOCKS)) },
+  { flag: '--work', arg: 'DURATION', help: 'guest CPU work per run (default 20s)', set: (o, v, f) => (o.workNs = parseDurationNs(f, v)) },
+  { flag: '--cap', arg: 'DURATION', help: 'simulated-time cap per run; beyond it the run did not finish (default 120s)', set: (o, v, f) => (o.capNs = parseDurationNs(f, v)) },
+  { flag: '--jobs', arg: 'N', help: "worker threads (default: the machine's cores)", set: (o, v, f) => (o.jobs = intArg(f, v, 1, 256)) },
+  { flag: '--param', arg: 'KEY=VALUE', help: 'a model parameter for every run (repeatable)', set: (o, v, f) => { const [k, x] = parseParam(f, v, RESERVED); (o.params as Record<string, unknown>)[k] = x; } },
+  { flag: '--named', help: 'also run the named experiments: one per effect the model must show', set: (o) => (o.named = true) },
+  { flag: '--json', help: 'print one JSON object', set: (o) => (o.json = true) },
+  { flag: '--out', arg: 'DIR', help: 'write report.md, results.json, times.svg and histograms.svg', set: (o, v, f) => (o.out = nonEmptyArg(f, v, 'a directory')) },
+];
+
+/** Help for the experiment command. */
+export const EXPERIMENT_HELP = optionLines(EXPERIMENT_OPTIONS, 24);
 
 /** Parses the experiment's arguments. */
 export function parseExperiment(argv: readonly string[]): ExperimentOptions {
@@ -57,45 +62,9 @@ export function parseExperiment(argv: readonly string[]): ExperimentOptions {
     reps: 3, seed: defaultConfig().seed, scenarios: ['A', 'B', 'C'], overcommits: [1, 2, 3, 4], locks: ['ticket', 'pv-yield'],
     workNs: 20e9, capNs: 120e9, jobs: cpus().length, json: false, out: null, named: false, params: {},
   };
-  const int = (flag: string, v: string, lo: number, hi: number): number => {
-    if (!/^\d+$/.test(v) || Number(v) < lo || Number(v) > hi) throw new UsageError(`${flag}: '${v}' is not valid (expected a whole number from ${lo} to ${hi})`);
-    return Number(v);
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const needs = (): string => {
-      if (i + 1 >= argv.length) throw new UsageError(`${flag}: missing value`);
-      return argv[++i];
-    };
-    switch (flag) {
-      case '--reps': o.reps = int(flag, needs(), 1, 1000); break;
-      case '--seed': o.seed = int(flag, needs(), 0, Number.MAX_SAFE_INTEGER); break;
-      case '--scenarios': o.scenarios = list(flag, needs(), (s) => s as Pinning, PINNINGS); break;
-      case '--overcommit': o.overcommits = list(flag, needs(), (s) => int(flag, s, 1, 16)); break;
-      case '--locks': o.locks = list(flag, needs(), (s) => s as LockAlgorithm, LOCKS); break;
-      case '--work': o.workNs = parseDurationNs(flag, needs()); break;
-      case '--cap': o.capNs = parseDurationNs(flag, needs()); break;
-      case '--jobs': o.jobs = int(flag, needs(), 1, 256); break;
-      case '--json': o.json = true; break;
-      case '--named': o.named = true; break;
-      case '--out': o.out = needs(); break;
-      case '--param': {
-        const v = needs();
-        const eq = v.indexOf('=');
-        const key = v.slice(0, eq) as keyof SimConfig;
-        const def = defaultConfig();
-        if (eq <= 0 || !(key in def)) throw new UsageError(`--param: '${v}' is not valid (expected KEY=VALUE with KEY a model parameter)`);
-        const raw = v.slice(eq + 1);
-        const cur = def[key];
-        (o.params as Record<string, unknown>)[key] = typeof cur === 'number' ? Number(raw) : typeof cur === 'boolean' ? raw === 'true' : raw;
-        break;
-      }
-      default:
-        throw new UsageError(`${flag}: unknown option for 'experiment' (see 'pvlockfs help')`);
-    }
-  }
+  parseArgv('experiment', EXPERIMENT_OPTIONS, { name: 'arguments', min: 0, max: 0 }, argv, o);
   const problems = validateConfig({ ...defaultConfig(), ...o.params });
-  if (problems.length > 0) throw new UsageError(`--param ${problems[0].key}: '${String(problems[0].value)}' is not valid (expected ${problems[0].expected})`);
+  if (problems.length > 0) throw new UsageError(`--param ${problems[0].key}: '${shown(String(problems[0].value))}' is not valid (expected ${problems[0].expected})`);
   return o;
 }
 

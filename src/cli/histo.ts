@@ -1,5 +1,7 @@
 import { promises as fsp } from 'node:fs';
-import { RuntimeError, UsageError } from './errors';
+import { nonEmptyArg, OptionSpec, parseArgv } from './args';
+import { RuntimeError } from './errors';
+import { readSmallFile } from './small-file';
 
 /** Human label for the lower bound of log2 bucket `i` (bucket 30 is the overflow). */
 export function bucketLabel(i: number): string {
@@ -76,18 +78,24 @@ ${bars}
 `;
 }
 
+interface HistoOptions {
+  svg: string | null;
+}
+
+const HISTO_OPTIONS: readonly OptionSpec<HistoOptions>[] = [
+  { flag: '--svg', arg: 'OUT', help: 'write an SVG chart to OUT instead of text bars', set: (o, v, f) => (o.svg = nonEmptyArg(f, v, 'an output file')) },
+];
+
 /** `pvlockfs histo FILE [--svg OUT]`. */
 export async function histoCommand(argv: readonly string[]): Promise<number> {
-  const svgAt = argv.indexOf('--svg');
-  const out = svgAt >= 0 ? argv[svgAt + 1] : undefined;
-  if (svgAt >= 0 && (out === undefined || out.startsWith('--'))) throw new UsageError('--svg: missing value (expected an output file)');
-  const files = argv.filter((a, i) => !a.startsWith('--') && (svgAt < 0 || i !== svgAt + 1));
-  if (files.length !== 1) throw new UsageError(`histo takes one histogram file, got ${files.length}`);
-  const path = files[0];
+  const o: HistoOptions = { svg: null };
+  const [path] = parseArgv('histo', HISTO_OPTIONS, { name: 'histogram file', min: 1, max: 1 }, argv, o);
+  const out = o.svg;
   let text: string;
   try {
-    text = await fsp.readFile(path, 'latin1');
+    text = await readSmallFile(path);
   } catch (e) {
+    if (e instanceof RuntimeError) throw e;
     throw new RuntimeError(`cannot read ${path}: ${(e as Error).message}`);
   }
   const counts = parseHisto(text, path);

@@ -22,8 +22,11 @@ export class LiveDriver {
   private timer: NodeJS.Timeout | null = null;
   /** Wall milliseconds of backlog dropped because the simulation could not keep up. */
   droppedLagMs = 0;
+  /** Wall milliseconds in which the driver itself did not run (SIGSTOP, a starved process). */
+  stoppedMs = 0;
   private warned = false;
   private startedMs = 0;
+  private lastStepMs = 0;
 
   /**
    * `onBehind` is called once, the first time a backlog is dropped after a warm-up of 2 s, with
@@ -38,6 +41,7 @@ export class LiveDriver {
   /** Starts advancing the simulation. */
   start(): void {
     this.startedMs = performance.now();
+    this.lastStepMs = this.startedMs;
     this.anchor();
     this.timer = setInterval(() => this.step(), PERIOD_MS);
   }
@@ -61,8 +65,17 @@ export class LiveDriver {
 
   /** Advances the simulation towards the wall clock for at most one slice. */
   step(): void {
-    if (this.runningValue === 0) return;
     const nowMs = performance.now();
+    const sinceLastMs = nowMs - this.lastStepMs;
+    this.lastStepMs = nowMs;
+    if (this.runningValue === 0) return;
+    if (sinceLastMs > MAX_LAG_MS) {
+      // The timer itself did not fire (the process was stopped, e.g. SIGSTOP/SIGCONT, or got no
+      // CPU): that is not the simulation being too slow. Resume from here without a warning.
+      this.stoppedMs += sinceLastMs;
+      this.anchor();
+      return;
+    }
     const target = this.anchorSimNs + Math.floor((nowMs - this.anchorWallMs) * 1e6 * this.speed);
     const deadline = nowMs + SLICE_MS;
     while (this.machine.nowNs < target && performance.now() < deadline) {

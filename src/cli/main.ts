@@ -1,6 +1,9 @@
+// First of all: no inspector on SIGUSR1 (see no-inspector.ts).
+import './no-inspector';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, RuntimeError } from './errors';
+import { parseArgv } from './args';
 import { optionHelp, parseOptions } from './options';
 import { progressReporter } from './progress';
 import { runCommand } from './run';
@@ -55,7 +58,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       case 'top': {
         const { topCommand } = await import('./top');
-        return await topCommand(rest[0] ?? './mount');
+        const [dir] = parseArgv('top', [], { name: 'directory', min: 0, max: 1 }, rest, {});
+        return await topCommand(dir ?? './mount');
       }
       case 'histo': {
         const { histoCommand } = await import('./histo');

@@ -1,10 +1,12 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DebugFs } from '../debugfs/fs';
-import { FuseLoadError, isMounted, lazyUnmount, mountFs, Mounted } from '../fuse/mount';
+import { FuseLoadError, lazyUnmount, mountAt, mountFs, Mounted } from '../fuse/mount';
 import { machinePort } from '../layout/port';
 import { buildTree } from '../layout/tree';
 import { Machine } from '../sim/machine';
+import { shown } from './args';
+import { makeDirs, why } from './dirs';
 import { errnoOf, RuntimeError, UsageError } from './errors';
 import { LiveDriver } from './live';
 import type { Options } from './options';
@@ -13,43 +15,93 @@ const DEFAULT_MOUNTPOINT = './mount';
 /** The one file git keeps in the default mount point; it may be mounted over. */
 const PLACEHOLDER = '.gitkeep';
 
-/** Checks /dev/fuse and the mountpoint; clears a stale mount; returns whether to pass `nonempty`. */
-export async function preflight(mnt: string, isDefault: boolean, say: (s: string) => void): Promise<boolean> {
+/** How long a mount point may take to answer a directory read before it counts as hung. */
+const PROBE_MS = 5000;
+/** Stale mounts cleared at one path before giving up (each clear is one lazy unmount). */
+const MAX_CLEARS = 3;
+
+/**
+ * Whether the FUSE mount at `path` is served: a directory read reaches its daemon. Right after a
+ * daemon is killed, `stat` of the mount point still succeeds for up to a second from the
+ * kernel's attribute cache, so only a real request tells a stale mount from a live one.
+ */
+async function served(path: string): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), PROBE_MS)));
+  try {
+    const r = await Promise.race([fsp.readdir(path).then(() => 'ok' as const, (e: unknown) => errnoOf(e)), hung]);
+    if (r === 'hung') throw new RuntimeError(`${path} is a mount point that does not answer (its daemon is stopped or hung; 'umount -l ${path}' clears it)`);
+    return r !== 'ENOTCONN' && r !== 'ECONNABORTED';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Checks /dev/fuse and the mount point, clears a stale mount (a daemon that died) and resolves
+ * the mount point once (symlinks followed), so that what is mounted is what is unmounted.
+ * Returns the resolved mount point and whether to pass `nonempty`.
+ */
+export async function preflight(arg: string | undefined, say: (s: string) => void): Promise<{ mnt: string; nonempty: boolean }> {
   try {
     await fsp.access('/dev/fuse', fsc.R_OK | fsc.W_OK);
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') throw new RuntimeError('/dev/fuse does not exist: this machine has no FUSE (load the fuse module, or give the container --device /dev/fuse)');
     throw new RuntimeError('no permission to use /dev/fuse: run as root (or a user allowed to mount FUSE filesystems)');
   }
-  let st;
-  try {
-    st = await fsp.stat(mnt);
-  } catch (e) {
-    const code = errnoOf(e);
-    if (code === 'ENOTCONN' || code === 'ECONNABORTED') {
-      say(`pvlockfs: ${mnt} holds a stale mount (its daemon died); clearing it`);
-      if (!(await lazyUnmount(mnt))) throw new RuntimeError(`cannot clear the stale mount at ${mnt}: run 'umount -l ${mnt}' as root`);
-      return preflight(mnt, isDefault, say);
+  const isDefault = arg === undefined;
+  const abs = resolve(arg ?? DEFAULT_MOUNTPOINT);
+  const clear = async (at: string): Promise<void> => {
+    say(`pvlockfs: ${at} holds a stale mount (its daemon died); clearing it`);
+    if (!(await lazyUnmount(at))) throw new RuntimeError(`cannot clear the stale mount at ${at}: run 'umount -l ${at}' as root`);
+  };
+  for (let clears = 0; ; clears++) {
+    if (clears > MAX_CLEARS) throw new RuntimeError(`${abs}: a stale mount came back after ${MAX_CLEARS} clears; run 'umount -l ${abs}' as root`);
+    let mnt: string;
+    let st;
+    try {
+      if (isDefault) await makeDirs(abs, `mount point ${abs}`);
+      mnt = await fsp.realpath(abs);
+      st = await fsp.stat(mnt);
+    } catch (e) {
+      const code = errnoOf(e);
+      if (code === 'ENOTCONN' || code === 'ECONNABORTED') {
+        await clear(abs);
+        continue;
+      }
+      if (e instanceof UsageError || e instanceof RuntimeError) throw e;
+      if (code === 'ENOENT') throw new UsageError(`mountpoint ${abs} does not exist (expected an empty directory; create it with mkdir)`);
+      if (code === 'EACCES') throw new RuntimeError(`no permission to use ${abs}`);
+      throw new RuntimeError(`cannot use ${abs}: ${why(e)}`);
     }
-    if (code === 'ENOENT' && isDefault) {
-      await fsp.mkdir(mnt, { recursive: true });
-      return false;
+    if (!st.isDirectory()) throw new UsageError(`mountpoint ${mnt} is not a directory (expected an empty directory)`);
+    if ((await mountAt(mnt)) !== null) {
+      if (await served(mnt)) throw new RuntimeError(`${mnt} is already a mount point (unmount it first, e.g. 'umount ${mnt}')`);
+      await clear(mnt);
+      continue;
     }
-    if (code === 'ENOENT') throw new UsageError(`mountpoint ${mnt} does not exist (expected an empty directory; create it with mkdir)`);
-    if (code === 'EACCES') throw new RuntimeError(`no permission to use ${mnt}`);
-    throw new RuntimeError(`cannot use ${mnt}: ${(e as Error).message}`);
+    const entries = await fsp.readdir(mnt);
+    const others = entries.filter((n) => n !== PLACEHOLDER);
+    if (others.length > 0) throw new UsageError(`mountpoint ${mnt} is not empty (expected an empty directory; it holds ${others.slice(0, 3).map(shown).join(', ')}${others.length > 3 ? ', …' : ''})`);
+    try {
+      await fsp.access(dirname(mnt), fsc.X_OK);
+    } catch {
+      throw new RuntimeError(`no permission to use ${mnt}`);
+    }
+    return { mnt, nonempty: entries.length > 0 };
   }
-  if (!st.isDirectory()) throw new UsageError(`mountpoint ${mnt} is not a directory (expected an empty directory)`);
-  if (await isMounted(mnt)) throw new RuntimeError(`${mnt} is already a mount point (unmount it first, e.g. 'umount ${mnt}')`);
-  const entries = await fsp.readdir(mnt);
-  const others = entries.filter((n) => n !== PLACEHOLDER);
-  if (others.length > 0) throw new UsageError(`mountpoint ${mnt} is not empty (expected an empty directory; it holds ${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''})`);
-  try {
-    await fsp.access(dirname(mnt), fsc.X_OK);
-  } catch {
-    throw new RuntimeError(`no permission to use ${mnt}`);
-  }
-  return entries.length > 0;
+}
+
+/** How often the daemon checks that its mount is still there (an admin may `umount` it). */
+const WATCH_MS = 1000;
+
+/** Resolves when the mount is gone from the mount table (unmounted from outside). */
+function mountGone(m: Mounted): { gone: Promise<'gone'>; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const gone = new Promise<'gone'>((res) => {
+    timer = setInterval(() => void m.where().then((at) => at === null && res('gone')), WATCH_MS);
+  });
+  return { gone, stop: () => clearInterval(timer) };
 }
 
 function waitForSignal(): Promise<NodeJS.Signals> {
@@ -67,13 +119,10 @@ function waitForSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-/** `pvlockfs mount`: runs the live guest and serves it until SIGINT/SIGTERM. */
+/** `pvlockfs mount`: runs the live guest and serves it until SIGINT/SIGTERM (or an outside unmount). */
 export async function mountCommand(o: Options): Promise<number> {
-  if (o.positional.length > 1) throw new UsageError(`mount takes one mountpoint, got ${o.positional.length}: ${o.positional.join(' ')}`);
-  const isDefault = o.positional.length === 0;
-  const mnt = resolve(o.positional[0] ?? DEFAULT_MOUNTPOINT);
   const say = (s: string): void => void process.stdout.write(`${s}\n`);
-  const nonempty = await preflight(mnt, isDefault, say);
+  const { mnt, nonempty } = await preflight(o.positional[0], say);
   const machine = new Machine(o.sim);
   const driver = new LiveDriver(machine, o.speed, (reached) =>
     process.stderr.write(`pvlockfs: the simulation cannot keep up with speed ${o.speed}: it reaches about ${reached < 10 ? reached.toFixed(2) : Math.round(reached)} simulated ns per wall ns here, and simulated time falls behind the wall clock (the files stay consistent; a lower --speed or a smaller guest keeps up)\n`),
@@ -97,13 +146,21 @@ export async function mountCommand(o: Options): Promise<number> {
   });
   const c = o.sim;
   say(`pvlockfs: mounted at ${mnt} (${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}); Ctrl-C unmounts`);
-  const sig = await waitForSignal();
+  const watch = mountGone(mounted);
+  const reason = await Promise.race([waitForSignal(), watch.gone]);
+  watch.stop();
   driver.stop();
+  if (reason === 'gone') {
+    mounted.release();
+    say(`pvlockfs: the mount at ${mnt} was removed from outside (umount); exiting`);
+    return 0;
+  }
+  const at = (await mounted.where()) ?? mnt;
   try {
     await mounted.unmount();
   } catch (e) {
-    throw new RuntimeError(`${sig}: unmounting ${mnt} failed: ${(e as Error).message}; run 'umount -l ${mnt}'`);
+    throw new RuntimeError(`${reason}: unmounting ${at} failed: ${(e as Error).message}; run 'umount -l ${at}'`);
   }
-  say(`pvlockfs: ${sig}: unmounted ${mnt}`);
+  say(`pvlockfs: ${reason}: unmounted ${at}`);
   return 0;
 }

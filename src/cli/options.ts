@@ -1,6 +1,7 @@
 import { ABIS, Abi } from '../debugfs/parse';
 import { Layout, LAYOUTS, naturalLayout } from '../layout/tree';
-import { defaultConfig, hogsForOvercommit, LOCKS, PINNINGS, PLES, SimConfig, validateConfig } from '../sim/config';
+import { defaultConfig, hogsForOvercommit, LOCKS, MAX_HOGS, PINNINGS, PLES, SimConfig, validateConfig } from '../sim/config';
+import { intArg, oneOfArg, OptionSpec, optionLines, parseArgv, parseParam, realArg, ReservedParams, shown } from './args';
 import { parseDurationNs } from './duration';
 import { UsageError } from './errors';
 
@@ -17,104 +18,59 @@ export interface Options {
   positional: string[];
 }
 
-type Setter = (o: Options, value: string, flag: string) => void;
-interface OptionSpec {
-  flag: string;
-  arg?: string;
-  help: string;
-  set: Setter;
-  commands: readonly ('run' | 'mount')[];
+type Command = 'run' | 'mount';
+interface OptionRow extends OptionSpec<Options> {
+  commands: readonly Command[];
 }
 
 const BOTH = ['run', 'mount'] as const;
 const overcommitSeen = Symbol('overcommit');
 type Tracked = Options & { [overcommitSeen]?: number; hogsSet?: boolean; layoutSet?: boolean };
 
-function int(flag: string, text: string, lo: number, hi: number): number {
-  if (!/^\d+$/.test(text) || Number(text) < lo || Number(text) > hi) {
-    throw new UsageError(`${flag}: '${text}' is not valid (expected a whole number from ${lo} to ${hi})`);
-  }
-  return Number(text);
-}
-
-function real(flag: string, text: string, lo: number, hi: number): number {
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || v < lo || v > hi) {
-    throw new UsageError(`${flag}: '${text}' is not valid (expected a number from ${lo} to ${hi})`);
-  }
-  return v;
-}
-
-function oneOf<T extends string>(flag: string, text: string, choices: readonly T[]): T {
-  if (!(choices as readonly string[]).includes(text)) throw new UsageError(`${flag}: '${text}' is not valid (expected ${choices.join(' | ')})`);
-  return text as T;
-}
+/** Parameters `run` and `mount` set themselves: `--param` names the option to use instead. */
+const RESERVED: ReservedParams = { hogs: '--hogs or --overcommit', loopJobs: '--work (run)' };
 
 function setParam(o: Options, text: string, flag: string): void {
-  const eq = text.indexOf('=');
-  const key = text.slice(0, eq) as keyof SimConfig;
-  if (eq <= 0 || !(key in o.sim)) {
-    throw new UsageError(`${flag}: '${text}' is not valid (expected KEY=VALUE with KEY one of ${Object.keys(o.sim).join(', ')})`);
-  }
-  const raw = text.slice(eq + 1);
-  const cur = o.sim[key];
-  const rec = o.sim as unknown as Record<string, unknown>;
-  if (typeof cur === 'boolean') rec[key] = oneOf(`${flag} ${key}`, raw, ['true', 'false']) === 'true';
-  else if (typeof cur === 'number') rec[key] = real(`${flag} ${key}`, raw, -Infinity, Infinity);
-  else rec[key] = raw;
+  const [key, value] = parseParam(flag, text, RESERVED);
+  (o.sim as unknown as Record<string, unknown>)[key] = value;
 }
 
 /** The defaults the help text states, read from the model's own defaults so the two cannot drift. */
 const DEF = defaultConfig();
 
 /** The option table: flag, argument, help text, which commands take it. */
-export const OPTION_SPECS: readonly OptionSpec[] = [
-  { flag: '--seed', arg: 'N', help: `random seed (default ${DEF.seed}); same seed + options ⇒ identical statistics`, commands: BOTH, set: (o, v, f) => (o.sim.seed = int(f, v, 0, Number.MAX_SAFE_INTEGER)) },
-  { flag: '--vcpus', arg: 'N', help: `guest vCPUs (default ${DEF.vcpus})`, commands: BOTH, set: (o, v, f) => (o.sim.vcpus = int(f, v, 1, 256)) },
-  { flag: '--pcpus', arg: 'N', help: `host pCPUs, ${DEF.coresPerPackage} per package (default ${DEF.pcpus})`, commands: BOTH, set: (o, v, f) => (o.sim.pcpus = int(f, v, 1, 256)) },
-  { flag: '--overcommit', arg: 'K', help: `host overcommit: K × pCPUs − vCPUs CPU hogs (default ${(DEF.hogs + DEF.vcpus) / DEF.pcpus})`, commands: BOTH, set: (o, v, f) => ((o as Tracked)[overcommitSeen] = real(f, v, 0, 64)) },
-  { flag: '--hogs', arg: 'N', help: 'number of CPU hogs instead of --overcommit', commands: BOTH, set: (o, v, f) => { o.sim.hogs = int(f, v, 0, 1024); (o as Tracked).hogsSet = true; } },
-  { flag: '--pinning', arg: 'A|B|C', help: 'A: vCPU i on pCPU i; B: nothing pinned (default); C: vCPUs on one package', commands: BOTH, set: (o, v, f) => (o.sim.pinning = oneOf(f, v, PINNINGS)) },
-  { flag: '--c-hog-share', arg: 'F', help: `scenario C: fraction of hogs pinned to the vCPUs' package (default ${DEF.cHogShare})`, commands: BOTH, set: (o, v, f) => (o.sim.cHogShare = real(f, v, 0, 1)) },
-  { flag: '--lock', arg: 'NAME', help: 'guest lock: ticket, pv-yield (the RFC, default), xen-block (Xen 2.6.35), directed-yield (2.6.39), pv-ticket (3.12), pv-qspinlock (4.2+)', commands: BOTH, set: (o, v, f) => (o.sim.lock = oneOf(f, v, LOCKS)) },
-  { flag: '--timeout', arg: 'N', help: `initial spin count before yielding, 0..4294967295 (default ${DEF.timeout})`, commands: BOTH, set: (o, v, f) => (o.sim.timeout = int(f, v, 0, 0xffffffff)) },
-  { flag: '--ple', arg: 'off|sleep|yield-to', help: 'pause-loop exiting for ticket spinners: none (default), 2.6.35 100 µs sleep, 2.6.39 yield_to', commands: BOTH, set: (o, v, f) => (o.sim.ple = oneOf(f, v, PLES)) },
+export const OPTION_SPECS: readonly OptionRow[] = [
+  { flag: '--seed', arg: 'N', help: `random seed (default ${DEF.seed}); same seed + options ⇒ identical statistics`, commands: BOTH, set: (o, v, f) => (o.sim.seed = intArg(f, v, 0, Number.MAX_SAFE_INTEGER)) },
+  { flag: '--vcpus', arg: 'N', help: `guest vCPUs (default ${DEF.vcpus})`, commands: BOTH, set: (o, v, f) => (o.sim.vcpus = intArg(f, v, 1, 256)) },
+  { flag: '--pcpus', arg: 'N', help: `host pCPUs, ${DEF.coresPerPackage} per package (default ${DEF.pcpus})`, commands: BOTH, set: (o, v, f) => (o.sim.pcpus = intArg(f, v, 1, 256)) },
+  { flag: '--overcommit', arg: 'K', help: `host overcommit: K × pCPUs − vCPUs CPU hogs (default ${(DEF.hogs + DEF.vcpus) / DEF.pcpus})`, commands: BOTH, set: (o, v, f) => ((o as Tracked)[overcommitSeen] = realArg(f, v, 0, 64)) },
+  { flag: '--hogs', arg: 'N', help: 'number of CPU hogs instead of --overcommit', commands: BOTH, set: (o, v, f) => { o.sim.hogs = intArg(f, v, 0, MAX_HOGS); (o as Tracked).hogsSet = true; } },
+  { flag: '--pinning', arg: 'A|B|C', help: 'A: vCPU i on pCPU i; B: nothing pinned (default); C: vCPUs on one package', commands: BOTH, set: (o, v, f) => (o.sim.pinning = oneOfArg(f, v, PINNINGS)) },
+  { flag: '--c-hog-share', arg: 'F', help: `scenario C: fraction of hogs pinned to the vCPUs' package (default ${DEF.cHogShare})`, commands: BOTH, set: (o, v, f) => (o.sim.cHogShare = realArg(f, v, 0, 1)) },
+  { flag: '--lock', arg: 'NAME', help: 'guest lock: ticket, pv-yield (the RFC, default), xen-block (Xen 2.6.35), directed-yield (2.6.39), pv-ticket (3.12), pv-qspinlock (4.2+)', commands: BOTH, set: (o, v, f) => (o.sim.lock = oneOfArg(f, v, LOCKS)) },
+  { flag: '--timeout', arg: 'N', help: `initial spin count before yielding, 0..4294967295 (default ${DEF.timeout})`, commands: BOTH, set: (o, v, f) => (o.sim.timeout = intArg(f, v, 0, 0xffffffff)) },
+  { flag: '--ple', arg: 'off|sleep|yield-to', help: 'pause-loop exiting for ticket spinners: none (default), 2.6.35 100 µs sleep, 2.6.39 yield_to', commands: BOTH, set: (o, v, f) => (o.sim.ple = oneOfArg(f, v, PLES)) },
   { flag: '--grant-only-to-running', help: 'ablation: the ticket lock skips preempted waiters', commands: BOTH, set: (o) => (o.sim.grantOnlyToRunning = true) },
   { flag: '--no-bursty', help: 'ablation: spread lock requests evenly instead of in kernel bursts', commands: BOTH, set: (o) => (o.sim.bursty = false) },
   { flag: '--no-host-noise', help: 'ablation: no host background work', commands: BOTH, set: (o) => (o.sim.hostNoise = false) },
   { flag: '--no-stalls', help: 'ablation: no µs-scale VM-exit stalls', commands: BOTH, set: (o) => (o.sim.stalls = false) },
   { flag: '--compat-yield', help: 'host yield() moves the yielder behind all others (sched_compat_yield)', commands: BOTH, set: (o) => (o.sim.compatYield = true) },
   { flag: '--param', arg: 'KEY=VALUE', help: 'set any model parameter (see docs/model.md), repeatable', commands: BOTH, set: setParam },
-  { flag: '--layout', arg: 'NAME', help: 'debugfs layout: kvm-2010, xen-2.6.35, kvm-guest-3.12, qlockstat; follows the lock (xen-block, pv-ticket, pv-qspinlock; else kvm-2010)', commands: BOTH, set: (o, v, f) => { o.layout = oneOf(f, v, LAYOUTS); (o as Tracked).layoutSet = true; } },
+  { flag: '--layout', arg: 'NAME', help: 'debugfs layout: kvm-2010, xen-2.6.35, kvm-guest-3.12, qlockstat; follows the lock (xen-block, pv-ticket, pv-qspinlock; else kvm-2010)', commands: BOTH, set: (o, v, f) => { o.layout = oneOfArg(f, v, LAYOUTS); (o as Tracked).layoutSet = true; } },
   { flag: '--sim-time', arg: 'DURATION', help: 'simulated time to run, e.g. 2s, 500ms (default 2s; with --work, the cap)', commands: ['run'], set: (o, v, f) => (o.simTimeNs = parseDurationNs(f, v)) },
   { flag: '--work', arg: 'DURATION', help: 'run one job of this much guest CPU work, stop when done (reports did_not_finish at the cap)', commands: ['run'], set: (o, v, f) => { o.sim.jobWorkNs = parseDurationNs(f, v); o.work = true; } },
   { flag: '--json', help: 'print one JSON object instead of path:content lines', commands: ['run'], set: (o) => (o.json = true) },
-  { flag: '--abi', arg: 'modern|2.6.35', help: 'kernel behaviour of the files (default modern)', commands: ['mount'], set: (o, v, f) => (o.abi = oneOf(f, v, ABIS)) },
-  { flag: '--speed', arg: 'X', help: 'simulated ns per wall ns (default 1)', commands: ['mount'], set: (o, v, f) => (o.speed = real(f, v, 0.001, 1000)) },
+  { flag: '--abi', arg: 'modern|2.6.35', help: 'kernel behaviour of the files (default modern)', commands: ['mount'], set: (o, v, f) => (o.abi = oneOfArg(f, v, ABIS)) },
+  { flag: '--speed', arg: 'X', help: 'simulated ns per wall ns (default 1)', commands: ['mount'], set: (o, v, f) => (o.speed = realArg(f, v, 0.001, 1000)) },
   { flag: '--debug', help: 'print every FUSE operation (libfuse debug)', commands: ['mount'], set: (o) => (o.debug = true) },
 ];
 
-/** Parses the arguments after the command name. */
-export function parseOptions(command: 'run' | 'mount', argv: readonly string[]): Options {
+/** Parses the arguments after the command name (`mount` takes one mount point, `run` none). */
+export function parseOptions(command: Command, argv: readonly string[]): Options {
   const o: Tracked = { sim: defaultConfig(), simTimeNs: 2e9, work: false, json: false, abi: 'modern', speed: 1, debug: false, layout: 'kvm-2010', positional: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) {
-      o.positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const flag = eq > 0 ? a.slice(0, eq) : a;
-    const spec = OPTION_SPECS.find((s) => s.flag === flag && s.commands.includes(command));
-    if (!spec) throw new UsageError(`${flag}: unknown option for '${command}' (see 'pvlockfs help')`);
-    let value = '';
-    if (spec.arg) {
-      if (eq > 0) value = a.slice(eq + 1);
-      else if (i + 1 < argv.length) value = argv[++i];
-      else throw new UsageError(`${flag}: missing value (expected ${spec.arg})`);
-    } else if (eq > 0) throw new UsageError(`${flag}: takes no value`);
-    spec.set(o, value, flag);
-  }
+  const specs = OPTION_SPECS.filter((s) => s.commands.includes(command));
+  const positionals = command === 'mount' ? { name: 'mount point', min: 0, max: 1 } : { name: 'arguments', min: 0, max: 0 };
+  o.positional = parseArgv(command, specs, positionals, argv, o);
   finish(o);
   return o;
 }
@@ -123,7 +79,7 @@ function finish(o: Tracked): void {
   const k = o[overcommitSeen];
   if (k !== undefined && o.hogsSet) throw new UsageError('--overcommit and --hogs: give one or the other');
   if (!o.hogsSet) o.sim.hogs = hogsForOvercommit(k ?? 2, o.sim.vcpus, o.sim.pcpus);
-  if (o.hogsSet || k !== undefined) o.sim.hogs = Math.min(o.sim.hogs, 1024);
+  if (o.hogsSet || k !== undefined) o.sim.hogs = Math.min(o.sim.hogs, MAX_HOGS);
   o.sim.loopJobs = !o.work;
   // The layout is the guest kernel's: Xen 2.6.35 keeps xen/spinlocks, the 3.12 pv ticketlock
   // kvm-guest/spinlocks, the pv qspinlock qlockstat, the 2010 guest (stock ticket, the RFC's
@@ -134,13 +90,11 @@ function finish(o: Tracked): void {
   const problems = validateConfig(o.sim);
   if (problems.length > 0) {
     const p = problems[0];
-    throw new UsageError(`parameter ${p.key}: '${String(p.value)}' is not valid (expected ${p.expected})`);
+    throw new UsageError(`parameter ${p.key}: '${shown(String(p.value))}' is not valid (expected ${p.expected})`);
   }
 }
 
 /** Help text for the option table. */
-export function optionHelp(command: 'run' | 'mount'): string {
-  return OPTION_SPECS.filter((s) => s.commands.includes(command))
-    .map((s) => `  ${`${s.flag}${s.arg ? ` ${s.arg}` : ''}`.padEnd(30)} ${s.help}`)
-    .join('\n');
+export function optionHelp(command: Command): string {
+  return optionLines(OPTION_SPECS.filter((s) => s.commands.includes(command)));
 }

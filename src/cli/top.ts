@@ -4,6 +4,7 @@ import { formatNs } from './duration';
 import { errnoOf, RuntimeError } from './errors';
 import { HISTO_NAMES, SCALAR_NAMES } from '../layout/tree';
 import { bar, bucketLabel, compact, parseHisto } from './histo';
+import { readSmallFile } from './small-file';
 
 const SCALARS = SCALAR_NAMES;
 const HISTOS = HISTO_NAMES;
@@ -21,8 +22,8 @@ export async function readSample(dir: string, atMs: number): Promise<Sample> {
   const v = {} as Sample['v'];
   const h = {} as Sample['h'];
   await Promise.all([
-    ...SCALARS.map(async (f) => (v[f] = Number((await fsp.readFile(join(dir, f), 'latin1')).trim()))),
-    ...HISTOS.map(async (f) => (h[f] = parseHisto(await fsp.readFile(join(dir, f), 'latin1'), join(dir, f)))),
+    ...SCALARS.map(async (f) => (v[f] = Number((await readSmallFile(join(dir, f))).trim()))),
+    ...HISTOS.map(async (f) => (h[f] = parseHisto(await readSmallFile(join(dir, f)), join(dir, f)))),
   ]);
   return { atMs, v, h };
 }

@@ -6,6 +6,9 @@ import { Abi, parseAttrWrite } from './parse';
 export class OpenFile {
   pos = 0;
   text: Buffer | null = null;
+  /** Where the last write on this description ended and how long it was (see `isContinuation`). */
+  lastWriteEnd = -1;
+  lastWriteLen = 0;
   constructor(
     readonly node: Node,
     readonly abi: Abi,
@@ -87,23 +90,47 @@ function readEvent(f: OpenFile, n: EventNode, offset: number, len: number): Buff
   return out;
 }
 
+/** The most one FUSE WRITE request carries: 32 pages (the kernel's default `max_pages`). */
+export const FUSE_MAX_WRITE = 128 * 1024;
+const PAGE_SIZE = 4096;
+
 /**
- * Writes one buffer. Mirrors `simple_attr_write`: no setter → EACCES; the first 23 bytes are
- * parsed on their own by the profile's parser; success returns the full length. Arrays and text
- * files have no write method → EINVAL.
+ * Whether a WRITE is the next piece of one `write(2)` the kernel split. With direct_io the kernel
+ * sends at most 32 pages of the caller's buffer per request, so a piece is cut short only by where
+ * the buffer starts in its first page: every piece but the last is longer than 124 KiB, and the
+ * next starts where it ended. A debugfs attribute looks at the first 23 bytes of the whole
+ * `write(2)` only, so the later pieces must neither be parsed nor change anything.
+ * (A caller that itself makes back-to-back writes of more than 124 KiB on one descriptor is
+ * taken for one write: documented in docs/debugfs.md.)
  */
-export function writeFile(f: OpenFile, data: Uint8Array): number {
+function isContinuation(f: OpenFile, offset: number): boolean {
+  return offset === f.lastWriteEnd && f.lastWriteLen > FUSE_MAX_WRITE - PAGE_SIZE;
+}
+
+/**
+ * Writes one buffer at `offset` (the description's position unless FUSE says otherwise).
+ * Mirrors `simple_attr_write`: no setter → EACCES; the first 23 bytes are parsed on their own by
+ * the profile's parser; success returns the full length. Arrays and text files have no write
+ * method → EINVAL. The later pieces of a split `write(2)` are accepted whole and ignored.
+ */
+export function writeFile(f: OpenFile, data: Uint8Array, offset = f.pos): number {
+  if (!isContinuation(f, offset)) writeWhole(f, data);
+  // A failed write never gets here: the kernel returns its error and sends no further pieces.
+  f.lastWriteEnd = offset + data.length;
+  f.lastWriteLen = data.length;
+  // The kernel leaves f_pos alone, but FUSE advances it; follow so later reads stay in step.
+  f.pos = offset + data.length;
+  return data.length;
+}
+
+function writeWhole(f: OpenFile, data: Uint8Array): void {
   const n = f.node;
   if (n.kind === 'event') {
     if (n.write !== null) n.write();
-    f.pos += data.length;
-    return data.length;
+    return;
   }
   if (n.kind !== 'attr') throw new FsError(n.kind === 'dir' ? 'EISDIR' : 'EINVAL');
   writeAttr(n, f.abi, data);
-  // The kernel leaves f_pos alone, but FUSE advances it; follow so later reads stay in step.
-  f.pos += data.length;
-  return data.length;
 }
 
 /** Parses and stores one write to an attribute (throws the kernel's errno on failure). */

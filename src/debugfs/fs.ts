@@ -110,8 +110,8 @@ export class DebugFs {
   }
 
   /** Writes to an open file (see `writeFile`). */
-  write(fh: number, data: Uint8Array): number {
-    return writeFile(this.handle(fh), data);
+  write(fh: number, data: Uint8Array, offset?: number): number {
+    return writeFile(this.handle(fh), data, offset);
   }
 
   /** Closes a handle; unknown handles are ignored (release cannot fail). */

@@ -16,8 +16,17 @@ export interface MountOptions {
 
 /** A live mount. */
 export interface Mounted {
-  /** Unmounts (lazily, so open readers get errors instead of hanging); resolves when done. */
+  /** The mount's id in the mount table (stable while its path may change). */
+  readonly id: number;
+  /** Where the mount is now (null once it is gone): its parent may have been renamed. */
+  where(): Promise<string | null>;
+  /**
+   * Unmounts (lazily, so open readers get errors instead of hanging) the mount itself, wherever
+   * it is now; resolves when it is gone, rejects saying where it is still mounted.
+   */
   unmount(): Promise<void>;
+  /** Lets go of the binding's handle after the mount was removed from outside. */
+  release(): void;
 }
 
 /** Why fuse-native could not be loaded, in words a user can act on. */
@@ -27,10 +36,19 @@ export class FuseLoadError extends Error {
 
 type FuseCtor = typeof import('fuse-native');
 
-/** Loads fuse-native; explains a missing libfuse.so.2 instead of a bare dlopen error. */
+/**
+ * Loads fuse-native; explains a missing libfuse.so.2 instead of a bare dlopen error.
+ *
+ * fuse-native 2.2.6's static `Fuse.unmount` runs `exec(\`fusermount -uz ${JSON.stringify(mnt)}\`)`:
+ * a shell, in which `$(…)` and backquotes inside the double quotes expand — a mount point's name
+ * would run as root. pvlockfs never lets it run: the static is replaced by one that refuses, and
+ * every unmount goes through `lazyUnmount` (`execFile`, an argument array, no shell).
+ */
 export function loadFuse(): FuseCtor {
   try {
-    return require('fuse-native') as FuseCtor;
+    const Fuse = require('fuse-native') as FuseCtor & { unmount: (mnt: string, cb: (err: Error | null) => void) => void };
+    Fuse.unmount = (_mnt, cb) => process.nextTick(cb, new Error('fuse-native unmounts through a shell; pvlockfs unmounts with execFile instead'));
+    return Fuse;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (msg.includes('libfuse.so.2')) {
@@ -55,15 +73,57 @@ export function ensureFusermountOnPath(): void {
   }
 }
 
+/** One line of /proc/self/mountinfo: the mount's id, where it is now, and its filesystem type. */
+export interface MountEntry {
+  id: number;
+  path: string;
+  fstype: string;
+}
+
+/** The filesystem type pvlockfs's mounts show (`fuse.` + the subtype). */
+export const FSTYPE = 'fuse.pvlockfs';
+
+/** Undoes the kernel's octal escapes (`\040` space, `\011` tab, `\012` newline, `\134` backslash). */
+function unescapeMountPath(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/**
+ * This process's mount table (/proc/self/mountinfo). A mount's id stays the same for its whole
+ * life while its path follows renames of its parents, so a mount is tracked by id.
+ */
+export async function mountTable(): Promise<MountEntry[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const out: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const f = line.slice(0, sep).split(' ');
+    out.push({ id: Number(f[0]), path: unescapeMountPath(f[4]), fstype: line.slice(sep + 3).split(' ')[0] });
+  }
+  return out;
+}
+
+/** The newest mount at `path` (the one on top), or null. */
+export async function mountAt(path: string): Promise<MountEntry | null> {
+  const at = (await mountTable()).filter((m) => m.path === path);
+  return at.length > 0 ? at[at.length - 1] : null;
+}
+
+/** Where the mount with this id is now, or null once it is gone. */
+export async function mountById(id: number): Promise<MountEntry | null> {
+  return (await mountTable()).find((m) => m.id === id) ?? null;
+}
+
 /** Whether `path` is a mount point in this process's mount table. */
 export async function isMounted(path: string): Promise<boolean> {
-  const text = await readFile('/proc/self/mounts', 'utf8').catch(() => '');
-  const esc = path.replace(/\\/g, '\\134').replace(/ /g, '\\040').replace(/\t/g, '\\011').replace(/\n/g, '\\012');
-  return text.split('\n').some((l) => l.split(' ')[1] === esc);
+  return (await mountAt(path)) !== null;
 }
 
 /** Lazy unmount of a (possibly stale) mountpoint, asynchronously: never touches the mount itself. */
 export function lazyUnmount(mountpoint: string): Promise<boolean> {
+  // Always absolute: a path starting with '-' must never read as an option of fusermount or umount.
+  if (!mountpoint.startsWith('/')) return Promise.resolve(false);
   ensureFusermountOnPath();
   const attempt = (cmd: string, args: string[]): Promise<boolean> =>
     new Promise((resolve) => execFile(cmd, args, { timeout: 10_000 }, (err) => resolve(err === null)));
@@ -93,22 +153,41 @@ export function mountFs(fs: DebugFs, opts: MountOptions): Promise<Mounted> {
   return new Promise((resolve, reject) => {
     fuse.mount((err) => {
       if (err) return reject(err);
-      let done: Promise<void> | null = null;
-      resolve({
-        unmount: () =>
-          (done ??= new Promise<void>((res, rej) => {
-            fuse.unmount((e) => {
-              if (!e) return void devFuseClosed(CLOSE_WAIT_MS).then(() => res());
-              // fusermount failed: the mount may already be gone (unmounted from outside); else
-              // fall back to a lazy umount, then report.
-              void isMounted(opts.mountpoint)
-                .then((still) => (still ? lazyUnmount(opts.mountpoint) : true))
-                .then((ok) => (ok ? res() : rej(e)));
-            });
-          })),
-      });
+      void mountAt(opts.mountpoint).then((entry) => {
+        if (entry === null || entry.fstype !== FSTYPE) return reject(new Error(`the mount at ${opts.mountpoint} is not in the mount table`));
+        resolve(tracked(fuse, entry.id));
+      }, reject);
     });
   });
+}
+
+/** The binding's own handle release (no unmount command: it only lets go of the event loop). */
+function releaseBinding(fuse: InstanceType<FuseCtor>): void {
+  const binding = require('node-gyp-build')(dirname(require.resolve('fuse-native'))) as { fuse_native_unmount(mnt: string, thread: unknown): void };
+  const f = fuse as unknown as { mnt: string; _thread: unknown };
+  binding.fuse_native_unmount(f.mnt, f._thread);
+}
+
+function tracked(fuse: InstanceType<FuseCtor>, id: number): Mounted {
+  let done: Promise<void> | null = null;
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    releaseBinding(fuse);
+  };
+  const where = async (): Promise<string | null> => (await mountById(id))?.path ?? null;
+  const unmount = async (): Promise<void> => {
+    const at = await where();
+    if (at !== null && !(await lazyUnmount(at)) && (await mountById(id)) !== null) {
+      throw new Error(`still mounted at ${at} (fusermount -uz and umount -l both failed)`);
+    }
+    release();
+    await devFuseClosed(CLOSE_WAIT_MS);
+    const left = await where();
+    if (left !== null) throw new Error(`still mounted at ${left}`);
+  };
+  return { id, where, unmount: () => (done ??= unmount()), release };
 }
 
 /** How long shutdown waits for the FUSE session to end after the lazy unmount. */

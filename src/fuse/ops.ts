@@ -77,8 +77,8 @@ export function makeOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
         data.copy(buf, 0, 0, data.length);
         return [data.length];
       }),
-    write: (path: string, fd: number, buf: Buffer, len: number, _pos: number, cb: Cb) =>
-      guard('write', path, cb, log, () => [fs.write(fd, buf.subarray(0, len))]),
+    write: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
+      guard('write', path, cb, log, () => [fs.write(fd, buf.subarray(0, len), pos)]),
     release: (path: string, fd: number, cb: Cb) =>
       guard('release', path, cb, log, () => {
         fs.release(fd);

@@ -5,9 +5,12 @@ import type { GuestPort } from './tree';
 /** Extra `key=value` settings shown in `pvlockfs/config` besides the simulation's own. */
 export type ExtraSettings = Record<string, string | number | boolean>;
 
-/** Text of `pvlockfs/config`: one `key=value` line per setting, live hog count included. */
-export function configText(cfg: SimConfig, hogs: number, extra: ExtraSettings): string {
-  const entries: [string, unknown][] = Object.entries({ ...cfg, hogs });
+/**
+ * Text of `pvlockfs/config`: one `key=value` line per setting, with the live values of what can
+ * change while the guest runs (the hog count, the `timeout` knob).
+ */
+export function configText(cfg: SimConfig, live: { hogs: number; timeout: number }, extra: ExtraSettings): string {
+  const entries: [string, unknown][] = Object.entries({ ...cfg, ...live });
   for (const [k, v] of Object.entries(extra)) entries.push([k, v]);
   return entries.map(([k, v]) => `${k}=${v}\n`).join('');
 }
@@ -23,6 +26,6 @@ export function machinePort(m: Machine, extra: ExtraSettings, running: { get(): 
     setRunning: (v) => running.set(v),
     hogs: () => m.hogCount,
     setHogs: (n) => m.setHogs(n),
-    configText: () => configText(m.cfg, m.hogCount, extra),
+    configText: () => configText(m.cfg, { hogs: m.hogCount, timeout: m.guest.stats.timeout[0] }, extra),
   };
 }

@@ -2,7 +2,7 @@ import { FsError } from '../debugfs/errors';
 import { DebugFs } from '../debugfs/fs';
 import { createAttr, createDir, createEventFile, createText, createU32Array, DirNode, Width } from '../debugfs/nodes';
 import type { Abi } from '../debugfs/parse';
-import type { LockAlgorithm } from '../sim/config';
+import { LockAlgorithm, MAX_HOGS } from '../sim/config';
 import { QSTAT_NAMES, QStats } from '../sim/qstats';
 import { Histo, PvStats, SlowCount, U64 } from '../sim/stats';
 
@@ -19,8 +19,6 @@ export interface GuestPort {
   configText(): string;
 }
 
-/** Largest hog count the `pvlockfs/hogs` knob accepts. */
-export const MAX_HOGS = 1024;
 
 /** The single-number files of the RFC's `kvm/spinlocks/`. */
 export const SCALAR_NAMES = ['zero_stats', 'timeout', 'taken', 'taken_slow', 'released', 'time_spinning', 'time_blocked', 'time_total'] as const;
@@ -195,10 +193,14 @@ function buildControl(root: DirNode, port: GuestPort, nowMs: number): void {
   createAttr('running', 0o644, c, 8, () => BigInt(port.running()), (v) => port.setRunning(Number(v)), nowMs);
   createAttr('sim_time_ns', 0o444, c, 64, () => BigInt(port.simTimeNs()), null, nowMs);
   createAttr('seed', 0o444, c, 64, () => BigInt(port.seed), null, nowMs);
-  createAttr('hogs', 0o644, c, 32, () => BigInt(port.hogs()), (v) => setHogs(port, v), nowMs);
+  createAttr('hogs', 0o644, c, 64, () => BigInt(port.hogs()), (v) => setHogs(port, v), nowMs);
   createText('config', 0o444, c, () => port.configText(), nowMs);
 }
 
+/**
+ * The `hogs` knob is a u64 so that a value above the cap is refused as it was written: as a u32,
+ * 4294967296 would be truncated to 0 before the range check and silently remove every hog.
+ */
 function setHogs(port: GuestPort, v: bigint): void {
   if (v > BigInt(MAX_HOGS)) throw new FsError('EINVAL', `hogs ${v} above ${MAX_HOGS}`);
   port.setHogs(Number(v));

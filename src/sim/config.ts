@@ -173,12 +173,15 @@ export interface ConfigProblem {
   expected: string;
 }
 
+/** The most CPU hogs a host may have (the `--hogs` option, `pvlockfs/hogs`, the experiment's cells). */
+export const MAX_HOGS = 1024;
+
 const intRanges: Partial<Record<keyof SimConfig, [number, number]>> = {
   seed: [0, Number.MAX_SAFE_INTEGER],
   vcpus: [1, 256],
   pcpus: [1, 256],
   coresPerPackage: [1, 256],
-  hogs: [0, 1024],
+  hogs: [0, MAX_HOGS],
   timeout: [0, 0xffffffff],
   spinThreshold: [1, 0xffffffff],
   prevCheckIterations: [1, 0xffffffff],
@@ -246,6 +249,10 @@ export function validateConfig(c: SimConfig): ConfigProblem[] {
   }
   if (c.noiseBurstMaxNs < c.noiseBurstMinNs) {
     problems.push({ key: 'noiseBurstMaxNs', value: c.noiseBurstMaxNs, expected: `at least noiseBurstMinNs (${c.noiseBurstMinNs})` });
+  }
+  // pv_hash keeps at most one lock per halted queue head, so the table needs a slot per vCPU.
+  if (c.lock === 'pv-qspinlock' && c.pvHashEntries < c.vcpus) {
+    problems.push({ key: 'pvHashEntries', value: c.pvHashEntries, expected: `at least the vCPU count (${c.vcpus}) with pv-qspinlock` });
   }
   if (c.pinning === 'C' && c.pcpus < 2) problems.push({ key: 'pcpus', value: c.pcpus, expected: 'at least 2 for pinning C' });
   return problems;

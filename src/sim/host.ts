@@ -50,6 +50,25 @@ export class Host {
     return t;
   }
 
+  /**
+   * Brings a dead task back as a fresh sleeping task on `cpu` (same id, same allowed pCPUs; its
+   * timer and wake versions keep counting, so events of its earlier life stay stale). Its running
+   * time keeps accumulating, as if the two lives were one task.
+   */
+  reviveTask(t: Task, cpu: number): Task {
+    assert(t.state === TaskState.Dead, `task ${t.id} revived while not dead`);
+    assert(t.allowed[cpu] === 1, `task placed on a pCPU it may not use`);
+    t.cpu = cpu;
+    t.state = TaskState.Sleeping;
+    t.vruntime = 0;
+    t.execStartNs = 0;
+    t.lastUpdateNs = 0;
+    t.lastRanNs = -Infinity;
+    t.timerArmed = false;
+    t.resumeAtNs = 0;
+    return t;
+  }
+
   /** Makes a new task runnable (new tasks start one slice behind: START_DEBIT). */
   start(t: Task): void {
     const c = this.cpus[t.cpu];

@@ -32,6 +32,11 @@ export class Machine {
   readonly guest: Guest;
   events = 0;
   private readonly hogs: Task[] = [];
+  /**
+   * Hogs taken away, by hog index, kept for reuse: the `hogs` knob may be written any number of
+   * times, and a new task per hog each time would grow the host's task list without bound.
+   */
+  private readonly retiredHogs: Task[] = [];
   private readonly ev: PoppedEvent = { timeNs: 0, kind: 0, target: 0, version: 0 };
   private readonly noiseQuietNsMean: number;
 
@@ -87,11 +92,16 @@ export class Machine {
   /** Changes the number of CPU hogs (the host's overcommit) at the current time. */
   setHogs(n: number): void {
     assert(Number.isInteger(n) && n >= 0, `hog count ${n}`);
-    while (this.hogs.length > n) this.host.killTask(this.hogs.pop() as Task);
+    while (this.hogs.length > n) {
+      const t = this.hogs.pop() as Task;
+      this.host.killTask(t);
+      this.retiredHogs[t.index] = t;
+    }
     while (this.hogs.length < n) {
       const j = this.hogs.length;
       const { allowed, cpu } = this.hogPlacement(j);
-      const t = this.host.addTask(TaskKind.Hog, j, allowed, cpu);
+      const old = this.retiredHogs[j];
+      const t = old === undefined ? this.host.addTask(TaskKind.Hog, j, allowed, cpu) : this.host.reviveTask(old, cpu);
       this.hogs.push(t);
       this.host.start(t);
     }

@@ -19,8 +19,8 @@ describe('pvlockfs histo: refusals name the file and the reason', () => {
   });
 
   it.each([
-    ['no file', 2, () => ['histo'], /histo takes one histogram file, got 0/],
-    ['two files', 2, () => ['histo', histo, histo], /histo takes one histogram file, got 2/],
+    ['no file', 2, () => ['histo'], /'histo' needs a histogram file/],
+    ['two files', 2, () => ['histo', histo, histo], /'histo' takes at most 1 histogram file, got also/],
     ['--svg without a value', 2, () => ['histo', histo, '--svg'], /--svg: missing value/],
     ['a missing file', 1, () => ['histo', join(dir, 'nope')], /cannot read .*nope: ENOENT/],
     ['a counter, not a histogram', 1, () => ['histo', join(dir, 'taken')], /taken is not a 31-bucket histogram/],
