@@ -2,11 +2,14 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cat, cleanupAll, Daemon, describeFuse, ensureCommand, ROOT, run, sh } from './harness';
+import { cat, cleanupAll, Daemon, describeFuse, ensureCommand, ROOT, run, runUntil, sh } from './harness';
 
 const SCALARS = ['taken', 'taken_slow', 'released', 'time_spinning', 'time_blocked', 'time_total', 'timeout', 'zero_stats'];
 const HISTOS = ['histo_total', 'histo_spinning', 'histo_blocked'];
 const CHARTS_D = '/usr/lib/netdata/plugins.d/charts.d.plugin';
+const HOSTILE = 'guest "q\\b $(touch PWNED) `touch PWNED`';
+/** A value between single quotes for a shell that sources it. */
+const shQuote = (v: string): string => `'${v.replace(/'/g, "'\\''")}'`;
 
 describeFuse('monitoring agents against a live mount', () => {
   let d: Daemon;
@@ -16,13 +19,18 @@ describeFuse('monitoring agents against a live mount', () => {
     missing.collectd = await ensureCommand('collectd', 'collectd-core');
     missing.promtool = await ensureCommand('promtool', 'prometheus');
     missing.netdata = await ensureCommand(CHARTS_D, 'netdata-plugins-bash');
-    d = await Daemon.start();
     work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-agents-'));
+    // Every agent reads the guest through a mount point whose name a shell or a configuration
+    // file would misread: quotes, a backslash, $(), backquotes and spaces.
+    await fsp.mkdir(join(work, HOSTILE));
+    d = await Daemon.start([], join(work, HOSTILE), work);
     // Freeze the guest so that what the agents record can be compared with the files.
     await sh('sleep 0.5; echo 0 > "$1"', d.path('pvlockfs/running'));
   }, 400_000);
   afterAll(async () => {
     expect(await cleanupAll()).toEqual([]);
+    // Nothing of the mount point's name ran anywhere: no agent, recipe or daemon made PWNED.
+    expect(await fsp.readdir(work)).not.toContain('PWNED');
     if (work) await fsp.rm(work, { recursive: true, force: true });
   });
 
@@ -35,10 +43,19 @@ describeFuse('monitoring agents against a live mount', () => {
       conf,
       `Hostname "pvlockfs"\nFQDNLookup false\nInterval 1\nBaseDir "${work}"\nPIDFile "${work}/collectd.pid"\nPluginDir "/usr/lib/collectd"\nTypesDB "/usr/share/collectd/types.db"\nLoadPlugin csv\n<Plugin csv>\n  DataDir "${work}/csv"\n  StoreRates false\n</Plugin>\n${table.stdout}`,
     );
+    expect(table.stdout.match(/^LoadPlugin /gm)).toEqual(['LoadPlugin ']);
     expect((await run('collectd', ['-t', '-C', conf])).code).toBe(0);
-    const r = await run('timeout', ['-s', 'TERM', '3', 'collectd', '-f', '-C', conf], { timeoutMs: 20_000 });
-    expect(r.stdout + r.stderr).not.toMatch(/Not enough columns|error/i);
     const dir = join(work, 'csv', 'pvlockfs', 'table-kvm_spinlocks');
+    // collectd runs until every value has been written at least once (the guest is frozen).
+    const wanted = SCALARS.length + HISTOS.length * 31;
+    const written = async (): Promise<boolean> => {
+      const names = await fsp.readdir(dir).catch(() => [] as string[]);
+      if (names.length < wanted) return false;
+      const texts = await Promise.all(names.map((n) => fsp.readFile(join(dir, n), 'utf8')));
+      return texts.every((t) => t.trim().split('\n').length >= 2);
+    };
+    const r = await runUntil('collectd', ['-f', '-C', conf], written, 60_000, `collectd to write all ${wanted} values into ${dir}`);
+    expect(r.stdout + r.stderr).not.toMatch(/Not enough columns|error/i);
     const last = async (prefix: string): Promise<string> => {
       const name = (await fsp.readdir(dir)).find((f) => f.startsWith(`${prefix}-2`));
       const lines = (await fsp.readFile(join(dir, name as string), 'utf8')).trim().split('\n');
@@ -85,15 +102,18 @@ describeFuse('monitoring agents against a live mount', () => {
     await fsp.symlink(CHARTS_D, join(tree, 'plugins.d', 'charts.d.plugin'));
     await fsp.symlink('/usr/lib/netdata/plugins.d/loopsleepms.sh.inc', join(tree, 'plugins.d', 'loopsleepms.sh.inc'));
     await fsp.symlink(join(ROOT, 'docs', 'recipes', 'kvm_spinlocks.chart.sh'), join(tree, 'charts.d', 'kvm_spinlocks.chart.sh'));
-    await fsp.writeFile(join(tree, 'etc', 'charts.d', 'kvm_spinlocks.conf'), `kvm_spinlocks_dir=${d.path('kvm/spinlocks')}\n`);
-    const r = await run('sh', ['-c', 'NETDATA_USER_CONFIG_DIR="$1/etc" timeout -s TERM 3 "$1/plugins.d/charts.d.plugin" 1 kvm_spinlocks', 'sh', tree], { timeoutMs: 20_000 });
+    await fsp.writeFile(join(tree, 'etc', 'charts.d', 'kvm_spinlocks.conf'), `kvm_spinlocks_dir=${shQuote(d.path('kvm/spinlocks'))}\n`);
+    // The plugin runs until every chart has sent two update rounds (the last one is compared).
+    const rounds = (out: string): boolean => ['acquisitions', 'time', 'timeout', ...HISTOS].every((c) => out.split(`BEGIN kvm_spinlocks.${c} `).length > 3);
+    const r = await runUntil(join(tree, 'plugins.d', 'charts.d.plugin'), ['1', 'kvm_spinlocks'], rounds, 60_000, 'charts.d to send two rounds of every chart', { ...process.env, NETDATA_USER_CONFIG_DIR: join(tree, 'etc') });
     expect(r.stderr).not.toMatch(/ERROR|FATAL|loaded with errors/);
     const charts = r.stdout.split('\n').filter((l) => l.startsWith('CHART kvm_spinlocks.')).map((l) => l.split(' ')[1]);
     expect(charts).toEqual(['kvm_spinlocks.acquisitions', 'kvm_spinlocks.time', 'kvm_spinlocks.timeout', ...HISTOS.map((h) => `kvm_spinlocks.${h}`)]);
     expect(r.stdout).toMatch(/^DIMENSION b10 '1us' incremental 1 1$/m);
     // The last block of each chart (the guest is frozen: the files do not move).
     const last = (chart: string): Record<string, string> => {
-      const blocks = r.stdout.split(`BEGIN kvm_spinlocks.${chart} `).slice(1);
+      // Complete blocks only: the plugin was stopped wherever it was.
+      const blocks = r.stdout.split(`BEGIN kvm_spinlocks.${chart} `).slice(1).filter((b) => b.includes('\nEND'));
       expect(blocks.length, chart).toBeGreaterThanOrEqual(2);
       const body = blocks[blocks.length - 1].split('\nEND')[0];
       return Object.fromEntries([...body.matchAll(/^SET (\w+) = (\S+)$/gm)].map((m) => [m[1], m[2]]));
@@ -135,5 +155,81 @@ describe('pvlockfs-collectd-conf without a mount', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('pvlockfs-collectd-conf: warning: /nonexistent/kvm/spinlocks/histo_total is not readable now (not mounted yet, or not a kvm/spinlocks directory)\n');
     expect(r.stdout.match(/<Table /g)).toHaveLength(11);
+  });
+});
+
+/** A directory laid out like kvm/spinlocks with plain files (no mount needed). */
+async function fakeSpinlocks(dir: string, overrides: Record<string, string> = {}): Promise<void> {
+  await fsp.mkdir(dir, { recursive: true });
+  for (const f of SCALARS) await fsp.writeFile(join(dir, f), overrides[f] ?? '5\n');
+  for (const h of HISTOS) await fsp.writeFile(join(dir, h), overrides[h] ?? `${Array.from({ length: 31 }, (_, i) => i).join(' ')}\n`);
+}
+
+describe('the recipes cannot be turned against root (hardening)', () => {
+  let work: string;
+  beforeAll(async () => {
+    work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-recipes-'));
+  });
+  afterAll(async () => {
+    await fsp.rm(work, { recursive: true, force: true });
+  });
+  const exporter = join(ROOT, 'scripts', 'pvlockfs-exporter');
+  const collectdConf = join(ROOT, 'scripts', 'pvlockfs-collectd-conf');
+
+  it('pvlockfs-exporter does not follow a symlink planted at the old temporary name', async () => {
+    const src = join(work, 'sl-ok');
+    await fakeSpinlocks(src);
+    const victim = join(work, 'victim');
+    await fsp.writeFile(victim, 'precious\n');
+    const out = join(work, 'out.prom');
+    // `exec` keeps the shell's pid, so "$$" here is the pid the exporter runs as.
+    const r = await run('sh', ['-c', 'ln -s "$3" "$2.tmp.$$" && exec "$1" "$4" "$2"', 'sh', exporter, out, victim, src]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await fsp.readFile(victim, 'utf8')).toBe('precious\n');
+    expect(await fsp.readFile(out, 'utf8')).toMatch(/^kvm_spinlock_taken_total 5$/m);
+    expect((await fsp.stat(out)).mode & 0o777).toBe(0o644);
+    // Only the planted link is left beside the output: the exporter's own temporary file is gone.
+    expect((await fsp.readdir(work)).filter((n) => n.startsWith('out.prom') || n.startsWith('.out.prom')).sort()).toEqual(['out.prom', expect.stringMatching(/^out\.prom\.tmp\.\d+$/)]);
+  });
+
+  it.each([
+    ['an empty file (a guest that went away mid-read)', { taken: '' }],
+    ['a file that is not a number', { released: 'garbage\n' }],
+    ['a histogram with too few buckets', { histo_total: '1 2 3\n' }],
+  ])('pvlockfs-exporter keeps the previous file and exits 1 on %s', async (_what, overrides) => {
+    const good = join(work, 'sl-good');
+    const bad = join(work, `sl-bad-${Object.keys(overrides)[0]}`);
+    await fakeSpinlocks(good);
+    await fakeSpinlocks(bad, overrides);
+    const out = join(work, 'keep.prom');
+    expect((await run(exporter, [good, out])).code).toBe(0);
+    const before = await fsp.readFile(out, 'utf8');
+    const r = await run(exporter, [bad, out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^pvlockfs-exporter: .+: (cannot be read|is not a number or a list of numbers|is not a 31-bucket histogram)\n$/);
+    expect(await fsp.readFile(out, 'utf8')).toBe(before);
+    expect((await fsp.readdir(work)).filter((n) => n.startsWith('.keep.prom'))).toEqual([]);
+  });
+
+  it('pvlockfs-exporter reads a directory whose name holds backslashes and quotes as it is', async () => {
+    const src = join(work, 'a\\tb "c" \\n');
+    await fakeSpinlocks(src, { taken: '77\n' });
+    const r = await run(exporter, [src]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^kvm_spinlock_taken_total 77$/m);
+  });
+
+  it('pvlockfs-collectd-conf escapes quotes and backslashes (one LoadPlugin; collectd itself reads such a path in the live test above) and refuses control characters', async () => {
+    const dir = join(work, 'x" \\n  LoadPlugin "exec\\');
+    const r = await run(collectdConf, [dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^LoadPlugin /gm)).toEqual(['LoadPlugin ']);
+    expect(r.stdout).toContain(`<Table "${dir.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}/taken">`);
+    for (const bad of [join(work, 'new\nLoadPlugin exec'), join(work, 'tab\there'), join(work, 'cr\r')]) {
+      const refused = await run(collectdConf, [bad]);
+      expect(refused.code, JSON.stringify(bad)).toBe(2);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toMatch(/refusing a directory name with a control character/);
+    }
   });
 });

@@ -64,7 +64,9 @@ export async function cat(path: string): Promise<string> {
 /** Whether `path` is in the mount table. */
 export async function isMounted(path: string): Promise<boolean> {
   const text = await fsp.readFile('/proc/mounts', 'utf8');
-  return text.split('\n').some((l) => l.split(' ')[1] === path);
+  // The kernel writes space, tab, newline and backslash of a mount point as octal escapes.
+  const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return text.split('\n').some((l) => l.split(' ')[1] !== undefined && unescape(l.split(' ')[1]) === path);
 }
 
 /** Polls `cond` every 20 ms until true or `timeoutMs` passes. */
@@ -98,15 +100,22 @@ export class Daemon {
   }
 
   /** Mounts with the given options and waits (bounded) for the ready line. */
-  static async start(args: string[] = [], mnt?: string): Promise<Daemon> {
+  static async start(args: string[] = [], mnt?: string, cwd?: string): Promise<Daemon> {
     const dir = mnt ?? (await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-test-')));
-    const proc = spawn(LAUNCHER, ['mount', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(LAUNCHER, ['mount', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd });
     const d = new Daemon(dir, proc);
     live.add(d);
     started.push(d.mnt);
     await waitFor(() => d.output.includes('mounted at') || d.exitCode !== undefined, 30_000, `mount at ${dir}`);
     if (!d.output.includes('mounted at')) throw new Error(`daemon failed to mount: ${d.output}`);
     return d;
+  }
+
+  /** Waits (bounded) for the daemon to exit by itself; its exit code. */
+  async exit(timeoutMs: number, what: string): Promise<number | null> {
+    await waitFor(() => this.exitCode !== undefined, timeoutMs, what);
+    live.delete(this);
+    return this.exitCode as number | null;
   }
 
   /** Path inside the mount. */
@@ -156,4 +165,34 @@ export async function ensureCommand(command: string, pkg: string): Promise<strin
   if (await has()) return null;
   const r = await run('sh', ['-c', `(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${pkg}) > /dev/null 2>&1`], { timeoutMs: 300_000 });
   return (await has()) ? null : `package ${pkg} could not be installed (apt-get exit ${r.code})`;
+}
+
+/**
+ * Runs a long-lived program (an agent) in its own process group until `done(stdout)` holds, then
+ * ends the whole group by its id and waits for it. Fails, saying what was awaited, if the program
+ * exits first or `timeoutMs` passes: never a fixed wall-clock window.
+ */
+export async function runUntil(cmd: string, args: string[], done: (out: string) => boolean | Promise<boolean>, timeoutMs: number, what: string, env?: NodeJS.ProcessEnv): Promise<Ran> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: env ?? process.env });
+  let stdout = '';
+  let stderr = '';
+  let code: number | null | undefined;
+  child.stdout?.on('data', (b: Buffer) => (stdout += b.toString('latin1')));
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString('latin1')));
+  const exited = new Promise<void>((res) => child.on('exit', (c) => ((code = c), res())));
+  try {
+    await waitFor(async () => code !== undefined || (await done(stdout)), timeoutMs, what);
+    if (!(await done(stdout))) throw new Error(`${cmd} exited (${code}) before ${what}: ${stderr.slice(-2000)}`);
+  } finally {
+    if (code === undefined && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (code === undefined) process.kill(-child.pid, 'SIGKILL');
+    }
+  }
+  return { code: code ?? null, stdout, stderr };
 }
