@@ -1,7 +1,7 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DebugFs } from '../debugfs/fs';
-import { FuseLoadError, lazyUnmount, mountAt, mountFs, Mounted } from '../fuse/mount';
+import { FuseLoadError, lazyUnmount, mountAt, mountFs, Mounted, sessionOpen } from '../fuse/mount';
 import { machinePort } from '../layout/port';
 import { buildTree } from '../layout/tree';
 import { Machine } from '../sim/machine';
@@ -95,11 +95,14 @@ export async function preflight(arg: string | undefined, say: (s: string) => voi
 /** How often the daemon checks that its mount is still there (an admin may `umount` it). */
 const WATCH_MS = 1000;
 
-/** Resolves when the mount is gone from the mount table (unmounted from outside). */
-function mountGone(m: Mounted): { gone: Promise<'gone'>; stop(): void } {
+/**
+ * Resolves when the FUSE session has ended by itself: the mount was unmounted from outside (and
+ * its last open file closed), so libfuse's loop closed the channel.
+ */
+function mountGone(): { gone: Promise<'gone'>; stop(): void } {
   let timer: NodeJS.Timeout | undefined;
   const gone = new Promise<'gone'>((res) => {
-    timer = setInterval(() => void m.where().then((at) => at === null && res('gone')), WATCH_MS);
+    timer = setInterval(() => void sessionOpen().then((open) => !open && res('gone')), WATCH_MS);
   });
   return { gone, stop: () => clearInterval(timer) };
 }
@@ -146,7 +149,7 @@ export async function mountCommand(o: Options): Promise<number> {
   });
   const c = o.sim;
   say(`pvlockfs: mounted at ${mnt} (${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}); Ctrl-C unmounts`);
-  const watch = mountGone(mounted);
+  const watch = mountGone();
   const reason = await Promise.race([waitForSignal(), watch.gone]);
   watch.stop();
   driver.stop();

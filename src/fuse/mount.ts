@@ -168,6 +168,11 @@ function releaseBinding(fuse: InstanceType<FuseCtor>): void {
   binding.fuse_native_unmount(f.mnt, f._thread);
 }
 
+/**
+ * A mount is tracked by its id, which is only trusted while this process's FUSE session is open:
+ * the session's open channel keeps the mount alive, so its id cannot have been given to another
+ * mount. Once the session has ended (unmounted from outside), the id may be reused at once.
+ */
 function tracked(fuse: InstanceType<FuseCtor>, id: number): Mounted {
   let done: Promise<void> | null = null;
   let released = false;
@@ -176,18 +181,21 @@ function tracked(fuse: InstanceType<FuseCtor>, id: number): Mounted {
     released = true;
     releaseBinding(fuse);
   };
-  const where = async (): Promise<string | null> => (await mountById(id))?.path ?? null;
+  const where = async (): Promise<string | null> => ((await sessionOpen()) ? ((await mountById(id))?.path ?? null) : null);
   const unmount = async (): Promise<void> => {
     const at = await where();
-    if (at !== null && !(await lazyUnmount(at)) && (await mountById(id)) !== null) {
-      throw new Error(`still mounted at ${at} (fusermount -uz and umount -l both failed)`);
-    }
+    if (at !== null && !(await lazyUnmount(at))) throw new Error(`still mounted at ${at} (fusermount -uz and umount -l both failed)`);
     release();
     await devFuseClosed(CLOSE_WAIT_MS);
-    const left = await where();
-    if (left !== null) throw new Error(`still mounted at ${left}`);
   };
   return { id, where, unmount: () => (done ??= unmount()), release };
+}
+
+/** Whether this process still holds its /dev/fuse channel (the FUSE session is running). */
+export async function sessionOpen(): Promise<boolean> {
+  const fds = await readdir('/proc/self/fd').catch(() => [] as string[]);
+  const links = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return links.includes('/dev/fuse');
 }
 
 /** How long shutdown waits for the FUSE session to end after the lazy unmount. */
@@ -203,9 +211,7 @@ const CLOSE_WAIT_MS = 3000;
 export async function devFuseClosed(timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const fds = await readdir('/proc/self/fd').catch(() => [] as string[]);
-    const links = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
-    if (!links.includes('/dev/fuse')) return true;
+    if (!(await sessionOpen())) return true;
     if (Date.now() >= end) return false;
     await new Promise((r) => setTimeout(r, 20));
   }

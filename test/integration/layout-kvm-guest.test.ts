@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cat, cleanupAll, Daemon, describeFuse, run } from './harness';
+import { cat, cleanupAll, Daemon, describeFuse, run, waitFor } from './harness';
 
 const FILES: [string, string][] = [
   ['histo_blocked', '444'],
@@ -29,7 +29,7 @@ describeFuse('--lock pv-ticket mounts the 3.12 layout kvm-guest/spinlocks (DEBUG
   });
 
   it('reads in the kernel formats and counts slow paths and kicks', async () => {
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor(async () => Number(await cat(d.path('kvm-guest/spinlocks/taken_slow'))) > 0, 60_000, 'a slow path to be counted');
     for (const [name] of FILES) {
       const text = await cat(d.path(`kvm-guest/spinlocks/${name}`));
       expect(text, name).toMatch(name === 'histo_blocked' ? /^\d+( \d+){30}\n$/ : /^\d+\n$/);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cat, cleanupAll, Daemon, describeFuse, expectLayout, py, run } from './harness';
+import { cat, cleanupAll, Daemon, describeFuse, expectLayout, py, run, waitFor } from './harness';
 
 const XEN: [string, string][] = [
   ['histo_blocked', '444'],
@@ -54,7 +54,7 @@ describeFuse('--lock xen-block mounts the Xen 2.6.35 layout xen/spinlocks (DEBUG
   });
 
   it('reads in the kernel formats; blocks and kicks are counted; non-seekable like the RFC files', async () => {
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor(async () => Number(await cat(d.path('xen/spinlocks/taken_slow'))) > 0 && Number(await cat(d.path('xen/spinlocks/released_slow_kicked'))) > 0, 60_000, 'a slow path and a kick to be counted');
     for (const [name] of XEN) {
       const text = await cat(d.path(`xen/spinlocks/${name}`));
       expect(text, name).toMatch(name.startsWith('histo_') ? /^\d+( \d+){30}\n$/ : /^\d+\n$/);
@@ -92,7 +92,7 @@ describeFuse('--lock pv-qspinlock mounts the 4.5+ layout qlockstat (DEBUGFS.md Â
   });
 
   it('counters read "%llu\\n" (pv_hash_hops "%llu.%02llu\\n"), summed at every read, seekable', async () => {
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor(async () => Number(await cat(d.path('qlockstat/lock_slowpath'))) > 0, 60_000, 'a slow path to be counted');
     for (const [name] of QLOCKSTAT.slice(0, 13)) {
       expect(await cat(d.path(`qlockstat/${name}`)), name).toMatch(name === 'pv_hash_hops' ? /^\d+\.\d{2,3}\n$/ : /^\d+\n$/);
     }
@@ -108,7 +108,10 @@ describeFuse('--lock pv-qspinlock mounts the 4.5+ layout qlockstat (DEBUGFS.md Â
         'fd=os.open(sys.argv[1],os.O_RDONLY)',
         'knob("0")',
         'a=os.pread(fd,64,0).decode(); b=os.pread(fd,64,1).decode()',
-        'knob("1"); time.sleep(0.5)',
+        'knob("1")',
+        'for _ in range(1500):',
+        '  if os.pread(fd,64,0).decode() != a: break',
+        '  time.sleep(0.02)',
         'c=os.pread(fd,64,0).decode()',
         'print(a.strip(), repr(b), c.strip())',
       ].join('\n'),

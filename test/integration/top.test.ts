@@ -46,7 +46,7 @@ describe('pvlockfs top on a plain directory laid out like a guest debugfs', () =
       expect(screen).toMatch(/taken 100 \(0\/s\)/);
       expect(screen).toMatch(/no samples this interval/);
       await run('tmux', ['send-keys', '-t', session, 'q']);
-      await waitFor(async () => (await run('tmux', ['has-session', '-t', session])).code !== 0, 5_000, 'top to quit');
+      await waitFor(async () => (await run('tmux', ['has-session', '-t', session])).code !== 0, 20_000, 'top to quit');
     } finally {
       await run('tmux', ['kill-session', '-t', session]);
     }
