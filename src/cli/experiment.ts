@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { defaultConfig, LOCKS, LockAlgorithm, Pinning, PINNINGS, SimConfig, validateConfig } from '../sim/config';
-import type { RunSpec } from '../sim/experiment';
+import { RunSpec, runConfig } from '../sim/experiment';
 import { intArg, listArg, nonEmptyArg, OptionSpec, optionLines, parseArgv, parseParam, ReservedParams, shown } from './args';
 import { parseDurationNs } from './duration';
 import { UsageError } from './errors';
@@ -63,8 +63,14 @@ export function parseExperiment(argv: readonly string[]): ExperimentOptions {
     workNs: 20e9, capNs: 120e9, jobs: cpus().length, json: false, out: null, named: false, params: {},
   };
   parseArgv('experiment', EXPERIMENT_OPTIONS, { name: 'arguments', min: 0, max: 0 }, argv, o);
-  const problems = validateConfig({ ...defaultConfig(), ...o.params });
-  if (problems.length > 0) throw new UsageError(`--param ${problems[0].key}: '${shown(String(problems[0].value))}' is not valid (expected ${problems[0].expected})`);
+  // Every run the matrix will make must be one the model can run: refuse now, not minutes later.
+  for (const spec of specs(o)) {
+    const problems = validateConfig(runConfig(spec));
+    if (problems.length === 0) continue;
+    const p = problems[0];
+    const where = `(in cell ${spec.scenario}-${spec.overcommit}x, ${spec.lock})`;
+    throw new UsageError(`--param ${p.key}: '${shown(String(p.value))}' is not valid (expected ${p.expected}) ${where}`);
+  }
   return o;
 }
 

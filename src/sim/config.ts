@@ -176,7 +176,8 @@ export interface ConfigProblem {
 /** The most CPU hogs a host may have (the `--hogs` option, `pvlockfs/hogs`, the experiment's cells). */
 export const MAX_HOGS = 1024;
 
-const intRanges: Partial<Record<keyof SimConfig, [number, number]>> = {
+/** The whole-number parameters and their ranges (inclusive). */
+export const INT_RANGES: Readonly<Partial<Record<keyof SimConfig, readonly [number, number]>>> = {
   seed: [0, Number.MAX_SAFE_INTEGER],
   vcpus: [1, 256],
   pcpus: [1, 256],
@@ -213,7 +214,8 @@ const intRanges: Partial<Record<keyof SimConfig, [number, number]>> = {
   jobWorkNs: [1, 1e15],
 };
 
-const realRanges: Partial<Record<keyof SimConfig, [number, number]>> = {
+/** The real-valued parameters and their ranges (inclusive). */
+export const REAL_RANGES: Readonly<Partial<Record<keyof SimConfig, readonly [number, number]>>> = {
   cHogShare: [0, 1],
   irqsaveShare: [0, 1],
   noiseShare: [0, 0.5],
@@ -229,13 +231,13 @@ const realRanges: Partial<Record<keyof SimConfig, [number, number]>> = {
 /** Checks every parameter; returns the problems found (empty when the config is usable). */
 export function validateConfig(c: SimConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  for (const [key, [lo, hi]] of Object.entries(intRanges) as [keyof SimConfig, [number, number]][]) {
+  for (const [key, [lo, hi]] of Object.entries(INT_RANGES) as [keyof SimConfig, [number, number]][]) {
     const v = c[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
       problems.push({ key, value: v, expected: `a whole number from ${lo} to ${hi}` });
     }
   }
-  for (const [key, [lo, hi]] of Object.entries(realRanges) as [keyof SimConfig, [number, number]][]) {
+  for (const [key, [lo, hi]] of Object.entries(REAL_RANGES) as [keyof SimConfig, [number, number]][]) {
     const v = c[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) {
       problems.push({ key, value: v, expected: `a number from ${lo} to ${hi}` });

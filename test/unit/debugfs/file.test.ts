@@ -98,3 +98,45 @@ describe('u32 arrays', () => {
     expect([...root.children.keys()]).toEqual(['good']);
   });
 });
+
+describe('one write(2) split by the kernel into several FUSE WRITEs (hardening)', () => {
+  // With direct_io the kernel sends at most 128 KiB of the caller's buffer per WRITE, less the
+  // buffer's offset in its first page: pieces of 126,977 to 131,072 bytes, then the rest.
+  const piece = (text: string, length: number): Buffer => Buffer.concat([Buffer.from(text, 'latin1'), Buffer.alloc(length - text.length, 0x30)]);
+
+  it('the first piece decides; the next pieces are accepted whole and ignored (no second parse)', () => {
+    const { u32, value } = fixture();
+    const f = openFile(u32, 'modern');
+    expect(writeFile(f, piece('7\0', 131_024), 0)).toBe(131_024);
+    expect(value.v).toBe(7n);
+    value.v = 1234n;
+    // On its own, '000…' would store 0: as a continuation it must change nothing.
+    expect(writeFile(f, piece('', 131_072), 131_024)).toBe(131_072);
+    expect(writeFile(f, piece('', 68_978), 131_024 + 131_072)).toBe(68_978);
+    expect(value.v).toBe(1234n);
+    // The write(2) after it (the last piece was short) is parsed again.
+    expect(writeFile(f, Buffer.from('9\n'), 131_024 + 131_072 + 68_978)).toBe(2);
+    expect(value.v).toBe(9n);
+  });
+
+  it('a failed first piece stores nothing, and a later write on the descriptor is parsed again', () => {
+    const { u32, value } = fixture();
+    const f = openFile(u32, 'modern');
+    expect(errno(() => writeFile(f, piece('9999999999999999999999999', 131_072), 0))).toBe('ERANGE');
+    expect(value.v).toBe(1024n);
+    expect(writeFile(f, Buffer.from('5\n'), 0)).toBe(2);
+    expect(value.v).toBe(5n);
+  });
+
+  it('short writes in a row are each their own write (only a full piece continues)', () => {
+    const { u32, value } = fixture();
+    const f = openFile(u32, 'modern');
+    expect(writeFile(f, Buffer.from('5\n'), 0)).toBe(2);
+    expect(writeFile(f, Buffer.from('6\n'), 2)).toBe(2);
+    expect(value.v).toBe(6n);
+    // A piece of 124 KiB or less is a whole write(2) too.
+    expect(writeFile(f, piece('8\0', 126_976), 4)).toBe(126_976);
+    expect(writeFile(f, Buffer.from('3\n'), 4 + 126_976)).toBe(2);
+    expect(value.v).toBe(3n);
+  });
+});

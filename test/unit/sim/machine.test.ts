@@ -112,3 +112,33 @@ describe('single job with a cap', () => {
     expect(summarize(capped).job.did_not_finish).toBe(true);
   });
 });
+
+describe('the hogs knob (hardening)', () => {
+  it('200 toggles of 1024 hogs and back leave the host with no more tasks than one toggle does', () => {
+    const m = new Machine({ ...defaultConfig(), hogs: 0 });
+    const toggle = (): void => {
+      m.setHogs(1024);
+      m.runUntil(m.nowNs + 1_000_000);
+      m.setHogs(0);
+      m.runUntil(m.nowNs + 1_000_000);
+    };
+    toggle();
+    const tasksAfterOne = m.host.tasks.length;
+    for (let i = 0; i < 199; i++) toggle();
+    expect(m.host.tasks.length).toBe(tasksAfterOne);
+    expect(tasksAfterOne).toBe(m.cfg.vcpus + 1024 + m.cfg.pcpus);
+    expect(m.hogCount).toBe(0);
+    checkInvariants(m);
+  });
+
+  it('hogs taken away and brought back run again (the overcommit really changes)', () => {
+    const m = new Machine({ ...defaultConfig(), hogs: 4 });
+    m.setHogs(0);
+    m.runUntil(50_000_000);
+    m.setHogs(4);
+    const hogs = m.host.tasks.filter((t) => t.kind === 1);
+    const before = hogs.map((t) => m.host.onCpuNs(t));
+    m.runUntil(m.nowNs + 200_000_000);
+    expect(hogs.every((t, i) => m.host.onCpuNs(t) > before[i])).toBe(true);
+  });
+});
