@@ -22,9 +22,9 @@ export interface Ran {
 }
 
 /** Runs a command (no shell) with a timeout; never throws for a non-zero exit. */
-export function run(cmd: string, args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<Ran> {
+export function run(cmd: string, args: string[], opts: { timeoutMs?: number; input?: string; cwd?: string } = {}): Promise<Ran> {
   return new Promise((res) => {
-    const child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 15_000, encoding: 'latin1', maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+    const child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 15_000, encoding: 'latin1', maxBuffer: 1 << 24, cwd: opts.cwd }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
       res({ code, stdout, stderr });
     });

@@ -1,0 +1,84 @@
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPTION_SPECS } from '../../src/cli/options';
+import { Rng } from '../../src/sim/rng';
+import { ROOT, run } from './harness';
+
+/** Values a careless or hostile user may give: malformed, huge, prototype-named, shell-looking. */
+const VALUES = [
+  '', ' ', '-1', '0', '1', '3', '1e309', 'NaN', 'Infinity', '0x10', '08', '4294967296', '18446744073709551616',
+  '__proto__', 'constructor', 'toString=1', '__proto__=1', 'constructor=x', 'hasOwnProperty=1', 'holdNsMean=', 'bursty=yes',
+  'pvHashEntries=4', 'vcpus=256', 'lock=ticket', 'x'.repeat(100_000), 'a\nb', '$(id)', '`id`', '"', '\\', 'é', 'A,A,B', ',,',
+  '-', '--', '1ms', '2ms', '0s', '-5ms', '1.5.5s', '99999999999h', 'ticket,mcs', 'C', 'modern', 'yield-to', 'qlockstat',
+];
+/** Paths for positional arguments and --out/--svg: none of them a real guest or an empty mount point. */
+const PATHS = ['', '/nonexistent/pvlockfs-fuzz', '/dev/zero', '/proc/self', '/etc/passwd', '/proc/x/y', 'x'.repeat(5000), '-odd'];
+
+const RUN_FLAGS = OPTION_SPECS.filter((s) => s.commands.includes('run')).map((s) => s.flag);
+const MOUNT_FLAGS = OPTION_SPECS.filter((s) => s.commands.includes('mount')).map((s) => s.flag);
+// --named is left out: it is a long run by design, not a malformed input.
+const EXPERIMENT_FLAGS = ['--reps', '--seed', '--scenarios', '--overcommit', '--locks', '--work', '--cap', '--jobs', '--param', '--json', '--out'];
+const UNKNOWN = ['--bogus', '-x', '--=', '---', '--help=1', '--param='];
+
+/**
+ * Each command with arguments that keep a well-formed call short (a tiny run, an experiment of
+ * one cell, a mount point that does not exist), and the flags the fuzz draws from.
+ */
+const COMMANDS: Record<string, { base: string[]; flags: string[]; positional: boolean }> = {
+  run: { base: ['--sim-time', '2ms'], flags: RUN_FLAGS, positional: true },
+  mount: { base: ['/nonexistent/pvlockfs-fuzz-mnt'], flags: MOUNT_FLAGS, positional: true },
+  experiment: { base: ['--scenarios', 'A', '--overcommit', '1', '--reps', '1', '--work', '1ms', '--locks', 'ticket', '--jobs', '1'], flags: EXPERIMENT_FLAGS, positional: true },
+  histo: { base: ['/nonexistent/histo_total'], flags: ['--svg'], positional: true },
+  top: { base: ['/nonexistent/pvlockfs-fuzz'], flags: [], positional: true },
+  version: { base: [], flags: [], positional: true },
+  help: { base: [], flags: [], positional: true },
+  bogus: { base: [], flags: [], positional: false },
+};
+
+function fuzzCase(seed: number): string[] {
+  const r = new Rng(seed, 'cli-fuzz');
+  const names = Object.keys(COMMANDS);
+  const command = names[r.int(0, names.length - 1)];
+  const spec = COMMANDS[command];
+  const argv = [command, ...spec.base];
+  // Half the time the command's own path is one of the hostile ones (never '' for mount: that
+  // is the working directory, an empty directory it would really mount).
+  const own = PATHS.filter((p) => command !== 'mount' || p !== '');
+  if (['mount', 'histo', 'top'].includes(command) && r.uniform() < 0.5) argv[1] = own[r.int(0, own.length - 1)];
+  for (let n = r.int(1, 3); n > 0; n--) {
+    const u = r.uniform();
+    const flags = [...spec.flags, ...UNKNOWN];
+    const value = u < 0.5 ? VALUES[r.int(0, VALUES.length - 1)] : PATHS[r.int(0, PATHS.length - 1)];
+    if (u < 0.2 && spec.positional) argv.push(value);
+    else {
+      const flag = flags[r.int(0, flags.length - 1)];
+      if (r.uniform() < 0.5) argv.push(`${flag}=${value}`);
+      else argv.push(flag, value);
+    }
+  }
+  return argv;
+}
+
+describe('seeded CLI fuzz over every command: exit 0, 1 or 2 with a short message, never a stack, hang or runaway memory', () => {
+  let work: string;
+  beforeAll(async () => {
+    work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-fuzz-'));
+  });
+  afterAll(async () => {
+    await fsp.rm(work, { recursive: true, force: true });
+  });
+
+  const seeds = Array.from({ length: 120 }, (_, i) => 500 + i);
+  it.concurrent.each(seeds)('case %i', async (seed) => {
+    const argv = fuzzCase(seed);
+    // The CLI itself (built by npm test's setup), with a heap cap: runaway memory ends as a crash.
+    const r = await run(process.execPath, ['--max-old-space-size=256', join(ROOT, 'dist', 'cli', 'main.js'), ...argv], { timeoutMs: 90_000, cwd: work });
+    const shownArgv = JSON.stringify(argv.map((a) => (a.length > 80 ? `${a.slice(0, 20)}…(${a.length})` : a)));
+    expect([0, 1, 2], `exit ${r.code} for ${shownArgv}: ${r.stderr.slice(0, 500)}`).toContain(r.code);
+    expect(r.stderr, shownArgv).not.toMatch(/internal error|\n\s+at .+:\d+:\d+|Error: /);
+    expect(r.stderr.length, shownArgv).toBeLessThan(2000);
+    if (r.code !== 0) expect(r.stderr, shownArgv).toMatch(/^pvlockfs: \S/);
+  });
+});
