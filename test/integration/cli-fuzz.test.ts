@@ -82,3 +82,33 @@ describe('seeded CLI fuzz over every command: exit 0, 1 or 2 with a short messag
     if (r.code !== 0) expect(r.stderr, shownArgv).toMatch(/^pvlockfs: \S/);
   });
 });
+
+describe('the refusals the hardening review found, through the real CLI', () => {
+  const cli = (args: string[]) => run(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), ...args], { timeoutMs: 60_000 });
+  it.each([
+    [['run', '-x'], 2, /-x: unknown option for 'run'/],
+    [['run', 'foo'], 2, /'run' takes no arguments, got 'foo'/],
+    [['run', '--seed=3', '--sim-time=1ms', '--param=holdNsMean=1500'], 0, /^$/],
+    [['histo', '/dev/null', '--bogus'], 2, /--bogus: unknown option for 'histo'/],
+    [['histo', '/dev/zero'], 1, /\/dev\/zero is longer than 65536 bytes: not a statistics file/],
+    [['top', '--vcpus'], 2, /--vcpus: unknown option for 'top'/],
+    [['experiment', '--reps=3', '--out', ''], 2, /--out: empty \(expected a directory\)/],
+    [['experiment', '--param', 'bursty=yes'], 2, /--param bursty: 'yes' is not valid \(expected true \| false\)/],
+    [['experiment', '--param', 'compatYield=banana'], 2, /--param compatYield: 'banana' is not valid/],
+    [['experiment', '--param', 'lock=ticket'], 2, /--param lock: set by this command; use --locks/],
+    [['experiment', '--param', 'seed=5'], 2, /--param seed: set by this command; use --seed/],
+    [['run', '--param', 'hogs=7'], 2, /--param hogs: set by this command; use --hogs or --overcommit/],
+    [['run', '--param', 'loopJobs=false'], 2, /--param loopJobs: set by this command; use --work/],
+    [['run', '--param', 'toString=1'], 2, /--param: 'toString=1' is not valid/],
+    [['run', '--param', '__proto__=1'], 2, /--param: '__proto__=1' is not valid/],
+    [['mount', '/nonexistent/x', '--param', 'constructor=1'], 2, /--param: 'constructor=1' is not valid/],
+    [['run', '--lock', 'pv-qspinlock', '--vcpus', '32', '--pcpus', '2', '--param', 'pvHashEntries=4'], 2, /parameter pvHashEntries: '4' is not valid \(expected at least the vCPU count \(32\) with pv-qspinlock\)/],
+    [['experiment', '--locks', 'pv-qspinlock', '--param', 'vcpus=32', '--param', 'pvHashEntries=4'], 2, /--param pvHashEntries: '4' is not valid .* \(in cell A-1x, pv-qspinlock\)/],
+    [['run', '--seed', 'x'.repeat(100_000)], 2, /--seed: 'x{60}… \(100000 characters\)' is not valid/],
+  ] as const)('%j → exit %i', async (args, code, message) => {
+    const r = await cli([...args]);
+    expect(r.code, r.stderr).toBe(code);
+    expect(code === 0 ? r.stderr : r.stderr.split('\n')[0]).toMatch(message);
+    expect(r.stderr.length).toBeLessThan(400);
+  });
+});
