@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
+import { FsError } from '../debugfs/errors';
 import type { Machine } from '../sim/machine';
+import { ScriptedClock } from './script';
 
 /** Wall-clock period of the driver, and the most wall time one step may take. */
 const PERIOD_MS = 10;
@@ -9,6 +11,11 @@ const EVENTS_PER_CHECK = 1000;
 const MAX_LAG_MS = 250;
 /** The falling-behind notice waits this long after start, so the speed it states is not the JIT's warm-up. */
 const WARMUP_MS = 2000;
+/**
+ * The most one write to `pvlockfs/advance_ns` may ask for: 10 simulated minutes. The write is
+ * served on the main thread, so every other file operation waits for it (seconds at most).
+ */
+export const MAX_ADVANCE_NS = 600e9;
 
 /**
  * Drives a machine in real time: simulated time follows the wall clock × speed, advanced in
@@ -16,7 +23,9 @@ const WARMUP_MS = 2000;
  * free. `running` = 0 freezes the machine: all files then form one consistent snapshot.
  */
 export class LiveDriver {
-  private runningValue = 1;
+  private runningValue: number;
+  /** The clock the driver advances through (the machine's, with the script's actions, if any). */
+  private clock: ScriptedClock;
   private anchorWallMs = 0;
   private anchorSimNs = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -36,7 +45,27 @@ export class LiveDriver {
     readonly machine: Machine,
     readonly speed: number,
     private readonly onBehind: (reached: number) => void = () => undefined,
-  ) {}
+    opts: { paused?: boolean } = {},
+  ) {
+    this.runningValue = opts.paused ? 0 : 1;
+    this.clock = new ScriptedClock(machine, [], () => undefined);
+  }
+
+  /** Advances through `clock` from now on (a script's actions applied at their instants). */
+  useClock(clock: ScriptedClock): void {
+    this.clock = clock;
+  }
+
+  /**
+   * The `pvlockfs/advance_ns` knob: runs exactly `ns` simulated nanoseconds, applying the
+   * script's actions on the way, and returns when done. Only a stopped guest can be stepped
+   * (EBUSY while running); more than 10 simulated minutes at once is EINVAL.
+   */
+  advance(ns: number): void {
+    if (this.runningValue !== 0) throw new FsError('EBUSY', 'advance_ns while the guest runs (write 0 to running first)');
+    if (ns > MAX_ADVANCE_NS) throw new FsError('EINVAL', `advance_ns ${ns} above ${MAX_ADVANCE_NS}`);
+    this.clock.runTo(this.machine.nowNs + ns);
+  }
 
   /** Starts advancing the simulation. */
   start(): void {
@@ -78,9 +107,11 @@ export class LiveDriver {
     }
     const target = this.anchorSimNs + Math.floor((nowMs - this.anchorWallMs) * 1e6 * this.speed);
     const deadline = nowMs + SLICE_MS;
-    while (this.machine.nowNs < target && performance.now() < deadline) {
-      this.machine.runUntil(target, EVENTS_PER_CHECK);
+    const stopped = (): boolean => this.runningValue === 0;
+    while (this.machine.nowNs < target && performance.now() < deadline && !stopped()) {
+      this.clock.runTo(target, EVENTS_PER_CHECK, stopped);
     }
+    if (stopped()) return;
     const lagMs = (target - this.machine.nowNs) / 1e6 / this.speed;
     if (lagMs > MAX_LAG_MS) {
       this.droppedLagMs += lagMs;

@@ -27,7 +27,7 @@ ${optionHelp('run')}
 Options for mount (besides the simulation options above, except --sim-time/--work/--json):
 ${optionHelp('mount')
   .split('\n')
-  .filter((l) => /--(abi|speed|debug)/.test(l))
+  .filter((l) => /--(abi|speed|debug|paused)/.test(l))
   .join('\n')}
 
 Options for experiment:
@@ -51,7 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     switch (command) {
       case 'run':
-        return runCommand(parseOptions('run', rest), out, progressReporter('run', process.stderr, 5000, undefined, 'simulated s'));
+        return await runCommand(parseOptions('run', rest), out, progressReporter('run', process.stderr, 5000, undefined, 'simulated s'));
       case 'experiment': {
         const { experimentCommand, parseExperiment } = await import('./experiment');
         return await experimentCommand(parseExperiment(rest));

@@ -9,6 +9,7 @@ import { shown } from './args';
 import { makeDirs, why } from './dirs';
 import { errnoOf, RuntimeError, UsageError } from './errors';
 import { LiveDriver } from './live';
+import { loadScript, ScriptedClock, writeThrough } from './script';
 import type { Options } from './options';
 
 const DEFAULT_MOUNTPOINT = './mount';
@@ -125,13 +126,21 @@ function waitForSignal(): Promise<NodeJS.Signals> {
 /** `pvlockfs mount`: runs the live guest and serves it until SIGINT/SIGTERM (or an outside unmount). */
 export async function mountCommand(o: Options): Promise<number> {
   const say = (s: string): void => void process.stdout.write(`${s}\n`);
+  // A bad script is refused before anything is mounted.
+  const actions = o.script === null ? [] : await loadScript(o.script, o.layout);
   const { mnt, nonempty } = await preflight(o.positional[0], say);
   const machine = new Machine(o.sim);
-  const driver = new LiveDriver(machine, o.speed, (reached) =>
-    process.stderr.write(`pvlockfs: the simulation cannot keep up with speed ${o.speed}: it reaches about ${reached < 10 ? reached.toFixed(2) : Math.round(reached)} simulated ns per wall ns here, and simulated time falls behind the wall clock (the files stay consistent; a lower --speed or a smaller guest keeps up)\n`),
+  const driver = new LiveDriver(
+    machine,
+    o.speed,
+    (reached) =>
+      process.stderr.write(`pvlockfs: the simulation cannot keep up with speed ${o.speed}: it reaches about ${reached < 10 ? reached.toFixed(2) : Math.round(reached)} simulated ns per wall ns here, and simulated time falls behind the wall clock (the files stay consistent; a lower --speed or a smaller guest keeps up)\n`),
+    { paused: o.paused },
   );
-  const port = machinePort(machine, { abi: o.abi, speed: o.speed, layout: o.layout }, driver.runningKnob);
+  const control = { ...driver.runningKnob, advance: (ns: number) => driver.advance(ns) };
+  const port = machinePort(machine, { abi: o.abi, speed: o.speed, layout: o.layout }, control);
   const fs = new DebugFs(buildTree(port, o.abi, Date.now(), o.layout), o.abi, () => Date.now());
+  driver.useClock(new ScriptedClock(machine, actions, writeThrough(fs)));
   let mounted: Mounted;
   try {
     mounted = await mountFs(fs, { mountpoint: mnt, debug: o.debug, nonempty, log: (l) => process.stderr.write(`${l}\n`) });
@@ -148,7 +157,7 @@ export async function mountCommand(o: Options): Promise<number> {
     process.stderr.write(`pvlockfs: rss ${mb(m.rss)} MiB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB, external ${mb(m.external)} MiB, array buffers ${mb(m.arrayBuffers)} MiB, open files ${fs.openCount}, simulated ${(machine.nowNs / 1e9).toFixed(1)} s, backlog dropped ${(driver.droppedLagMs / 1000).toFixed(1)} wall s\n`);
   });
   const c = o.sim;
-  say(`pvlockfs: mounted at ${mnt} (${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}); Ctrl-C unmounts`);
+  say(`pvlockfs: mounted at ${mnt} (${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}${o.paused ? ', paused at 0 ns: echo N > pvlockfs/advance_ns steps it' : ''}${actions.length > 0 ? `, ${actions.length} scripted actions` : ''}); Ctrl-C unmounts`);
   const watch = mountGone();
   const reason = await Promise.race([waitForSignal(), watch.gone]);
   watch.stop();

@@ -1,7 +1,7 @@
 import { ABIS, Abi } from '../debugfs/parse';
 import { Layout, LAYOUTS, naturalLayout } from '../layout/tree';
 import { defaultConfig, hogsForOvercommit, LOCKS, MAX_HOGS, PINNINGS, PLES, SimConfig, validateConfig } from '../sim/config';
-import { intArg, oneOfArg, OptionSpec, optionLines, parseArgv, parseParam, realArg, ReservedParams, shown } from './args';
+import { intArg, nonEmptyArg, oneOfArg, OptionSpec, optionLines, parseArgv, parseParam, realArg, ReservedParams, shown } from './args';
 import { parseDurationNs } from './duration';
 import { UsageError } from './errors';
 
@@ -15,6 +15,10 @@ export interface Options {
   speed: number;
   debug: boolean;
   layout: Layout;
+  /** mount: start with the guest stopped at simulated time 0 (step it with pvlockfs/advance_ns). */
+  paused: boolean;
+  /** A script of timed knob writes (FILE), or null. */
+  script: string | null;
   positional: string[];
 }
 
@@ -60,6 +64,8 @@ export const OPTION_SPECS: readonly OptionRow[] = [
   { flag: '--sim-time', arg: 'DURATION', help: 'simulated time to run, e.g. 2s, 500ms (default 2s; with --work, the cap)', commands: ['run'], set: (o, v, f) => (o.simTimeNs = parseDurationNs(f, v)) },
   { flag: '--work', arg: 'DURATION', help: 'run one job of this much guest CPU work, stop when done (reports did_not_finish at the cap)', commands: ['run'], set: (o, v, f) => { o.sim.jobWorkNs = parseDurationNs(f, v); o.work = true; } },
   { flag: '--json', help: 'print one JSON object instead of path:content lines', commands: ['run'], set: (o) => (o.json = true) },
+  { flag: '--script', arg: 'FILE', help: 'timed knob writes in simulated time, one a line: 10s hogs=12 (see docs/recipes/incident.script)', commands: BOTH, set: (o, v, f) => (o.script = nonEmptyArg(f, v, 'a script file')) },
+  { flag: '--paused', help: 'start with the guest stopped at simulated time 0; echo N > pvlockfs/advance_ns runs N ns', commands: ['mount'], set: (o) => (o.paused = true) },
   { flag: '--abi', arg: 'modern|2.6.35', help: 'kernel behaviour of the files (default modern)', commands: ['mount'], set: (o, v, f) => (o.abi = oneOfArg(f, v, ABIS)) },
   { flag: '--speed', arg: 'X', help: 'simulated ns per wall ns (default 1)', commands: ['mount'], set: (o, v, f) => (o.speed = realArg(f, v, 0.001, 1000)) },
   { flag: '--debug', help: 'print every FUSE operation (libfuse debug)', commands: ['mount'], set: (o) => (o.debug = true) },
@@ -67,7 +73,7 @@ export const OPTION_SPECS: readonly OptionRow[] = [
 
 /** Parses the arguments after the command name (`mount` takes one mount point, `run` none). */
 export function parseOptions(command: Command, argv: readonly string[]): Options {
-  const o: Tracked = { sim: defaultConfig(), simTimeNs: 2e9, work: false, json: false, abi: 'modern', speed: 1, debug: false, layout: 'kvm-2010', positional: [] };
+  const o: Tracked = { sim: defaultConfig(), simTimeNs: 2e9, work: false, json: false, abi: 'modern', speed: 1, debug: false, layout: 'kvm-2010', paused: false, script: null, positional: [] };
   const specs = OPTION_SPECS.filter((s) => s.commands.includes(command));
   const positionals = command === 'mount' ? { name: 'mount point', min: 0, max: 1 } : { name: 'arguments', min: 0, max: 0 };
   o.positional = parseArgv(command, specs, positionals, argv, o);

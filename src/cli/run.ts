@@ -6,6 +6,7 @@ import { Machine, RunStop } from '../sim/machine';
 import { summarize } from '../sim/report';
 import type { Options } from './options';
 import type { Progress } from './progress';
+import { Action, loadScript, ScriptedClock, writeThrough } from './script';
 
 /** Simulated time per step of a headless run: progress is reported between steps. */
 const STEP_NS = 1e9;
@@ -17,20 +18,25 @@ const QUIET_MS = 2000;
  * runs in steps of one simulated second (the same events as one long step: the result does not
  * depend on the steps); a run that takes more than 2 s of wall time reports its progress.
  */
-export function runHeadless(o: Options, progress?: Progress): Record<string, unknown> {
+export function runHeadless(o: Options, progress?: Progress, actions: readonly Action[] = []): Record<string, unknown> {
   const m = new Machine(o.sim);
+  // The files exist from the start: a script's actions are written through them, as a user's
+  // `echo` to the mount would be. `running=0` in a script ends the run at that instant.
+  let running = 1;
+  const port = machinePort(m, {}, { get: () => running, set: (v) => (running = v & 0xff) });
+  const fs = new DebugFs(buildTree(port, 'modern', 0, o.layout), 'modern', () => 0);
+  const clock = new ScriptedClock(m, actions, writeThrough(fs));
+  const stopped = (): boolean => running === 0;
   const t0 = performance.now();
   const totalS = o.simTimeNs / 1e9;
-  for (let t = 0; t < o.simTimeNs; ) {
+  for (let t = 0; t < o.simTimeNs && !stopped(); ) {
     t = Math.min(o.simTimeNs, t + STEP_NS);
-    if (m.runUntil(t) === RunStop.JobFinished) break;
+    if (clock.runTo(t, Infinity, stopped) === RunStop.JobFinished) break;
     const elapsedMs = performance.now() - t0;
     if (progress && elapsedMs > QUIET_MS && t < o.simTimeNs) progress.update(Math.floor(t / 1e9), Math.ceil(totalS), ((o.simTimeNs - t) / t) * (elapsedMs / 1000));
   }
   progress?.end();
   const wallMs = performance.now() - t0;
-  const port = machinePort(m, {}, { get: () => 1, set: () => undefined });
-  const fs = new DebugFs(buildTree(port, 'modern', 0, o.layout), 'modern', () => 0);
   const files = readAll(fs, readableFiles(o.layout));
   const report = summarize(m);
   return {
@@ -48,8 +54,9 @@ export function runHeadless(o: Options, progress?: Progress): Record<string, unk
 }
 
 /** `pvlockfs run`: prints JSON, or `path:content` lines as `grep -r .` on the mount would. */
-export function runCommand(o: Options, write: (s: string) => void, progress?: Progress): number {
-  const result = runHeadless(o, progress);
+export async function runCommand(o: Options, write: (s: string) => void, progress?: Progress): Promise<number> {
+  const actions = o.script === null ? [] : await loadScript(o.script, o.layout);
+  const result = runHeadless(o, progress, actions);
   if (o.json) {
     write(`${JSON.stringify(result)}\n`);
     return 0;

@@ -5,6 +5,7 @@ export const ERRNO = {
   EIO: 5,
   EBADF: 9,
   EACCES: 13,
+  EBUSY: 16,
   EEXIST: 17,
   ENOTDIR: 20,
   EISDIR: 21,

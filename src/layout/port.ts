@@ -15,8 +15,16 @@ export function configText(cfg: SimConfig, live: { hogs: number; timeout: number
   return entries.map(([k, v]) => `${k}=${v}\n`).join('');
 }
 
-/** A GuestPort over a machine; pausing is delegated to whoever drives the machine's clock. */
-export function machinePort(m: Machine, extra: ExtraSettings, running: { get(): number; set(v: number): void }): GuestPort {
+/** What the driver of a machine's clock lends the control directory: `running` and `advance_ns`. */
+export interface ClockControl {
+  get(): number;
+  set(v: number): void;
+  /** Runs exactly `ns` simulated ns on a stopped guest (throws the errno otherwise). */
+  advance?(ns: number): void;
+}
+
+/** A GuestPort over a machine; pausing and stepping are delegated to whoever drives its clock. */
+export function machinePort(m: Machine, extra: ExtraSettings, running: ClockControl): GuestPort {
   return {
     stats: m.guest.stats,
     qstats: m.guest.qstats,
@@ -24,6 +32,7 @@ export function machinePort(m: Machine, extra: ExtraSettings, running: { get(): 
     simTimeNs: () => m.nowNs,
     running: () => running.get(),
     setRunning: (v) => running.set(v),
+    advance: running.advance ? (ns) => running.advance?.(ns) : null,
     hogs: () => m.hogCount,
     setHogs: (n) => m.setHogs(n),
     configText: () => configText(m.cfg, { hogs: m.hogCount, timeout: m.guest.stats.timeout[0] }, extra),

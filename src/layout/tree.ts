@@ -14,6 +14,8 @@ export interface GuestPort {
   simTimeNs(): number;
   running(): number;
   setRunning(value: number): void;
+  /** Runs exactly `ns` simulated ns on a stopped guest; null where the clock cannot be stepped. */
+  advance: ((ns: number) => void) | null;
   hogs(): number;
   setHogs(n: number): void;
   configText(): string;
@@ -100,6 +102,8 @@ export function readableFiles(layout: Layout): string[] {
 
 /** The files of pvlockfs's own control directory. */
 export const CONTROL_FILES = ['running', 'sim_time_ns', 'seed', 'hogs', 'config'].map((n) => `pvlockfs/${n}`);
+/** The control file of a mount whose clock can be stepped (write-only: `echo N > advance_ns`). */
+export const ADVANCE_FILE = 'pvlockfs/advance_ns';
 
 /** Root directory mode per ABI: 0700 since 3.7 (`modern`), 0755 in 2.6.35. */
 export function rootMode(abi: Abi): number {
@@ -192,6 +196,8 @@ function buildControl(root: DirNode, port: GuestPort, nowMs: number): void {
   const c = createDir('pvlockfs', root, nowMs);
   createAttr('running', 0o644, c, 8, () => BigInt(port.running()), (v) => port.setRunning(Number(v)), nowMs);
   createAttr('sim_time_ns', 0o444, c, 64, () => BigInt(port.simTimeNs()), null, nowMs);
+  const advance = port.advance;
+  if (advance !== null) createAttr('advance_ns', 0o200, c, 64, () => 0n, (v) => advance(Number(v)), nowMs);
   createAttr('seed', 0o444, c, 64, () => BigInt(port.seed), null, nowMs);
   createAttr('hogs', 0o644, c, 64, () => BigInt(port.hogs()), (v) => setHogs(port, v), nowMs);
   createText('config', 0o444, c, () => port.configText(), nowMs);

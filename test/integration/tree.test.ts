@@ -34,7 +34,7 @@ describeFuse('the tree, as ls and stat see it (DEBUGFS.md §1)', () => {
     expect((await run('ls', ['-A', modern.mnt])).stdout).toBe('kvm\npvlockfs\n');
     expect((await run('ls', ['-A', modern.path('kvm')])).stdout).toBe('spinlocks\n');
     expect((await run('ls', ['-A', modern.path('kvm/spinlocks')])).stdout).toBe(`${SPINLOCKS.map(([n]) => n).join('\n')}\n`);
-    expect((await run('ls', ['-A', modern.path('pvlockfs')])).stdout).toBe('config\nhogs\nrunning\nseed\nsim_time_ns\n');
+    expect((await run('ls', ['-A', modern.path('pvlockfs')])).stdout).toBe('advance_ns\nconfig\nhogs\nrunning\nseed\nsim_time_ns\n');
   });
 
   it('directories are 0755 with nlink 2 + subdirectories', async () => {

@@ -1,0 +1,160 @@
+import type { DebugFs } from '../debugfs/fs';
+import { parseAttrWrite } from '../debugfs/parse';
+import { Layout, layoutFiles } from '../layout/tree';
+import { MAX_HOGS } from '../sim/config';
+import { Machine, RunStop } from '../sim/machine';
+import { shown } from './args';
+import { errnoOf, UsageError } from './errors';
+import { readSmallFile } from './small-file';
+
+/** The knobs a script may set, and where each lives (`null` directory: the layout's statistics). */
+const KNOBS = {
+  hogs: 'pvlockfs/hogs',
+  running: 'pvlockfs/running',
+  timeout: null,
+  zero_stats: null,
+  reset_counters: null,
+} as const;
+
+/** A knob a script can set. */
+export type Knob = keyof typeof KNOBS;
+
+/** One timed action: at `atNs` simulated ns, write `value` to `path` (as `echo value > path`). */
+export interface Action {
+  atNs: number;
+  knob: Knob;
+  path: string;
+  value: string;
+  /** Where it was written, for messages: `FILE:LINE`. */
+  where: string;
+}
+
+const UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, min: 60e9, h: 3600e9 };
+/** The latest instant a script may name (104 days: simulated ns stay exact integers). */
+const MAX_AT_NS = Number.MAX_SAFE_INTEGER;
+/** The most lines a script may hold (it is read whole). */
+const MAX_LINES = 100_000;
+
+/** The path of `knob` in `layout`, or null when that layout has no such file. */
+function knobPath(knob: Knob, layout: Layout): string | null {
+  const fixed = KNOBS[knob];
+  if (fixed !== null) return fixed;
+  return layoutFiles(layout).find((f) => f.endsWith(`/${knob}`)) ?? null;
+}
+
+/**
+ * Parses a script: one action a line, `TIME KNOB=VALUE` (`10s hogs=12`, `1500ms timeout=1`),
+ * `#` starts a comment, blank lines are skipped. TIME is simulated time since the start, with a
+ * unit (ns, us, ms, s, m, h); 0 is allowed. VALUE is what `echo` would write, checked as the
+ * file would check it (the modern parser; `hogs` at most 1024). Errors name FILE:LINE:COLUMN.
+ * Actions are returned in time order; two at the same instant keep the order of their lines.
+ */
+export function parseScript(text: string, file: string, layout: Layout): Action[] {
+  const lines = text.split('\n');
+  if (lines.length > MAX_LINES) throw new UsageError(`${file}: more than ${MAX_LINES} lines`);
+  const out: Action[] = [];
+  lines.forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '');
+    const hash = line.indexOf('#');
+    const body = hash >= 0 ? line.slice(0, hash) : line;
+    if (body.trim() === '') return;
+    const at = (col: number, msg: string): UsageError => new UsageError(`${file}:${i + 1}:${col + 1}: ${msg}`);
+    const m = /^(\s*)(\S+)(\s+)(\S+?)(=)(\S*)(\s*)$/.exec(body);
+    if (!m) throw at(body.search(/\S/), `expected TIME KNOB=VALUE (e.g. 10s hogs=12), got '${shown(body.trim())}'`);
+    const [, lead, time, gap, knob, , value] = m;
+    const timeCol = lead.length;
+    const knobCol = timeCol + time.length + gap.length;
+    const valueCol = knobCol + knob.length + 1;
+    const t = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|min|h)$/.exec(time);
+    if (!t) throw at(timeCol, `'${shown(time)}' is not a time (expected a number with a unit: ns, us, ms, s, m, h — e.g. 10s)`);
+    const atNs = Math.round(Number(t[1]) * UNITS[t[2]]);
+    if (!Number.isSafeInteger(atNs) || atNs > MAX_AT_NS) throw at(timeCol, `'${shown(time)}' is too far (at most 104 days)`);
+    if (!Object.prototype.hasOwnProperty.call(KNOBS, knob)) throw at(knobCol, `'${shown(knob)}' is not a knob (expected ${Object.keys(KNOBS).join(', ')})`);
+    const k = knob as Knob;
+    const path = knobPath(k, layout);
+    if (path === null) throw at(knobCol, `layout ${layout} has no ${k}`);
+    if (k !== 'reset_counters') {
+      const parsed = parseAttrWrite('modern', Buffer.from(`${value}\n`, 'latin1'));
+      if (!parsed.ok) throw at(valueCol, `'${shown(value)}' is not a value ${k} accepts (${parsed.code})`);
+      if (k === 'hogs' && parsed.value > BigInt(MAX_HOGS)) throw at(valueCol, `hogs ${shown(value)} is above ${MAX_HOGS}`);
+    }
+    out.push({ atNs, knob: k, path, value, where: `${file}:${i + 1}` });
+  });
+  return out.map((a, i) => [a, i] as const).sort((x, y) => x[0].atNs - y[0].atNs || x[1] - y[1]).map(([a]) => a);
+}
+
+/** Applies an action (writes its value to its file). */
+export type ApplyAction = (a: Action) => void;
+
+/**
+ * A machine's clock with a script: `runTo` advances the machine to `targetNs` and applies each
+ * action at exactly its instant (after every event of that instant). `run` and the mount's
+ * driver both advance through it, so a script replays identically in either.
+ */
+export class ScriptedClock {
+  private next = 0;
+
+  /** `actions` in time order (as `parseScript` returns them). */
+  constructor(
+    readonly machine: Machine,
+    private readonly actions: readonly Action[],
+    private readonly apply: ApplyAction,
+  ) {}
+
+  /** Actions not applied yet. */
+  get pending(): number {
+    return this.actions.length - this.next;
+  }
+
+  /**
+   * Runs to `targetNs` (or until `maxEvents` were processed, or the job finished, or `stop()`
+   * says so after an action); returns why it returned, as `Machine.runUntil` does.
+   */
+  runTo(targetNs: number, maxEvents = Infinity, stop: () => boolean = () => false): RunStop {
+    for (;;) {
+      if (this.next < this.actions.length && this.actions[this.next].atNs <= this.machine.nowNs) {
+        this.applyDue();
+        if (stop()) return RunStop.ReachedTime;
+      }
+      if (this.machine.nowNs >= targetNs) return RunStop.ReachedTime;
+      const due = this.next < this.actions.length ? this.actions[this.next].atNs : Infinity;
+      const r = this.machine.runUntil(Math.min(targetNs, due), maxEvents);
+      if (r !== RunStop.ReachedTime) return r;
+    }
+  }
+
+  /** Applies every action due at or before now, in order. */
+  private applyDue(): void {
+    const now = this.machine.nowNs;
+    while (this.next < this.actions.length && this.actions[this.next].atNs <= now) {
+      this.apply(this.actions[this.next]);
+      this.next += 1;
+    }
+  }
+}
+
+/** The most a script file may hold. */
+const MAX_SCRIPT_BYTES = 1 << 20;
+
+/** Reads and parses `--script FILE` for `layout`; any problem is a usage error (exit 2). */
+export async function loadScript(file: string, layout: Layout): Promise<Action[]> {
+  let text: string;
+  try {
+    text = await readSmallFile(file, MAX_SCRIPT_BYTES);
+  } catch (e) {
+    throw new UsageError(`--script ${shown(file)}: cannot read it (${e instanceof Error ? (errnoOf(e) || e.message) : String(e)})`);
+  }
+  return parseScript(text, file, layout);
+}
+
+/** Applies actions as a user's `echo VALUE > FILE` would: through the filesystem's own write. */
+export function writeThrough(fs: DebugFs): ApplyAction {
+  return (a) => {
+    const fh = fs.open(a.path);
+    try {
+      fs.write(fh, Buffer.from(`${a.value}\n`, 'latin1'));
+    } finally {
+      fs.release(fh);
+    }
+  };
+}
