@@ -1,5 +1,6 @@
-// First of all: no inspector on SIGUSR1 (see no-inspector.ts).
+// First of all: no inspector on SIGUSR1, and no preload passed on (see each module).
 import './no-inspector';
+import './preload';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, RuntimeError } from './errors';

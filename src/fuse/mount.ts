@@ -52,7 +52,7 @@ export function loadFuse(): FuseCtor {
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (msg.includes('libfuse.so.2')) {
-      throw new FuseLoadError('libfuse.so.2 cannot be loaded: start pvlockfs through scripts/pvlockfs (it provides the copy shipped with fuse-native) or install the libfuse2 package');
+      throw new FuseLoadError('libfuse.so.2 cannot be loaded: start pvlockfs through its launcher (scripts/pvlockfs in a clone, the pvlockfs command of an installed package: both provide the copy shipped with fuse-native) or install the libfuse2 package');
     }
     throw new FuseLoadError(`fuse-native cannot be loaded: ${msg}`);
   }

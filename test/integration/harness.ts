@@ -22,9 +22,9 @@ export interface Ran {
 }
 
 /** Runs a command (no shell) with a timeout; never throws for a non-zero exit. */
-export function run(cmd: string, args: string[], opts: { timeoutMs?: number; input?: string; cwd?: string } = {}): Promise<Ran> {
+export function run(cmd: string, args: string[], opts: { timeoutMs?: number; input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
   return new Promise((res) => {
-    const child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 15_000, encoding: 'latin1', maxBuffer: 1 << 24, cwd: opts.cwd }, (err, stdout, stderr) => {
+    const child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 15_000, encoding: 'latin1', maxBuffer: 1 << 24, cwd: opts.cwd, env: opts.env ?? process.env }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
       res({ code, stdout, stderr });
     });
@@ -100,9 +100,9 @@ export class Daemon {
   }
 
   /** Mounts with the given options and waits (bounded) for the ready line. */
-  static async start(args: string[] = [], mnt?: string, cwd?: string): Promise<Daemon> {
+  static async start(args: string[] = [], mnt?: string, cwd?: string, launcher = LAUNCHER, env?: NodeJS.ProcessEnv): Promise<Daemon> {
     const dir = mnt ?? (await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-test-')));
-    const proc = spawn(LAUNCHER, ['mount', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd });
+    const proc = spawn(launcher, ['mount', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd, env: env ?? process.env });
     const d = new Daemon(dir, proc);
     live.add(d);
     started.push(d.mnt);

@@ -1,0 +1,83 @@
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { cat, cleanupAll, Daemon, describeFuse, isMounted, ROOT, run } from './harness';
+
+const AS_NOBODY = ['--reuid=nobody', '--regid=nogroup', '--clear-groups'];
+/** The environment of a machine where pvlockfs was installed with npm: nothing of the clone's. */
+const cleanEnv = (): NodeJS.ProcessEnv => {
+  const env = { ...process.env };
+  delete env.LD_LIBRARY_PATH;
+  delete env.LD_PRELOAD;
+  return env;
+};
+
+describeFuse('a real package: npm pack, npm install -g, and the installed pvlockfs', () => {
+  let base: string;
+  let tarball: string;
+  let prefix: string;
+  let bin: string;
+  beforeAll(async () => {
+    base = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-package-'));
+    await fsp.chmod(base, 0o755);
+    // Packed from a copy of the project, so that prepack's build does not rewrite the dist/ that
+    // the other tests are running from.
+    const copy = join(base, 'src-copy');
+    await fsp.mkdir(copy);
+    for (const p of ['bin', 'src', 'scripts', 'docs', 'package.json', 'package-lock.json', 'tsconfig.json', 'README.md']) {
+      const r = await run('cp', ['-a', join(ROOT, p), join(copy, p)]);
+      if (r.code !== 0) throw new Error(`cp ${p}: ${r.stderr}`);
+    }
+    await fsp.symlink(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+    const pack = await run('npm', ['pack', '--pack-destination', base], { cwd: copy, timeoutMs: 180_000, env: cleanEnv() });
+    if (pack.code !== 0) throw new Error(`npm pack: ${pack.stderr}`);
+    tarball = join(base, pack.stdout.trim().split('\n').pop() as string);
+    prefix = join(base, 'prefix');
+    const install = await run('npm', ['install', '-g', '--prefix', prefix, tarball, '--no-audit', '--no-fund'], { cwd: base, timeoutMs: 300_000, env: cleanEnv() });
+    if (install.code !== 0) throw new Error(`npm install -g: ${install.stderr}`);
+    bin = join(prefix, 'bin', 'pvlockfs');
+    await run('chmod', ['-R', 'a+rX', base]);
+  }, 600_000);
+  afterAll(async () => {
+    expect(await cleanupAll()).toEqual([]);
+    await fsp.rm(base, { recursive: true, force: true });
+  });
+
+  it('the tarball holds the build, the launcher and the recipes; no tests, sources or development scripts', async () => {
+    const list = (await run('tar', ['tzf', tarball])).stdout.split('\n').filter(Boolean).map((p) => p.replace(/^package\//, ''));
+    expect(list).toContain('bin/pvlockfs');
+    expect(list).toContain('dist/cli/main.js');
+    expect(list).toContain('dist/cli/experiment-worker.js');
+    expect(list).toContain('scripts/pvlockfs-exporter');
+    expect(list).toContain('docs/recipes/incident.script');
+    expect(list.filter((p) => /^(test|src)\/|^scripts\/(setup|test|bench|env\.sh|pvlockfs$)|^\.ci\//.test(p))).toEqual([]);
+  });
+
+  it('from outside the clone, the installed pvlockfs mounts (libfuse from the package), serves a file and unmounts', async () => {
+    const d = await Daemon.start([], undefined, base, bin, cleanEnv());
+    expect(await cat(d.path('kvm/spinlocks/timeout'))).toBe('1024\n');
+    expect(await d.stop()).toBe(0);
+    expect(await isMounted(d.mnt)).toBe(false);
+    expect(d.output).not.toMatch(/installing|building|npm/);
+  });
+
+  it.each([
+    ['version', ['version'], /^pvlockfs 0\.1\.0\n$/],
+    ['help', ['help'], /Usage:/],
+    ['run', ['run', '--sim-time', '5ms'], /^kvm\/spinlocks\/taken:\d+$/m],
+    ['experiment', ['experiment', '--scenarios', 'A', '--overcommit', '1', '--reps', '1', '--work', '1ms', '--jobs', '1'], /Difference/],
+  ])('pvlockfs %s works for nobody', async (_name, args, out) => {
+    const r = await run('setpriv', [...AS_NOBODY, bin, ...args], { cwd: base, timeoutMs: 120_000, env: cleanEnv() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(out);
+  });
+
+  it('the preload of the package launcher is not passed on to the commands pvlockfs starts', async () => {
+    const so = join(prefix, 'lib', 'node_modules', 'pvlockfs', 'node_modules', 'fuse-native', 'prebuilds', 'linux-x64', 'libfuse.so');
+    const pkg = join(prefix, 'lib', 'node_modules', 'pvlockfs');
+    const script = `require(${JSON.stringify(join(pkg, 'dist', 'cli', 'preload.js'))}); console.log(process.env.LD_PRELOAD ?? 'unset', process.env.PVLOCKFS_PRELOADED ?? 'unset')`;
+    const r = await run(process.execPath, ['-e', script], { env: { ...cleanEnv(), LD_PRELOAD: so, PVLOCKFS_PRELOADED: so } });
+    expect(r.stdout).toBe('unset unset\n');
+  });
+});
