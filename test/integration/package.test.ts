@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cat, cleanupAll, Daemon, describeFuse, isMounted, ROOT, run } from './harness';
+import { cat, cleanupAll, Daemon, describeFuse, ensureCommand, isMounted, ROOT, run } from './harness';
 
 const AS_NOBODY = ['--reuid=nobody', '--regid=nogroup', '--clear-groups'];
 /** The environment of a machine where pvlockfs was installed with npm: nothing of the clone's. */
@@ -79,5 +79,20 @@ describeFuse('a real package: npm pack, npm install -g, and the installed pvlock
     const script = `require(${JSON.stringify(join(pkg, 'dist', 'cli', 'preload.js'))}); console.log(process.env.LD_PRELOAD ?? 'unset', process.env.PVLOCKFS_PRELOADED ?? 'unset')`;
     const r = await run(process.execPath, ['-e', script], { env: { ...cleanEnv(), LD_PRELOAD: so, PVLOCKFS_PRELOADED: so } });
     expect(r.stdout).toBe('unset unset\n');
+  });
+
+  it('the systemd unit of docs/recipes passes systemd-analyze verify with the installed command', async () => {
+    expect(await ensureCommand('systemd-analyze', 'systemd'), 'systemd-analyze must be installable from Debian').toBeNull();
+    const unit = await fsp.readFile(join(ROOT, 'docs', 'recipes', 'pvlockfs.service'), 'utf8');
+    expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/pvlockfs mount /m);
+    expect(unit).toMatch(/^Restart=on-failure$/m);
+    expect(unit).toMatch(/^KillSignal=SIGTERM$/m);
+    const here = join(base, 'pvlockfs.service');
+    await fsp.writeFile(here, unit.replace(/\/usr\/local\/bin\/pvlockfs/g, bin));
+    const ok = await run('systemd-analyze', ['verify', '--man=no', here], { timeoutMs: 60_000 });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    // verify does check: the same unit naming a command that is not there fails.
+    await fsp.writeFile(here, unit.replace(/\/usr\/local\/bin\/pvlockfs/g, join(base, 'no-such-command')));
+    expect((await run('systemd-analyze', ['verify', '--man=no', here], { timeoutMs: 60_000 })).code).not.toBe(0);
   });
 });
