@@ -73,6 +73,15 @@ describeFuse('a real package: npm pack, npm install -g, and the installed pvlock
     expect(r.stdout).toMatch(out);
   });
 
+  it('npm install -g of a clone directory gives a pvlockfs that runs the clone (its own launcher)', async () => {
+    const linked = join(base, 'prefix-dir');
+    const r = await run('npm', ['install', '-g', '--prefix', linked, join(base, 'src-copy'), '--no-audit', '--no-fund'], { cwd: base, timeoutMs: 300_000, env: cleanEnv() });
+    expect(r.code, r.stderr).toBe(0);
+    const v = await run(join(linked, 'bin', 'pvlockfs'), ['version'], { cwd: base, timeoutMs: 120_000, env: cleanEnv() });
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout).toBe('pvlockfs 0.1.0\n');
+  });
+
   it('the preload of the package launcher is not passed on to the commands pvlockfs starts', async () => {
     const so = join(prefix, 'lib', 'node_modules', 'pvlockfs', 'node_modules', 'fuse-native', 'prebuilds', 'linux-x64', 'libfuse.so');
     const pkg = join(prefix, 'lib', 'node_modules', 'pvlockfs');
