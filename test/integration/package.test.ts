@@ -67,8 +67,13 @@ describeFuse('a real package: npm pack, npm install -g, and the installed pvlock
     ['help', ['help'], /Usage:/],
     ['run', ['run', '--sim-time', '5ms'], /^kvm\/spinlocks\/taken:\d+$/m],
     ['experiment', ['experiment', '--scenarios', 'A', '--overcommit', '1', '--reps', '1', '--work', '1ms', '--jobs', '1'], /Difference/],
+    ['histo', ['histo', 'HISTO'], /all 31 buckets are 0/],
   ])('pvlockfs %s works for nobody', async (_name, args, out) => {
-    const r = await run('setpriv', [...AS_NOBODY, bin, ...args], { cwd: base, timeoutMs: 120_000, env: cleanEnv() });
+    const histo = join(base, 'histo_total');
+    await fsp.writeFile(histo, `${Array(31).fill(0).join(' ')}\n`);
+    await fsp.chmod(histo, 0o644);
+    const argv = args.map((a) => (a === 'HISTO' ? histo : a));
+    const r = await run('setpriv', [...AS_NOBODY, bin, ...argv], { cwd: base, timeoutMs: 120_000, env: cleanEnv() });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(out);
   });
