@@ -203,7 +203,7 @@ done`;
  * for `seconds`; the daemon's RSS and CPU share are sampled every chunk of readings, its heap
  * after a forced GC at the start and the end.
  */
-export async function soakRead(seconds: number, say: (s: string) => void): Promise<Record<string, unknown>> {
+export async function soakRead(seconds: number, say: (s: string) => void, readers = 16): Promise<Record<string, unknown>> {
   const work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-soak-'));
   const tools = await buildTools(work);
   const mnt = join(work, 'mnt');
@@ -233,7 +233,11 @@ export async function soakRead(seconds: number, say: (s: string) => void): Promi
     let cpu0 = await pv.cpuSeconds();
     while ((Date.now() - start) / 1000 < seconds) {
       const t0 = Date.now();
-      const r = JSON.parse(await exec(tools.reader, [join(knobs, 'histo_total'), '16', String(chunk)], (chunk + 30) * 1000)) as Reading;
+      // With no readers the chunk is only waited out: the writer alone, for comparison.
+      const r: Reading =
+        readers > 0
+          ? (JSON.parse(await exec(tools.reader, [join(knobs, 'histo_total'), String(readers), String(chunk)], (chunk + 30) * 1000)) as Reading)
+          : await new Promise<Reading>((res) => setTimeout(() => res({ ops_per_s: 0, p99_us: 0, errors: 0 } as Reading), chunk * 1000));
       const cpu1 = await pv.cpuSeconds();
       const status = await fsp.readFile(`/proc/${pv.proc?.pid}/status`, 'utf8');
       const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
@@ -254,7 +258,7 @@ export async function soakRead(seconds: number, say: (s: string) => void): Promi
     const half = samples.length >> 1;
     return {
       seconds,
-      readers: 16,
+      readers,
       knob_writer: 'zero_stats, timeout (1, 1024, 4294967295, 1024), hogs (1024, 0), running (0, 1) every 0.1 s',
       knob_rounds: writes,
       knob_write_errors: writeErrors,

@@ -1,13 +1,15 @@
 import { cpus } from 'node:os';
+import { intArg } from './args';
 import { benchRead, soakRead } from './bench-read';
 import { curve, soak, speed } from './bench-sim';
 import { defaultConfig } from '../sim/config';
 
-const HELP = `scripts/bench read [--runs N] [--seconds S] | read --soak SECONDS
+const HELP = `scripts/bench read [--runs N] [--seconds S] | read --soak SECONDS [--readers N]
   Read path: open + read-to-EOF + close on kvm/spinlocks/histo_total with 1, 4 and 16 concurrent
   readers (a separate C process), side by side against a trivial fuse-native daemon, a minimal C
   libfuse2 daemon and tmpfs; medians of N rounds of S seconds per reading; daemon CPU when idle.
-  With --soak: 16 readers plus a knob writer for SECONDS; daemon RSS and CPU over time.
+  With --soak: 16 readers (--readers N; 0 for the writer alone) plus a knob writer for SECONDS;
+  daemon RSS, CPU and heap after GC over time.
 
 scripts/bench sim [--runs N] [--sim-seconds S] [--soak SECONDS]
   Simulation speed of the default guest (median of N runs of S simulated seconds each, after a
@@ -26,11 +28,23 @@ function flag(argv: string[], name: string, def: number): number {
   return v;
 }
 
+/** `--readers N` of the soak: 0 to 64, default 16. */
+function readers(argv: string[]): number {
+  const i = argv.indexOf('--readers');
+  if (i < 0) return 16;
+  try {
+    return intArg('--readers', argv[i + 1] ?? '', 0, 64);
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'read') {
     const say = (s: string): void => void process.stderr.write(`${s}\n`);
     if (argv.includes('--soak')) {
-      process.stdout.write(`${JSON.stringify(await soakRead(flag(argv, '--soak', 600), say), null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(await soakRead(flag(argv, '--soak', 600), say, readers(argv)), null, 2)}\n`);
       return;
     }
     const result = await benchRead(flag(argv, '--runs', 5), flag(argv, '--seconds', 2), [1, 4, 16], say);
