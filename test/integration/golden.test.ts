@@ -14,7 +14,7 @@ describeFuse('golden outputs of experiment --json and of a stepped mount of each
   it('experiment --json, a small matrix with every lock', async () => {
     const r = await run(LAUNCHER, ['experiment', '--scenarios', 'A,C', '--overcommit', '1,3', '--reps', '1', '--work', '200ms', '--locks', 'ticket,pv-yield,pv-ticket,directed-yield,xen-block,pv-qspinlock', '--jobs', '2', '--json'], { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
-    const json = JSON.parse(r.stdout) as Record<string, unknown>;
+    const json = JSON.parse(Buffer.from(r.stdout, 'latin1').toString('utf8')) as Record<string, unknown>;
     delete json.wall_ms;
     await expect(`${JSON.stringify(json, null, 1)}\n`).toMatchFileSnapshot('../golden/experiment.json');
   });
