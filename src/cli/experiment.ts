@@ -43,7 +43,7 @@ const EXPERIMENT_OPTIONS: readonly OptionSpec<ExperimentOptions>[] = [
   { flag: '--seed', arg: 'N', help: 'first seed; repetition r uses seed + r (default 20100726)', set: (o, v, f) => (o.seed = intArg(f, v, 0, Number.MAX_SAFE_INTEGER)) },
   { flag: '--scenarios', arg: 'A,B,C', help: 'pinning scenarios (default A,B,C)', set: (o, v, f) => (o.scenarios = listArg(f, v, (s) => s as Pinning, PINNINGS)) },
   { flag: '--overcommit', arg: '1,2,3,4', help: 'overcommit factors (default 1,2,3,4)', set: (o, v, f) => (o.overcommits = listArg(f, v, (s) => intArg(f, s, 1, 16))) },
-  { flag: '--locks', arg: 'ticket,pv-yield', help: 'also xen-block, directed-yield, pv-ticket, pv-qspinlock (default ticket,pv-yield)', set: (o, v, f) => (o.locks = listArg(f, v, (s) => s as LockAlgorithm, LOCKS)) },
+  { flag: '--locks', arg: 'ticket,pv-yield', help: `any of ${LOCKS.join(', ')} (default ticket,pv-yield)`, set: (o, v, f) => (o.locks = listArg(f, v, (s) => s as LockAlgorithm, LOCKS)) },
   { flag: '--work', arg: 'DURATION', help: 'guest CPU work per run (default 20s)', set: (o, v, f) => (o.workNs = parseDurationNs(f, v)) },
   { flag: '--cap', arg: 'DURATION', help: 'simulated-time cap per run; beyond it the run did not finish (default 120s)', set: (o, v, f) => (o.capNs = parseDurationNs(f, v)) },
   { flag: '--jobs', arg: 'N', help: "worker threads (default: the machine's cores)", set: (o, v, f) => (o.jobs = intArg(f, v, 1, 256)) },

@@ -1,6 +1,7 @@
 import { ABIS, Abi } from '../debugfs/parse';
 import { Layout, LAYOUTS, naturalLayout } from '../layout/tree';
 import { defaultConfig, hogsForOvercommit, LOCKS, MAX_HOGS, PINNINGS, PLES, SimConfig, validateConfig } from '../sim/config';
+import { LOCK_ALGORITHMS } from '../sim/lock-registry';
 import { intArg, nonEmptyArg, oneOfArg, OptionSpec, optionLines, parseArgv, parseParam, realArg, ReservedParams, shown } from './args';
 import { parseDurationNs } from './duration';
 import { UsageError } from './errors';
@@ -51,7 +52,7 @@ export const OPTION_SPECS: readonly OptionRow[] = [
   { flag: '--hogs', arg: 'N', help: 'number of CPU hogs instead of --overcommit', commands: BOTH, set: (o, v, f) => { o.sim.hogs = intArg(f, v, 0, MAX_HOGS); (o as Tracked).hogsSet = true; } },
   { flag: '--pinning', arg: 'A|B|C', help: 'A: vCPU i on pCPU i; B: nothing pinned (default); C: vCPUs on one package', commands: BOTH, set: (o, v, f) => (o.sim.pinning = oneOfArg(f, v, PINNINGS)) },
   { flag: '--c-hog-share', arg: 'F', help: `scenario C: fraction of hogs pinned to the vCPUs' package (default ${DEF.cHogShare})`, commands: BOTH, set: (o, v, f) => (o.sim.cHogShare = realArg(f, v, 0, 1)) },
-  { flag: '--lock', arg: 'NAME', help: 'guest lock: ticket, pv-yield (the RFC, default), xen-block (Xen 2.6.35), directed-yield (2.6.39), pv-ticket (3.12), pv-qspinlock (4.2+)', commands: BOTH, set: (o, v, f) => (o.sim.lock = oneOfArg(f, v, LOCKS)) },
+  { flag: '--lock', arg: 'NAME', help: `guest lock: ${LOCKS.map((l) => `${l}: ${LOCK_ALGORITHMS[l].help}`).join('; ')}`, commands: BOTH, set: (o, v, f) => (o.sim.lock = oneOfArg(f, v, LOCKS)) },
   { flag: '--timeout', arg: 'N', help: `initial spin count before yielding, 0..4294967295 (default ${DEF.timeout})`, commands: BOTH, set: (o, v, f) => (o.sim.timeout = intArg(f, v, 0, 0xffffffff)) },
   { flag: '--ple', arg: 'off|sleep|yield-to', help: 'pause-loop exiting for ticket spinners: none (default), 2.6.35 100 µs sleep, 2.6.39 yield_to', commands: BOTH, set: (o, v, f) => (o.sim.ple = oneOfArg(f, v, PLES)) },
   { flag: '--grant-only-to-running', help: 'ablation: the ticket lock skips preempted waiters', commands: BOTH, set: (o) => (o.sim.grantOnlyToRunning = true) },
@@ -60,7 +61,7 @@ export const OPTION_SPECS: readonly OptionRow[] = [
   { flag: '--no-stalls', help: 'ablation: no µs-scale VM-exit stalls', commands: BOTH, set: (o) => (o.sim.stalls = false) },
   { flag: '--compat-yield', help: 'host yield() moves the yielder behind all others (sched_compat_yield)', commands: BOTH, set: (o) => (o.sim.compatYield = true) },
   { flag: '--param', arg: 'KEY=VALUE', help: 'set any model parameter (see docs/model.md), repeatable', commands: BOTH, set: setParam },
-  { flag: '--layout', arg: 'NAME', help: 'debugfs layout: kvm-2010, xen-2.6.35, kvm-guest-3.12, qlockstat; follows the lock (xen-block, pv-ticket, pv-qspinlock; else kvm-2010)', commands: BOTH, set: (o, v, f) => { o.layout = oneOfArg(f, v, LAYOUTS); (o as Tracked).layoutSet = true; } },
+  { flag: '--layout', arg: 'NAME', help: `debugfs layout: ${LAYOUTS.join(', ')}; follows the lock (${LOCKS.filter((l) => LOCK_ALGORITHMS[l].layout !== 'kvm-2010').map((l) => `${l}: ${LOCK_ALGORITHMS[l].layout}`).join(', ')}; else kvm-2010)`, commands: BOTH, set: (o, v, f) => { o.layout = oneOfArg(f, v, LAYOUTS); (o as Tracked).layoutSet = true; } },
   { flag: '--sim-time', arg: 'DURATION', help: 'simulated time to run, e.g. 2s, 500ms (default 2s; with --work, the cap)', commands: ['run'], set: (o, v, f) => (o.simTimeNs = parseDurationNs(f, v)) },
   { flag: '--work', arg: 'DURATION', help: 'run one job of this much guest CPU work, stop when done (reports did_not_finish at the cap)', commands: ['run'], set: (o, v, f) => { o.sim.jobWorkNs = parseDurationNs(f, v); o.work = true; } },
   { flag: '--json', help: 'print one JSON object instead of path:content lines', commands: ['run'], set: (o) => (o.json = true) },

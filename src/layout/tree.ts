@@ -2,7 +2,8 @@ import { FsError } from '../debugfs/errors';
 import { DebugFs } from '../debugfs/fs';
 import { createAttr, createDir, createEventFile, createText, createU32Array, DirNode, Width } from '../debugfs/nodes';
 import type { Abi } from '../debugfs/parse';
-import { LockAlgorithm, MAX_HOGS } from '../sim/config';
+import { LAYOUT_NAMES, LayoutName, LockAlgorithm, MAX_HOGS } from '../sim/config';
+import { LOCK_ALGORITHMS } from '../sim/lock-registry';
 import { QSTAT_NAMES, QStats } from '../sim/qstats';
 import { Histo, PvStats, SlowCount, U64 } from '../sim/stats';
 
@@ -31,25 +32,16 @@ export const HISTO_NAMES = ['histo_total', 'histo_spinning', 'histo_blocked'] as
 export const SPINLOCK_FILES = [...SCALAR_NAMES, ...HISTO_NAMES].map((n) => `kvm/spinlocks/${n}`);
 
 /** The debugfs layouts pvlockfs can present. */
-export const LAYOUTS = ['kvm-2010', 'xen-2.6.35', 'kvm-guest-3.12', 'qlockstat'] as const;
+export const LAYOUTS = LAYOUT_NAMES;
 /**
  * A layout: the RFC's `kvm/spinlocks/`, its Xen 2.6.35 template `xen/spinlocks/`, the 3.12–4.8
  * pv ticketlock's `kvm-guest/spinlocks/` or the 4.5+ pv qspinlock's `qlockstat/`.
  */
-export type Layout = (typeof LAYOUTS)[number];
+export type Layout = LayoutName;
 
 /** The layout a guest running `lock` keeps (each is fed by its own algorithm's accounting). */
 export function naturalLayout(lock: LockAlgorithm): Layout {
-  switch (lock) {
-    case 'pv-ticket':
-      return 'kvm-guest-3.12';
-    case 'xen-block':
-      return 'xen-2.6.35';
-    case 'pv-qspinlock':
-      return 'qlockstat';
-    default:
-      return 'kvm-2010';
-  }
+  return LOCK_ALGORITHMS[lock].layout;
 }
 
 /** The files of the 3.12–4.8 KVM pv ticketlock's `kvm-guest/spinlocks/`, in creation order. */
@@ -83,16 +75,7 @@ export const QLOCKSTAT_FILES = [...QSTAT_NAMES, 'reset_counters'].map((n) => `ql
 
 /** The statistics files of a layout, relative to the mount root. */
 export function layoutFiles(layout: Layout): string[] {
-  switch (layout) {
-    case 'kvm-guest-3.12':
-      return KVM_GUEST_FILES;
-    case 'xen-2.6.35':
-      return XEN_FILES;
-    case 'qlockstat':
-      return QLOCKSTAT_FILES;
-    default:
-      return SPINLOCK_FILES;
-  }
+  return LAYOUT_SPECS[layout].files;
 }
 
 /** The files of a layout that can be read (all but qlockstat's write-only `reset_counters`). */
@@ -116,13 +99,24 @@ export function rootMode(abi: Abi): number {
  */
 export function buildTree(port: GuestPort, abi: Abi, nowMs: number, layout: Layout = 'kvm-2010'): DirNode {
   const root = createDir('', null, nowMs, rootMode(abi));
-  if (layout === 'kvm-guest-3.12') buildKvmGuest(root, port.stats, nowMs);
-  else if (layout === 'xen-2.6.35') buildXen(root, port.stats, nowMs);
-  else if (layout === 'qlockstat') buildQlockstat(root, port.qstats, nowMs);
-  else buildKvm2010(root, port.stats, nowMs);
+  LAYOUT_SPECS[layout].build(root, port, nowMs);
   buildControl(root, port, nowMs);
   return root;
 }
+
+/** One layout: its statistics files (relative to the root, in creation order) and how to build them. */
+interface LayoutSpec {
+  files: string[];
+  build(root: DirNode, port: GuestPort, nowMs: number): void;
+}
+
+/** Every layout, declared once; the compiler checks that none is missing. */
+const LAYOUT_SPECS = {
+  'kvm-2010': { files: SPINLOCK_FILES, build: (root, port, nowMs) => buildKvm2010(root, port.stats, nowMs) },
+  'xen-2.6.35': { files: XEN_FILES, build: (root, port, nowMs) => buildXen(root, port.stats, nowMs) },
+  'kvm-guest-3.12': { files: KVM_GUEST_FILES, build: (root, port, nowMs) => buildKvmGuest(root, port.stats, nowMs) },
+  qlockstat: { files: QLOCKSTAT_FILES, build: (root, port, nowMs) => buildQlockstat(root, port.qstats, nowMs) },
+} satisfies Record<Layout, LayoutSpec>;
 
 /** An integer attribute of a statistics directory: mode, width, getter, setter (knobs only). */
 type AttrSpec = [mode: number, width: Width, get: () => bigint, set: ((v: bigint) => void) | null];

@@ -4,10 +4,18 @@
  * a crash deep inside the engine.
  */
 
-/** Lock algorithms the guest can run. */
-export const LOCKS = ['ticket', 'pv-yield', 'pv-ticket', 'directed-yield', 'xen-block', 'pv-qspinlock'] as const;
+/** Lock algorithms the guest can run (each declared once in `lock-registry.ts`). */
+export const LOCKS = ['ticket', 'pv-yield', 'pv-ticket', 'directed-yield', 'xen-block', 'pv-qspinlock', 'tas'] as const;
 /** A lock algorithm name. */
 export type LockAlgorithm = (typeof LOCKS)[number];
+/**
+ * The debugfs layouts a guest kernel keeps: the RFC's `kvm/spinlocks/`, Xen 2.6.35's
+ * `xen/spinlocks/`, the 3.12–4.8 pv ticketlock's `kvm-guest/spinlocks/`, the 4.5+ `qlockstat/`.
+ * Names only: the files are the layout module's.
+ */
+export const LAYOUT_NAMES = ['kvm-2010', 'xen-2.6.35', 'kvm-guest-3.12', 'qlockstat'] as const;
+/** A layout name. */
+export type LayoutName = (typeof LAYOUT_NAMES)[number];
 /** Pause-loop exiting on the host: off (the Xeon 5160 has none), 2.6.35's 100 µs sleep, 2.6.39's yield_to. */
 export const PLES = ['off', 'sleep', 'yield-to'] as const;
 /** A PLE mode. */

@@ -38,12 +38,14 @@ export class Guest implements HostListener {
   private readonly userMeanNs: number;
   private readonly burstMean: number;
 
+  /** `rfcStats`: whether the guest's lock keeps the RFC's statistics (from the lock registry). */
   constructor(
     readonly cfg: SimConfig,
     readonly rng: Rng,
+    rfcStats: boolean,
   ) {
     this.stats = new PvStats(cfg.timeout);
-    this.rfcStats = cfg.lock === 'pv-yield' || cfg.lock === 'directed-yield' || cfg.lock === 'xen-block';
+    this.rfcStats = rfcStats;
     this.convoys = new ConvoyTracker(cfg.convoyMinWaiters);
     // The shared lock population, then one local lock per vCPU (index cfg.locks + vCPU).
     for (let i = 0; i < cfg.locks + cfg.vcpus; i++) this.locks.push(new GuestLock());

@@ -3,11 +3,7 @@ import { SimConfig, validateConfig } from './config';
 import { Guest } from './guest';
 import { Host } from './host';
 import { Ev, Task, TaskKind, TaskState } from './task';
-import { DirectedYieldLock, PvYieldLock, TicketLock } from './locks';
-import { PvTicketLock } from './locks-pvticket';
-import { PvQspinLock } from './locks-qspin';
-import { XenBlockLock } from './locks-xen';
-import type { LockAlgorithmImpl } from './vcpu';
+import { LOCK_ALGORITHMS } from './lock-registry';
 import { EventQueue, PoppedEvent } from './queue';
 import { Rng } from './rng';
 
@@ -45,11 +41,12 @@ export class Machine {
     const problems = validateConfig(cfg);
     assert(problems.length === 0, `invalid config: ${problems.map((p) => p.key).join(', ')}`);
     this.rng = new Rng(cfg.seed);
-    this.guest = new Guest(cfg, this.rng);
+    const lock = LOCK_ALGORITHMS[cfg.lock];
+    this.guest = new Guest(cfg, this.rng, lock.rfcStats);
     const phases = Array.from({ length: cfg.pcpus }, () => this.rng.int(0, cfg.tickNs - 1));
     this.host = new Host(cfg, this.queue, this.guest, phases);
     this.guest.host = this.host;
-    this.guest.algo = lockAlgorithm(this.guest);
+    this.guest.algo = lock.create(this.guest);
     const burstMean = (cfg.noiseBurstMinNs + cfg.noiseBurstMaxNs) / 2;
     this.noiseQuietNsMean = cfg.noiseShare > 0 ? (burstMean * (1 - cfg.noiseShare)) / cfg.noiseShare : Infinity;
     this.addVcpus();
@@ -187,23 +184,5 @@ export class Machine {
       this.noiseRng[c] = new Rng(this.cfg.seed, `noise${c}`);
       this.host.scheduleWake(t, this.noiseRng[c].expNs(this.noiseQuietNsMean));
     }
-  }
-}
-
-/** The guest's lock algorithm for its configured name. */
-function lockAlgorithm(g: Guest): LockAlgorithmImpl {
-  switch (g.cfg.lock) {
-    case 'ticket':
-      return new TicketLock(g);
-    case 'pv-ticket':
-      return new PvTicketLock(g);
-    case 'directed-yield':
-      return new DirectedYieldLock(g);
-    case 'xen-block':
-      return new XenBlockLock(g);
-    case 'pv-qspinlock':
-      return new PvQspinLock(g);
-    default:
-      return new PvYieldLock(g);
   }
 }
