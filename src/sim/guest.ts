@@ -120,6 +120,8 @@ export class Guest implements HostListener {
   acquired(v: Vcpu, lock: GuestLock, latencyNs: number, spinSample = true): void {
     const base = Math.max(this.now, v.task.resumeAtNs);
     const at = base + latencyNs;
+    // One holder per lock: it was free, or already handed to this vCPU (a ticket grant).
+    assert(lock.holder < 0 || lock.holder === v.index, `vCPU ${v.index} acquires a lock held by vCPU ${lock.holder}`);
     lock.holder = v.index;
     lock.lastCpu = v.task.cpu;
     v.granted = false;

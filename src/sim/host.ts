@@ -24,7 +24,7 @@ function removeFrom(rq: Task[], t: Task): void {
 export class Host {
   readonly cpus: Cpu[] = [];
   readonly tasks: Task[] = [];
-  now = 0;
+  private nowValue = 0;
   /** Directed yields the scheduler honoured. */
   boosts = 0;
 
@@ -94,6 +94,17 @@ export class Host {
     t.timerArmed = false;
     t.timerVersion += 1;
     t.wakeVersion += 1;
+  }
+
+  /** Simulated time now, in ns (only `advanceTo` moves it). */
+  get now(): number {
+    return this.nowValue;
+  }
+
+  /** Moves the clock to `ns`; time never goes backwards. */
+  advanceTo(ns: number): void {
+    if (!(ns >= this.nowValue)) fail(`time went backwards: ${ns} < ${this.nowValue}`);
+    this.nowValue = ns;
   }
 
   /** Slice for a pCPU with `nr` tasks: period / nr, period = latency or min_gran × nr. */
@@ -283,6 +294,7 @@ export class Host {
     if (prev) this.stopRunning(prev);
     c.curr = next;
     if (next === null) return;
+    assert(next.state === TaskState.Runnable, `task ${next.id} switched to while not runnable (state ${next.state})`);
     removeFrom(c.rq, next);
     next.state = TaskState.Running;
     next.cpu = c.id;

@@ -5,6 +5,14 @@ import { fail } from './assert';
  * arrays so pushing and popping allocate nothing. Cancelled events are not removed: each carries a
  * version that the handler compares with its target's current one (lazy invalidation).
  */
+/**
+ * The most events the queue may hold. A machine keeps a few per task (a timer, a wake-up) and one
+ * tick per pCPU, plus stale ones until they are popped: tens of thousands at the largest
+ * configuration. Far more means events leak, which is a bug: it fails loudly instead of eating
+ * the machine's memory.
+ */
+export const MAX_QUEUED_EVENTS = 1 << 24;
+
 export class EventQueue {
   private time = new Float64Array(256);
   private seq = new Float64Array(256);
@@ -92,6 +100,7 @@ export class EventQueue {
 
   private grow(): void {
     const n = this.time.length * 2;
+    if (n > MAX_QUEUED_EVENTS) fail(`event queue above ${MAX_QUEUED_EVENTS} events: events are leaking`);
     const grow64 = (a: Float64Array): Float64Array<ArrayBuffer> => {
       const b = new Float64Array(n);
       b.set(a);

@@ -18,7 +18,7 @@ function runTicks(host: Host, q: EventQueue, untilNs: number): void {
   const ev = { timeNs: 0, kind: 0, target: 0, version: 0 };
   while (q.peekTime() <= untilNs) {
     q.pop(ev);
-    host.now = ev.timeNs;
+    host.advanceTo(ev.timeNs);
     if (ev.kind === 2) host.tick(ev.target);
   }
 }
