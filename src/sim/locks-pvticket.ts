@@ -1,5 +1,5 @@
 import { fail } from './assert';
-import { TicketLock } from './locks';
+import { grantNextTicket, TicketLock } from './locks';
 import { Histo, SlowCount } from './stats';
 import { TaskState } from './task';
 import { Act, GuestLock, Vcpu } from './vcpu';
@@ -51,13 +51,8 @@ export class PvTicketLock extends TicketLock {
     const next = lock.queue.shift();
     if (lock.queue.length === 0) lock.slowFlag = false;
     if (next === undefined) return;
-    const w = this.g.vcpus[next];
-    lock.holder = w.index;
-    if (w.task.state === TaskState.Running && w.act === Act.SpinTicket) {
-      this.g.acquired(w, lock, this.g.transferNs(lock.lastCpu, w.task.cpu) + this.g.pickupStallNs(w));
-      return;
-    }
-    w.granted = true;
+    const w = grantNextTicket(this.g, lock, next);
+    if (w === null) return;
     if (w.act === Act.PvHalted && w.task.state === TaskState.Sleeping) {
       this.g.counters.kicks += 1;
       if (flagged) this.g.stats.addSlowCount(SlowCount.Kicked);

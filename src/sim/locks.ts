@@ -80,15 +80,24 @@ export class TicketLock implements LockAlgorithmImpl {
     } else {
       next = lock.queue.shift() as number;
     }
-    const w = this.g.vcpus[next];
-    lock.holder = w.index;
-    if (w.task.state === TaskState.Running && w.act === Act.SpinTicket) {
-      this.g.acquired(w, lock, this.g.transferNs(lock.lastCpu, w.task.cpu) + this.g.pickupStallNs(w));
-    } else {
-      w.granted = true;
-      this.g.counters.grantsToPreempted += 1;
-    }
+    if (grantNextTicket(this.g, lock, next) !== null) this.g.counters.grantsToPreempted += 1;
   }
+}
+
+/**
+ * The ticket hand-off shared by the ticket locks: `lock` goes to the vCPU holding ticket `next`.
+ * A running spinner takes it at once; any other waiter is granted it and takes it when it runs
+ * again (the lock sits idle meanwhile). Returns that waiter, or null when the lock was taken.
+ */
+export function grantNextTicket(g: Guest, lock: GuestLock, next: number): Vcpu | null {
+  const w = g.vcpus[next];
+  lock.holder = w.index;
+  if (w.task.state === TaskState.Running && w.act === Act.SpinTicket) {
+    g.acquired(w, lock, g.transferNs(lock.lastCpu, w.task.cpu) + g.pickupStallNs(w));
+    return null;
+  }
+  w.granted = true;
+  return w;
 }
 
 /**
