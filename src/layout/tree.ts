@@ -94,8 +94,8 @@ export function rootMode(abi: Abi): number {
 }
 
 /**
- * Builds the tree of DEBUGFS.md §1, bound to the guest: the RFC's patch 3/4 files under
- * `kvm/spinlocks/` (or another layout's files, DEBUGFS.md §5) and the `pvlockfs/` control directory.
+ * Builds the tree of docs/debugfs.md §1, bound to the guest: the RFC's patch 3/4 files under
+ * `kvm/spinlocks/` (or another layout's files, docs/debugfs.md §5) and the `pvlockfs/` control directory.
  */
 export function buildTree(port: GuestPort, abi: Abi, nowMs: number, layout: Layout = 'kvm-2010'): DirNode {
   const root = createDir('', null, nowMs, rootMode(abi));

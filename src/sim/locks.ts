@@ -104,7 +104,7 @@ export function grantNextTicket(g: Guest, lock: GuestLock, next: number): Vcpu |
  * The RFC's pv lock (patch 3/4): an unfair test-and-set byte lock. Each attempt spins until the
  * lock is seen free or `timeout` iterations observed it held (counted only while the vCPU runs);
  * a failed attempt takes the slow path — `KVM_HC_YIELD`, i.e. the host's `yield()` — then spins
- * again. Unlock stores 0 and wakes no one. Statistics exactly as DEBUGFS.md §4.
+ * again. Unlock stores 0 and wakes no one. Statistics exactly as docs/debugfs.md §4.
  */
 export class PvYieldLock implements LockAlgorithmImpl {
   constructor(protected readonly g: Guest) {}

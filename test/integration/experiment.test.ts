@@ -115,7 +115,7 @@ describe('pvlockfs experiment', () => {
     expect(finished.met).toBe(true);
   });
 
-  it('--named runs one named experiment per effect, each with its evidence and verdict; at the defaults every SIMULATION.md effect is shown', async () => {
+  it('--named runs one named experiment per effect, each with its evidence and verdict; at the defaults every docs/model.md effect is shown', async () => {
     // The named experiments use the default repetitions and work; the matrix itself is cut to one cell.
     const r = await run(LAUNCHER, ['experiment', '--named', '--scenarios', 'A', '--overcommit', '1', '--json'], { timeoutMs: 180_000 });
     expect(r.code, r.stderr).toBe(0);
@@ -125,7 +125,7 @@ describe('pvlockfs experiment', () => {
       expect(typeof n.shown).toBe('boolean');
       expect(n.evidence).toMatch(/\d/);
     }
-    // The five effects SIMULATION.md lists, and the bursty ablation. (The 1x-gap ablation reports
+    // The five effects docs/model.md lists, and the bursty ablation. (The 1x-gap ablation reports
     // what the model gives, which is no gap: docs/calibration.md.)
     for (const name of ['ticket-collapse', 'spin-then-yield-helps', 'unfair-survives', 'plain-yield-weak', 'fairness-costs', 'ablation-bursty']) {
       const n = named.find((x) => x.name === name);

@@ -16,7 +16,7 @@ const simulated = async (d: Daemon, ns: number, what: string): Promise<void> => 
   await waitFor(async () => (await simNs(d)) >= from + ns, 60_000, `${ns / 1e6} simulated ms (${what})`);
 };
 
-describeFuse('knob writes feed the running simulation (DEBUGFS.md §4)', () => {
+describeFuse('knob writes feed the running simulation (docs/debugfs.md §4)', () => {
   let d: Daemon;
   beforeAll(async () => {
     d = await Daemon.start(['--speed', '2']);

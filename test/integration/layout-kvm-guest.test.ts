@@ -11,7 +11,7 @@ const FILES: [string, string][] = [
   ['zero_stats', '644'],
 ];
 
-describeFuse('--lock pv-ticket mounts the 3.12 layout kvm-guest/spinlocks (DEBUGFS.md §5)', () => {
+describeFuse('--lock pv-ticket mounts the 3.12 layout kvm-guest/spinlocks (docs/debugfs.md §5)', () => {
   let d: Daemon;
   beforeAll(async () => {
     d = await Daemon.start(['--lock', 'pv-ticket', '--speed', '4']);

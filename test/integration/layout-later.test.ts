@@ -40,7 +40,7 @@ const QLOCKSTAT: [string, string][] = [
 
 const AS_NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups', '--'];
 
-describeFuse('--lock xen-block mounts the Xen 2.6.35 layout xen/spinlocks (DEBUGFS.md §5)', () => {
+describeFuse('--lock xen-block mounts the Xen 2.6.35 layout xen/spinlocks (docs/debugfs.md §5)', () => {
   let d: Daemon;
   beforeAll(async () => {
     d = await Daemon.start(['--lock', 'xen-block', '--pinning', 'C', '--overcommit', '3', '--speed', '4']);
@@ -76,7 +76,7 @@ describeFuse('--lock xen-block mounts the Xen 2.6.35 layout xen/spinlocks (DEBUG
   });
 });
 
-describeFuse('--lock pv-qspinlock mounts the 4.5+ layout qlockstat (DEBUGFS.md §5)', () => {
+describeFuse('--lock pv-qspinlock mounts the 4.5+ layout qlockstat (docs/debugfs.md §5)', () => {
   let d: Daemon;
   let old: Daemon;
   beforeAll(async () => {

@@ -29,7 +29,7 @@ except OSError as e:
 print(os.read(fd, 4096).decode())
 `;
 
-describeFuse('reading the files (DEBUGFS.md §2, §3)', () => {
+describeFuse('reading the files (docs/debugfs.md §2, §3)', () => {
   let d: Daemon;
   beforeAll(async () => {
     d = await Daemon.start();

@@ -15,7 +15,7 @@ const SPINLOCKS: [string, string][] = [
   ['zero_stats', '644'],
 ];
 
-describeFuse('the tree, as ls and stat see it (DEBUGFS.md §1)', () => {
+describeFuse('the tree, as ls and stat see it (docs/debugfs.md §1)', () => {
   let modern: Daemon;
   let old: Daemon;
   beforeAll(async () => {
@@ -30,7 +30,7 @@ describeFuse('the tree, as ls and stat see it (DEBUGFS.md §1)', () => {
     expect((await run('stat', ['-c', '%f %a %h %u %g', old.mnt])).stdout).toBe('41ed 755 4 0 0\n');
   });
 
-  it('lists exactly the names of DEBUGFS.md §1', async () => {
+  it('lists exactly the names of docs/debugfs.md §1', async () => {
     expect((await run('ls', ['-A', modern.mnt])).stdout).toBe('kvm\npvlockfs\n');
     expect((await run('ls', ['-A', modern.path('kvm')])).stdout).toBe('spinlocks\n');
     expect((await run('ls', ['-A', modern.path('kvm/spinlocks')])).stdout).toBe(`${SPINLOCKS.map(([n]) => n).join('\n')}\n`);

@@ -14,10 +14,10 @@ os.close(fd)
 `;
 
 const U32 = (1n << 32n) - 1n;
-// FUSE never delivers a zero-length write to the daemon (DEBUGFS.md §6); that row is unit-tested.
+// FUSE never delivers a zero-length write to the daemon (docs/debugfs.md §6); that row is unit-tested.
 const ROWS = WRITE_TABLE.filter(([input]) => input !== '');
 
-describeFuse('writing the knobs (DEBUGFS.md §2), both ABI profiles', () => {
+describeFuse('writing the knobs (docs/debugfs.md §2), both ABI profiles', () => {
   const d: Record<string, Daemon> = {};
   beforeAll(async () => {
     [d.modern, d['2.6.35']] = await Promise.all([Daemon.start(), Daemon.start(['--abi', '2.6.35'])]);

@@ -1,5 +1,5 @@
 /**
- * DEBUGFS.md §2 write table: input bytes → what `modern` (kstrtoull) stores or returns, and what
+ * docs/debugfs.md §2 write table: input bytes → what `modern` (kstrtoull) stores or returns, and what
  * `2.6.35` (simple_strtol) stores, as the full u64 before truncation to the file's width.
  */
 export const WRITE_TABLE: [input: string, modern: bigint | 'EINVAL' | 'ERANGE', old: bigint][] = [

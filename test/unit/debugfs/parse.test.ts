@@ -4,7 +4,7 @@ import { attrWriteText, kstrtoull, parseAttrWrite, simpleStrtol } from '../../..
 
 const b = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 
-describe('integer attribute write parsing (DEBUGFS.md §2)', () => {
+describe('integer attribute write parsing (docs/debugfs.md §2)', () => {
   it.each(WRITE_TABLE)('%j → modern %s, 2.6.35 %s', (input, modern, old) => {
     const m = parseAttrWrite('modern', b(input));
     if (typeof modern === 'bigint') expect(m).toEqual({ ok: true, value: modern });

@@ -16,7 +16,7 @@ function setup(): { m: Machine; fs: DebugFs; running: { v: number } } {
 }
 
 describe('layout: the RFC tree bound to the simulation', () => {
-  it('has exactly the files of DEBUGFS.md §1 with their modes and types', () => {
+  it('has exactly the files of docs/debugfs.md §1 with their modes and types', () => {
     const { fs } = setup();
     const modes = Object.fromEntries([...SPINLOCK_FILES, ...CONTROL_FILES].map((p) => [p, (fs.getattr(p).mode & 0o777).toString(8)]));
     expect(modes).toEqual({
@@ -72,7 +72,7 @@ describe('layout: the RFC tree bound to the simulation', () => {
 });
 
 describe('layout kvm-guest-3.12 (the 3.12–4.8 KVM pv ticketlock)', () => {
-  it('has exactly the files of DEBUGFS.md §5 with their modes and widths, fed by pv-ticket', () => {
+  it('has exactly the files of docs/debugfs.md §5 with their modes and widths, fed by pv-ticket', () => {
     const m = new Machine({ ...defaultConfig(), lock: 'pv-ticket' });
     const port = machinePort(m, {}, { get: () => 1, set: () => undefined });
     const fs = new DebugFs(buildTree(port, 'modern', 0, 'kvm-guest-3.12'), 'modern', () => 0);
@@ -97,7 +97,7 @@ function layoutFs(lock: 'xen-block' | 'pv-qspinlock', layout: Layout): { m: Mach
 }
 
 describe('layout xen-2.6.35 (Xen 2.6.35 xen/spinlocks)', () => {
-  it('has exactly the files of DEBUGFS.md §5 with their modes, fed by xen-block', () => {
+  it('has exactly the files of docs/debugfs.md §5 with their modes, fed by xen-block', () => {
     const { m, fs } = layoutFs('xen-block', 'xen-2.6.35');
     expect(fs.readdir('/')).toEqual(['xen', 'pvlockfs']);
     const modes = Object.fromEntries(XEN_FILES.map((p) => [p.split('/')[2], (fs.getattr(p).mode & 0o777).toString(8)]));

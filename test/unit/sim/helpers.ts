@@ -24,7 +24,7 @@ export function sum(h: ArrayLike<number>): number {
   return s;
 }
 
-/** The DEBUGFS.md §4 invariants, corrected for vCPUs caught mid-acquisition at the snapshot. */
+/** The docs/debugfs.md §4 invariants, corrected for vCPUs caught mid-acquisition at the snapshot. */
 export function checkInvariants(m: Machine): void {
   const s = m.guest.stats;
   const taken = Number(s.getU64(U64.Taken));

@@ -7,7 +7,7 @@ import { Act } from '../../../src/sim/vcpu';
 import { oneLockOnePcpu, quietConfig, sum } from './helpers';
 
 describe('xen-block (Xen 2.6.35 spin-then-block, xen/spinlocks)', () => {
-  /** DEBUGFS.md §4 plus Xen's slow-path counters, corrected for vCPUs caught mid-acquisition. */
+  /** docs/debugfs.md §4 plus Xen's slow-path counters, corrected for vCPUs caught mid-acquisition. */
   function checkXen(m: Machine): void {
     const s = m.guest.stats;
     const taken = Number(s.getU64(U64.Taken));

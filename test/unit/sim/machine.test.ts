@@ -80,7 +80,7 @@ describe('common random numbers', () => {
   });
 });
 
-describe('DEBUGFS.md §4 invariants over a seed sweep', () => {
+describe('docs/debugfs.md §4 invariants over a seed sweep', () => {
   const pinnings: Pinning[] = ['A', 'B', 'C'];
   const timeouts = [0, 1, 1024, 0xffffffff];
   const cases = Array.from({ length: 24 }, (_, i) => ({
