@@ -39,7 +39,7 @@ async function measure(cells: Cell[], base: { seed: number; reps: number; workNs
 const f2 = (x: number): string => x.toFixed(2);
 
 /**
- * The named experiments behind docs/model.md's list of effects. Each runs a small matrix with the
+ * The named experiments behind the list of effects in docs/model.md. Each runs a small matrix with the
  * given seed, repetitions and work, and states what it shows in one line.
  */
 export async function namedExperiments(base: { seed: number; reps: number; workNs: number; capNs: number; jobs: number; params: Partial<SimConfig> }): Promise<NamedResult[]> {

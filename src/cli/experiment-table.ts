@@ -219,7 +219,7 @@ export interface TargetCheck {
 }
 
 /**
- * The targets of the RFC comparison (docs/model.md), each with this run's value. Only meaningful
+ * The targets of the RFC comparison (docs/model.md, "Effects the model must show, and the targets"), each with this run's value. Only meaningful
  * for the full 12-cell matrix; with fewer cells the counts are over the cells present.
  */
 export function targetChecks(c: Comparison): TargetCheck[] {
