@@ -1,10 +1,11 @@
 import { FsError } from '../debugfs/errors';
 import { DebugFs } from '../debugfs/fs';
-import { createAttr, createDir, createEventFile, createText, createU32Array, DirNode, Width } from '../debugfs/nodes';
+import { createAttr, createDir, createText, createU32Array, DirNode, Width } from '../debugfs/nodes';
 import type { Abi } from '../debugfs/parse';
 import { LAYOUT_NAMES, LayoutName, LockAlgorithm, MAX_HOGS } from '../sim/config';
 import { LOCK_ALGORITHMS } from '../sim/lock-registry';
-import { QSTAT_NAMES, QStats } from '../sim/qstats';
+import type { QStats } from '../sim/qstats';
+import { buildQlockstat, QSTAT_NAMES } from './qlockstat';
 import { Histo, PvStats, SlowCount, U64 } from '../sim/stats';
 
 /** What the tree needs from the running guest; the live driver and the headless run provide it. */
@@ -173,16 +174,6 @@ function buildKvmGuest(root: DirNode, s: PvStats, nowMs: number): void {
 /** Xen 2.6.35's `xen/spinlocks/`: the RFC's files plus the block-and-kick slow path's counters. */
 function buildXen(root: DirNode, s: PvStats, nowMs: number): void {
   buildStats(createDir('spinlocks', createDir('xen', root, nowMs), nowMs), s, basenames(XEN_FILES), nowMs);
-}
-
-/**
- * The 4.5+ `qlockstat/`: counter files 0400 summed at every read, `reset_counters` 0200 whose
- * read fails with EBADF and whose write (any content) clears every counter.
- */
-function buildQlockstat(root: DirNode, q: QStats, nowMs: number): void {
-  const d = createDir('qlockstat', root, nowMs);
-  for (const name of QSTAT_NAMES) createEventFile(name, 0o400, d, () => q.text(name), null, nowMs);
-  createEventFile('reset_counters', 0o200, d, null, () => q.reset(), nowMs);
 }
 
 /** pvlockfs's own control directory. */

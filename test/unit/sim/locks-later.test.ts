@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, PINNINGS, SimConfig } from '../../../src/sim/config';
 import { Machine } from '../../../src/sim/machine';
-import { Q, QSTAT_NAMES, QStats } from '../../../src/sim/qstats';
+import { qstatText, QSTAT_NAMES } from '../../../src/layout/qlockstat';
+import { Q, QStats } from '../../../src/sim/qstats';
 import { Histo, SlowCount, U64 } from '../../../src/sim/stats';
 import { Act } from '../../../src/sim/vcpu';
 import { oneLockOnePcpu, quietConfig, sum } from './helpers';
@@ -123,7 +124,7 @@ describe('pv-qspinlock (4.2+ pv queued spinlock, qlockstat)', () => {
     expect(q[Q.LockSlowpath]).toBeGreaterThan(10);
     expect(q[Q.WaitHead]).toBeGreaterThan(10);
     expect(q[Q.KickUnlock]).toBeGreaterThan(10);
-    expect(m.guest.qstats.text('pv_hash_hops')).toBe('1.00\n');
+    expect(qstatText(m.guest.qstats, 'pv_hash_hops')).toBe('1.00\n');
   });
 
   it('a queued node behind a halted head waits early (three vCPUs, one pCPU)', () => {
@@ -138,7 +139,7 @@ describe('pv-qspinlock (4.2+ pv queued spinlock, qlockstat)', () => {
     const run = (seed: number): string => {
       const m = new Machine({ ...defaultConfig(), lock: 'pv-qspinlock', pinning: 'C', seed });
       m.runUntil(800_000_000);
-      return QSTAT_NAMES.map((n) => m.guest.qstats.text(n)).join('');
+      return QSTAT_NAMES.map((n) => qstatText(m.guest.qstats, n)).join('');
     };
     expect(run(5)).toBe(run(5));
     expect(run(5)).not.toBe(run(6));
@@ -165,14 +166,14 @@ describe('qlockstat text (qstat_read)', () => {
   it.each(cases)('%s with %j reads %j', (name, set, text) => {
     const q = new QStats();
     for (const [k, v] of Object.entries(set)) q.count[Number(k)] = v as number;
-    expect(q.text(name as (typeof QSTAT_NAMES)[number])).toBe(text);
+    expect(qstatText(q, name as (typeof QSTAT_NAMES)[number])).toBe(text);
   });
 
   it('reset clears every counter', () => {
     const q = new QStats();
     q.count.fill(9);
     q.reset();
-    expect(QSTAT_NAMES.map((n) => q.text(n)).join('')).toBe(QSTAT_NAMES.map((n) => (n === 'pv_hash_hops' ? '0.00\n' : '0\n')).join(''));
+    expect(QSTAT_NAMES.map((n) => qstatText(q, n)).join('')).toBe(QSTAT_NAMES.map((n) => (n === 'pv_hash_hops' ? '0.00\n' : '0\n')).join(''));
   });
 });
 
