@@ -115,7 +115,7 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
           baseline_noisier: cmp.baseNoisier,
           baseline_ratio_max_rel_err: Math.round(cmp.baseRatioMaxRelErr * 1000) / 1000,
           pv_ratio_max_rel_err: Math.round(cmp.pvRatioMaxRelErr * 1000) / 1000,
-          targets: targetChecks(cmp),
+          targets: targetChecks(cmp).map(({ target, value, met }) => ({ target, value, met })),
           unmet: explainUnmet(cmp),
           differences: cmp.rows.map((r) => ({
             scenario: r.scenario,
