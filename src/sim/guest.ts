@@ -1,6 +1,7 @@
 import { assert, fail } from './assert';
 import type { SimConfig } from './config';
 import type { Host } from './host';
+import type { Kvm } from './kvm';
 import { HostListener, Task, TaskKind, TaskState } from './task';
 import { Cat, ConvoyTracker, LatencyHisto } from './instruments';
 import { Rng } from './rng';
@@ -26,12 +27,13 @@ export class Guest implements HostListener {
   readonly waitAll = new LatencyHisto();
   algo!: LockAlgorithmImpl;
   host!: Host;
+  /** KVM's host-side mechanisms (pause-loop exits, the yield hypercalls). */
+  kvm!: Kvm;
   workDoneNs = 0;
   jobStartNs = 0;
   jobsCompleted = 0;
   readonly jobTimesNs: number[] = [];
   finished = false;
-  private lastBoosted = -1;
   /** Whether the guest keeps the RFC's statistics block (the RFC's lock and its Xen template). */
   readonly rfcStats: boolean;
   private readonly lockCdf: Float64Array;
@@ -207,21 +209,6 @@ export class Guest implements HostListener {
     this.setAct(v, Act.Halted);
     this.host.sleep(v.task);
     this.host.scheduleWake(v.task, this.now + v.rng.expNs(this.cfg.idleNsMean));
-  }
-
-  /**
-   * `kvm_vcpu_on_spin`'s candidate (2.6.39): round-robin after the last boosted vCPU, the first
-   * sibling that is preempted (runnable, neither running nor halted); null when there is none.
-   */
-  yieldCandidate(v: Vcpu): Vcpu | null {
-    const n = this.vcpus.length;
-    for (let k = 1; k <= n; k++) {
-      const c = this.vcpus[(this.lastBoosted + k + n) % n];
-      if (c === v || c.task.state !== TaskState.Runnable) continue;
-      this.lastBoosted = c.index;
-      return c;
-    }
-    return null;
   }
 
   private startUser(v: Vcpu): void {

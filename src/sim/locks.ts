@@ -41,26 +41,10 @@ export class TicketLock implements LockAlgorithmImpl {
     }
   }
 
-  /**
-   * Pause-loop exit (ticket waiters have a timer only with PLE): the host either sleeps the vCPU
-   * 100 µs (2.6.35 `kvm_vcpu_on_spin`) or yields to a preempted sibling (2.6.39); then it spins on.
-   */
+  /** Pause-loop exit (ticket waiters have a timer only with PLE): the host's to handle. */
   timer(v: Vcpu): void {
-    const g = this.g;
-    if (g.cfg.ple === 'off' || v.act !== Act.SpinTicket) fail(`ticket waiter ${v.index} had a timer`);
-    g.counters.pleExits += 1;
-    if (g.cfg.ple === 'sleep') {
-      g.setAct(v, Act.PleSleep);
-      g.host.sleep(v.task);
-      g.host.scheduleWake(v.task, g.now + g.cfg.pleSleepNs);
-      return;
-    }
-    const c = g.yieldCandidate(v);
-    const switched = c === null ? g.host.yield(v.task) : g.host.yieldTo(v.task, c.task);
-    if (c !== null) g.counters.directedYields += 1;
-    // Still running (nothing better to run): the pause loop goes on and exits again.
-    if (!switched) this.spin(v);
-    else g.host.armTimer(v.task, g.cfg.pleWindowNs);
+    if (this.g.cfg.ple === 'off' || v.act !== Act.SpinTicket) fail(`ticket waiter ${v.index} had a timer`);
+    if (this.g.kvm.pauseLoopExit(v)) this.spin(v);
   }
 
   /** A queued waiter spins (with pause-loop exiting, until the PLE window runs out). */
@@ -161,7 +145,7 @@ export class PvYieldLock implements LockAlgorithmImpl {
 
   /** What `KVM_HC_YIELD` runs on the host: 2.6.35's plain `yield()`. Returns whether it switched. */
   protected hostYield(v: Vcpu): boolean {
-    return this.g.host.yield(v.task);
+    return this.g.kvm.plainYield(v);
   }
 
   /** Running spinners race for the released byte; the nearest cache line wins. */
@@ -209,9 +193,6 @@ export class PvYieldLock implements LockAlgorithmImpl {
  */
 export class DirectedYieldLock extends PvYieldLock {
   protected override hostYield(v: Vcpu): boolean {
-    const c = this.g.yieldCandidate(v);
-    if (c === null) return this.g.host.yield(v.task);
-    this.g.counters.directedYields += 1;
-    return this.g.host.yieldTo(v.task, c.task);
+    return this.g.kvm.directedYield(v);
   }
 }

@@ -2,6 +2,7 @@ import { assert } from './assert';
 import { SimConfig, validateConfig } from './config';
 import { Guest } from './guest';
 import { Host } from './host';
+import { Kvm } from './kvm';
 import { Ev, Task, TaskKind, TaskState } from './task';
 import { LOCK_ALGORITHMS } from './lock-registry';
 import { EventQueue, PoppedEvent } from './queue';
@@ -46,6 +47,7 @@ export class Machine {
     const phases = Array.from({ length: cfg.pcpus }, () => this.rng.int(0, cfg.tickNs - 1));
     this.host = new Host(cfg, this.queue, this.guest, phases);
     this.guest.host = this.host;
+    this.guest.kvm = new Kvm(this.guest);
     this.guest.algo = lock.create(this.guest);
     const burstMean = (cfg.noiseBurstMinNs + cfg.noiseBurstMaxNs) / 2;
     this.noiseQuietNsMean = cfg.noiseShare > 0 ? (burstMean * (1 - cfg.noiseShare)) / cfg.noiseShare : Infinity;

@@ -1,0 +1,72 @@
+import type { Guest } from './guest';
+import { TaskState } from './task';
+import { Act, Vcpu } from './vcpu';
+
+/**
+ * What KVM on the host does for a vCPU, apart from the scheduler: pause-loop exits and the
+ * yield hypercalls (`kvm_vcpu_on_spin`, arch/x86/kvm and virt/kvm/kvm_main.c). Guest code — the
+ * lock algorithms — calls in here the way a guest traps into the host; it never picks a host
+ * task itself.
+ */
+export class Kvm {
+  /** The vCPU `kvm_vcpu_on_spin` boosted last (its round-robin starts after it). */
+  private lastBoosted = -1;
+
+  constructor(private readonly g: Guest) {}
+
+  /**
+   * `kvm_vcpu_on_spin`'s candidate (2.6.39): round-robin after the last boosted vCPU, the first
+   * sibling that is preempted (runnable, neither running nor halted); null when there is none.
+   */
+  yieldCandidate(v: Vcpu): Vcpu | null {
+    const vcpus = this.g.vcpus;
+    const n = vcpus.length;
+    for (let k = 1; k <= n; k++) {
+      const c = vcpus[(this.lastBoosted + k + n) % n];
+      if (c === v || c.task.state !== TaskState.Runnable) continue;
+      this.lastBoosted = c.index;
+      return c;
+    }
+    return null;
+  }
+
+  /** `KVM_HC_YIELD` as 2.6.35 runs it: the host's plain `yield()`. Returns whether it switched. */
+  plainYield(v: Vcpu): boolean {
+    return this.g.host.yield(v.task);
+  }
+
+  /**
+   * The yield hypercall with 2.6.39's directed yield: `yield_to` the candidate (honoured only
+   * within the wakeup granularity of its queue's leftmost task), or a plain yield when there is
+   * none. Returns whether the vCPU was switched out.
+   */
+  directedYield(v: Vcpu): boolean {
+    const c = this.yieldCandidate(v);
+    if (c === null) return this.g.host.yield(v.task);
+    this.g.counters.directedYields += 1;
+    return this.g.host.yieldTo(v.task, c.task);
+  }
+
+  /**
+   * A pause-loop exit of a spinning vCPU: the host sleeps it 100 µs (2.6.35's `kvm_vcpu_on_spin`)
+   * or yields to a preempted sibling (2.6.39), after which it spins on for another PLE window.
+   * Returns true when the vCPU is still running and simply goes on spinning.
+   */
+  pauseLoopExit(v: Vcpu): boolean {
+    const g = this.g;
+    g.counters.pleExits += 1;
+    if (g.cfg.ple === 'sleep') {
+      g.setAct(v, Act.PleSleep);
+      g.host.sleep(v.task);
+      g.host.scheduleWake(v.task, g.now + g.cfg.pleSleepNs);
+      return false;
+    }
+    const c = this.yieldCandidate(v);
+    const switched = c === null ? g.host.yield(v.task) : g.host.yieldTo(v.task, c.task);
+    if (c !== null) g.counters.directedYields += 1;
+    // Still running (nothing better to run): the pause loop goes on and exits again.
+    if (!switched) return true;
+    g.host.armTimer(v.task, g.cfg.pleWindowNs);
+    return false;
+  }
+}
