@@ -1,20 +1,8 @@
 import { assert, fail } from './assert';
 import type { SimConfig } from './config';
 import type { EventQueue } from './queue';
+import { findPullable, leftmost, removeFrom, selectCpu } from './balance';
 import { Cpu, Ev, HostListener, Task, TaskKind, TaskState } from './task';
-
-/** Leftmost (smallest vruntime) queued task, the first inserted on ties. */
-function leftmost(rq: Task[]): Task | null {
-  let best: Task | null = null;
-  for (const t of rq) if (best === null || t.vruntime < best.vruntime) best = t;
-  return best;
-}
-
-function removeFrom(rq: Task[], t: Task): void {
-  const i = rq.indexOf(t);
-  if (!(i >= 0)) fail(`task ${t.id} not queued on its pCPU`);
-  rq.splice(i, 1);
-}
 
 /**
  * The host: per-pCPU CFS-like run queues as in 2.6.35 `kernel/sched_fair.c` — vruntime order,
@@ -168,7 +156,7 @@ export class Host {
   wake(t: Task): void {
     assert(t.state === TaskState.Sleeping, `waking a task that is not asleep`);
     const src = this.cpus[t.cpu];
-    const dst = this.selectCpu(t);
+    const dst = selectCpu(this.cpus, t);
     this.updateCurr(dst);
     t.vruntime = t.vruntime - src.minVruntime + dst.minVruntime;
     t.vruntime = Math.max(t.vruntime, dst.minVruntime - Math.floor(this.cfg.latencyNs / 2));
@@ -322,20 +310,10 @@ export class Host {
     this.listener.descheduled(t, this.now);
   }
 
-  /** Wake placement (select_task_rq_fair, simplified): previous pCPU if idle, else an idle sibling. */
-  private selectCpu(t: Task): Cpu {
-    const prev = this.cpus[t.cpu];
-    if (t.allowed[prev.id] === 1 && prev.curr === null) return prev;
-    for (const c of this.cpus) if (c.pkg === prev.pkg && t.allowed[c.id] === 1 && c.curr === null) return c;
-    if (t.allowed[prev.id] === 1) return prev;
-    for (const c of this.cpus) if (t.allowed[c.id] === 1) return c;
-    assert(false, `task ${t.id} may run nowhere`);
-  }
-
   /** An idle pCPU pulls a queued task it may run, from the busiest queue (same package first). */
   private idleBalance(c: Cpu): void {
     if (!this.cfg.loadBalance) return;
-    const t = this.findPullable(c, 1, false);
+    const t = findPullable(this.cpus, c, 1, false, this.now, this.cfg.migrationCostNs);
     if (t) {
       this.migrate(t, c);
       if (c.curr === null) this.switchTo(c, t);
@@ -344,35 +322,11 @@ export class Host {
 
   /** Periodic balance: pull one cache-cold task when the busiest queue has ≥ 2 more tasks. */
   private periodicBalance(c: Cpu): void {
-    const t = this.findPullable(c, c.nrRunning + 2, true);
+    const t = findPullable(this.cpus, c, c.nrRunning + 2, true, this.now, this.cfg.migrationCostNs);
     if (!t) return;
     this.migrate(t, c);
     this.updateCurr(c);
     if (c.curr && c.curr.vruntime - t.vruntime > this.cfg.wakeupGranularityNs) this.resched(c);
-  }
-
-  private findPullable(dst: Cpu, minNr: number, coldOnly: boolean): Task | null {
-    let best: Task | null = null;
-    let bestNr = 0;
-    let bestSamePkg = false;
-    for (const src of this.cpus) {
-      if (src === dst || src.rq.length === 0 || src.nrRunning < minNr) continue;
-      const same = src.pkg === dst.pkg;
-      const better = src.nrRunning > bestNr || (src.nrRunning === bestNr && same && !bestSamePkg);
-      if (!better) continue;
-      let pick: Task | null = null;
-      for (const t of src.rq) {
-        if (t.allowed[dst.id] !== 1) continue;
-        if (coldOnly && this.now - t.lastRanNs < this.cfg.migrationCostNs) continue;
-        if (pick === null || t.vruntime > pick.vruntime) pick = t;
-      }
-      if (pick) {
-        best = pick;
-        bestNr = src.nrRunning;
-        bestSamePkg = same;
-      }
-    }
-    return best;
   }
 
   private migrate(t: Task, dst: Cpu): void {
