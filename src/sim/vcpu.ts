@@ -1,3 +1,4 @@
+import { fail } from './assert';
 import type { Rng } from './rng';
 import type { Task } from './task';
 import { CAT_COUNT, Cat, LatencyHisto } from './instruments';
@@ -30,7 +31,32 @@ export const enum Act {
 
 /** Whether a vCPU in this activity is waiting for a lock (the algorithm hears of its dispatch). */
 export function isWaiting(act: Act): boolean {
-  return act === Act.SpinTicket || act === Act.SpinPv || act === Act.PvHalted || act === Act.PleSleep || act >= Act.XenPolled;
+  switch (act) {
+    case Act.SpinTicket:
+    case Act.SpinPv:
+    case Act.PvHalted:
+    case Act.PleSleep:
+    case Act.XenPolled:
+    case Act.QSteal:
+    case Act.QNode:
+    case Act.QHead:
+    case Act.QHalted:
+      return true;
+    case Act.User:
+    case Act.Gap:
+    case Act.Hold:
+    case Act.Hypercall:
+    case Act.Yielded:
+    case Act.Halted:
+      return false;
+    default:
+      return assertNever(act);
+  }
+}
+
+/** For switches over a closed set: the compiler proves this is never reached. */
+function assertNever(x: never): never {
+  return fail(`unexpected activity ${String(x)}`);
 }
 
 /** Whether this activity burns CPU spinning on a lock. */
