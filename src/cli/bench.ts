@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import { intArg } from './args';
+import { intArg, OptionSpec, parseArgv, realArg } from './args';
 import { benchRead, soakRead } from './bench-read';
 import { curve, soak, speed } from './bench-sim';
 import { defaultConfig } from '../sim/config';
@@ -17,37 +17,44 @@ scripts/bench sim [--runs N] [--sim-seconds S] [--soak SECONDS]
   daemon-free memory profile of the default guest over SECONDS of wall time.
   JSON on stdout, progress on stderr.`;
 
-function flag(argv: string[], name: string, def: number): number {
-  const i = argv.indexOf(name);
-  if (i < 0) return def;
-  const v = Number(argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) {
-    process.stderr.write(`bench: ${name}: '${argv[i + 1]}' is not valid (expected a positive number)\n`);
-    process.exit(2);
-  }
-  return v;
+/** The options of `scripts/bench`, parsed by the one argv parser. */
+interface BenchOptions {
+  runs: number;
+  seconds: number;
+  simSeconds: number;
+  soak: number;
+  readers: number;
 }
 
-/** `--readers N` of the soak: 0 to 64, default 16. */
-function readers(argv: string[]): number {
-  const i = argv.indexOf('--readers');
-  if (i < 0) return 16;
+const BENCH_OPTIONS: readonly OptionSpec<BenchOptions>[] = [
+  { flag: '--runs', arg: 'N', help: 'rounds or runs (default 5)', set: (o, v, f) => (o.runs = intArg(f, v, 1, 1000)) },
+  { flag: '--seconds', arg: 'S', help: 'seconds per reading (read; default 2)', set: (o, v, f) => (o.seconds = realArg(f, v, 0.1, 3600)) },
+  { flag: '--sim-seconds', arg: 'S', help: 'simulated seconds per run (sim; default 10)', set: (o, v, f) => (o.simSeconds = realArg(f, v, 0.001, 1e6)) },
+  { flag: '--soak', arg: 'SECONDS', help: 'a soak of SECONDS instead', set: (o, v, f) => (o.soak = realArg(f, v, 1, 86_400)) },
+  { flag: '--readers', arg: 'N', help: 'readers of the read soak (default 16; 0: the writer alone)', set: (o, v, f) => (o.readers = intArg(f, v, 0, 64)) },
+];
+
+/** Parses the arguments after `read` or `sim`; a bad one exits 2 with the reason. */
+function options(command: string, argv: string[]): BenchOptions {
+  const o: BenchOptions = { runs: 5, seconds: 2, simSeconds: 10, soak: 0, readers: 16 };
   try {
-    return intArg('--readers', argv[i + 1] ?? '', 0, 64);
+    parseArgv(`bench ${command}`, BENCH_OPTIONS, { name: 'arguments', min: 0, max: 0 }, argv, o);
   } catch (e) {
     process.stderr.write(`bench: ${(e as Error).message}\n`);
     process.exit(2);
   }
+  return o;
 }
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'read') {
+    const o = options('read', argv.slice(1));
     const say = (s: string): void => void process.stderr.write(`${s}\n`);
-    if (argv.includes('--soak')) {
-      process.stdout.write(`${JSON.stringify(await soakRead(flag(argv, '--soak', 600), say, readers(argv)), null, 2)}\n`);
+    if (o.soak > 0) {
+      process.stdout.write(`${JSON.stringify(await soakRead(o.soak, say, o.readers), null, 2)}\n`);
       return;
     }
-    const result = await benchRead(flag(argv, '--runs', 5), flag(argv, '--seconds', 2), [1, 4, 16], say);
+    const result = await benchRead(o.runs, o.seconds, [1, 4, 16], say);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return;
   }
@@ -56,9 +63,7 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = argv[0] === 'help' || argv[0] === '--help' ? 0 : 2;
     return;
   }
-  const runs = flag(argv, '--runs', 5);
-  const simSeconds = flag(argv, '--sim-seconds', 10);
-  const soakSeconds = argv.includes('--soak') ? flag(argv, '--soak', 600) : 0;
+  const { runs, simSeconds, soak: soakSeconds } = options('sim', argv.slice(1));
   const say = (s: string): void => void process.stderr.write(`${s}\n`);
   say(`bench: default guest, ${runs} runs of ${simSeconds} simulated s`);
   const def = speed(defaultConfig(), simSeconds, runs);
