@@ -1,5 +1,5 @@
 import type { SimConfig } from '../sim/config';
-import type { RunResult, RunSpec } from '../sim/experiment';
+import type { RunResult, RunSpec } from '../experiment/run';
 import { runPool } from './experiment-run';
 import { progressReporter } from './progress';
 

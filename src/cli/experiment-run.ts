@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { RunResult, RunSpec } from '../sim/experiment';
+import type { RunResult, RunSpec } from '../experiment/run';
 
 /**
  * The `pvlockfs run` command line that repeats one run of a matrix alone: the same configuration,

@@ -1,16 +1,17 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { defaultConfig, LOCKS, LockAlgorithm, Pinning, PINNINGS, SimConfig, validateConfig } from '../sim/config';
-import { RunSpec, runConfig } from '../sim/experiment';
+import { RunSpec, runConfig } from '../experiment/run';
 import { intArg, listArg, nonEmptyArg, OptionSpec, optionLines, parseArgv, parseParam, ReservedParams, shown } from './args';
 import { parseDurationNs } from './duration';
 import { UsageError } from './errors';
 import { prepareOutDir, writeReport } from './experiment-report';
 import { runPool } from './experiment-run';
 import { progressReporter } from './progress';
-import { cells, compare, explainUnmet, formatCells, formatTable, formatTargets, targetChecks } from './experiment-table';
+import { cells, compare, explainUnmet, targetChecks } from '../experiment/compare';
+import { formatCells, formatTable, formatTargets } from '../render/tables';
 import { formatNamed, namedExperiments } from './experiment-named';
-import { RFC_TABLE } from './rfc-table';
+import { RFC_TABLE } from '../experiment/rfc-table';
 
 /** Options of `pvlockfs experiment`. */
 export interface ExperimentOptions {

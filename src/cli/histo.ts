@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import { esc } from '../render/svg';
 import { nonEmptyArg, OptionSpec, parseArgv } from './args';
 import { RuntimeError } from './errors';
 import { readSmallFile } from './small-file';
@@ -59,7 +60,6 @@ export function histoSvg(counts: number[], title: string): string {
   const max = Math.max(1, ...counts);
   const logMax = Math.log10(1 + max);
   const bw = (W - left - 20) / 31;
-  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const bars = counts
     .map((c, i) => {
       const h = (Math.log10(1 + c) / logMax) * (bottom - 50);

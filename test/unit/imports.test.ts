@@ -14,13 +14,16 @@ function imports(file: string): string[] {
 }
 
 const layer = (file: string): string => relative(SRC, file).split('/')[0];
-// Imports flow one way: cli → fuse, layout → debugfs, sim.
+// Imports flow one way: cli → fuse, layout → debugfs, sim; experiment → sim; render → experiment
+// (its types and the RFC's numbers). See docs/architecture.md.
 const ALLOWED: Record<string, string[]> = {
   sim: ['sim'],
   debugfs: ['debugfs'],
   layout: ['layout', 'debugfs', 'sim'],
   fuse: ['fuse', 'debugfs'],
-  cli: ['cli', 'fuse', 'layout', 'debugfs', 'sim'],
+  experiment: ['experiment', 'sim'],
+  render: ['render', 'experiment'],
+  cli: ['cli', 'fuse', 'layout', 'debugfs', 'sim', 'experiment', 'render'],
 };
 
 describe('module boundaries (STYLE.md)', () => {
@@ -37,8 +40,8 @@ describe('module boundaries (STYLE.md)', () => {
     for (const f of files(SRC)) if (imports(f).includes('fuse-native')) expect(layer(f)).toBe('fuse');
   });
 
-  it('src/sim has no wall clock, no Math.random, no timers and no node: imports', () => {
-    for (const f of files(join(SRC, 'sim'))) {
+  it('src/sim, src/experiment and src/render have no wall clock, no Math.random, no timers and no node: imports', () => {
+    for (const f of [...files(join(SRC, 'sim')), ...files(join(SRC, 'experiment')), ...files(join(SRC, 'render'))]) {
       const text = readFileSync(f, 'utf8');
       expect(text, f).not.toMatch(/\bDate\b|performance\.now|Math\.random|setTimeout|setInterval|setImmediate/);
       for (const spec of imports(f)) expect(spec.startsWith('node:') || ['fs', 'os', 'path', 'assert', 'child_process'].includes(spec), `${f}: ${spec}`).toBe(false);

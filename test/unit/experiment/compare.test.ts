@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Cell, compare, explainUnmet, paired, targetChecks } from '../../../src/cli/experiment-table';
-import { RFC_TABLE } from '../../../src/cli/rfc-table';
+import { Cell, compare, explainUnmet, paired, targetChecks } from '../../../src/experiment/compare';
+import { RFC_TABLE } from '../../../src/experiment/rfc-table';
 
 const SEEDS = [7, 8, 9];
 

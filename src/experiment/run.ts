@@ -1,6 +1,6 @@
-import { defaultConfig, hogsForOvercommit, LockAlgorithm, Pinning, SimConfig } from './config';
-import { Machine } from './machine';
-import { Histo } from './stats';
+import { defaultConfig, hogsForOvercommit, LockAlgorithm, Pinning, SimConfig } from '../sim/config';
+import { Machine } from '../sim/machine';
+import { Histo } from '../sim/stats';
 
 /** One run of an experiment: a scenario, an overcommit, a lock, a seed. */
 export interface RunSpec {
