@@ -1,5 +1,7 @@
 import { defaultConfig, hogsForOvercommit, LockAlgorithm, Pinning, SimConfig } from '../sim/config';
 import { Machine } from '../sim/machine';
+import { Cat } from '../sim/instruments';
+import { vcpuTimes } from '../sim/report';
 import { Histo } from '../sim/stats';
 
 /** One run of an experiment: a scenario, an overcommit, a lock, a seed. */
@@ -59,11 +61,10 @@ export function runOne(spec: RunSpec): RunResult {
   let spin = 0;
   let shareMin = Infinity;
   let shareMax = 0;
-  for (const v of g.vcpus) {
-    g.recat(v);
-    const ns = m.host.onCpuNs(v.task);
+  for (const t of vcpuTimes(m)) {
+    const ns = t.onCpuNs;
     onCpu += ns;
-    spin += v.timeNs[1];
+    spin += t.timeNs[Cat.Spin];
     const share = now > 0 ? ns / now : 0;
     shareMin = Math.min(shareMin, share);
     shareMax = Math.max(shareMax, share);

@@ -11,16 +11,33 @@ export interface RunReport {
   locks: Record<string, number>;
 }
 
+/** One vCPU's time up to now: on a pCPU, and split by category (`Cat`). */
+export interface VcpuTime {
+  onCpuNs: number;
+  timeNs: Float64Array;
+}
+
+/**
+ * Every vCPU's time up to the machine's now (the current stint of each category closed first):
+ * the one place both summaries — `run --json`'s and the experiment's — take it from.
+ */
+export function vcpuTimes(m: Machine): VcpuTime[] {
+  return m.guest.vcpus.map((v) => {
+    m.guest.recat(v);
+    return { onCpuNs: m.host.onCpuNs(v.task), timeNs: v.timeNs };
+  });
+}
+
 /** Summarises a machine at its current simulated time. */
 export function summarize(m: Machine): RunReport {
   const g = m.guest;
   const now = m.nowNs;
+  const times = vcpuTimes(m);
   const vcpus = g.vcpus.map((v) => {
-    g.recat(v);
     const r: VcpuReport = { vcpu: v.index };
-    for (let c = 0; c < CAT_COUNT; c++) r[CAT_NAMES[c]] = v.timeNs[c];
+    for (let c = 0; c < CAT_COUNT; c++) r[CAT_NAMES[c]] = times[v.index].timeNs[c];
     // CPU share: the fraction of simulated time the vCPU held a pCPU.
-    const onCpu = m.host.onCpuNs(v.task);
+    const onCpu = times[v.index].onCpuNs;
     r.overhead_ns = v.overheadNs;
     r.cpu_share = now > 0 ? round6(onCpu / now) : 0;
     r.acquisitions = v.acquisitions;
