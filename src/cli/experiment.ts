@@ -9,8 +9,8 @@ import { prepareOutDir, writeReport } from './experiment-report';
 import { runPool } from './experiment-run';
 import { progressReporter } from './progress';
 import { cells, compare, explainUnmet, targetChecks } from '../experiment/compare';
-import { formatCells, formatTable, formatTargets } from '../render/tables';
-import { formatNamed, namedExperiments } from './experiment-named';
+import { formatCells, formatNamed, formatTable, formatTargets } from '../render/tables';
+import { namedExperiments } from './experiment-named';
 import { RFC_TABLE } from '../experiment/rfc-table';
 
 /** Options of `pvlockfs experiment`. */

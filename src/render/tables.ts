@@ -1,5 +1,6 @@
 import { RFC_TABLE } from '../experiment/rfc-table';
 import { Cell, Comparison, targetChecks } from '../experiment/compare';
+import type { NamedResult } from '../experiment/named';
 
 const f = (x: number, w = 9, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : 'DNF').padStart(w);
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`.padStart(7);
@@ -68,4 +69,9 @@ export function formatTargets(c: Comparison): string {
   return targetChecks(c)
     .map((t) => `${t.met ? 'met    ' : 'NOT met'}  ${t.target}: ${t.value}`)
     .join('\n');
+}
+
+/** Text of the named experiments, one block each. */
+export function formatNamed(rs: NamedResult[]): string {
+  return rs.map((r) => `[${r.shown ? 'shown' : 'NOT shown'}] ${r.name}: ${r.claim}\n    ${r.evidence}`).join('\n');
 }
