@@ -28,9 +28,37 @@ export interface GuestPort {
 export const SCALAR_NAMES = ['zero_stats', 'timeout', 'taken', 'taken_slow', 'released', 'time_spinning', 'time_blocked', 'time_total'] as const;
 /** The three u32-array histograms. */
 export const HISTO_NAMES = ['histo_total', 'histo_spinning', 'histo_blocked'] as const;
+/** The further u32 counters of the later block-and-kick slow paths (Xen 2.6.35, KVM 3.12). */
+const SLOW_NAMES = ['taken_slow_nested', 'taken_slow_pickup', 'taken_slow_spurious', 'taken_slow_irqenable', 'released_slow', 'released_slow_kicked'] as const;
+/** An integer file of a statistics directory. */
+type AttrName = (typeof SCALAR_NAMES)[number] | (typeof SLOW_NAMES)[number];
+/** A file of a statistics directory (the compiler knows every name; a typo does not build). */
+type StatsFile = AttrName | (typeof HISTO_NAMES)[number];
+
+/** One statistics directory: where it sits below the root and its files, in creation order. */
+interface StatsDir {
+  dir: readonly [string, string];
+  files: readonly StatsFile[];
+}
+
+/** The RFC's `kvm/spinlocks/` (patch 3/4). */
+const KVM_2010: StatsDir = { dir: ['kvm', 'spinlocks'], files: [...SCALAR_NAMES, ...HISTO_NAMES] };
+/** The 3.12–4.8 KVM pv ticketlock's `kvm-guest/spinlocks/` (arch/x86/kernel/kvm.c, CONFIG_KVM_DEBUG_FS). */
+const KVM_GUEST: StatsDir = {
+  dir: ['kvm-guest', 'spinlocks'],
+  files: ['zero_stats', 'taken_slow', 'taken_slow_pickup', 'released_slow', 'released_slow_kicked', 'time_blocked', 'histo_blocked'],
+};
+/** Xen 2.6.35's `xen/spinlocks/` (arch/x86/xen/spinlock.c): the RFC's files plus the block-and-kick counters. */
+const XEN: StatsDir = {
+  dir: ['xen', 'spinlocks'],
+  files: ['zero_stats', 'timeout', 'taken', 'taken_slow', ...SLOW_NAMES.slice(0, 4), 'released', ...SLOW_NAMES.slice(4), 'time_spinning', 'time_blocked', 'time_total', ...HISTO_NAMES],
+};
+
+/** A statistics directory's files, relative to the mount root. */
+const pathsOf = (d: StatsDir): string[] => d.files.map((n) => `${d.dir.join('/')}/${n}`);
 
 /** The 11 files of the RFC's `kvm/spinlocks/`, in creation order, relative to the mount root. */
-export const SPINLOCK_FILES = [...SCALAR_NAMES, ...HISTO_NAMES].map((n) => `kvm/spinlocks/${n}`);
+export const SPINLOCK_FILES = pathsOf(KVM_2010);
 
 /** The debugfs layouts pvlockfs can present. */
 export const LAYOUTS = LAYOUT_NAMES;
@@ -46,30 +74,10 @@ export function naturalLayout(lock: LockAlgorithm): Layout {
 }
 
 /** The files of the 3.12–4.8 KVM pv ticketlock's `kvm-guest/spinlocks/`, in creation order. */
-export const KVM_GUEST_FILES = ['zero_stats', 'taken_slow', 'taken_slow_pickup', 'released_slow', 'released_slow_kicked', 'time_blocked', 'histo_blocked'].map(
-  (n) => `kvm-guest/spinlocks/${n}`,
-);
+export const KVM_GUEST_FILES = pathsOf(KVM_GUEST);
 
-/** Xen 2.6.35's `xen/spinlocks/` (arch/x86/xen/spinlock.c), in creation order. */
-export const XEN_FILES = [
-  'zero_stats',
-  'timeout',
-  'taken',
-  'taken_slow',
-  'taken_slow_nested',
-  'taken_slow_pickup',
-  'taken_slow_spurious',
-  'taken_slow_irqenable',
-  'released',
-  'released_slow',
-  'released_slow_kicked',
-  'time_spinning',
-  'time_blocked',
-  'time_total',
-  'histo_total',
-  'histo_spinning',
-  'histo_blocked',
-].map((n) => `xen/spinlocks/${n}`);
+/** Xen 2.6.35's `xen/spinlocks/`, in creation order. */
+export const XEN_FILES = pathsOf(XEN);
 
 /** The qspinlock statistics of 4.5+ (`qlockstat/`): the counters, then `reset_counters`. */
 export const QLOCKSTAT_FILES = [...QSTAT_NAMES, 'reset_counters'].map((n) => `qlockstat/${n}`);
@@ -113,17 +121,17 @@ interface LayoutSpec {
 
 /** Every layout, declared once; the compiler checks that none is missing. */
 const LAYOUT_SPECS = {
-  'kvm-2010': { files: SPINLOCK_FILES, build: (root, port, nowMs) => buildKvm2010(root, port.stats, nowMs) },
-  'xen-2.6.35': { files: XEN_FILES, build: (root, port, nowMs) => buildXen(root, port.stats, nowMs) },
-  'kvm-guest-3.12': { files: KVM_GUEST_FILES, build: (root, port, nowMs) => buildKvmGuest(root, port.stats, nowMs) },
+  'kvm-2010': { files: SPINLOCK_FILES, build: (root, port, nowMs) => buildStats(root, port.stats, KVM_2010, nowMs) },
+  'xen-2.6.35': { files: XEN_FILES, build: (root, port, nowMs) => buildStats(root, port.stats, XEN, nowMs) },
+  'kvm-guest-3.12': { files: KVM_GUEST_FILES, build: (root, port, nowMs) => buildStats(root, port.stats, KVM_GUEST, nowMs) },
   qlockstat: { files: QLOCKSTAT_FILES, build: (root, port, nowMs) => buildQlockstat(root, port.qstats, nowMs) },
 } satisfies Record<Layout, LayoutSpec>;
 
 /** An integer attribute of a statistics directory: mode, width, getter, setter (knobs only). */
 type AttrSpec = [mode: number, width: Width, get: () => bigint, set: ((v: bigint) => void) | null];
 
-/** The integer attributes the RFC's block and its Xen template keep, by name. */
-function rfcAttrs(s: PvStats): Record<string, AttrSpec> {
+/** The integer attributes the RFC's block and its later kin keep, by name (every name, checked). */
+function rfcAttrs(s: PvStats): Record<AttrName, AttrSpec> {
   const u64 = (cell: U64) => () => s.getU64(cell);
   const slow = (c: SlowCount) => () => BigInt(s.slowCounts[c]);
   return {
@@ -144,36 +152,24 @@ function rfcAttrs(s: PvStats): Record<string, AttrSpec> {
   };
 }
 
-/** Creates `names` in order under `d`: integer attributes from the table, then the histograms. */
-function buildStats(d: DirNode, s: PvStats, names: readonly string[], nowMs: number): void {
+/** The histograms, by file name. */
+const HISTO_OF: Record<(typeof HISTO_NAMES)[number], Histo> = { histo_total: Histo.Total, histo_spinning: Histo.Spinning, histo_blocked: Histo.Blocked };
+
+const isHisto = (name: StatsFile): name is (typeof HISTO_NAMES)[number] => Object.prototype.hasOwnProperty.call(HISTO_OF, name);
+
+/** Creates a statistics directory and its files, in order, bound to the RFC-style block `s`. */
+function buildStats(root: DirNode, s: PvStats, spec: StatsDir, nowMs: number): void {
+  const d = createDir(spec.dir[1], createDir(spec.dir[0], root, nowMs), nowMs);
   const attrs = rfcAttrs(s);
-  const histos: Record<string, Histo> = { histo_total: Histo.Total, histo_spinning: Histo.Spinning, histo_blocked: Histo.Blocked };
-  for (const name of names) {
-    if (name in histos) {
-      createU32Array(name, 0o444, d, () => s.histo[histos[name]], nowMs);
+  for (const name of spec.files) {
+    if (isHisto(name)) {
+      const h = HISTO_OF[name];
+      createU32Array(name, 0o444, d, () => s.histo[h], nowMs);
       continue;
     }
     const [mode, width, get, set] = attrs[name];
     createAttr(name, mode, d, width, get, set, nowMs);
   }
-}
-
-/** The last path component of each file. */
-const basenames = (files: readonly string[]): string[] => files.map((f) => f.slice(f.lastIndexOf('/') + 1));
-
-/** The RFC's `kvm/spinlocks/` (patch 3/4). */
-function buildKvm2010(root: DirNode, s: PvStats, nowMs: number): void {
-  buildStats(createDir('spinlocks', createDir('kvm', root, nowMs), nowMs), s, basenames(SPINLOCK_FILES), nowMs);
-}
-
-/** The 3.12–4.8 KVM pv ticketlock's `kvm-guest/spinlocks/` (arch/x86/kernel/kvm.c, CONFIG_KVM_DEBUG_FS). */
-function buildKvmGuest(root: DirNode, s: PvStats, nowMs: number): void {
-  buildStats(createDir('spinlocks', createDir('kvm-guest', root, nowMs), nowMs), s, basenames(KVM_GUEST_FILES), nowMs);
-}
-
-/** Xen 2.6.35's `xen/spinlocks/`: the RFC's files plus the block-and-kick slow path's counters. */
-function buildXen(root: DirNode, s: PvStats, nowMs: number): void {
-  buildStats(createDir('spinlocks', createDir('xen', root, nowMs), nowMs), s, basenames(XEN_FILES), nowMs);
 }
 
 /** pvlockfs's own control directory. */
