@@ -50,7 +50,7 @@ export class Guest implements HostListener {
     this.rfcStats = rfcStats;
     this.convoys = new ConvoyTracker(cfg.convoyMinWaiters);
     // The shared lock population, then one local lock per vCPU (index cfg.locks + vCPU).
-    for (let i = 0; i < cfg.locks + cfg.vcpus; i++) this.locks.push(new GuestLock());
+    for (let i = 0; i < cfg.locks + cfg.vcpus; i++) this.locks.push(new GuestLock(i));
     this.lockCdf = zipfCdf(cfg.locks, cfg.lockZipf);
     // Without bursts the same acquisitions are spread evenly: one per user stretch, the stretch
     // shortened so that the acquisition rate and the work per acquisition stay the same.

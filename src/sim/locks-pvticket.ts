@@ -1,4 +1,5 @@
 import { fail } from './assert';
+import type { Guest } from './guest';
 import { grantNextTicket, TicketLock } from './locks';
 import { Histo, SlowCount } from './stats';
 import { TaskState } from './task';
@@ -16,6 +17,14 @@ import { Act, GuestLock, Vcpu } from './vcpu';
  * when that unlock kicks the halted next ticket. The flag is cleared when the queue empties.
  */
 export class PvTicketLock extends TicketLock {
+  /** Per lock: its slow-path flag (a waiter may be halted on it). */
+  private readonly slowFlag: Uint8Array;
+
+  constructor(g: Guest) {
+    super(g);
+    this.slowFlag = new Uint8Array(g.locks.length);
+  }
+
   /** A waiter runs again (after a preemption, or kicked out of its halt). */
   override dispatched(v: Vcpu): void {
     const lock = this.g.locks[v.lock];
@@ -32,7 +41,7 @@ export class PvTicketLock extends TicketLock {
     g.counters.pvTicketSlow += 1;
     g.stats.addTakenSlow();
     v.startSlowNs = g.now;
-    lock.slowFlag = true;
+    this.slowFlag[lock.index] = 1;
     if (lock.holder === v.index) {
       // The lock was handed to us before we halted: leave the slow path at once.
       g.stats.addSlowCount(SlowCount.Pickup);
@@ -46,10 +55,10 @@ export class PvTicketLock extends TicketLock {
 
   /** Hands the lock to the next ticket; kicks it if it is halted. */
   override released(lock: GuestLock): void {
-    const flagged = lock.slowFlag;
+    const flagged = this.slowFlag[lock.index] === 1;
     if (flagged) this.g.stats.addSlowCount(SlowCount.Released);
     const next = lock.queue.shift();
-    if (lock.queue.length === 0) lock.slowFlag = false;
+    if (lock.queue.length === 0) this.slowFlag[lock.index] = 0;
     if (next === undefined) return;
     const w = grantNextTicket(this.g, lock, next);
     if (w === null) return;

@@ -33,14 +33,46 @@ export class PvQspinLock implements LockAlgorithmImpl {
   private readonly table: Int32Array;
   private readonly hashBits: number;
 
+  /** Per vCPU: its node state (`vcpu_running`, `vcpu_halted`, `vcpu_hashed`). */
+  private readonly qState: Uint8Array;
+  /** Per vCPU: a pending early-wait check (its predecessor was seen not running). */
+  private readonly qEarly: boolean[];
+  /** Per vCPU: waits at the queue head in this acquisition. */
+  private readonly qWaits: Uint32Array;
+  /** Per vCPU: it hashed its lock once in this acquisition (the kernel's `lp`). */
+  private readonly qHashed: boolean[];
+  /** Per vCPU: when it was kicked (-1: not kicked since it last woke). */
+  private readonly kickedAtNs: Float64Array;
+  /** Per lock: the vCPU that set the pending bit (-1: clear). The MCS queue is `lock.queue`, head first. */
+  private readonly pending: Int32Array;
+  /** Per lock: the locked byte holds `_Q_SLOW_VAL` (a halted head is hashed; unlock must kick). */
+  private readonly slowVal: boolean[];
+  /** Per lock: its hash-table slot while hashed (-1: not hashed). */
+  private readonly hashSlot: Int32Array;
+
   constructor(private readonly g: Guest) {
+    const vcpus = g.cfg.vcpus;
+    const locks = g.locks.length;
+    this.qState = new Uint8Array(vcpus).fill(QState.Running);
+    this.qEarly = new Array<boolean>(vcpus).fill(false);
+    this.qWaits = new Uint32Array(vcpus);
+    this.qHashed = new Array<boolean>(vcpus).fill(false);
+    this.kickedAtNs = new Float64Array(vcpus).fill(-1);
+    this.pending = new Int32Array(locks).fill(-1);
+    this.slowVal = new Array<boolean>(locks).fill(false);
+    this.hashSlot = new Int32Array(locks).fill(-1);
     this.table = new Int32Array(g.cfg.pvHashEntries).fill(-1);
     this.hashBits = Math.max(2, Math.floor(Math.log2(g.cfg.pvHashEntries)));
   }
 
+  /** Whether lock `i` is marked `_Q_SLOW_VAL` without a hash slot (an invariant: never). */
+  slowWithoutSlot(i: number): boolean {
+    return this.slowVal[i] && this.hashSlot[i] < 0;
+  }
+
   begin(v: Vcpu): void {
     const lock = this.g.locks[v.lock];
-    if (lock.holder < 0 && lock.pending < 0 && lock.queue.length === 0) {
+    if (lock.holder < 0 && this.pending[lock.index] < 0 && lock.queue.length === 0) {
       this.g.acquired(v, lock, this.g.xchgLatencyNs(v, lock));
       return;
     }
@@ -73,13 +105,13 @@ export class PvQspinLock implements LockAlgorithmImpl {
     const g = this.g;
     const lock = g.locks[v.lock];
     if (v.act === Act.QNode) {
-      if (v.qEarly && !this.stalled(this.predecessor(v, lock))) {
+      if (this.qEarly[v.index] && !this.stalled(this.predecessor(v, lock))) {
         this.nodeSpin(v, lock);
         return;
       }
       g.qstats.add(Q.WaitNode);
-      if (v.qEarly) g.qstats.add(Q.WaitEarly);
-      v.qState = QState.Halted;
+      if (this.qEarly[v.index]) g.qstats.add(Q.WaitEarly);
+      this.qState[v.index] = QState.Halted;
       this.halt(v, lock);
       return;
     }
@@ -89,36 +121,36 @@ export class PvQspinLock implements LockAlgorithmImpl {
       return;
     }
     // The head's spin ran out: clear pending, hash once, wait for the unlocker's kick.
-    lock.pending = -1;
-    if (!v.qHashed) {
-      v.qHashed = true;
+    this.pending[lock.index] = -1;
+    if (!this.qHashed[v.index]) {
+      this.qHashed[v.index] = true;
       this.hashInsert(lock, v.lock);
-      lock.slowVal = true;
+      this.slowVal[lock.index] = true;
     }
-    v.qState = QState.Hashed;
+    this.qState[v.index] = QState.Hashed;
     g.qstats.add(Q.WaitHead);
-    if (v.qWaits > 0) g.qstats.add(Q.WaitAgain);
-    v.qWaits += 1;
-    if (lock.slowVal) this.halt(v, lock);
+    if (this.qWaits[v.index] > 0) g.qstats.add(Q.WaitAgain);
+    this.qWaits[v.index] += 1;
+    if (this.slowVal[lock.index]) this.halt(v, lock);
     else this.headSpin(v, lock);
   }
 
   released(lock: GuestLock): void {
     const g = this.g;
     let kick: Vcpu | null = null;
-    if (lock.slowVal) {
-      lock.slowVal = false;
-      this.table[lock.hashSlot] = -1;
-      lock.hashSlot = -1;
+    if (this.slowVal[lock.index]) {
+      this.slowVal[lock.index] = false;
+      this.table[this.hashSlot[lock.index]] = -1;
+      this.hashSlot[lock.index] = -1;
       kick = g.vcpus[lock.queue[0]];
-      if (kick.qState !== QState.Hashed) fail(`pv-qspinlock: unlock finds vCPU ${kick.index} not hashed`);
+      if (this.qState[kick.index] !== QState.Hashed) fail(`pv-qspinlock: unlock finds vCPU ${kick.index} not hashed`);
       g.qstats.add(Q.KickUnlock);
       g.qstats.add(Q.LatencyKick, g.cfg.hypercallNs);
       g.counters.kicks += 1;
-      kick.kickedAtNs = g.now;
+      this.kickedAtNs[kick.index] = g.now;
     }
-    if (lock.pending >= 0) {
-      const h = g.vcpus[lock.pending];
+    if (this.pending[lock.index] >= 0) {
+      const h = g.vcpus[this.pending[lock.index]];
       if (h.act === Act.QHead && h.task.state === TaskState.Running) this.gotLock(h, lock, g.xchgLatencyNs(h, lock));
     } else {
       this.stealRace(lock);
@@ -133,11 +165,11 @@ export class PvQspinLock implements LockAlgorithmImpl {
 
   /** `pv_hybrid_queued_unfair_trylock`: steal, keep spinning, or queue up. */
   private trylock(v: Vcpu, lock: GuestLock): void {
-    if (lock.holder < 0 && lock.pending < 0) {
+    if (lock.holder < 0 && this.pending[lock.index] < 0) {
       this.steal(v, lock, this.g.xchgLatencyNs(v, lock));
       return;
     }
-    if (lock.queue.length === 0 || lock.pending >= 0) {
+    if (lock.queue.length === 0 || this.pending[lock.index] >= 0) {
       this.enqueue(v, lock);
       return;
     }
@@ -166,9 +198,9 @@ export class PvQspinLock implements LockAlgorithmImpl {
   /** Joins the MCS queue: as head if it was empty, else as a node behind the tail. */
   private enqueue(v: Vcpu, lock: GuestLock): void {
     lock.queue.push(v.index);
-    v.qState = QState.Running;
-    v.qHashed = false;
-    v.qWaits = 0;
+    this.qState[v.index] = QState.Running;
+    this.qHashed[v.index] = false;
+    this.qWaits[v.index] = 0;
     if (lock.queue.length === 1) this.head(v, lock);
     else this.nodeSpin(v, lock);
   }
@@ -177,16 +209,16 @@ export class PvQspinLock implements LockAlgorithmImpl {
   private nodeSpin(v: Vcpu, lock: GuestLock): void {
     const g = this.g;
     g.setAct(v, Act.QNode);
-    v.qEarly = this.stalled(this.predecessor(v, lock));
-    const iterations = v.qEarly ? g.cfg.prevCheckIterations : g.cfg.spinThreshold;
+    this.qEarly[v.index] = this.stalled(this.predecessor(v, lock));
+    const iterations = this.qEarly[v.index] ? g.cfg.prevCheckIterations : g.cfg.spinThreshold;
     g.host.armTimer(v.task, iterations * g.cfg.spinIterationNs);
   }
 
   /** A spinning node's predecessor stopped running: its next check (≤ one check interval) sees it. */
   private checkEarly(v: Vcpu, lock: GuestLock): void {
-    if (v.qEarly || v.act !== Act.QNode || v.task.state !== TaskState.Running) return;
+    if (this.qEarly[v.index] || v.act !== Act.QNode || v.task.state !== TaskState.Running) return;
     if (!this.stalled(this.predecessor(v, lock))) return;
-    v.qEarly = true;
+    this.qEarly[v.index] = true;
     this.g.host.armTimer(v.task, this.g.cfg.prevCheckIterations * this.g.cfg.spinIterationNs);
   }
 
@@ -203,22 +235,22 @@ export class PvQspinLock implements LockAlgorithmImpl {
 
   /** `pv_wait_early`'s test: the predecessor is halted or preempted. */
   private stalled(p: Vcpu): boolean {
-    return p.qState !== QState.Running || p.task.state !== TaskState.Running;
+    return this.qState[p.index] !== QState.Running || p.task.state !== TaskState.Running;
   }
 
   /** Enters `pv_wait_head_or_lock` (the MCS `locked` flag was passed to us). */
   private head(v: Vcpu, lock: GuestLock): void {
     this.g.qstats.add(Q.LockSlowpath);
-    v.qHashed = v.qState === QState.Hashed;
-    v.qWaits = 0;
+    this.qHashed[v.index] = this.qState[v.index] === QState.Hashed;
+    this.qWaits[v.index] = 0;
     this.headSpin(v, lock);
   }
 
   /** One round of the head's loop: state running, set pending, spin for the lock. */
   private headSpin(v: Vcpu, lock: GuestLock): void {
     const g = this.g;
-    v.qState = QState.Running;
-    lock.pending = v.index;
+    this.qState[v.index] = QState.Running;
+    this.pending[lock.index] = v.index;
     if (lock.holder < 0) {
       this.gotLock(v, lock, g.xchgLatencyNs(v, lock));
       return;
@@ -231,7 +263,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
   /** The head owns the lock: leave the queue and pass headship to the next node. */
   private gotLock(v: Vcpu, lock: GuestLock, latencyNs: number): void {
     if (lock.queue[0] !== v.index) fail(`pv-qspinlock: vCPU ${v.index} takes the lock but is not the head`);
-    lock.pending = -1;
+    this.pending[lock.index] = -1;
     lock.queue.shift();
     this.g.acquired(v, lock, latencyNs);
     if (lock.queue.length === 0) {
@@ -239,11 +271,11 @@ export class PvQspinLock implements LockAlgorithmImpl {
       return;
     }
     const next = this.g.vcpus[lock.queue[0]];
-    if (next.qState === QState.Halted) {
+    if (this.qState[next.index] === QState.Halted) {
       // pv_kick_node: leave it asleep, hashed, for the unlock to kick.
-      next.qState = QState.Hashed;
+      this.qState[next.index] = QState.Hashed;
       this.hashInsert(lock, v.lock);
-      lock.slowVal = true;
+      this.slowVal[lock.index] = true;
     } else if (next.act === Act.QNode && next.task.state === TaskState.Running) {
       this.head(next, lock);
     }
@@ -260,16 +292,16 @@ export class PvQspinLock implements LockAlgorithmImpl {
   /** Back from `pv_wait` (only kicks wake a halted vCPU here). */
   private woke(v: Vcpu, lock: GuestLock): void {
     const g = this.g;
-    if (v.kickedAtNs >= 0) {
-      g.qstats.add(Q.LatencyWake, g.now - v.kickedAtNs);
+    if (this.kickedAtNs[v.index] >= 0) {
+      g.qstats.add(Q.LatencyWake, g.now - this.kickedAtNs[v.index]);
       g.qstats.add(Q.KickWake);
-      v.kickedAtNs = -1;
+      this.kickedAtNs[v.index] = -1;
     }
-    if (v.qWaits > 0) {
+    if (this.qWaits[v.index] > 0) {
       this.headSpin(v, lock);
       return;
     }
-    if (v.qState === QState.Halted) v.qState = QState.Running;
+    if (this.qState[v.index] === QState.Halted) this.qState[v.index] = QState.Running;
     if (lock.queue[0] === v.index) {
       this.head(v, lock);
       return;
@@ -285,7 +317,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
     for (let hops = 1; hops <= n; hops++, slot = (slot + 1) % n) {
       if (this.table[slot] >= 0) continue;
       this.table[slot] = index;
-      lock.hashSlot = slot;
+      this.hashSlot[lock.index] = slot;
       this.g.qstats.add(Q.HashHops, hops);
       return;
     }

@@ -1,4 +1,5 @@
 import { fail } from './assert';
+import type { Guest } from './guest';
 import { PvYieldLock } from './locks';
 import { Histo, SlowCount } from './stats';
 import { TaskState } from './task';
@@ -21,14 +22,25 @@ import { Act, GuestLock, Vcpu } from './vcpu';
  * handlers take no contended spinlock.
  */
 export class XenBlockLock extends PvYieldLock {
+  /** Per vCPU: its event channel is pending (a kick arrived since the slow path cleared it). */
+  private readonly kickPending: Uint8Array;
+  /** Per lock: the vCPUs inside the slow path on it (their `lock_spinners` points here), by index. */
+  private readonly blocked: number[][];
+
+  constructor(g: Guest) {
+    super(g);
+    this.kickPending = new Uint8Array(g.cfg.vcpus);
+    this.blocked = g.locks.map(() => []);
+  }
+
   /** Enters `xen_spin_lock_slow` (taken_slow was just counted). */
   protected override slowPath(v: Vcpu): void {
     const g = this.g;
     const lock = g.locks[v.lock];
-    const at = lock.blocked.findIndex((i) => i > v.index);
-    lock.blocked.splice(at < 0 ? lock.blocked.length : at, 0, v.index);
+    const at = this.blocked[lock.index].findIndex((i) => i > v.index);
+    this.blocked[lock.index].splice(at < 0 ? this.blocked[lock.index].length : at, 0, v.index);
     if (g.rng.uniform() < g.cfg.irqsaveShare) g.stats.addSlowCount(SlowCount.IrqEnable);
-    v.kickPending = false;
+    this.kickPending[v.index] = 0;
     if (lock.holder < 0) {
       // "Check again": the lock became free while we were announcing ourselves.
       g.stats.addSlowCount(SlowCount.Pickup);
@@ -46,8 +58,8 @@ export class XenBlockLock extends PvYieldLock {
       super.dispatched(v);
       return;
     }
-    if (!v.kickPending) fail(`vCPU ${v.index} left its poll without a kick`);
-    v.kickPending = false;
+    if (this.kickPending[v.index] === 0) fail(`vCPU ${v.index} left its poll without a kick`);
+    this.kickPending[v.index] = 0;
     this.leave(v, this.g.locks[v.lock]);
     this.attempt(v);
   }
@@ -60,21 +72,21 @@ export class XenBlockLock extends PvYieldLock {
   /** Running spinners race for the byte; then, if anyone is in the slow path, kick the first. */
   override released(lock: GuestLock): void {
     super.released(lock);
-    if (lock.blocked.length === 0) return;
+    if (this.blocked[lock.index].length === 0) return;
     const g = this.g;
     g.stats.addSlowCount(SlowCount.Released);
     g.stats.addSlowCount(SlowCount.Kicked);
-    const w = g.vcpus[lock.blocked[0]];
-    w.kickPending = true;
+    const w = g.vcpus[this.blocked[lock.index][0]];
+    this.kickPending[w.index] = 1;
     g.counters.kicks += 1;
     if (w.task.state === TaskState.Sleeping) g.host.wake(w.task);
   }
 
   /** `unspinning_lock` and the blocked-time sample. */
   private leave(v: Vcpu, lock: GuestLock): void {
-    const i = lock.blocked.indexOf(v.index);
+    const i = this.blocked[lock.index].indexOf(v.index);
     if (i < 0) fail(`vCPU ${v.index} leaves a slow path it is not in`);
-    lock.blocked.splice(i, 1);
+    this.blocked[lock.index].splice(i, 1);
     this.g.stats.addSample(Histo.Blocked, this.g.now - v.startSlowNs);
   }
 }

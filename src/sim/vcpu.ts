@@ -90,14 +90,6 @@ export class Vcpu {
   slowPaths = 0;
   preemptedHolding = 0;
   readonly wait = new LatencyHisto();
-  /** xen-block: the event channel is pending (a kick arrived since the slow path cleared it). */
-  kickPending = false;
-  /** pv-qspinlock: node state, a pending early-wait check, waits at the head, hashed once (`lp`), kick time. */
-  qState = QState.Running;
-  qEarly = false;
-  qWaits = 0;
-  qHashed = false;
-  kickedAtNs = -1;
   constructor(
     readonly index: number,
     readonly task: Task,
@@ -108,6 +100,8 @@ export class Vcpu {
 
 /** One guest spinlock. `holder` is the vCPU owning it (or granted it), -1 when free. */
 export class GuestLock {
+  /** Creates lock number `index` (its place in the guest's lock list). */
+  constructor(readonly index: number) {}
   holder = -1;
   lastCpu = -1;
   /** Ticket lock: FIFO of waiting vCPUs (the tickets after the owner's). */
@@ -116,16 +110,6 @@ export class GuestLock {
   readonly spinners: number[] = [];
   waiting = 0;
   convoySinceNs = -1;
-  /** pv-ticket: the lock's slow-path flag (a waiter may be halted on it). */
-  slowFlag = false;
-  /** xen-block: vCPUs inside the slow path on this lock (their `lock_spinners` points here), by index. */
-  readonly blocked: number[] = [];
-  /** pv-qspinlock: the vCPU that set the pending bit (-1: clear). The MCS queue is `queue`, head first. */
-  pending = -1;
-  /** pv-qspinlock: the locked byte holds `_Q_SLOW_VAL` (a halted head is hashed; unlock must kick). */
-  slowVal = false;
-  /** pv-qspinlock: this lock's hash-table slot while hashed (-1: not hashed). */
-  hashSlot = -1;
 }
 
 /** The lock algorithm seen by the guest: how a vCPU acquires and how a release hands over. */
