@@ -3,11 +3,12 @@ import type { SimConfig } from './config';
 import type { Host } from './host';
 import type { Kvm } from './kvm';
 import { HostListener, Task, TaskKind, TaskState } from './task';
-import { Cat, ConvoyTracker, LatencyHisto } from './instruments';
+import { ConvoyTracker, LatencyHisto } from './instruments';
 import { Rng } from './rng';
 import { QStats } from './qstats';
 import { Histo, PvStats } from './stats';
-import { Act, GuestCounters, GuestLock, isSpinning, isWaiting, LockAlgorithmImpl, Vcpu } from './vcpu';
+import { Act, GuestCounters, GuestLock, isWaiting, LockAlgorithmImpl, Vcpu } from './vcpu';
+import { category, pickLock, zipfCdf } from './workload';
 
 /**
  * The guest: V vCPUs running a synthetic kernel compile — user-mode stretches with no lock,
@@ -231,7 +232,7 @@ export class Guest implements HostListener {
   }
 
   private beginAcquire(v: Vcpu): void {
-    v.lock = this.pickLock(v);
+    v.lock = pickLock(this.cfg, this.lockCdf, v);
     v.startTotalNs = this.now;
     this.counters.acquisitions += 1;
     const lock = this.locks[v.lock];
@@ -264,32 +265,6 @@ export class Guest implements HostListener {
     this.jobStartNs = this.now;
   }
 
-  /**
-   * The lock of the next acquisition: the vCPU's own local lock (long hold), another vCPU's local
-   * lock (ordinary hold), or one of the shared locks by Zipf popularity.
-   */
-  private pickLock(v: Vcpu): number {
-    const cfg = this.cfg;
-    if (cfg.localLockShare > 0 || cfg.remoteLocalShare > 0) {
-      const r = v.rng.uniform();
-      if (r < cfg.localLockShare) return cfg.locks + v.index;
-      if (r < cfg.localLockShare + cfg.remoteLocalShare && cfg.vcpus > 1) {
-        const other = v.rng.int(0, cfg.vcpus - 2);
-        return cfg.locks + (other >= v.index ? other + 1 : other);
-      }
-    }
-    const u = v.rng.uniform();
-    const cdf = this.lockCdf;
-    let lo = 0;
-    let hi = cdf.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cdf[mid] > u) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  }
-
   /** µs-scale VM-exit stalls landing inside `ns` of guest running time (Poisson). */
   private stallsFor(v: Vcpu, ns: number): number {
     if (!this.cfg.stalls || this.cfg.stallNs === 0) return 0;
@@ -313,27 +288,4 @@ export class Guest implements HostListener {
     this.counters.stalls += 1;
     return d;
   }
-}
-
-function category(v: Vcpu): Cat {
-  const s = v.task.state;
-  if (s === TaskState.Sleeping || s === TaskState.Dead) return Cat.Halt;
-  const yielding = v.act === Act.Hypercall || v.act === Act.Yielded;
-  if (s === TaskState.Runnable) return yielding ? Cat.Yield : Cat.Wait;
-  if (yielding) return Cat.Yield;
-  return isSpinning(v.act) ? Cat.Spin : Cat.Run;
-}
-
-/** Cumulative Zipf(s) popularity over n locks. */
-function zipfCdf(n: number, s: number): Float64Array {
-  const cdf = new Float64Array(n);
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += 1 / (i + 1) ** s;
-  let acc = 0;
-  for (let i = 0; i < n; i++) {
-    acc += 1 / (i + 1) ** s / sum;
-    cdf[i] = acc;
-  }
-  cdf[n - 1] = 1;
-  return cdf;
 }
