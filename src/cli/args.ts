@@ -25,7 +25,9 @@ const SHOWN_MAX = 60;
  */
 export function shown(value: string): string {
   // eslint-disable-next-line no-control-regex
-  const oneLine = value.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  const oneLine = value.replace(/[\u0000-\u001f\u007f]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
   if (oneLine.length <= SHOWN_MAX) return oneLine;
   return `${oneLine.slice(0, SHOWN_MAX)}… (${value.length} characters)`;
 }
@@ -36,7 +38,13 @@ export function shown(value: string): string {
  * `-` is an unknown option; more positional arguments than the command takes is an error.
  * Returns the positional arguments; each option's `set` has been applied to `o` in order.
  */
-export function parseArgv<O>(command: string, specs: readonly OptionSpec<O>[], positionals: Positionals, argv: readonly string[], o: O): string[] {
+export function parseArgv<O>(
+  command: string,
+  specs: readonly OptionSpec<O>[],
+  positionals: Positionals,
+  argv: readonly string[],
+  o: O,
+): string[] {
   const out: string[] = [];
   let optionsEnded = false;
   for (let i = 0; i < argv.length; i++) {
@@ -52,7 +60,8 @@ export function parseArgv<O>(command: string, specs: readonly OptionSpec<O>[], p
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
     const flag = eq > 0 ? a.slice(0, eq) : a;
     const spec = specs.find((s) => s.flag === flag);
-    if (!spec) throw new UsageError(`${shown(flag)}: unknown option for '${command}' (see 'pvlockfs help')`);
+    if (!spec)
+      throw new UsageError(`${shown(flag)}: unknown option for '${command}' (see 'pvlockfs help')`);
     let value = '';
     if (spec.arg) {
       if (eq > 0) value = a.slice(eq + 1);
@@ -63,16 +72,25 @@ export function parseArgv<O>(command: string, specs: readonly OptionSpec<O>[], p
   }
   if (out.length > positionals.max) {
     const extra = out[positionals.max];
-    throw new UsageError(positionals.max === 0 ? `'${command}' takes no ${positionals.name}, got '${shown(extra)}'` : `'${command}' takes at most ${positionals.max} ${positionals.name}, got also '${shown(extra)}'`);
+    throw new UsageError(
+      positionals.max === 0
+        ? `'${command}' takes no ${positionals.name}, got '${shown(extra)}'`
+        : `'${command}' takes at most ${positionals.max} ${positionals.name}, got also '${shown(extra)}'`,
+    );
   }
-  if (out.length < positionals.min) throw new UsageError(`'${command}' needs ${positionals.min === 1 ? 'a' : positionals.min} ${positionals.name}`);
+  if (out.length < positionals.min)
+    throw new UsageError(
+      `'${command}' needs ${positionals.min === 1 ? 'a' : positionals.min} ${positionals.name}`,
+    );
   return out;
 }
 
 /** A whole number from `lo` to `hi`, or a usage error naming the flag. */
 export function intArg(flag: string, text: string, lo: number, hi: number): number {
   if (!/^\d+$/.test(text) || Number(text) < lo || Number(text) > hi) {
-    throw new UsageError(`${flag}: '${shown(text)}' is not valid (expected a whole number from ${lo} to ${hi})`);
+    throw new UsageError(
+      `${flag}: '${shown(text)}' is not valid (expected a whole number from ${lo} to ${hi})`,
+    );
   }
   return Number(text);
 }
@@ -81,23 +99,35 @@ export function intArg(flag: string, text: string, lo: number, hi: number): numb
 export function realArg(flag: string, text: string, lo: number, hi: number): number {
   const v = Number(text);
   if (text.trim() === '' || !Number.isFinite(v) || v < lo || v > hi) {
-    throw new UsageError(`${flag}: '${shown(text)}' is not valid (expected a number from ${lo} to ${hi})`);
+    throw new UsageError(
+      `${flag}: '${shown(text)}' is not valid (expected a number from ${lo} to ${hi})`,
+    );
   }
   return v;
 }
 
 /** One of `choices`, or a usage error listing them. */
 export function oneOfArg<T extends string>(flag: string, text: string, choices: readonly T[]): T {
-  if (!(choices as readonly string[]).includes(text)) throw new UsageError(`${flag}: '${shown(text)}' is not valid (expected ${choices.join(' | ')})`);
+  if (!(choices as readonly string[]).includes(text))
+    throw new UsageError(
+      `${flag}: '${shown(text)}' is not valid (expected ${choices.join(' | ')})`,
+    );
   return text as T;
 }
 
 /** A comma-separated list, each item parsed; a value listed twice counts once. */
-export function listArg<T extends string | number>(flag: string, text: string, parse: (s: string) => T, allowed?: readonly T[]): T[] {
+export function listArg<T extends string | number>(
+  flag: string,
+  text: string,
+  parse: (s: string) => T,
+  allowed?: readonly T[],
+): T[] {
   const items = text.split(',').map((s) => s.trim());
   const out = items.map(parse);
   if (items.some((s) => s === '') || (allowed && out.some((x) => !allowed.includes(x)))) {
-    throw new UsageError(`${flag}: '${shown(text)}' is not valid (expected a comma-separated list${allowed ? ` of ${allowed.join(', ')}` : ''})`);
+    throw new UsageError(
+      `${flag}: '${shown(text)}' is not valid (expected a comma-separated list${allowed ? ` of ${allowed.join(', ')}` : ''})`,
+    );
   }
   // A value listed twice would run its cells twice and count them as more repetitions: once is meant.
   return out.filter((x, i) => out.indexOf(x) === i);
@@ -121,22 +151,31 @@ export type ReservedParams = Partial<Record<keyof SimConfig, string>>;
  * numbers, booleans exactly `true`/`false`, names as given; the ranges are the config's
  * validation's, applied once the whole command line is read).
  */
-export function parseParam(flag: string, text: string, reserved: ReservedParams): [keyof SimConfig, SimConfig[keyof SimConfig]] {
+export function parseParam(
+  flag: string,
+  text: string,
+  reserved: ReservedParams,
+): [keyof SimConfig, SimConfig[keyof SimConfig]] {
   const def = defaultConfig();
   const eq = text.indexOf('=');
   const key = text.slice(0, Math.max(eq, 0));
   if (eq <= 0 || !Object.prototype.hasOwnProperty.call(def, key)) {
-    throw new UsageError(`${flag}: '${shown(text)}' is not valid (expected KEY=VALUE with KEY a model parameter: see docs/model.md)`);
+    throw new UsageError(
+      `${flag}: '${shown(text)}' is not valid (expected KEY=VALUE with KEY a model parameter: see docs/model.md)`,
+    );
   }
   const k = key as keyof SimConfig;
   const instead = reserved[k];
-  if (instead !== undefined) throw new UsageError(`${flag} ${k}: set by this command; use ${instead}`);
+  if (instead !== undefined)
+    throw new UsageError(`${flag} ${k}: set by this command; use ${instead}`);
   const raw = text.slice(eq + 1);
   const cur = def[k];
-  if (typeof cur === 'boolean') return [k, oneOfArg(`${flag} ${k}`, raw, ['true', 'false']) === 'true'];
+  if (typeof cur === 'boolean')
+    return [k, oneOfArg(`${flag} ${k}`, raw, ['true', 'false']) === 'true'];
   if (typeof cur === 'number') {
     const v = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`${flag} ${k}: '${shown(raw)}' is not valid (expected a number)`);
+    if (raw.trim() === '' || !Number.isFinite(v))
+      throw new UsageError(`${flag} ${k}: '${shown(raw)}' is not valid (expected a number)`);
     return [k, v];
   }
   return [k, raw as SimConfig[keyof SimConfig]];
@@ -144,5 +183,7 @@ export function parseParam(flag: string, text: string, reserved: ReservedParams)
 
 /** Help lines for an option table. */
 export function optionLines<O>(specs: readonly OptionSpec<O>[], width = 30): string {
-  return specs.map((s) => `  ${`${s.flag}${s.arg ? ` ${s.arg}` : ''}`.padEnd(width)} ${s.help}`).join('\n');
+  return specs
+    .map((s) => `  ${`${s.flag}${s.arg ? ` ${s.arg}` : ''}`.padEnd(width)} ${s.help}`)
+    .join('\n');
 }

@@ -18,7 +18,9 @@ interface Reading {
 
 function exec(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((res, rej) =>
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 1 << 22 }, (err, out, errOut) => (err ? rej(new Error(`${cmd}: ${err.message} ${errOut}`)) : res(out))),
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 1 << 22 }, (err, out, errOut) =>
+      err ? rej(new Error(`${cmd}: ${err.message} ${errOut}`)) : res(out),
+    ),
   );
 }
 
@@ -43,11 +45,13 @@ class Target {
     this.proc.stderr?.on('data', (d: Buffer) => (this.out += d.toString()));
     const end = Date.now() + 30_000;
     while (!(this.mnt && (await mounted(this.mnt)))) {
-      if (Date.now() > end || this.proc.exitCode !== null) throw new Error(`${this.name} did not mount: ${this.out}`);
+      if (Date.now() > end || this.proc.exitCode !== null)
+        throw new Error(`${this.name} did not mount: ${this.out}`);
       await new Promise((r) => setTimeout(r, 20));
     }
     // The pvlockfs daemon prints its ready line after the mount answers.
-    while (this.name === 'pvlockfs' && !this.out.includes('mounted at')) await new Promise((r) => setTimeout(r, 20));
+    while (this.name === 'pvlockfs' && !this.out.includes('mounted at'))
+      await new Promise((r) => setTimeout(r, 20));
   }
 
   async stop(): Promise<void> {
@@ -58,7 +62,8 @@ class Target {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
       if (p.exitCode === null) p.kill('SIGKILL');
     }
-    if (this.mnt && (await mounted(this.mnt))) await exec('umount', ['-l', this.mnt], 10_000).catch(() => undefined);
+    if (this.mnt && (await mounted(this.mnt)))
+      await exec('umount', ['-l', this.mnt], 10_000).catch(() => undefined);
     if (this.mnt) await fsp.rmdir(this.mnt).catch(() => undefined);
   }
 
@@ -82,7 +87,20 @@ async function buildTools(dir: string): Promise<{ reader: string; ref: string }>
   const reader = join(dir, 'reader');
   const ref = join(dir, 'ref-fuse');
   await exec('cc', ['-O2', '-pthread', '-o', reader, join(src, 'reader.c')], 60_000);
-  await exec('cc', ['-O2', `-I${join(LIBFUSE, 'include')}`, '-o', ref, join(src, 'ref-fuse.c'), `-L${join(LIBFUSE, 'lib')}`, '-l:libfuse.so', '-pthread'], 60_000);
+  await exec(
+    'cc',
+    [
+      '-O2',
+      `-I${join(LIBFUSE, 'include')}`,
+      '-o',
+      ref,
+      join(src, 'ref-fuse.c'),
+      `-L${join(LIBFUSE, 'lib')}`,
+      '-l:libfuse.so',
+      '-pthread',
+    ],
+    60_000,
+  );
   return { reader, ref };
 }
 
@@ -92,7 +110,12 @@ async function buildTools(dir: string): Promise<{ reader: string; ref: string }>
  * trivial fuse-native daemon, a minimal C libfuse2 daemon and a tmpfs copy — interleaved in each
  * round so every comparison is side by side.
  */
-export async function benchRead(runs: number, seconds: number, threads: number[], say: (s: string) => void): Promise<Record<string, unknown>> {
+export async function benchRead(
+  runs: number,
+  seconds: number,
+  threads: number[],
+  say: (s: string) => void,
+): Promise<Record<string, unknown>> {
   const work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-bench-'));
   const tools = await buildTools(work);
   const mk = async (n: string): Promise<string> => {
@@ -107,18 +130,39 @@ export async function benchRead(runs: number, seconds: number, threads: number[]
   const targets: [Target, string][] = [];
   try {
     await pv.start(join(ROOT, 'scripts', 'pvlockfs'), ['mount', pv.mnt as string]);
-    await trivial.start(process.execPath, [join(ROOT, 'dist', 'cli', 'bench-trivial-main.js'), trivial.mnt as string]);
+    await trivial.start(process.execPath, [
+      join(ROOT, 'dist', 'cli', 'bench-trivial-main.js'),
+      trivial.mnt as string,
+    ]);
     await cref.start(tools.ref, [cref.mnt as string, '-f', '-o', 'direct_io,allow_other']);
-    await fsp.writeFile(join(shm, 'histo_total'), await fsp.readFile(join(pv.mnt as string, 'kvm/spinlocks/histo_total')).catch(() => Buffer.from('0\n')));
-    targets.push([pv, join(pv.mnt as string, 'kvm/spinlocks/histo_total')], [trivial, join(trivial.mnt as string, 'histo_total')], [cref, join(cref.mnt as string, 'histo_total')]);
+    await fsp.writeFile(
+      join(shm, 'histo_total'),
+      await fsp
+        .readFile(join(pv.mnt as string, 'kvm/spinlocks/histo_total'))
+        .catch(() => Buffer.from('0\n')),
+    );
+    targets.push(
+      [pv, join(pv.mnt as string, 'kvm/spinlocks/histo_total')],
+      [trivial, join(trivial.mnt as string, 'histo_total')],
+      [cref, join(cref.mnt as string, 'histo_total')],
+    );
     const names = ['pvlockfs', 'fuse-native-trivial', 'c-libfuse2', 'tmpfs'];
-    const results: Record<string, Record<number, Reading[]>> = Object.fromEntries(names.map((n) => [n, Object.fromEntries(threads.map((t) => [t, []]))]));
+    const results: Record<string, Record<number, Reading[]>> = Object.fromEntries(
+      names.map((n) => [n, Object.fromEntries(threads.map((t) => [t, []]))]),
+    );
     for (let r = 0; r < runs; r++) {
       for (const t of threads) {
-        for (const [name, file] of [...targets.map(([tg, f]) => [tg.name, f]), ['tmpfs', join(shm, 'histo_total')]]) {
-          const reading = JSON.parse(await exec(tools.reader, [file, String(t), String(seconds)], (seconds + 30) * 1000)) as Reading;
+        for (const [name, file] of [
+          ...targets.map(([tg, f]) => [tg.name, f]),
+          ['tmpfs', join(shm, 'histo_total')],
+        ]) {
+          const reading = JSON.parse(
+            await exec(tools.reader, [file, String(t), String(seconds)], (seconds + 30) * 1000),
+          ) as Reading;
           results[name][t].push(reading);
-          say(`bench read: round ${r + 1}/${runs}, ${t} reader(s), ${name}: ${reading.ops_per_s}/s p99 ${reading.p99_us} µs`);
+          say(
+            `bench read: round ${r + 1}/${runs}, ${t} reader(s), ${name}: ${reading.ops_per_s}/s p99 ${reading.p99_us} µs`,
+          );
         }
       }
     }
@@ -143,7 +187,9 @@ export async function benchRead(runs: number, seconds: number, threads: number[]
       ]),
     );
     const ratio = (a: string, ta: number, b: string, tb: number): number =>
-      Math.round(median(results[a][ta].map((x, i) => x.ops_per_s / results[b][tb][i].ops_per_s)) * 1000) / 1000;
+      Math.round(
+        median(results[a][ta].map((x, i) => x.ops_per_s / results[b][tb][i].ops_per_s)) * 1000,
+      ) / 1000;
     const top = threads[threads.length - 1];
     return {
       runs,
@@ -176,7 +222,8 @@ async function heapAfterGcMb(t: Target): Promise<number> {
   for (;;) {
     const m = /heap ([\d.]+)\//.exec(t.out.slice(before));
     if (m) return Number(m[1]);
-    if (Date.now() > end) throw new Error(`no SIGUSR2 diagnostics from the daemon: ${t.out.slice(-500)}`);
+    if (Date.now() > end)
+      throw new Error(`no SIGUSR2 diagnostics from the daemon: ${t.out.slice(-500)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -203,21 +250,39 @@ done`;
  * for `seconds`; the daemon's RSS and CPU share are sampled every chunk of readings, its heap
  * after a forced GC at the start and the end.
  */
-export async function soakRead(seconds: number, say: (s: string) => void, readers = 16): Promise<Record<string, unknown>> {
+export async function soakRead(
+  seconds: number,
+  say: (s: string) => void,
+  readers = 16,
+): Promise<Record<string, unknown>> {
   const work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-soak-'));
   const tools = await buildTools(work);
   const mnt = join(work, 'mnt');
   await fsp.mkdir(mnt);
   const pv = new Target('pvlockfs', '', mnt);
   let writer: ChildProcess | null = null;
-  const samples: { t_s: number; rss_mb: number; cpu_share: number; ops_per_s: number; p99_us: number; errors: number }[] = [];
+  const samples: {
+    t_s: number;
+    rss_mb: number;
+    cpu_share: number;
+    ops_per_s: number;
+    p99_us: number;
+    errors: number;
+  }[] = [];
   try {
     // The daemon itself (not the launcher) with --expose-gc, so SIGUSR2 reports the heap after GC.
-    await pv.start(process.execPath, ['--expose-gc', join(ROOT, 'dist', 'cli', 'main.js'), 'mount', mnt]);
+    await pv.start(process.execPath, [
+      '--expose-gc',
+      join(ROOT, 'dist', 'cli', 'main.js'),
+      'mount',
+      mnt,
+    ]);
     const knobs = join(mnt, 'kvm/spinlocks');
     let writeErrors = 0;
     let writes = 0;
-    writer = spawn('sh', ['-c', KNOB_WRITER, 'sh', knobs, join(mnt, 'pvlockfs')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    writer = spawn('sh', ['-c', KNOB_WRITER, 'sh', knobs, join(mnt, 'pvlockfs')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     writer.stdout?.on('data', (d: Buffer) => {
       const text = d.toString();
       writeErrors += (text.match(/write failed/g) ?? []).length;
@@ -236,8 +301,19 @@ export async function soakRead(seconds: number, say: (s: string) => void, reader
       // With no readers the chunk is only waited out: the writer alone, for comparison.
       const r: Reading =
         readers > 0
-          ? (JSON.parse(await exec(tools.reader, [join(knobs, 'histo_total'), String(readers), String(chunk)], (chunk + 30) * 1000)) as Reading)
-          : await new Promise<Reading>((res) => setTimeout(() => res({ ops_per_s: 0, p99_us: 0, errors: 0 } as Reading), chunk * 1000));
+          ? (JSON.parse(
+              await exec(
+                tools.reader,
+                [join(knobs, 'histo_total'), String(readers), String(chunk)],
+                (chunk + 30) * 1000,
+              ),
+            ) as Reading)
+          : await new Promise<Reading>((res) =>
+              setTimeout(
+                () => res({ ops_per_s: 0, p99_us: 0, errors: 0 } as Reading),
+                chunk * 1000,
+              ),
+            );
       const cpu1 = await pv.cpuSeconds();
       const status = await fsp.readFile(`/proc/${pv.proc?.pid}/status`, 'utf8');
       const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
@@ -251,7 +327,9 @@ export async function soakRead(seconds: number, say: (s: string) => void, reader
       };
       cpu0 = cpu1;
       samples.push(sample);
-      say(`soak read ${sample.t_s} s: rss ${sample.rss_mb} MiB, cpu ${sample.cpu_share}, ${sample.ops_per_s}/s, p99 ${sample.p99_us} µs, errors ${sample.errors}`);
+      say(
+        `soak read ${sample.t_s} s: rss ${sample.rss_mb} MiB, cpu ${sample.cpu_share}, ${sample.ops_per_s}/s, p99 ${sample.p99_us} µs, errors ${sample.errors}`,
+      );
     }
     writer.kill('SIGKILL');
     const heapEndMb = await heapAfterGcMb(pv);
@@ -259,7 +337,8 @@ export async function soakRead(seconds: number, say: (s: string) => void, reader
     return {
       seconds,
       readers,
-      knob_writer: 'zero_stats, timeout (1, 1024, 4294967295, 1024), hogs (1024, 0), running (0, 1) every 0.1 s',
+      knob_writer:
+        'zero_stats, timeout (1, 1024, 4294967295, 1024), hogs (1024, 0), running (0, 1) every 0.1 s',
       knob_rounds: writes,
       knob_write_errors: writeErrors,
       heap_after_gc_start_mb: heapStartMb,

@@ -47,7 +47,11 @@ export function speed(cfg: SimConfig, simSeconds: number, runs: number): Record<
 }
 
 /** The scaling curve: V vCPUs on V/2 pCPUs at 2x (so no hogs: the vCPUs themselves overcommit). */
-export function curve(vcpuCounts: number[], simSeconds: number, runs: number): Record<string, unknown>[] {
+export function curve(
+  vcpuCounts: number[],
+  simSeconds: number,
+  runs: number,
+): Record<string, unknown>[] {
   return vcpuCounts.map((v) => {
     const pcpus = Math.max(1, v / 2);
     const cfg = { ...defaultConfig(), vcpus: v, pcpus, hogs: hogsForOvercommit(2, v, pcpus) };
@@ -56,9 +60,20 @@ export function curve(vcpuCounts: number[], simSeconds: number, runs: number): R
 }
 
 /** Runs the default guest for `seconds` of wall time, sampling memory every `everyS` seconds. */
-export async function soak(seconds: number, everyS: number, say: (s: string) => void): Promise<Record<string, unknown>> {
+export async function soak(
+  seconds: number,
+  everyS: number,
+  say: (s: string) => void,
+): Promise<Record<string, unknown>> {
   const m = new Machine(defaultConfig());
-  const samples: { t_s: number; sim_s: number; rss_mb: number; heap_mb: number; heap_total_mb: number; external_mb: number }[] = [];
+  const samples: {
+    t_s: number;
+    sim_s: number;
+    rss_mb: number;
+    heap_mb: number;
+    heap_total_mb: number;
+    external_mb: number;
+  }[] = [];
   const start = performance.now();
   let nextSample = 0;
   const mb = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
@@ -70,8 +85,17 @@ export async function soak(seconds: number, everyS: number, say: (s: string) => 
       // so it shows live data rather than where the collector happens to be.
       (globalThis as { gc?: () => void }).gc?.();
       const mem = process.memoryUsage();
-      samples.push({ t_s: Math.round(t), sim_s: Math.round(m.nowNs / 1e9), rss_mb: mb(mem.rss), heap_mb: mb(mem.heapUsed), heap_total_mb: mb(mem.heapTotal), external_mb: mb(mem.external) });
-      say(`soak ${Math.round(t)} s: rss ${mb(mem.rss)} MiB, heap ${mb(mem.heapUsed)}/${mb(mem.heapTotal)} MiB, external ${mb(mem.external)} MiB, simulated ${Math.round(m.nowNs / 1e9)} s`);
+      samples.push({
+        t_s: Math.round(t),
+        sim_s: Math.round(m.nowNs / 1e9),
+        rss_mb: mb(mem.rss),
+        heap_mb: mb(mem.heapUsed),
+        heap_total_mb: mb(mem.heapTotal),
+        external_mb: mb(mem.external),
+      });
+      say(
+        `soak ${Math.round(t)} s: rss ${mb(mem.rss)} MiB, heap ${mb(mem.heapUsed)}/${mb(mem.heapTotal)} MiB, external ${mb(mem.external)} MiB, simulated ${Math.round(m.nowNs / 1e9)} s`,
+      );
       nextSample += everyS;
       await new Promise((r) => setImmediate(r));
     }

@@ -27,11 +27,36 @@ interface BenchOptions {
 }
 
 const BENCH_OPTIONS: readonly OptionSpec<BenchOptions>[] = [
-  { flag: '--runs', arg: 'N', help: 'rounds or runs (default 5)', set: (o, v, f) => (o.runs = intArg(f, v, 1, 1000)) },
-  { flag: '--seconds', arg: 'S', help: 'seconds per reading (read; default 2)', set: (o, v, f) => (o.seconds = realArg(f, v, 0.1, 3600)) },
-  { flag: '--sim-seconds', arg: 'S', help: 'simulated seconds per run (sim; default 10)', set: (o, v, f) => (o.simSeconds = realArg(f, v, 0.001, 1e6)) },
-  { flag: '--soak', arg: 'SECONDS', help: 'a soak of SECONDS instead', set: (o, v, f) => (o.soak = realArg(f, v, 1, 86_400)) },
-  { flag: '--readers', arg: 'N', help: 'readers of the read soak (default 16; 0: the writer alone)', set: (o, v, f) => (o.readers = intArg(f, v, 0, 64)) },
+  {
+    flag: '--runs',
+    arg: 'N',
+    help: 'rounds or runs (default 5)',
+    set: (o, v, f) => (o.runs = intArg(f, v, 1, 1000)),
+  },
+  {
+    flag: '--seconds',
+    arg: 'S',
+    help: 'seconds per reading (read; default 2)',
+    set: (o, v, f) => (o.seconds = realArg(f, v, 0.1, 3600)),
+  },
+  {
+    flag: '--sim-seconds',
+    arg: 'S',
+    help: 'simulated seconds per run (sim; default 10)',
+    set: (o, v, f) => (o.simSeconds = realArg(f, v, 0.001, 1e6)),
+  },
+  {
+    flag: '--soak',
+    arg: 'SECONDS',
+    help: 'a soak of SECONDS instead',
+    set: (o, v, f) => (o.soak = realArg(f, v, 1, 86_400)),
+  },
+  {
+    flag: '--readers',
+    arg: 'N',
+    help: 'readers of the read soak (default 16; 0: the writer alone)',
+    set: (o, v, f) => (o.readers = intArg(f, v, 0, 64)),
+  },
 ];
 
 /** Parses the arguments after `read` or `sim`; a bad one exits 2 with the reason. */
@@ -71,7 +96,10 @@ async function main(argv: string[]): Promise<void> {
   const pv = speed({ ...defaultConfig(), lock: 'ticket' }, simSeconds, runs);
   say('bench: curve 4/16/64 vCPUs');
   const c = curve([4, 16, 64], simSeconds, Math.min(runs, 3));
-  for (const row of c) say(`bench: ${row.vcpus} vCPUs on ${row.pcpus} pCPUs: ${row.median_sim_s_per_wall_s} simulated s per wall s`);
+  for (const row of c)
+    say(
+      `bench: ${row.vcpus} vCPUs on ${row.pcpus} pCPUs: ${row.median_sim_s_per_wall_s} simulated s per wall s`,
+    );
   const result: Record<string, unknown> = {
     node: process.version,
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -79,7 +107,8 @@ async function main(argv: string[]): Promise<void> {
     default_ticket: pv,
     curve_2x: c,
   };
-  if (soakSeconds > 0) result.soak = await soak(soakSeconds, Math.max(1, Math.round(soakSeconds / 60)), say);
+  if (soakSeconds > 0)
+    result.soak = await soak(soakSeconds, Math.max(1, Math.round(soakSeconds / 60)), say);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 

@@ -22,7 +22,8 @@ export async function makeDirs(dir: string, label: string): Promise<string> {
     try {
       await fsp.mkdir(cur);
     } catch (e) {
-      if (errnoOf(e) !== 'EEXIST') throw new RuntimeError(`${label}: cannot create ${cur} (${why(e)})`);
+      if (errnoOf(e) !== 'EEXIST')
+        throw new RuntimeError(`${label}: cannot create ${cur} (${why(e)})`);
       const st = await fsp.stat(cur);
       if (!st.isDirectory()) throw new UsageError(`${label}: ${cur} exists and is not a directory`);
     }

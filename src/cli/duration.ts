@@ -1,14 +1,29 @@
 import { shown } from './args';
 import { UsageError } from './errors';
 
-const UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, min: 60e9, h: 3600e9 };
+const UNITS: Record<string, number> = {
+  ns: 1,
+  us: 1e3,
+  µs: 1e3,
+  ms: 1e6,
+  s: 1e9,
+  m: 60e9,
+  min: 60e9,
+  h: 3600e9,
+};
 
 /** Parses a duration like `2s`, `500ms`, `1.5s`, `100us`, `250ns` into whole nanoseconds. */
 export function parseDurationNs(flag: string, text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|min|h)$/.exec(text.trim());
-  if (!m) throw new UsageError(`${flag}: '${shown(text)}' is not a duration (expected a number with a unit: ns, us, ms, s, m, h — e.g. 2s, 500ms)`);
+  if (!m)
+    throw new UsageError(
+      `${flag}: '${shown(text)}' is not a duration (expected a number with a unit: ns, us, ms, s, m, h — e.g. 2s, 500ms)`,
+    );
   const ns = Math.round(Number(m[1]) * UNITS[m[2]]);
-  if (ns <= 0 || !Number.isSafeInteger(ns)) throw new UsageError(`${flag}: '${shown(text)}' is out of range (expected more than 0 and less than 104 days)`);
+  if (ns <= 0 || !Number.isSafeInteger(ns))
+    throw new UsageError(
+      `${flag}: '${shown(text)}' is out of range (expected more than 0 and less than 104 days)`,
+    );
   return ns;
 }
 

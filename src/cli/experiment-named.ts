@@ -4,7 +4,14 @@ import { runPool } from './experiment-run';
 import { progressReporter } from './progress';
 
 /** Runs the named experiments' cells on the worker pool and returns their verdicts. */
-export async function namedExperiments(base: { seed: number; reps: number; workNs: number; capNs: number; jobs: number; params: Partial<SimConfig> }): Promise<NamedResult[]> {
+export async function namedExperiments(base: {
+  seed: number;
+  reps: number;
+  workNs: number;
+  capNs: number;
+  jobs: number;
+  params: Partial<SimConfig>;
+}): Promise<NamedResult[]> {
   const { specs, cellOf } = namedSpecs(base);
   const progress = progressReporter('named experiments', process.stderr);
   const results = await runPool(specs, base.jobs, progress.update);

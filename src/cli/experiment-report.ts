@@ -14,7 +14,6 @@ function unmetSection(cmp: Comparison): string {
   return `${lines.length ? `### What is not met, and why\n\n${lines.map((l) => `- ${l}`).join('\n')}\n\n` : ''}${protocol}`;
 }
 
-
 /**
  * Makes `--out DIR` (and any missing parents) before the matrix runs, so a bad path fails at once
  * instead of after the runs.
@@ -29,15 +28,29 @@ export async function prepareOutDir(dir: string): Promise<void> {
 }
 
 /** Writes report.md, results.json and the two charts into `dir` (made by prepareOutDir). */
-export async function writeReport(dir: string, json: Record<string, unknown>, all: Cell[], cmp: Comparison | null, notes: string): Promise<void> {
+export async function writeReport(
+  dir: string,
+  json: Record<string, unknown>,
+  all: Cell[],
+  cmp: Comparison | null,
+  notes: string,
+): Promise<void> {
   try {
     await writeFiles(dir, json, all, cmp, notes);
   } catch (e) {
-    throw new RuntimeError(`--out ${dir}: writing the report failed (${why(e)}); the results are on stdout`);
+    throw new RuntimeError(
+      `--out ${dir}: writing the report failed (${why(e)}); the results are on stdout`,
+    );
   }
 }
 
-async function writeFiles(dir: string, json: Record<string, unknown>, all: Cell[], cmp: Comparison | null, notes: string): Promise<void> {
+async function writeFiles(
+  dir: string,
+  json: Record<string, unknown>,
+  all: Cell[],
+  cmp: Comparison | null,
+  notes: string,
+): Promise<void> {
   await fsp.writeFile(join(dir, 'results.json'), `${JSON.stringify(json, null, 2)}\n`);
   await fsp.writeFile(join(dir, 'times.svg'), timesSvg(all));
   await fsp.writeFile(join(dir, 'histograms.svg'), histogramsSvg(all));
@@ -48,7 +61,9 @@ async function writeFiles(dir: string, json: Record<string, unknown>, all: Cell[
     '',
     '## The RFC table, simulated',
     '',
-    cmp ? `\`\`\`\n${formatTable(cmp)}\n\`\`\`` : 'The matrix lacks A-1x for both locks: no comparison with the RFC.',
+    cmp
+      ? `\`\`\`\n${formatTable(cmp)}\n\`\`\``
+      : 'The matrix lacks A-1x for both locks: no comparison with the RFC.',
     '',
     '![completion times](times.svg)',
     '',

@@ -8,17 +8,26 @@ import type { RunResult, RunSpec } from '../experiment/run';
  * so the same events (a failure names it, so that its seed is never lost).
  */
 export function reproduceCommand(spec: RunSpec): string {
-  const params = Object.entries(spec.params).map(([k, v]) => ` --param ${k}=${String(v)}`).join('');
+  const params = Object.entries(spec.params)
+    .map(([k, v]) => ` --param ${k}=${String(v)}`)
+    .join('');
   return `pvlockfs run --pinning ${spec.scenario} --overcommit ${spec.overcommit} --lock ${spec.lock} --seed ${spec.seed} --work ${spec.workNs}ns --sim-time ${spec.capNs}ns${params} --json`;
 }
 
 /** Runs every spec on a pool of worker threads; results come back in spec order. */
-export async function runPool(specs: RunSpec[], jobs: number, progress: (done: number, total: number, etaS: number) => void): Promise<RunResult[]> {
+export async function runPool(
+  specs: RunSpec[],
+  jobs: number,
+  progress: (done: number, total: number, etaS: number) => void,
+): Promise<RunResult[]> {
   const results: RunResult[] = new Array(specs.length);
   const start = performance.now();
   let next = 0;
   let done = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(jobs, specs.length)) }, () => new Worker(join(__dirname, 'experiment-worker.js')));
+  const workers = Array.from(
+    { length: Math.max(1, Math.min(jobs, specs.length)) },
+    () => new Worker(join(__dirname, 'experiment-worker.js')),
+  );
   try {
     await Promise.all(
       workers.map(
@@ -30,7 +39,12 @@ export async function runPool(specs: RunSpec[], jobs: number, progress: (done: n
               w.postMessage({ id, spec: specs[id] });
             };
             w.on('message', (m: { id: number; result?: RunResult; error?: string }) => {
-              if (m.error !== undefined) return reject(new Error(`run ${m.id + 1} of ${specs.length} failed: ${m.error}\nrepeat it alone with: ${reproduceCommand(specs[m.id])}`));
+              if (m.error !== undefined)
+                return reject(
+                  new Error(
+                    `run ${m.id + 1} of ${specs.length} failed: ${m.error}\nrepeat it alone with: ${reproduceCommand(specs[m.id])}`,
+                  ),
+                );
               results[m.id] = m.result as RunResult;
               done += 1;
               const elapsed = (performance.now() - start) / 1000;

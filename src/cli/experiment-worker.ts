@@ -7,6 +7,9 @@ parentPort?.on('message', (msg: { id: number; spec: RunSpec }) => {
   try {
     parentPort?.postMessage({ id: msg.id, result: runOne(msg.spec) });
   } catch (e) {
-    parentPort?.postMessage({ id: msg.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    parentPort?.postMessage({
+      id: msg.id,
+      error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+    });
   }
 });

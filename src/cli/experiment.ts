@@ -1,8 +1,26 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { defaultConfig, LOCKS, LockAlgorithm, Pinning, PINNINGS, SimConfig, validateConfig } from '../sim/config';
+import {
+  defaultConfig,
+  LOCKS,
+  LockAlgorithm,
+  Pinning,
+  PINNINGS,
+  SimConfig,
+  validateConfig,
+} from '../sim/config';
 import { RunSpec, runConfig } from '../experiment/run';
-import { intArg, listArg, nonEmptyArg, OptionSpec, optionLines, parseArgv, parseParam, ReservedParams, shown } from './args';
+import {
+  intArg,
+  listArg,
+  nonEmptyArg,
+  OptionSpec,
+  optionLines,
+  parseArgv,
+  parseParam,
+  ReservedParams,
+  shown,
+} from './args';
 import { parseDurationNs } from './duration';
 import { UsageError } from './errors';
 import { prepareOutDir, writeReport } from './experiment-report';
@@ -40,18 +58,75 @@ const RESERVED: ReservedParams = {
 };
 
 const EXPERIMENT_OPTIONS: readonly OptionSpec<ExperimentOptions>[] = [
-  { flag: '--reps', arg: 'N', help: 'repetitions per cell (default 3)', set: (o, v, f) => (o.reps = intArg(f, v, 1, 1000)) },
-  { flag: '--seed', arg: 'N', help: 'first seed; repetition r uses seed + r (default 20100726)', set: (o, v, f) => (o.seed = intArg(f, v, 0, Number.MAX_SAFE_INTEGER)) },
-  { flag: '--scenarios', arg: 'A,B,C', help: 'pinning scenarios (default A,B,C)', set: (o, v, f) => (o.scenarios = listArg(f, v, (s) => s as Pinning, PINNINGS)) },
-  { flag: '--overcommit', arg: '1,2,3,4', help: 'overcommit factors (default 1,2,3,4)', set: (o, v, f) => (o.overcommits = listArg(f, v, (s) => intArg(f, s, 1, 16))) },
-  { flag: '--locks', arg: 'ticket,pv-yield', help: `any of ${LOCKS.join(', ')} (default ticket,pv-yield)`, set: (o, v, f) => (o.locks = listArg(f, v, (s) => s as LockAlgorithm, LOCKS)) },
-  { flag: '--work', arg: 'DURATION', help: 'guest CPU work per run (default 20s)', set: (o, v, f) => (o.workNs = parseDurationNs(f, v)) },
-  { flag: '--cap', arg: 'DURATION', help: 'simulated-time cap per run; beyond it the run did not finish (default 120s)', set: (o, v, f) => (o.capNs = parseDurationNs(f, v)) },
-  { flag: '--jobs', arg: 'N', help: "worker threads (default: the machine's cores)", set: (o, v, f) => (o.jobs = intArg(f, v, 1, 256)) },
-  { flag: '--param', arg: 'KEY=VALUE', help: 'a model parameter for every run (repeatable)', set: (o, v, f) => { const [k, x] = parseParam(f, v, RESERVED); (o.params as Record<string, unknown>)[k] = x; } },
-  { flag: '--named', help: 'also run the named experiments: one per effect the model must show', set: (o) => (o.named = true) },
+  {
+    flag: '--reps',
+    arg: 'N',
+    help: 'repetitions per cell (default 3)',
+    set: (o, v, f) => (o.reps = intArg(f, v, 1, 1000)),
+  },
+  {
+    flag: '--seed',
+    arg: 'N',
+    help: 'first seed; repetition r uses seed + r (default 20100726)',
+    set: (o, v, f) => (o.seed = intArg(f, v, 0, Number.MAX_SAFE_INTEGER)),
+  },
+  {
+    flag: '--scenarios',
+    arg: 'A,B,C',
+    help: 'pinning scenarios (default A,B,C)',
+    set: (o, v, f) => (o.scenarios = listArg(f, v, (s) => s as Pinning, PINNINGS)),
+  },
+  {
+    flag: '--overcommit',
+    arg: '1,2,3,4',
+    help: 'overcommit factors (default 1,2,3,4)',
+    set: (o, v, f) => (o.overcommits = listArg(f, v, (s) => intArg(f, s, 1, 16))),
+  },
+  {
+    flag: '--locks',
+    arg: 'ticket,pv-yield',
+    help: `any of ${LOCKS.join(', ')} (default ticket,pv-yield)`,
+    set: (o, v, f) => (o.locks = listArg(f, v, (s) => s as LockAlgorithm, LOCKS)),
+  },
+  {
+    flag: '--work',
+    arg: 'DURATION',
+    help: 'guest CPU work per run (default 20s)',
+    set: (o, v, f) => (o.workNs = parseDurationNs(f, v)),
+  },
+  {
+    flag: '--cap',
+    arg: 'DURATION',
+    help: 'simulated-time cap per run; beyond it the run did not finish (default 120s)',
+    set: (o, v, f) => (o.capNs = parseDurationNs(f, v)),
+  },
+  {
+    flag: '--jobs',
+    arg: 'N',
+    help: "worker threads (default: the machine's cores)",
+    set: (o, v, f) => (o.jobs = intArg(f, v, 1, 256)),
+  },
+  {
+    flag: '--param',
+    arg: 'KEY=VALUE',
+    help: 'a model parameter for every run (repeatable)',
+    set: (o, v, f) => {
+      const [k, x] = parseParam(f, v, RESERVED);
+      (o.params as Record<string, unknown>)[k] = x;
+    },
+  },
+  {
+    flag: '--named',
+    help: 'also run the named experiments: one per effect the model must show',
+    set: (o) => (o.named = true),
+  },
   { flag: '--json', help: 'print one JSON object', set: (o) => (o.json = true) },
-  { flag: '--out', arg: 'DIR', help: 'write report.md, results.json, times.svg and histograms.svg', set: (o, v, f) => (o.out = nonEmptyArg(f, v, 'a directory')) },
+  {
+    flag: '--out',
+    arg: 'DIR',
+    help: 'write report.md, results.json, times.svg and histograms.svg',
+    set: (o, v, f) => (o.out = nonEmptyArg(f, v, 'a directory')),
+  },
 ];
 
 /** Help for the experiment command. */
@@ -60,8 +135,18 @@ export const EXPERIMENT_HELP = optionLines(EXPERIMENT_OPTIONS, 24);
 /** Parses the experiment's arguments. */
 export function parseExperiment(argv: readonly string[]): ExperimentOptions {
   const o: ExperimentOptions = {
-    reps: 3, seed: defaultConfig().seed, scenarios: ['A', 'B', 'C'], overcommits: [1, 2, 3, 4], locks: ['ticket', 'pv-yield'],
-    workNs: 20e9, capNs: 120e9, jobs: cpus().length, json: false, out: null, named: false, params: {},
+    reps: 3,
+    seed: defaultConfig().seed,
+    scenarios: ['A', 'B', 'C'],
+    overcommits: [1, 2, 3, 4],
+    locks: ['ticket', 'pv-yield'],
+    workNs: 20e9,
+    capNs: 120e9,
+    jobs: cpus().length,
+    json: false,
+    out: null,
+    named: false,
+    params: {},
   };
   parseArgv('experiment', EXPERIMENT_OPTIONS, { name: 'arguments', min: 0, max: 0 }, argv, o);
   // Every run the matrix will make must be one the model can run: refuse now, not minutes later.
@@ -70,7 +155,9 @@ export function parseExperiment(argv: readonly string[]): ExperimentOptions {
     if (problems.length === 0) continue;
     const p = problems[0];
     const where = `(in cell ${spec.scenario}-${spec.overcommit}x, ${spec.lock})`;
-    throw new UsageError(`--param ${p.key}: '${shown(String(p.value))}' is not valid (expected ${p.expected}) ${where}`);
+    throw new UsageError(
+      `--param ${p.key}: '${shown(String(p.value))}' is not valid (expected ${p.expected}) ${where}`,
+    );
   }
   return o;
 }
@@ -81,7 +168,16 @@ export function specs(o: ExperimentOptions): RunSpec[] {
   for (const scenario of o.scenarios)
     for (const overcommit of o.overcommits)
       for (const lock of o.locks)
-        for (let r = 0; r < o.reps; r++) out.push({ scenario, overcommit, lock, seed: o.seed + r, workNs: o.workNs, capNs: o.capNs, params: o.params });
+        for (let r = 0; r < o.reps; r++)
+          out.push({
+            scenario,
+            overcommit,
+            lock,
+            seed: o.seed + r,
+            workNs: o.workNs,
+            capNs: o.capNs,
+            params: o.params,
+          });
   return out;
 }
 
@@ -93,12 +189,29 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
   const progress = progressReporter('experiment', process.stderr);
   const results = await runPool(all, o.jobs, progress.update);
   progress.end();
-  const a1pv = results.filter((r) => r.spec.scenario === 'A' && r.spec.overcommit === 1 && r.spec.lock === 'pv-yield' && r.completionNs !== null);
-  const simA1 = a1pv.length ? a1pv.reduce((a, r) => a + (r.completionNs as number), 0) / a1pv.length / 1e9 : 0;
+  const a1pv = results.filter(
+    (r) =>
+      r.spec.scenario === 'A' &&
+      r.spec.overcommit === 1 &&
+      r.spec.lock === 'pv-yield' &&
+      r.completionNs !== null,
+  );
+  const simA1 = a1pv.length
+    ? a1pv.reduce((a, r) => a + (r.completionNs as number), 0) / a1pv.length / 1e9
+    : 0;
   const scale = simA1 > 0 ? Math.round((RFC_TABLE.A[1].pv / simA1) * 1e6) / 1e6 : 1;
   const table = cells(results, scale);
   const cmp = compare(table);
-  const named = o.named ? await namedExperiments({ seed: o.seed, reps: o.reps, workNs: o.workNs, capNs: o.capNs, jobs: o.jobs, params: o.params }) : null;
+  const named = o.named
+    ? await namedExperiments({
+        seed: o.seed,
+        reps: o.reps,
+        workNs: o.workNs,
+        capNs: o.capNs,
+        jobs: o.jobs,
+        params: o.params,
+      })
+    : null;
   const wallMs = Math.round(performance.now() - t0);
   const json: Record<string, unknown> = {
     seed: o.seed,
@@ -138,9 +251,14 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
   else {
     const unmet = cmp ? explainUnmet(cmp) : [];
     process.stdout.write(cmp ? `${formatTable(cmp)}\n\n${formatTargets(cmp)}\n\n` : '');
-    if (unmet.length) process.stdout.write(`What is not met, and why:\n${unmet.map((l) => `- ${l}`).join('\n')}\n\n`);
+    if (unmet.length)
+      process.stdout.write(
+        `What is not met, and why:\n${unmet.map((l) => `- ${l}`).join('\n')}\n\n`,
+      );
     if (named) process.stdout.write(`${formatNamed(named)}\n\n`);
-    process.stdout.write(`${formatCells(table)}\n\nscale factor ${scale} (simulated s → RFC s); wall time ${(wallMs / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `${formatCells(table)}\n\nscale factor ${scale} (simulated s → RFC s); wall time ${(wallMs / 1000).toFixed(1)} s\n`,
+    );
   }
   // The report is written after stdout, so a failed write loses no result.
   if (o.out) await writeReport(o.out, json, table, cmp, notes);

@@ -18,7 +18,9 @@ export function bucketLabel(i: number): string {
 export function parseHisto(text: string, path: string): number[] {
   const parts = text.trim().split(' ');
   if (parts.length !== 31 || parts.some((p) => !/^\d+$/.test(p))) {
-    throw new RuntimeError(`${path} is not a 31-bucket histogram (expected 31 numbers separated by spaces)`);
+    throw new RuntimeError(
+      `${path} is not a 31-bucket histogram (expected 31 numbers separated by spaces)`,
+    );
   }
   return parts.map(Number);
 }
@@ -47,7 +49,10 @@ export function histoText(counts: number[], title: string): string {
   const out = [`${title} (bucket i: [2^i, 2^(i+1)) ns; ≥1.07 s also holds 0-ns samples)`];
   if (nz.length === 0) return `${out[0]}\n  all 31 buckets are 0\n`;
   const max = Math.max(...counts);
-  for (let i = nz[0]; i <= nz[nz.length - 1]; i++) out.push(`${String(i).padStart(3)} ${bucketLabel(i).padStart(9)} │${bar(counts[i], max, 50)} ${counts[i]}`);
+  for (let i = nz[0]; i <= nz[nz.length - 1]; i++)
+    out.push(
+      `${String(i).padStart(3)} ${bucketLabel(i).padStart(9)} │${bar(counts[i], max, 50)} ${counts[i]}`,
+    );
   return `${out.join('\n')}\n`;
 }
 
@@ -64,9 +69,14 @@ export function histoSvg(counts: number[], title: string): string {
     .map((c, i) => {
       const h = (Math.log10(1 + c) / logMax) * (bottom - 50);
       const x = left + i * bw;
-      const label = c > 0 ? `<text x="${(x + bw / 2).toFixed(1)}" y="${(bottom - h - 3).toFixed(1)}" font-size="8" text-anchor="middle">${compact(c)}</text>` : '';
-      return `${label}<rect x="${x.toFixed(1)}" y="${(bottom - h).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="#3060b0"><title>${esc(`${bucketLabel(i)}: ${c}`)}</title></rect>` +
-        `<text x="${(x + bw / 2).toFixed(1)}" y="${bottom + 12}" font-size="9" text-anchor="end" transform="rotate(-60 ${(x + bw / 2).toFixed(1)} ${bottom + 12})">${esc(bucketLabel(i))}</text>`;
+      const label =
+        c > 0
+          ? `<text x="${(x + bw / 2).toFixed(1)}" y="${(bottom - h - 3).toFixed(1)}" font-size="8" text-anchor="middle">${compact(c)}</text>`
+          : '';
+      return (
+        `${label}<rect x="${x.toFixed(1)}" y="${(bottom - h).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="#3060b0"><title>${esc(`${bucketLabel(i)}: ${c}`)}</title></rect>` +
+        `<text x="${(x + bw / 2).toFixed(1)}" y="${bottom + 12}" font-size="9" text-anchor="end" transform="rotate(-60 ${(x + bw / 2).toFixed(1)} ${bottom + 12})">${esc(bucketLabel(i))}</text>`
+      );
     })
     .join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
@@ -83,13 +93,24 @@ interface HistoOptions {
 }
 
 const HISTO_OPTIONS: readonly OptionSpec<HistoOptions>[] = [
-  { flag: '--svg', arg: 'OUT', help: 'write an SVG chart to OUT instead of text bars', set: (o, v, f) => (o.svg = nonEmptyArg(f, v, 'an output file')) },
+  {
+    flag: '--svg',
+    arg: 'OUT',
+    help: 'write an SVG chart to OUT instead of text bars',
+    set: (o, v, f) => (o.svg = nonEmptyArg(f, v, 'an output file')),
+  },
 ];
 
 /** `pvlockfs histo FILE [--svg OUT]`. */
 export async function histoCommand(argv: readonly string[]): Promise<number> {
   const o: HistoOptions = { svg: null };
-  const [path] = parseArgv('histo', HISTO_OPTIONS, { name: 'histogram file', min: 1, max: 1 }, argv, o);
+  const [path] = parseArgv(
+    'histo',
+    HISTO_OPTIONS,
+    { name: 'histogram file', min: 1, max: 1 },
+    argv,
+    o,
+  );
   const out = o.svg;
   let text: string;
   try {

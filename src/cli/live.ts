@@ -62,8 +62,10 @@ export class LiveDriver {
    * (EBUSY while running); more than 10 simulated minutes at once is EINVAL.
    */
   advance(ns: number): void {
-    if (this.runningValue !== 0) throw new FsError('EBUSY', 'advance_ns while the guest runs (write 0 to running first)');
-    if (ns > MAX_ADVANCE_NS) throw new FsError('EINVAL', `advance_ns ${ns} above ${MAX_ADVANCE_NS}`);
+    if (this.runningValue !== 0)
+      throw new FsError('EBUSY', 'advance_ns while the guest runs (write 0 to running first)');
+    if (ns > MAX_ADVANCE_NS)
+      throw new FsError('EINVAL', `advance_ns ${ns} above ${MAX_ADVANCE_NS}`);
     this.clock.runTo(this.machine.nowNs + ns);
   }
 
@@ -117,7 +119,9 @@ export class LiveDriver {
       this.droppedLagMs += lagMs;
       if (!this.warned && performance.now() - this.startedMs >= WARMUP_MS) {
         this.warned = true;
-        this.onBehind((this.machine.nowNs - this.anchorSimNs) / ((performance.now() - this.anchorWallMs) * 1e6));
+        this.onBehind(
+          (this.machine.nowNs - this.anchorSimNs) / ((performance.now() - this.anchorWallMs) * 1e6),
+        );
       }
       this.anchor();
     }

@@ -38,7 +38,11 @@ Exit status: 0 success, 1 runtime failure, 2 bad usage.`;
 
 /** The package's version, from its package.json (dist/cli → the project's root). */
 function version(): string {
-  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  return (
+    JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
 }
 
 /** Runs the CLI; resolves to the exit status. */
@@ -52,7 +56,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     switch (command) {
       case 'run':
-        return await runCommand(parseOptions('run', rest), out, progressReporter('run', process.stderr, 5000, undefined, 'simulated s'));
+        return await runCommand(
+          parseOptions('run', rest),
+          out,
+          progressReporter('run', process.stderr, 5000, undefined, 'simulated s'),
+        );
       case 'experiment': {
         const { experimentCommand, parseExperiment } = await import('./experiment');
         return await experimentCommand(parseExperiment(rest));
@@ -82,7 +90,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         out(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command '${command}' (expected mount, run, experiment, top, histo, help or version)`);
+        throw new UsageError(
+          `unknown command '${command}' (expected mount, run, experiment, top, histo, help or version)`,
+        );
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -106,7 +116,9 @@ if (require.main === module) {
       setTimeout(() => process.exit(code), 500).unref();
     },
     (e: unknown) => {
-      process.stderr.write(`pvlockfs: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.stderr.write(
+        `pvlockfs: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+      );
       process.exitCode = 1;
       setTimeout(() => process.exit(1), 500).unref();
     },

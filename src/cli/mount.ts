@@ -30,8 +30,17 @@ async function served(path: string): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const hung = new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), PROBE_MS)));
   try {
-    const r = await Promise.race([fsp.readdir(path).then(() => 'ok' as const, (e: unknown) => errnoOf(e)), hung]);
-    if (r === 'hung') throw new RuntimeError(`${path} is a mount point that does not answer (its daemon is stopped or hung; 'umount -l ${path}' clears it)`);
+    const r = await Promise.race([
+      fsp.readdir(path).then(
+        () => 'ok' as const,
+        (e: unknown) => errnoOf(e),
+      ),
+      hung,
+    ]);
+    if (r === 'hung')
+      throw new RuntimeError(
+        `${path} is a mount point that does not answer (its daemon is stopped or hung; 'umount -l ${path}' clears it)`,
+      );
     return r !== 'ENOTCONN' && r !== 'ECONNABORTED';
   } finally {
     clearTimeout(timer);
@@ -43,21 +52,35 @@ async function served(path: string): Promise<boolean> {
  * the mount point once (symlinks followed), so that what is mounted is what is unmounted.
  * Returns the resolved mount point and whether to pass `nonempty`.
  */
-export async function preflight(arg: string | undefined, say: (s: string) => void): Promise<{ mnt: string; nonempty: boolean }> {
+export async function preflight(
+  arg: string | undefined,
+  say: (s: string) => void,
+): Promise<{ mnt: string; nonempty: boolean }> {
   try {
     await fsp.access('/dev/fuse', fsc.R_OK | fsc.W_OK);
   } catch (e) {
-    if (errnoOf(e) === 'ENOENT') throw new RuntimeError('/dev/fuse does not exist: this machine has no FUSE (load the fuse module, or give the container --device /dev/fuse)');
-    throw new RuntimeError('no permission to use /dev/fuse: run as root (or a user allowed to mount FUSE filesystems)');
+    if (errnoOf(e) === 'ENOENT')
+      throw new RuntimeError(
+        '/dev/fuse does not exist: this machine has no FUSE (load the fuse module, or give the container --device /dev/fuse)',
+      );
+    throw new RuntimeError(
+      'no permission to use /dev/fuse: run as root (or a user allowed to mount FUSE filesystems)',
+    );
   }
   const isDefault = arg === undefined;
   const abs = resolve(arg ?? DEFAULT_MOUNTPOINT);
   const clear = async (at: string): Promise<void> => {
     say(`pvlockfs: ${at} holds a stale mount (its daemon died); clearing it`);
-    if (!(await lazyUnmount(at))) throw new RuntimeError(`cannot clear the stale mount at ${at}: run 'umount -l ${at}' as root`);
+    if (!(await lazyUnmount(at)))
+      throw new RuntimeError(
+        `cannot clear the stale mount at ${at}: run 'umount -l ${at}' as root`,
+      );
   };
   for (let clears = 0; ; clears++) {
-    if (clears > MAX_CLEARS) throw new RuntimeError(`${abs}: a stale mount came back after ${MAX_CLEARS} clears; run 'umount -l ${abs}' as root`);
+    if (clears > MAX_CLEARS)
+      throw new RuntimeError(
+        `${abs}: a stale mount came back after ${MAX_CLEARS} clears; run 'umount -l ${abs}' as root`,
+      );
     let mnt: string;
     let st;
     try {
@@ -71,19 +94,29 @@ export async function preflight(arg: string | undefined, say: (s: string) => voi
         continue;
       }
       if (e instanceof UsageError || e instanceof RuntimeError) throw e;
-      if (code === 'ENOENT') throw new UsageError(`mountpoint ${abs} does not exist (expected an empty directory; create it with mkdir)`);
+      if (code === 'ENOENT')
+        throw new UsageError(
+          `mountpoint ${abs} does not exist (expected an empty directory; create it with mkdir)`,
+        );
       if (code === 'EACCES') throw new RuntimeError(`no permission to use ${abs}`);
       throw new RuntimeError(`cannot use ${abs}: ${why(e)}`);
     }
-    if (!st.isDirectory()) throw new UsageError(`mountpoint ${mnt} is not a directory (expected an empty directory)`);
+    if (!st.isDirectory())
+      throw new UsageError(`mountpoint ${mnt} is not a directory (expected an empty directory)`);
     if ((await mountAt(mnt)) !== null) {
-      if (await served(mnt)) throw new RuntimeError(`${mnt} is already a mount point (unmount it first, e.g. 'umount ${mnt}')`);
+      if (await served(mnt))
+        throw new RuntimeError(
+          `${mnt} is already a mount point (unmount it first, e.g. 'umount ${mnt}')`,
+        );
       await clear(mnt);
       continue;
     }
     const entries = await fsp.readdir(mnt);
     const others = entries.filter((n) => n !== PLACEHOLDER);
-    if (others.length > 0) throw new UsageError(`mountpoint ${mnt} is not empty (expected an empty directory; it holds ${others.slice(0, 3).map(shown).join(', ')}${others.length > 3 ? ', …' : ''})`);
+    if (others.length > 0)
+      throw new UsageError(
+        `mountpoint ${mnt} is not empty (expected an empty directory; it holds ${others.slice(0, 3).map(shown).join(', ')}${others.length > 3 ? ', …' : ''})`,
+      );
     try {
       await fsp.access(dirname(mnt), fsc.X_OK);
     } catch {
@@ -134,7 +167,9 @@ export async function mountCommand(o: Options): Promise<number> {
     machine,
     o.speed,
     (reached) =>
-      process.stderr.write(`pvlockfs: the simulation cannot keep up with speed ${o.speed}: it reaches about ${reached < 10 ? reached.toFixed(2) : Math.round(reached)} simulated ns per wall ns here, and simulated time falls behind the wall clock (the files stay consistent; a lower --speed or a smaller guest keeps up)\n`),
+      process.stderr.write(
+        `pvlockfs: the simulation cannot keep up with speed ${o.speed}: it reaches about ${reached < 10 ? reached.toFixed(2) : Math.round(reached)} simulated ns per wall ns here, and simulated time falls behind the wall clock (the files stay consistent; a lower --speed or a smaller guest keeps up)\n`,
+      ),
     { paused: o.paused },
   );
   const control = { ...driver.runningKnob, advance: (ns: number) => driver.advance(ns) };
@@ -143,7 +178,12 @@ export async function mountCommand(o: Options): Promise<number> {
   driver.useClock(new ScriptedClock(machine, actions, writeThrough(fs)));
   let mounted: Mounted;
   try {
-    mounted = await mountFs(fs, { mountpoint: mnt, debug: o.debug, nonempty, log: (l) => process.stderr.write(`${l}\n`) });
+    mounted = await mountFs(fs, {
+      mountpoint: mnt,
+      debug: o.debug,
+      nonempty,
+      log: (l) => process.stderr.write(`${l}\n`),
+    });
   } catch (e) {
     if (e instanceof FuseLoadError) throw new RuntimeError(e.message);
     throw new RuntimeError(`cannot mount ${mnt}: ${(e as Error).message}`);
@@ -154,10 +194,14 @@ export async function mountCommand(o: Options): Promise<number> {
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
     const mb = (b: number): string => (b / 2 ** 20).toFixed(1);
-    process.stderr.write(`pvlockfs: rss ${mb(m.rss)} MiB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB, external ${mb(m.external)} MiB, array buffers ${mb(m.arrayBuffers)} MiB, open files ${fs.openCount}, simulated ${(machine.nowNs / 1e9).toFixed(1)} s, backlog dropped ${(driver.droppedLagMs / 1000).toFixed(1)} wall s\n`);
+    process.stderr.write(
+      `pvlockfs: rss ${mb(m.rss)} MiB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB, external ${mb(m.external)} MiB, array buffers ${mb(m.arrayBuffers)} MiB, open files ${fs.openCount}, simulated ${(machine.nowNs / 1e9).toFixed(1)} s, backlog dropped ${(driver.droppedLagMs / 1000).toFixed(1)} wall s\n`,
+    );
   });
   const c = o.sim;
-  say(`pvlockfs: mounted at ${mnt} (${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}${o.paused ? ', paused at 0 ns: echo N > pvlockfs/advance_ns steps it' : ''}${actions.length > 0 ? `, ${actions.length} scripted actions` : ''}); Ctrl-C unmounts`);
+  say(
+    `pvlockfs: mounted at ${mnt} (${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}${o.paused ? ', paused at 0 ns: echo N > pvlockfs/advance_ns steps it' : ''}${actions.length > 0 ? `, ${actions.length} scripted actions` : ''}); Ctrl-C unmounts`,
+  );
   const watch = mountGone();
   const reason = await Promise.race([waitForSignal(), watch.gone]);
   watch.stop();
@@ -171,7 +215,9 @@ export async function mountCommand(o: Options): Promise<number> {
   try {
     await mounted.unmount();
   } catch (e) {
-    throw new RuntimeError(`${reason}: unmounting ${at} failed: ${(e as Error).message}; run 'umount -l ${at}'`);
+    throw new RuntimeError(
+      `${reason}: unmounting ${at} failed: ${(e as Error).message}; run 'umount -l ${at}'`,
+    );
   }
   say(`pvlockfs: ${reason}: unmounted ${at}`);
   return 0;

@@ -5,5 +5,7 @@
  * replaces that default, so SIGUSR1 does nothing but say it was ignored.
  */
 process.on('SIGUSR1', () => {
-  process.stderr.write('pvlockfs: SIGUSR1 ignored (no debugger is opened in this daemon; SIGUSR2 prints diagnostics)\n');
+  process.stderr.write(
+    'pvlockfs: SIGUSR1 ignored (no debugger is opened in this daemon; SIGUSR2 prints diagnostics)\n',
+  );
 });

@@ -1,8 +1,28 @@
 import { ABIS, Abi } from '../debugfs/parse';
 import { Layout, LAYOUTS, naturalLayout } from '../layout/tree';
-import { defaultConfig, hogsForOvercommit, LOCKS, MAX_HOGS, PINNINGS, PLES, SimConfig, validateConfig } from '../sim/config';
+import {
+  defaultConfig,
+  hogsForOvercommit,
+  LOCKS,
+  MAX_HOGS,
+  PINNINGS,
+  PLES,
+  SimConfig,
+  validateConfig,
+} from '../sim/config';
 import { LOCK_ALGORITHMS } from '../sim/lock-registry';
-import { intArg, nonEmptyArg, oneOfArg, OptionSpec, optionLines, parseArgv, parseParam, realArg, ReservedParams, shown } from './args';
+import {
+  intArg,
+  nonEmptyArg,
+  oneOfArg,
+  OptionSpec,
+  optionLines,
+  parseArgv,
+  parseParam,
+  realArg,
+  ReservedParams,
+  shown,
+} from './args';
 import { parseDurationNs } from './duration';
 import { UsageError } from './errors';
 
@@ -45,38 +65,208 @@ const DEF = defaultConfig();
 
 /** The option table: flag, argument, help text, which commands take it. */
 export const OPTION_SPECS: readonly OptionRow[] = [
-  { flag: '--seed', arg: 'N', help: `random seed (default ${DEF.seed}); same seed + options ⇒ identical statistics`, commands: BOTH, set: (o, v, f) => (o.sim.seed = intArg(f, v, 0, Number.MAX_SAFE_INTEGER)) },
-  { flag: '--vcpus', arg: 'N', help: `guest vCPUs (default ${DEF.vcpus})`, commands: BOTH, set: (o, v, f) => (o.sim.vcpus = intArg(f, v, 1, 256)) },
-  { flag: '--pcpus', arg: 'N', help: `host pCPUs, ${DEF.coresPerPackage} per package (default ${DEF.pcpus})`, commands: BOTH, set: (o, v, f) => (o.sim.pcpus = intArg(f, v, 1, 256)) },
-  { flag: '--overcommit', arg: 'K', help: `host overcommit: K × pCPUs − vCPUs CPU hogs (default ${(DEF.hogs + DEF.vcpus) / DEF.pcpus})`, commands: BOTH, set: (o, v, f) => ((o as Tracked)[overcommitSeen] = realArg(f, v, 0, 64)) },
-  { flag: '--hogs', arg: 'N', help: 'number of CPU hogs instead of --overcommit', commands: BOTH, set: (o, v, f) => { o.sim.hogs = intArg(f, v, 0, MAX_HOGS); (o as Tracked).hogsSet = true; } },
-  { flag: '--pinning', arg: 'A|B|C', help: 'A: vCPU i on pCPU i; B: nothing pinned (default); C: vCPUs on one package', commands: BOTH, set: (o, v, f) => (o.sim.pinning = oneOfArg(f, v, PINNINGS)) },
-  { flag: '--c-hog-share', arg: 'F', help: `scenario C: fraction of hogs pinned to the vCPUs' package (default ${DEF.cHogShare})`, commands: BOTH, set: (o, v, f) => (o.sim.cHogShare = realArg(f, v, 0, 1)) },
-  { flag: '--lock', arg: 'NAME', help: `guest lock: ${LOCKS.map((l) => `${l}: ${LOCK_ALGORITHMS[l].help}`).join('; ')}`, commands: BOTH, set: (o, v, f) => (o.sim.lock = oneOfArg(f, v, LOCKS)) },
-  { flag: '--timeout', arg: 'N', help: `initial spin count before yielding, 0..4294967295 (default ${DEF.timeout})`, commands: BOTH, set: (o, v, f) => (o.sim.timeout = intArg(f, v, 0, 0xffffffff)) },
-  { flag: '--ple', arg: 'off|sleep|yield-to', help: 'pause-loop exiting for ticket spinners: none (default), 2.6.35 100 µs sleep, 2.6.39 yield_to', commands: BOTH, set: (o, v, f) => (o.sim.ple = oneOfArg(f, v, PLES)) },
-  { flag: '--grant-only-to-running', help: 'ablation: the ticket lock skips preempted waiters', commands: BOTH, set: (o) => (o.sim.grantOnlyToRunning = true) },
-  { flag: '--no-bursty', help: 'ablation: spread lock requests evenly instead of in kernel bursts', commands: BOTH, set: (o) => (o.sim.bursty = false) },
-  { flag: '--no-host-noise', help: 'ablation: no host background work', commands: BOTH, set: (o) => (o.sim.hostNoise = false) },
-  { flag: '--no-stalls', help: 'ablation: no µs-scale VM-exit stalls', commands: BOTH, set: (o) => (o.sim.stalls = false) },
-  { flag: '--compat-yield', help: 'host yield() moves the yielder behind all others (sched_compat_yield)', commands: BOTH, set: (o) => (o.sim.compatYield = true) },
-  { flag: '--param', arg: 'KEY=VALUE', help: 'set any model parameter (see docs/model.md), repeatable', commands: BOTH, set: setParam },
-  { flag: '--layout', arg: 'NAME', help: `debugfs layout: ${LAYOUTS.join(', ')}; follows the lock (${LOCKS.filter((l) => LOCK_ALGORITHMS[l].layout !== 'kvm-2010').map((l) => `${l}: ${LOCK_ALGORITHMS[l].layout}`).join(', ')}; else kvm-2010)`, commands: BOTH, set: (o, v, f) => { o.layout = oneOfArg(f, v, LAYOUTS); (o as Tracked).layoutSet = true; } },
-  { flag: '--sim-time', arg: 'DURATION', help: 'simulated time to run, e.g. 2s, 500ms (default 2s; with --work, the cap)', commands: ['run'], set: (o, v, f) => (o.simTimeNs = parseDurationNs(f, v)) },
-  { flag: '--work', arg: 'DURATION', help: 'run one job of this much guest CPU work, stop when done (reports did_not_finish at the cap)', commands: ['run'], set: (o, v, f) => { o.sim.jobWorkNs = parseDurationNs(f, v); o.work = true; } },
-  { flag: '--json', help: 'print one JSON object instead of path:content lines', commands: ['run'], set: (o) => (o.json = true) },
-  { flag: '--script', arg: 'FILE', help: 'timed knob writes in simulated time, one a line: 10s hogs=12 (see docs/recipes/incident.script)', commands: BOTH, set: (o, v, f) => (o.script = nonEmptyArg(f, v, 'a script file')) },
-  { flag: '--paused', help: 'start with the guest stopped at simulated time 0; echo N > pvlockfs/advance_ns runs N ns', commands: ['mount'], set: (o) => (o.paused = true) },
-  { flag: '--abi', arg: 'modern|2.6.35', help: 'kernel behaviour of the files (default modern)', commands: ['mount'], set: (o, v, f) => (o.abi = oneOfArg(f, v, ABIS)) },
-  { flag: '--speed', arg: 'X', help: 'simulated ns per wall ns (default 1)', commands: ['mount'], set: (o, v, f) => (o.speed = realArg(f, v, 0.001, 1000)) },
-  { flag: '--debug', help: 'print every FUSE operation (libfuse debug)', commands: ['mount'], set: (o) => (o.debug = true) },
+  {
+    flag: '--seed',
+    arg: 'N',
+    help: `random seed (default ${DEF.seed}); same seed + options ⇒ identical statistics`,
+    commands: BOTH,
+    set: (o, v, f) => (o.sim.seed = intArg(f, v, 0, Number.MAX_SAFE_INTEGER)),
+  },
+  {
+    flag: '--vcpus',
+    arg: 'N',
+    help: `guest vCPUs (default ${DEF.vcpus})`,
+    commands: BOTH,
+    set: (o, v, f) => (o.sim.vcpus = intArg(f, v, 1, 256)),
+  },
+  {
+    flag: '--pcpus',
+    arg: 'N',
+    help: `host pCPUs, ${DEF.coresPerPackage} per package (default ${DEF.pcpus})`,
+    commands: BOTH,
+    set: (o, v, f) => (o.sim.pcpus = intArg(f, v, 1, 256)),
+  },
+  {
+    flag: '--overcommit',
+    arg: 'K',
+    help: `host overcommit: K × pCPUs − vCPUs CPU hogs (default ${(DEF.hogs + DEF.vcpus) / DEF.pcpus})`,
+    commands: BOTH,
+    set: (o, v, f) => ((o as Tracked)[overcommitSeen] = realArg(f, v, 0, 64)),
+  },
+  {
+    flag: '--hogs',
+    arg: 'N',
+    help: 'number of CPU hogs instead of --overcommit',
+    commands: BOTH,
+    set: (o, v, f) => {
+      o.sim.hogs = intArg(f, v, 0, MAX_HOGS);
+      (o as Tracked).hogsSet = true;
+    },
+  },
+  {
+    flag: '--pinning',
+    arg: 'A|B|C',
+    help: 'A: vCPU i on pCPU i; B: nothing pinned (default); C: vCPUs on one package',
+    commands: BOTH,
+    set: (o, v, f) => (o.sim.pinning = oneOfArg(f, v, PINNINGS)),
+  },
+  {
+    flag: '--c-hog-share',
+    arg: 'F',
+    help: `scenario C: fraction of hogs pinned to the vCPUs' package (default ${DEF.cHogShare})`,
+    commands: BOTH,
+    set: (o, v, f) => (o.sim.cHogShare = realArg(f, v, 0, 1)),
+  },
+  {
+    flag: '--lock',
+    arg: 'NAME',
+    help: `guest lock: ${LOCKS.map((l) => `${l}: ${LOCK_ALGORITHMS[l].help}`).join('; ')}`,
+    commands: BOTH,
+    set: (o, v, f) => (o.sim.lock = oneOfArg(f, v, LOCKS)),
+  },
+  {
+    flag: '--timeout',
+    arg: 'N',
+    help: `initial spin count before yielding, 0..4294967295 (default ${DEF.timeout})`,
+    commands: BOTH,
+    set: (o, v, f) => (o.sim.timeout = intArg(f, v, 0, 0xffffffff)),
+  },
+  {
+    flag: '--ple',
+    arg: 'off|sleep|yield-to',
+    help: 'pause-loop exiting for ticket spinners: none (default), 2.6.35 100 µs sleep, 2.6.39 yield_to',
+    commands: BOTH,
+    set: (o, v, f) => (o.sim.ple = oneOfArg(f, v, PLES)),
+  },
+  {
+    flag: '--grant-only-to-running',
+    help: 'ablation: the ticket lock skips preempted waiters',
+    commands: BOTH,
+    set: (o) => (o.sim.grantOnlyToRunning = true),
+  },
+  {
+    flag: '--no-bursty',
+    help: 'ablation: spread lock requests evenly instead of in kernel bursts',
+    commands: BOTH,
+    set: (o) => (o.sim.bursty = false),
+  },
+  {
+    flag: '--no-host-noise',
+    help: 'ablation: no host background work',
+    commands: BOTH,
+    set: (o) => (o.sim.hostNoise = false),
+  },
+  {
+    flag: '--no-stalls',
+    help: 'ablation: no µs-scale VM-exit stalls',
+    commands: BOTH,
+    set: (o) => (o.sim.stalls = false),
+  },
+  {
+    flag: '--compat-yield',
+    help: 'host yield() moves the yielder behind all others (sched_compat_yield)',
+    commands: BOTH,
+    set: (o) => (o.sim.compatYield = true),
+  },
+  {
+    flag: '--param',
+    arg: 'KEY=VALUE',
+    help: 'set any model parameter (see docs/model.md), repeatable',
+    commands: BOTH,
+    set: setParam,
+  },
+  {
+    flag: '--layout',
+    arg: 'NAME',
+    help: `debugfs layout: ${LAYOUTS.join(', ')}; follows the lock (${LOCKS.filter(
+      (l) => LOCK_ALGORITHMS[l].layout !== 'kvm-2010',
+    )
+      .map((l) => `${l}: ${LOCK_ALGORITHMS[l].layout}`)
+      .join(', ')}; else kvm-2010)`,
+    commands: BOTH,
+    set: (o, v, f) => {
+      o.layout = oneOfArg(f, v, LAYOUTS);
+      (o as Tracked).layoutSet = true;
+    },
+  },
+  {
+    flag: '--sim-time',
+    arg: 'DURATION',
+    help: 'simulated time to run, e.g. 2s, 500ms (default 2s; with --work, the cap)',
+    commands: ['run'],
+    set: (o, v, f) => (o.simTimeNs = parseDurationNs(f, v)),
+  },
+  {
+    flag: '--work',
+    arg: 'DURATION',
+    help: 'run one job of this much guest CPU work, stop when done (reports did_not_finish at the cap)',
+    commands: ['run'],
+    set: (o, v, f) => {
+      o.sim.jobWorkNs = parseDurationNs(f, v);
+      o.work = true;
+    },
+  },
+  {
+    flag: '--json',
+    help: 'print one JSON object instead of path:content lines',
+    commands: ['run'],
+    set: (o) => (o.json = true),
+  },
+  {
+    flag: '--script',
+    arg: 'FILE',
+    help: 'timed knob writes in simulated time, one a line: 10s hogs=12 (see docs/recipes/incident.script)',
+    commands: BOTH,
+    set: (o, v, f) => (o.script = nonEmptyArg(f, v, 'a script file')),
+  },
+  {
+    flag: '--paused',
+    help: 'start with the guest stopped at simulated time 0; echo N > pvlockfs/advance_ns runs N ns',
+    commands: ['mount'],
+    set: (o) => (o.paused = true),
+  },
+  {
+    flag: '--abi',
+    arg: 'modern|2.6.35',
+    help: 'kernel behaviour of the files (default modern)',
+    commands: ['mount'],
+    set: (o, v, f) => (o.abi = oneOfArg(f, v, ABIS)),
+  },
+  {
+    flag: '--speed',
+    arg: 'X',
+    help: 'simulated ns per wall ns (default 1)',
+    commands: ['mount'],
+    set: (o, v, f) => (o.speed = realArg(f, v, 0.001, 1000)),
+  },
+  {
+    flag: '--debug',
+    help: 'print every FUSE operation (libfuse debug)',
+    commands: ['mount'],
+    set: (o) => (o.debug = true),
+  },
 ];
 
 /** Parses the arguments after the command name (`mount` takes one mount point, `run` none). */
 export function parseOptions(command: Command, argv: readonly string[]): Options {
-  const o: Tracked = { sim: defaultConfig(), simTimeNs: 2e9, work: false, json: false, abi: 'modern', speed: 1, debug: false, layout: 'kvm-2010', paused: false, script: null, positional: [] };
+  const o: Tracked = {
+    sim: defaultConfig(),
+    simTimeNs: 2e9,
+    work: false,
+    json: false,
+    abi: 'modern',
+    speed: 1,
+    debug: false,
+    layout: 'kvm-2010',
+    paused: false,
+    script: null,
+    positional: [],
+  };
   const specs = OPTION_SPECS.filter((s) => s.commands.includes(command));
-  const positionals = command === 'mount' ? { name: 'mount point', min: 0, max: 1 } : { name: 'arguments', min: 0, max: 0 };
+  const positionals =
+    command === 'mount'
+      ? { name: 'mount point', min: 0, max: 1 }
+      : { name: 'arguments', min: 0, max: 0 };
   o.positional = parseArgv(command, specs, positionals, argv, o);
   finish(o);
   return o;
@@ -84,7 +274,8 @@ export function parseOptions(command: Command, argv: readonly string[]): Options
 
 function finish(o: Tracked): void {
   const k = o[overcommitSeen];
-  if (k !== undefined && o.hogsSet) throw new UsageError('--overcommit and --hogs: give one or the other');
+  if (k !== undefined && o.hogsSet)
+    throw new UsageError('--overcommit and --hogs: give one or the other');
   if (!o.hogsSet) o.sim.hogs = hogsForOvercommit(k ?? 2, o.sim.vcpus, o.sim.pcpus);
   if (o.hogsSet || k !== undefined) o.sim.hogs = Math.min(o.sim.hogs, MAX_HOGS);
   o.sim.loopJobs = !o.work;
@@ -93,11 +284,16 @@ function finish(o: Tracked): void {
   // lock, directed yield on the host) kvm/spinlocks.
   const natural: Layout = naturalLayout(o.sim.lock);
   if (!o.layoutSet) o.layout = natural;
-  else if (o.layout !== natural) throw new UsageError(`--layout ${o.layout} does not go with --lock ${o.sim.lock} (its guest keeps ${natural})`);
+  else if (o.layout !== natural)
+    throw new UsageError(
+      `--layout ${o.layout} does not go with --lock ${o.sim.lock} (its guest keeps ${natural})`,
+    );
   const problems = validateConfig(o.sim);
   if (problems.length > 0) {
     const p = problems[0];
-    throw new UsageError(`parameter ${p.key}: '${shown(String(p.value))}' is not valid (expected ${p.expected})`);
+    throw new UsageError(
+      `parameter ${p.key}: '${shown(String(p.value))}' is not valid (expected ${p.expected})`,
+    );
   }
 }
 

@@ -16,10 +16,17 @@ export interface Progress {
  * anything else (a CI log, `2> file`) a whole line is written for the first update, then at most
  * once per `everyMs`, and for the last one, so a log stays readable.
  */
-export function progressReporter(label: string, sink: ProgressSink, everyMs = 5000, nowMs: () => number = () => performance.now(), unit = 'runs'): Progress {
+export function progressReporter(
+  label: string,
+  sink: ProgressSink,
+  everyMs = 5000,
+  nowMs: () => number = () => performance.now(),
+  unit = 'runs',
+): Progress {
   let lastMs = -Infinity;
   let open = false;
-  const text = (done: number, total: number, etaS: number): string => `${label}: ${done}/${total} ${unit}, about ${Math.ceil(etaS)} s left`;
+  const text = (done: number, total: number, etaS: number): string =>
+    `${label}: ${done}/${total} ${unit}, about ${Math.ceil(etaS)} s left`;
   return {
     update(done, total, etaS) {
       if (sink.isTTY) {

@@ -18,7 +18,11 @@ const QUIET_MS = 2000;
  * runs in steps of one simulated second (the same events as one long step: the result does not
  * depend on the steps); a run that takes more than 2 s of wall time reports its progress.
  */
-export function runHeadless(o: Options, progress?: Progress, actions: readonly Action[] = []): Record<string, unknown> {
+export function runHeadless(
+  o: Options,
+  progress?: Progress,
+  actions: readonly Action[] = [],
+): Record<string, unknown> {
   const m = new Machine(o.sim);
   // The files exist from the start: a script's actions are written through them, as a user's
   // `echo` to the mount would be. `running=0` in a script ends the run at that instant.
@@ -29,11 +33,16 @@ export function runHeadless(o: Options, progress?: Progress, actions: readonly A
   const stopped = (): boolean => running === 0;
   const t0 = performance.now();
   const totalS = o.simTimeNs / 1e9;
-  for (let t = 0; t < o.simTimeNs && !stopped(); ) {
+  for (let t = 0; t < o.simTimeNs && !stopped();) {
     t = Math.min(o.simTimeNs, t + STEP_NS);
     if (clock.runTo(t, Infinity, stopped) === RunStop.JobFinished) break;
     const elapsedMs = performance.now() - t0;
-    if (progress && elapsedMs > QUIET_MS && t < o.simTimeNs) progress.update(Math.floor(t / 1e9), Math.ceil(totalS), ((o.simTimeNs - t) / t) * (elapsedMs / 1000));
+    if (progress && elapsedMs > QUIET_MS && t < o.simTimeNs)
+      progress.update(
+        Math.floor(t / 1e9),
+        Math.ceil(totalS),
+        ((o.simTimeNs - t) / t) * (elapsedMs / 1000),
+      );
   }
   progress?.end();
   const wallMs = performance.now() - t0;
@@ -54,7 +63,11 @@ export function runHeadless(o: Options, progress?: Progress, actions: readonly A
 }
 
 /** `pvlockfs run`: prints JSON, or `path:content` lines as `grep -r .` on the mount would. */
-export async function runCommand(o: Options, write: (s: string) => void, progress?: Progress): Promise<number> {
+export async function runCommand(
+  o: Options,
+  write: (s: string) => void,
+  progress?: Progress,
+): Promise<number> {
   const actions = o.script === null ? [] : await loadScript(o.script, o.layout);
   const result = runHeadless(o, progress, actions);
   if (o.json) {

@@ -29,7 +29,16 @@ export interface Action {
   where: string;
 }
 
-const UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, min: 60e9, h: 3600e9 };
+const UNITS: Record<string, number> = {
+  ns: 1,
+  us: 1e3,
+  µs: 1e3,
+  ms: 1e6,
+  s: 1e9,
+  m: 60e9,
+  min: 60e9,
+  h: 3600e9,
+};
 /** The latest instant a script may name (104 days: simulated ns stay exact integers). */
 const MAX_AT_NS = Number.MAX_SAFE_INTEGER;
 /** The most lines a script may hold (it is read whole). */
@@ -58,29 +67,48 @@ export function parseScript(text: string, file: string, layout: Layout): Action[
     const hash = line.indexOf('#');
     const body = hash >= 0 ? line.slice(0, hash) : line;
     if (body.trim() === '') return;
-    const at = (col: number, msg: string): UsageError => new UsageError(`${file}:${i + 1}:${col + 1}: ${msg}`);
+    const at = (col: number, msg: string): UsageError =>
+      new UsageError(`${file}:${i + 1}:${col + 1}: ${msg}`);
     const m = /^(\s*)(\S+)(\s+)(\S+?)(=)(\S*)(\s*)$/.exec(body);
-    if (!m) throw at(body.search(/\S/), `expected TIME KNOB=VALUE (e.g. 10s hogs=12), got '${shown(body.trim())}'`);
+    if (!m)
+      throw at(
+        body.search(/\S/),
+        `expected TIME KNOB=VALUE (e.g. 10s hogs=12), got '${shown(body.trim())}'`,
+      );
     const [, lead, time, gap, knob, , value] = m;
     const timeCol = lead.length;
     const knobCol = timeCol + time.length + gap.length;
     const valueCol = knobCol + knob.length + 1;
     const t = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|min|h)$/.exec(time);
-    if (!t) throw at(timeCol, `'${shown(time)}' is not a time (expected a number with a unit: ns, us, ms, s, m, h — e.g. 10s)`);
+    if (!t)
+      throw at(
+        timeCol,
+        `'${shown(time)}' is not a time (expected a number with a unit: ns, us, ms, s, m, h — e.g. 10s)`,
+      );
     const atNs = Math.round(Number(t[1]) * UNITS[t[2]]);
-    if (!Number.isSafeInteger(atNs) || atNs > MAX_AT_NS) throw at(timeCol, `'${shown(time)}' is too far (at most 104 days)`);
-    if (!Object.prototype.hasOwnProperty.call(KNOBS, knob)) throw at(knobCol, `'${shown(knob)}' is not a knob (expected ${Object.keys(KNOBS).join(', ')})`);
+    if (!Number.isSafeInteger(atNs) || atNs > MAX_AT_NS)
+      throw at(timeCol, `'${shown(time)}' is too far (at most 104 days)`);
+    if (!Object.prototype.hasOwnProperty.call(KNOBS, knob))
+      throw at(
+        knobCol,
+        `'${shown(knob)}' is not a knob (expected ${Object.keys(KNOBS).join(', ')})`,
+      );
     const k = knob as Knob;
     const path = knobPath(k, layout);
     if (path === null) throw at(knobCol, `layout ${layout} has no ${k}`);
     if (k !== 'reset_counters') {
       const parsed = parseAttrWrite('modern', Buffer.from(`${value}\n`, 'latin1'));
-      if (!parsed.ok) throw at(valueCol, `'${shown(value)}' is not a value ${k} accepts (${parsed.code})`);
-      if (k === 'hogs' && parsed.value > BigInt(MAX_HOGS)) throw at(valueCol, `hogs ${shown(value)} is above ${MAX_HOGS}`);
+      if (!parsed.ok)
+        throw at(valueCol, `'${shown(value)}' is not a value ${k} accepts (${parsed.code})`);
+      if (k === 'hogs' && parsed.value > BigInt(MAX_HOGS))
+        throw at(valueCol, `hogs ${shown(value)} is above ${MAX_HOGS}`);
     }
     out.push({ atNs, knob: k, path, value, where: `${file}:${i + 1}` });
   });
-  return out.map((a, i) => [a, i] as const).sort((x, y) => x[0].atNs - y[0].atNs || x[1] - y[1]).map(([a]) => a);
+  return out
+    .map((a, i) => [a, i] as const)
+    .sort((x, y) => x[0].atNs - y[0].atNs || x[1] - y[1])
+    .map(([a]) => a);
 }
 
 /** Applies an action (writes its value to its file). */
@@ -142,7 +170,9 @@ export async function loadScript(file: string, layout: Layout): Promise<Action[]
   try {
     text = await readSmallFile(file, MAX_SCRIPT_BYTES);
   } catch (e) {
-    throw new UsageError(`--script ${shown(file)}: cannot read it (${e instanceof Error ? (errnoOf(e) || e.message) : String(e)})`);
+    throw new UsageError(
+      `--script ${shown(file)}: cannot read it (${e instanceof Error ? errnoOf(e) || e.message : String(e)})`,
+    );
   }
   return parseScript(text, file, layout);
 }

@@ -23,7 +23,9 @@ export async function readSample(dir: string, atMs: number): Promise<Sample> {
   const h = {} as Sample['h'];
   await Promise.all([
     ...SCALARS.map(async (f) => (v[f] = Number((await readSmallFile(join(dir, f))).trim()))),
-    ...HISTOS.map(async (f) => (h[f] = parseHisto(await readSmallFile(join(dir, f)), join(dir, f)))),
+    ...HISTOS.map(
+      async (f) => (h[f] = parseHisto(await readSmallFile(join(dir, f)), join(dir, f))),
+    ),
   ]);
   return { atMs, v, h };
 }
@@ -41,7 +43,8 @@ export function renderFrame(dir: string, prev: Sample, cur: Sample): string[] {
     return n > 0 ? formatNs(d(prev.v[time], cur.v[time]) / n) : '—';
   };
   const lines = [
-    `pvlockfs top  ${dir.length > 52 ? `…${dir.slice(-51)}` : dir}`.padEnd(66) + `q quits`.padStart(14),
+    `pvlockfs top  ${dir.length > 52 ? `…${dir.slice(-51)}` : dir}`.padEnd(66) +
+      `q quits`.padStart(14),
     `taken ${compact(cur.v.taken)} (${compact(rate('taken'))}/s)   slow ${compact(cur.v.taken_slow)} (${compact(rate('taken_slow'))}/s)   released ${compact(cur.v.released)}`,
     `mean per sample this interval: spinning ${mean('time_spinning', 1)}  blocked ${mean('time_blocked', 2)}  total ${mean('time_total', 0)}`,
     `knobs: timeout ${cur.v.timeout}   zero_stats ${cur.v.zero_stats}`,
@@ -53,13 +56,23 @@ export function renderFrame(dir: string, prev: Sample, cur: Sample): string[] {
   const group = Math.max(1, Math.ceil((hi - lo + 1) / ROWS));
   const rows: { label: string; v: number[] }[] = [];
   for (let b = lo; b <= hi && nz.length; b += group) {
-    rows.push({ label: bucketLabel(b), v: deltas.map((h) => h.slice(b, Math.min(31, b + group)).reduce((a, x) => a + x, 0) / dt) });
+    rows.push({
+      label: bucketLabel(b),
+      v: deltas.map((h) => h.slice(b, Math.min(31, b + group)).reduce((a, x) => a + x, 0) / dt),
+    });
   }
   const max = [0, 1, 2].map((k) => Math.max(0, ...rows.map((r) => r.v[k])));
-  for (const r of rows) lines.push(`${r.label.padStart(9)}  ${r.v.map((x, k) => `${bar(x, max[k], 14)} ${compact(x).padStart(6)}`).join(' ')}`);
+  for (const r of rows)
+    lines.push(
+      `${r.label.padStart(9)}  ${r.v.map((x, k) => `${bar(x, max[k], 14)} ${compact(x).padStart(6)}`).join(' ')}`,
+    );
   if (rows.length === 0) lines.push('  (no samples this interval)');
   while (lines.length < 23) lines.push('');
-  lines.push(group > 1 ? `each row: ${group} log2 buckets from its label up` : 'each row: one log2 bucket [2^i, 2^(i+1)) ns');
+  lines.push(
+    group > 1
+      ? `each row: ${group} log2 buckets from its label up`
+      : 'each row: one log2 bucket [2^i, 2^(i+1)) ns',
+  );
   return lines.map((l) => (l.length > 80 ? l.slice(0, 80) : l));
 }
 
@@ -69,16 +82,24 @@ export function renderFrame(dir: string, prev: Sample, cur: Sample): string[] {
  * (kvm-guest/spinlocks, qlockstat) keep other files and are refused with a pointer to them.
  */
 export async function spinlocksDir(dir: string): Promise<string> {
-  const has = (p: string): Promise<boolean> => fsp.access(p).then(() => true, () => false);
+  const has = (p: string): Promise<boolean> =>
+    fsp.access(p).then(
+      () => true,
+      () => false,
+    );
   for (const candidate of [join(dir, 'kvm', 'spinlocks'), join(dir, 'xen', 'spinlocks'), dir]) {
     if (await has(join(candidate, 'histo_total'))) return candidate;
   }
   for (const later of ['kvm-guest/spinlocks', 'qlockstat']) {
     if (await has(join(dir, later))) {
-      throw new RuntimeError(`${join(dir, later)}: top shows the RFC's layout (kvm/spinlocks) and Xen's (xen/spinlocks); read this one with cat or grep -r .`);
+      throw new RuntimeError(
+        `${join(dir, later)}: top shows the RFC's layout (kvm/spinlocks) and Xen's (xen/spinlocks); read this one with cat or grep -r .`,
+      );
     }
   }
-  throw new RuntimeError(`${dir} has no kvm/spinlocks directory (expected a pvlockfs mount or a debugfs root such as /sys/kernel/debug)`);
+  throw new RuntimeError(
+    `${dir} has no kvm/spinlocks directory (expected a pvlockfs mount or a debugfs root such as /sys/kernel/debug)`,
+  );
 }
 
 /** `pvlockfs top [DIR]`: refreshes every second until `q` (or Ctrl-C). */
@@ -109,7 +130,11 @@ export async function topCommand(dir: string): Promise<number> {
         stop(1);
         const code = errnoOf(e);
         const gone = code === 'ENOENT' || code === 'ENOTCONN' || code === 'ECONNABORTED';
-        process.stderr.write(gone ? `pvlockfs top: ${sl} went away (${code}): the guest was unmounted or its daemon stopped\n` : `pvlockfs top: cannot read ${sl}: ${(e as Error).message}\n`);
+        process.stderr.write(
+          gone
+            ? `pvlockfs top: ${sl} went away (${code}): the guest was unmounted or its daemon stopped\n`
+            : `pvlockfs top: cannot read ${sl}: ${(e as Error).message}\n`,
+        );
       }
     };
     const timer = setInterval(() => void tick(), 1000);

@@ -25,7 +25,8 @@ export function formatAttr(value: bigint): Buffer {
 /** Mirrors the u32 array format: each `"%u"`, one space between, `"\n"` after the last. */
 export function formatArray(values: ArrayLike<number>): Buffer {
   let s = '';
-  for (let i = 0; i < values.length; i++) s += i === 0 ? `${values[i] >>> 0}` : ` ${values[i] >>> 0}`;
+  for (let i = 0; i < values.length; i++)
+    s += i === 0 ? `${values[i] >>> 0}` : ` ${values[i] >>> 0}`;
   return Buffer.from(`${s}\n`, 'latin1');
 }
 
@@ -56,7 +57,8 @@ function capture(f: OpenFile): Buffer {
       return f.text;
     case 'array':
       // 2.6.35/RFC: each read at offset 0 formats anew; modern: captured at open.
-      if (f.abi === '2.6.35' && (f.pos === 0 || f.text === null)) f.text = formatArray((n as ArrayNode).get());
+      if (f.abi === '2.6.35' && (f.pos === 0 || f.text === null))
+        f.text = formatArray((n as ArrayNode).get());
       return f.text ?? EMPTY;
     case 'text':
       if (f.pos === 0 || f.text === null) f.text = Buffer.from(n.get(), 'utf8');
@@ -137,6 +139,10 @@ function writeWhole(f: OpenFile, data: Uint8Array): void {
 export function writeAttr(n: AttrNode, abi: Abi, data: Uint8Array): void {
   if (n.set === null) throw new FsError('EACCES', `${n.name} is read-only`);
   const parsed = parseAttrWrite(abi, data);
-  if (!parsed.ok) throw new FsError(parsed.code, `${n.name}: ${JSON.stringify(Buffer.from(data).toString('latin1').slice(0, 32))}`);
+  if (!parsed.ok)
+    throw new FsError(
+      parsed.code,
+      `${n.name}: ${JSON.stringify(Buffer.from(data).toString('latin1').slice(0, 32))}`,
+    );
   n.set(truncateToWidth(parsed.value, n.width));
 }

@@ -97,7 +97,8 @@ export class DebugFs {
   open(path: string): number {
     if (this.handles.size >= MAX_HANDLES) throw new FsError('EIO', 'too many open files');
     const f = openFile(lookup(this.root, path), this.abi);
-    while (this.handles.has(this.nextFh)) this.nextFh = this.nextFh >= 0x7fffffff ? 1 : this.nextFh + 1;
+    while (this.handles.has(this.nextFh))
+      this.nextFh = this.nextFh >= 0x7fffffff ? 1 : this.nextFh + 1;
     const fh = this.nextFh;
     this.handles.set(fh, f);
     this.nextFh = fh >= 0x7fffffff ? 1 : fh + 1;

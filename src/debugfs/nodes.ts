@@ -70,8 +70,17 @@ function attach(parent: DirNode | null, node: Node): void {
 }
 
 /** Mirrors `debugfs_create_dir`: mode 0755. A null parent makes a root with `rootMode`. */
-export function createDir(name: string, parent: DirNode | null, nowMs: number, rootMode = 0o755): DirNode {
-  const dir: DirNode = { ...base(name, parent === null ? rootMode : 0o755, nowMs), kind: 'dir', children: new Map() };
+export function createDir(
+  name: string,
+  parent: DirNode | null,
+  nowMs: number,
+  rootMode = 0o755,
+): DirNode {
+  const dir: DirNode = {
+    ...base(name, parent === null ? rootMode : 0o755, nowMs),
+    kind: 'dir',
+    children: new Map(),
+  };
   attach(parent, dir);
   return dir;
 }
@@ -89,7 +98,13 @@ export function createAttr(
   set: ((value: bigint) => void) | null,
   nowMs: number,
 ): AttrNode {
-  const node: AttrNode = { ...base(name, mode, nowMs), kind: 'attr', width, get, set: mode & S_IWUGO ? set : null };
+  const node: AttrNode = {
+    ...base(name, mode, nowMs),
+    kind: 'attr',
+    width,
+    get,
+    set: mode & S_IWUGO ? set : null,
+  };
   attach(parent, node);
   return node;
 }
@@ -99,22 +114,42 @@ export function createAttr(
  * or execute bit is refused with EINVAL. Unlike the RFC, nothing is allocated or attached before
  * the check, so the refusal leaks nothing.
  */
-export function createU32Array(name: string, mode: number, parent: DirNode, get: () => ArrayLike<number>, nowMs: number): ArrayNode {
-  if (mode & (S_IWUGO | S_IXUGO)) throw new FsError('EINVAL', `u32 array ${name} with mode 0${mode.toString(8)}`);
+export function createU32Array(
+  name: string,
+  mode: number,
+  parent: DirNode,
+  get: () => ArrayLike<number>,
+  nowMs: number,
+): ArrayNode {
+  if (mode & (S_IWUGO | S_IXUGO))
+    throw new FsError('EINVAL', `u32 array ${name} with mode 0${mode.toString(8)}`);
   const node: ArrayNode = { ...base(name, mode, nowMs), kind: 'array', get };
   attach(parent, node);
   return node;
 }
 
 /** A read-only text file (used by pvlockfs's own control directory). */
-export function createText(name: string, mode: number, parent: DirNode, get: () => string, nowMs: number): TextNode {
+export function createText(
+  name: string,
+  mode: number,
+  parent: DirNode,
+  get: () => string,
+  nowMs: number,
+): TextNode {
   const node: TextNode = { ...base(name, mode, nowMs), kind: 'text', get };
   attach(parent, node);
   return node;
 }
 
 /** A file with its own fops (see `EventNode`). */
-export function createEventFile(name: string, mode: number, parent: DirNode, get: (() => string) | null, write: (() => void) | null, nowMs: number): EventNode {
+export function createEventFile(
+  name: string,
+  mode: number,
+  parent: DirNode,
+  get: (() => string) | null,
+  write: (() => void) | null,
+  nowMs: number,
+): EventNode {
   const node: EventNode = { ...base(name, mode, nowMs), kind: 'event', get, write };
   attach(parent, node);
   return node;

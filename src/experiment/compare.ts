@@ -28,7 +28,8 @@ export interface Cell {
   histo_blocked: number[];
 }
 
-const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+const mean = (xs: number[]): number =>
+  xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 const sd = (xs: number[]): number => {
   if (xs.length < 2) return 0;
   const m = mean(xs);
@@ -45,9 +46,12 @@ export function cells(results: RunResult[], scale: number): Cell[] {
   }
   return [...groups.values()].map((rs) => {
     const s = rs[0].spec;
-    const done = rs.filter((r) => r.completionNs !== null).sort((a, b) => a.spec.seed - b.spec.seed);
+    const done = rs
+      .filter((r) => r.completionNs !== null)
+      .sort((a, b) => a.spec.seed - b.spec.seed);
     const times = done.map((r) => r3(((r.completionNs as number) / 1e9) * scale));
-    const sumArr = (f: (r: RunResult) => number[]): number[] => rs.reduce((acc, r) => acc.map((v, i) => v + f(r)[i]), new Array(31).fill(0));
+    const sumArr = (f: (r: RunResult) => number[]): number[] =>
+      rs.reduce((acc, r) => acc.map((v, i) => v + f(r)[i]), new Array(31).fill(0));
     return {
       scenario: s.scenario,
       overcommit: s.overcommit,
@@ -99,7 +103,20 @@ export function paired(base: Cell, pv: Cell): Paired {
 
 /** How the simulated table compares with the RFC's, cell by cell and overall. */
 export interface Comparison {
-  rows: { scenario: string; k: number; base: Cell; pv: Cell; diff: number; paired: Paired; rfcDiff: number; residualPp: number; baseRatio: number; pvRatio: number; rfcBaseRatio: number; rfcPvRatio: number }[];
+  rows: {
+    scenario: string;
+    k: number;
+    base: Cell;
+    pv: Cell;
+    diff: number;
+    paired: Paired;
+    rfcDiff: number;
+    residualPp: number;
+    baseRatio: number;
+    pvRatio: number;
+    rfcBaseRatio: number;
+    rfcPvRatio: number;
+  }[];
   maeDiffPp: number;
   pvWins: number;
   baseNoisier: number;
@@ -109,7 +126,8 @@ export interface Comparison {
 
 /** Compares ticket (W/o patch) and pv-yield (W/ patch) cells with the RFC. */
 export function compare(all: Cell[]): Comparison | null {
-  const get = (s: string, k: number, lock: string): Cell | undefined => all.find((c) => c.scenario === s && c.overcommit === k && c.lock === lock);
+  const get = (s: string, k: number, lock: string): Cell | undefined =>
+    all.find((c) => c.scenario === s && c.overcommit === k && c.lock === lock);
   const a1b = get('A', 1, 'ticket');
   const a1p = get('A', 1, 'pv-yield');
   if (!a1b || !a1p) return null;
@@ -168,12 +186,42 @@ export function targetChecks(c: Comparison): TargetCheck[] {
   const n = c.rows.length;
   const dnf = c.rows.filter((r) => r.base.did_not_finish > 0 || r.pv.did_not_finish > 0).length;
   return [
-    { id: 'finish', target: 'every cell finishes', value: `${n - dnf}/${n} cells without a capped run`, met: dnf === 0 },
-    { id: 'pv-wins', target: 'pv-yield beats ticket in every cell', value: `${c.pvWins}/${n}`, met: c.pvWins === n },
-    { id: 'mae', target: 'mean absolute error of Difference ≤ 8 pp', value: `${c.maeDiffPp.toFixed(1)} pp`, met: c.maeDiffPp <= 8 },
-    { id: 'base-ratio', target: "baseline T_k/T_A1 within 20 % of the RFC's", value: `largest error ${(c.baseRatioMaxRelErr * 100).toFixed(0)} %`, met: c.baseRatioMaxRelErr <= 0.2 },
-    { id: 'pv-ratio', target: "pv T_k/T_A1 within 10 % of the RFC's", value: `largest error ${(c.pvRatioMaxRelErr * 100).toFixed(0)} %`, met: c.pvRatioMaxRelErr <= 0.1 },
-    { id: 'base-noisier', target: "baseline std-dev above pv's in most cells", value: `${c.baseNoisier}/${n}`, met: c.baseNoisier > n / 2 },
+    {
+      id: 'finish',
+      target: 'every cell finishes',
+      value: `${n - dnf}/${n} cells without a capped run`,
+      met: dnf === 0,
+    },
+    {
+      id: 'pv-wins',
+      target: 'pv-yield beats ticket in every cell',
+      value: `${c.pvWins}/${n}`,
+      met: c.pvWins === n,
+    },
+    {
+      id: 'mae',
+      target: 'mean absolute error of Difference ≤ 8 pp',
+      value: `${c.maeDiffPp.toFixed(1)} pp`,
+      met: c.maeDiffPp <= 8,
+    },
+    {
+      id: 'base-ratio',
+      target: "baseline T_k/T_A1 within 20 % of the RFC's",
+      value: `largest error ${(c.baseRatioMaxRelErr * 100).toFixed(0)} %`,
+      met: c.baseRatioMaxRelErr <= 0.2,
+    },
+    {
+      id: 'pv-ratio',
+      target: "pv T_k/T_A1 within 10 % of the RFC's",
+      value: `largest error ${(c.pvRatioMaxRelErr * 100).toFixed(0)} %`,
+      met: c.pvRatioMaxRelErr <= 0.1,
+    },
+    {
+      id: 'base-noisier',
+      target: "baseline std-dev above pv's in most cells",
+      value: `${c.baseNoisier}/${n}`,
+      met: c.baseNoisier > n / 2,
+    },
   ];
 }
 
@@ -188,8 +236,12 @@ export function explainUnmet(c: Comparison): string[] {
   const checks = targetChecks(c);
   const unmet = (id: TargetId): boolean => checks.some((t) => !t.met && t.id === id);
   if (unmet('finish')) {
-    const capped = c.rows.filter((r) => r.base.did_not_finish > 0 || r.pv.did_not_finish > 0).map(name);
-    out.push(`Cells with a run stopped at the cap: ${capped.join(', ')} — the lock's convoys outlast the cap (see grants_to_preempted and convoys below); raise --cap to measure them.`);
+    const capped = c.rows
+      .filter((r) => r.base.did_not_finish > 0 || r.pv.did_not_finish > 0)
+      .map(name);
+    out.push(
+      `Cells with a run stopped at the cap: ${capped.join(', ')} — the lock's convoys outlast the cap (see grants_to_preempted and convoys below); raise --cap to measure them.`,
+    );
   }
   if (unmet('pv-wins')) {
     for (const r of c.rows.filter((x) => !(x.pv.mean_s < x.base.mean_s))) {
@@ -208,8 +260,12 @@ export function explainUnmet(c: Comparison): string[] {
     }
   }
   if (unmet('mae')) {
-    const worst = [...c.rows].sort((a, b) => Math.abs(b.residualPp) - Math.abs(a.residualPp)).slice(0, 4);
-    out.push(`Largest residuals: ${worst.map((r) => `${name(r)} ${r.residualPp >= 0 ? '+' : ''}${r.residualPp.toFixed(1)} pp`).join(', ')}.`);
+    const worst = [...c.rows]
+      .sort((a, b) => Math.abs(b.residualPp) - Math.abs(a.residualPp))
+      .slice(0, 4);
+    out.push(
+      `Largest residuals: ${worst.map((r) => `${name(r)} ${r.residualPp >= 0 ? '+' : ''}${r.residualPp.toFixed(1)} pp`).join(', ')}.`,
+    );
   }
   if (unmet('mae') || unmet('base-ratio')) {
     out.push(
@@ -218,15 +274,26 @@ export function explainUnmet(c: Comparison): string[] {
     );
   }
   if (unmet('base-ratio')) {
-    const w = [...c.rows].sort((a, b) => Math.abs(b.baseRatio / b.rfcBaseRatio - 1) - Math.abs(a.baseRatio / a.rfcBaseRatio - 1))[0];
-    out.push(`Largest ticket ratio error: ${name(w)} ${w.baseRatio.toFixed(2)} vs the RFC's ${w.rfcBaseRatio.toFixed(2)}.`);
+    const w = [...c.rows].sort(
+      (a, b) =>
+        Math.abs(b.baseRatio / b.rfcBaseRatio - 1) - Math.abs(a.baseRatio / a.rfcBaseRatio - 1),
+    )[0];
+    out.push(
+      `Largest ticket ratio error: ${name(w)} ${w.baseRatio.toFixed(2)} vs the RFC's ${w.rfcBaseRatio.toFixed(2)}.`,
+    );
   }
   if (unmet('pv-ratio')) {
-    const w = [...c.rows].sort((a, b) => Math.abs(b.pvRatio / b.rfcPvRatio - 1) - Math.abs(a.pvRatio / a.rfcPvRatio - 1))[0];
-    out.push(`Largest pv ratio error: ${name(w)} ${w.pvRatio.toFixed(2)} vs the RFC's ${w.rfcPvRatio.toFixed(2)} — the guest's idle share (idleProbability) and, in C, the hogs' placement (cHogShare) set it.`);
+    const w = [...c.rows].sort(
+      (a, b) => Math.abs(b.pvRatio / b.rfcPvRatio - 1) - Math.abs(a.pvRatio / a.rfcPvRatio - 1),
+    )[0];
+    out.push(
+      `Largest pv ratio error: ${name(w)} ${w.pvRatio.toFixed(2)} vs the RFC's ${w.rfcPvRatio.toFixed(2)} — the guest's idle share (idleProbability) and, in C, the hogs' placement (cHogShare) set it.`,
+    );
   }
   if (unmet('base-noisier')) {
-    out.push(`The ticket runs vary less than the RFC's: ${c.rows.length - c.baseNoisier} cells have the ticket std-dev at or below pv's; a 20 s job averages out what a 4–17 minute kernel build does not.`);
+    out.push(
+      `The ticket runs vary less than the RFC's: ${c.rows.length - c.baseNoisier} cells have the ticket std-dev at or below pv's; a 20 s job averages out what a 4–17 minute kernel build does not.`,
+    );
   }
   return out;
 }

@@ -70,7 +70,8 @@ export function runOne(spec: RunSpec): RunResult {
     shareMax = Math.max(shareMax, share);
   }
   let convoyMax = g.convoys.maxNs;
-  for (const l of g.locks) if (l.convoySinceNs >= 0) convoyMax = Math.max(convoyMax, now - l.convoySinceNs);
+  for (const l of g.locks)
+    if (l.convoySinceNs >= 0) convoyMax = Math.max(convoyMax, now - l.convoySinceNs);
   return {
     spec,
     completionNs: g.finished ? (g.jobTimesNs[0] ?? now) : null,

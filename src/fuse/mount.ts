@@ -46,13 +46,21 @@ type FuseCtor = typeof import('fuse-native');
  */
 export function loadFuse(): FuseCtor {
   try {
-    const Fuse = require('fuse-native') as FuseCtor & { unmount: (mnt: string, cb: (err: Error | null) => void) => void };
-    Fuse.unmount = (_mnt, cb) => process.nextTick(cb, new Error('fuse-native unmounts through a shell; pvlockfs unmounts with execFile instead'));
+    const Fuse = require('fuse-native') as FuseCtor & {
+      unmount: (mnt: string, cb: (err: Error | null) => void) => void;
+    };
+    Fuse.unmount = (_mnt, cb) =>
+      process.nextTick(
+        cb,
+        new Error('fuse-native unmounts through a shell; pvlockfs unmounts with execFile instead'),
+      );
     return Fuse;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (msg.includes('libfuse.so.2')) {
-      throw new FuseLoadError('libfuse.so.2 cannot be loaded: start pvlockfs through its launcher (scripts/pvlockfs in a clone, the pvlockfs command of an installed package: both provide the copy shipped with fuse-native) or install the libfuse2 package');
+      throw new FuseLoadError(
+        'libfuse.so.2 cannot be loaded: start pvlockfs through its launcher (scripts/pvlockfs in a clone, the pvlockfs command of an installed package: both provide the copy shipped with fuse-native) or install the libfuse2 package',
+      );
     }
     throw new FuseLoadError(`fuse-native cannot be loaded: ${msg}`);
   }
@@ -66,7 +74,11 @@ export function ensureFusermountOnPath(): void {
   const dirs = (process.env.PATH ?? '').split(delimiter);
   if (dirs.some((d) => d !== '' && existsSync(join(d, 'fusermount')))) return;
   try {
-    const bin = join(dirname(require.resolve('fuse-shared-library-linux/package.json')), 'libfuse', 'bin');
+    const bin = join(
+      dirname(require.resolve('fuse-shared-library-linux/package.json')),
+      'libfuse',
+      'bin',
+    );
     if (existsSync(join(bin, 'fusermount'))) process.env.PATH = [bin, ...dirs].join(delimiter);
   } catch {
     // Without it, unmount falls back to `umount -l` (see lazyUnmount).
@@ -99,7 +111,11 @@ export async function mountTable(): Promise<MountEntry[]> {
     const sep = line.indexOf(' - ');
     if (sep < 0) continue;
     const f = line.slice(0, sep).split(' ');
-    out.push({ id: Number(f[0]), path: unescapeMountPath(f[4]), fstype: line.slice(sep + 3).split(' ')[0] });
+    out.push({
+      id: Number(f[0]),
+      path: unescapeMountPath(f[4]),
+      fstype: line.slice(sep + 3).split(' ')[0],
+    });
   }
   return out;
 }
@@ -126,8 +142,12 @@ export function lazyUnmount(mountpoint: string): Promise<boolean> {
   if (!mountpoint.startsWith('/')) return Promise.resolve(false);
   ensureFusermountOnPath();
   const attempt = (cmd: string, args: string[]): Promise<boolean> =>
-    new Promise((resolve) => execFile(cmd, args, { timeout: 10_000 }, (err) => resolve(err === null)));
-  return attempt('fusermount', ['-uz', mountpoint]).then((done) => done || attempt('umount', ['-l', mountpoint]));
+    new Promise((resolve) =>
+      execFile(cmd, args, { timeout: 10_000 }, (err) => resolve(err === null)),
+    );
+  return attempt('fusermount', ['-uz', mountpoint]).then(
+    (done) => done || attempt('umount', ['-l', mountpoint]),
+  );
 }
 
 /**
@@ -154,7 +174,8 @@ export function mountFs(fs: DebugFs, opts: MountOptions): Promise<Mounted> {
     fuse.mount((err) => {
       if (err) return reject(err);
       void mountAt(opts.mountpoint).then((entry) => {
-        if (entry === null || entry.fstype !== FSTYPE) return reject(new Error(`the mount at ${opts.mountpoint} is not in the mount table`));
+        if (entry === null || entry.fstype !== FSTYPE)
+          return reject(new Error(`the mount at ${opts.mountpoint} is not in the mount table`));
         resolve(tracked(fuse, entry.id));
       }, reject);
     });
@@ -163,7 +184,9 @@ export function mountFs(fs: DebugFs, opts: MountOptions): Promise<Mounted> {
 
 /** The binding's own handle release (no unmount command: it only lets go of the event loop). */
 function releaseBinding(fuse: InstanceType<FuseCtor>): void {
-  const binding = require('node-gyp-build')(dirname(require.resolve('fuse-native'))) as { fuse_native_unmount(mnt: string, thread: unknown): void };
+  const binding = require('node-gyp-build')(dirname(require.resolve('fuse-native'))) as {
+    fuse_native_unmount(mnt: string, thread: unknown): void;
+  };
   const f = fuse as unknown as { mnt: string; _thread: unknown };
   binding.fuse_native_unmount(f.mnt, f._thread);
 }
@@ -181,10 +204,12 @@ function tracked(fuse: InstanceType<FuseCtor>, id: number): Mounted {
     released = true;
     releaseBinding(fuse);
   };
-  const where = async (): Promise<string | null> => ((await sessionOpen()) ? ((await mountById(id))?.path ?? null) : null);
+  const where = async (): Promise<string | null> =>
+    (await sessionOpen()) ? ((await mountById(id))?.path ?? null) : null;
   const unmount = async (): Promise<void> => {
     const at = await where();
-    if (at !== null && !(await lazyUnmount(at))) throw new Error(`still mounted at ${at} (fusermount -uz and umount -l both failed)`);
+    if (at !== null && !(await lazyUnmount(at)))
+      throw new Error(`still mounted at ${at} (fusermount -uz and umount -l both failed)`);
     release();
     await devFuseClosed(CLOSE_WAIT_MS);
   };

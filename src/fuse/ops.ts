@@ -11,14 +11,22 @@ type Handler = (...args: any[]) => void;
  * the operation's own answer, `-errno` for an FsError, `-EIO` (and a log line) for anything else.
  * fuse-native leaves the caller hung in D state if the first argument is not a number.
  */
-export function guard(op: string, path: string, cb: Cb, log: OpLogger, body: () => unknown[]): void {
+export function guard(
+  op: string,
+  path: string,
+  cb: Cb,
+  log: OpLogger,
+  body: () => unknown[],
+): void {
   let answer: unknown[];
   try {
     answer = body();
   } catch (e) {
     if (e instanceof FsError) answer = [-e.errno];
     else {
-      log(`pvlockfs: ${op} ${path}: unexpected ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      log(
+        `pvlockfs: ${op} ${path}: unexpected ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      );
       answer = [-ERRNO.EIO];
     }
   }
@@ -45,32 +53,55 @@ function toFuseStat(s: StatInfo): Record<string, number> {
  * errors; every decision about behaviour lives in src/debugfs.
  */
 export function makeOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
-  const refuse = (op: RefusedOp) => (path: string, ...rest: unknown[]) => {
-    const cb = rest[rest.length - 1] as Cb;
-    guard(op, path, cb, log, () => fs.refuse(op, path));
-  };
-  const ok = (op: string, fn: (path: string, ...a: any[]) => void) => (path: string, ...rest: unknown[]) => {
-    const cb = rest[rest.length - 1] as Cb;
-    guard(op, path, cb, log, () => {
-      fn(path, ...rest.slice(0, -1));
-      return [0];
-    });
-  };
+  const refuse =
+    (op: RefusedOp) =>
+    (path: string, ...rest: unknown[]) => {
+      const cb = rest[rest.length - 1] as Cb;
+      guard(op, path, cb, log, () => fs.refuse(op, path));
+    };
+  const ok =
+    (op: string, fn: (path: string, ...a: any[]) => void) =>
+    (path: string, ...rest: unknown[]) => {
+      const cb = rest[rest.length - 1] as Cb;
+      guard(op, path, cb, log, () => {
+        fn(path, ...rest.slice(0, -1));
+        return [0];
+      });
+    };
   return {
     init: (cb: Cb) => cb(0),
-    getattr: (path: string, cb: Cb) => guard('getattr', path, cb, log, () => [0, toFuseStat(fs.getattr(path))]),
-    fgetattr: (path: string, _fd: number, cb: Cb) => guard('fgetattr', path, cb, log, () => [0, toFuseStat(fs.getattr(path))]),
+    getattr: (path: string, cb: Cb) =>
+      guard('getattr', path, cb, log, () => [0, toFuseStat(fs.getattr(path))]),
+    fgetattr: (path: string, _fd: number, cb: Cb) =>
+      guard('fgetattr', path, cb, log, () => [0, toFuseStat(fs.getattr(path))]),
     access: ok('access', (path) => fs.getattr(path)),
     statfs: (path: string, cb: Cb) =>
-      guard('statfs', path, cb, log, () => [0, { bsize: 4096, frsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, favail: 0, fsid: 0, flag: 0, namemax: 255 }]),
-    readdir: (path: string, cb: Cb) => guard('readdir', path, cb, log, () => [0, ['.', '..', ...fs.readdir(path)]]),
+      guard('statfs', path, cb, log, () => [
+        0,
+        {
+          bsize: 4096,
+          frsize: 4096,
+          blocks: 0,
+          bfree: 0,
+          bavail: 0,
+          files: 0,
+          ffree: 0,
+          favail: 0,
+          fsid: 0,
+          flag: 0,
+          namemax: 255,
+        },
+      ]),
+    readdir: (path: string, cb: Cb) =>
+      guard('readdir', path, cb, log, () => [0, ['.', '..', ...fs.readdir(path)]]),
     opendir: (path: string, _flags: number, cb: Cb) =>
       guard('opendir', path, cb, log, () => {
         fs.readdir(path);
         return [0];
       }),
     releasedir: (_path: string, _fd: number, cb: Cb) => cb(0),
-    open: (path: string, _flags: number, cb: Cb) => guard('open', path, cb, log, () => [0, fs.open(path)]),
+    open: (path: string, _flags: number, cb: Cb) =>
+      guard('open', path, cb, log, () => [0, fs.open(path)]),
     read: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
       guard('read', path, cb, log, () => {
         const data = fs.read(fd, pos, len);
@@ -112,6 +143,7 @@ export function makeOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
     rmdir: refuse('rmdir'),
     rename: refuse('rename'),
     link: refuse('link'),
-    symlink: (_target: string, path: string, cb: Cb) => guard('symlink', path, cb, log, () => fs.refuse('symlink', path)),
+    symlink: (_target: string, path: string, cb: Cb) =>
+      guard('symlink', path, cb, log, () => fs.refuse('symlink', path)),
   };
 }

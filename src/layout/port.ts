@@ -9,7 +9,11 @@ export type ExtraSettings = Record<string, string | number | boolean>;
  * Text of `pvlockfs/config`: one `key=value` line per setting, with the live values of what can
  * change while the guest runs (the hog count, the `timeout` knob).
  */
-export function configText(cfg: SimConfig, live: { hogs: number; timeout: number }, extra: ExtraSettings): string {
+export function configText(
+  cfg: SimConfig,
+  live: { hogs: number; timeout: number },
+  extra: ExtraSettings,
+): string {
   const entries: [string, unknown][] = Object.entries({ ...cfg, ...live });
   for (const [k, v] of Object.entries(extra)) entries.push([k, v]);
   return entries.map(([k, v]) => `${k}=${v}\n`).join('');
@@ -35,6 +39,7 @@ export function machinePort(m: Machine, extra: ExtraSettings, running: ClockCont
     advance: running.advance ? (ns) => running.advance?.(ns) : null,
     hogs: () => m.hogCount,
     setHogs: (n) => m.setHogs(n),
-    configText: () => configText(m.cfg, { hogs: m.hogCount, timeout: m.guest.stats.timeout[0] }, extra),
+    configText: () =>
+      configText(m.cfg, { hogs: m.hogCount, timeout: m.guest.stats.timeout[0] }, extra),
   };
 }

@@ -57,6 +57,7 @@ export function qstatText(q: QStats, name: QStatName): string {
  */
 export function buildQlockstat(root: DirNode, q: QStats, nowMs: number): void {
   const d = createDir('qlockstat', root, nowMs);
-  for (const name of QSTAT_NAMES) createEventFile(name, 0o400, d, () => qstatText(q, name), null, nowMs);
+  for (const name of QSTAT_NAMES)
+    createEventFile(name, 0o400, d, () => qstatText(q, name), null, nowMs);
   createEventFile('reset_counters', 0o200, d, null, () => q.reset(), nowMs);
 }

@@ -1,6 +1,13 @@
 import { FsError } from '../debugfs/errors';
 import { DebugFs } from '../debugfs/fs';
-import { createAttr, createDir, createText, createU32Array, DirNode, Width } from '../debugfs/nodes';
+import {
+  createAttr,
+  createDir,
+  createText,
+  createU32Array,
+  DirNode,
+  Width,
+} from '../debugfs/nodes';
 import type { Abi } from '../debugfs/parse';
 import { LAYOUT_NAMES, LayoutName, LockAlgorithm, MAX_HOGS } from '../sim/config';
 import { LOCK_ALGORITHMS } from '../sim/lock-registry';
@@ -23,13 +30,28 @@ export interface GuestPort {
   configText(): string;
 }
 
-
 /** The single-number files of the RFC's `kvm/spinlocks/`. */
-export const SCALAR_NAMES = ['zero_stats', 'timeout', 'taken', 'taken_slow', 'released', 'time_spinning', 'time_blocked', 'time_total'] as const;
+export const SCALAR_NAMES = [
+  'zero_stats',
+  'timeout',
+  'taken',
+  'taken_slow',
+  'released',
+  'time_spinning',
+  'time_blocked',
+  'time_total',
+] as const;
 /** The three u32-array histograms. */
 export const HISTO_NAMES = ['histo_total', 'histo_spinning', 'histo_blocked'] as const;
 /** The further u32 counters of the later block-and-kick slow paths (Xen 2.6.35, KVM 3.12). */
-const SLOW_NAMES = ['taken_slow_nested', 'taken_slow_pickup', 'taken_slow_spurious', 'taken_slow_irqenable', 'released_slow', 'released_slow_kicked'] as const;
+const SLOW_NAMES = [
+  'taken_slow_nested',
+  'taken_slow_pickup',
+  'taken_slow_spurious',
+  'taken_slow_irqenable',
+  'released_slow',
+  'released_slow_kicked',
+] as const;
 /** An integer file of a statistics directory. */
 type AttrName = (typeof SCALAR_NAMES)[number] | (typeof SLOW_NAMES)[number];
 /** A file of a statistics directory (the compiler knows every name; a typo does not build). */
@@ -46,12 +68,32 @@ const KVM_2010: StatsDir = { dir: ['kvm', 'spinlocks'], files: [...SCALAR_NAMES,
 /** The 3.12–4.8 KVM pv ticketlock's `kvm-guest/spinlocks/` (arch/x86/kernel/kvm.c, CONFIG_KVM_DEBUG_FS). */
 const KVM_GUEST: StatsDir = {
   dir: ['kvm-guest', 'spinlocks'],
-  files: ['zero_stats', 'taken_slow', 'taken_slow_pickup', 'released_slow', 'released_slow_kicked', 'time_blocked', 'histo_blocked'],
+  files: [
+    'zero_stats',
+    'taken_slow',
+    'taken_slow_pickup',
+    'released_slow',
+    'released_slow_kicked',
+    'time_blocked',
+    'histo_blocked',
+  ],
 };
 /** Xen 2.6.35's `xen/spinlocks/` (arch/x86/xen/spinlock.c): the RFC's files plus the block-and-kick counters. */
 const XEN: StatsDir = {
   dir: ['xen', 'spinlocks'],
-  files: ['zero_stats', 'timeout', 'taken', 'taken_slow', ...SLOW_NAMES.slice(0, 4), 'released', ...SLOW_NAMES.slice(4), 'time_spinning', 'time_blocked', 'time_total', ...HISTO_NAMES],
+  files: [
+    'zero_stats',
+    'timeout',
+    'taken',
+    'taken_slow',
+    ...SLOW_NAMES.slice(0, 4),
+    'released',
+    ...SLOW_NAMES.slice(4),
+    'time_spinning',
+    'time_blocked',
+    'time_total',
+    ...HISTO_NAMES,
+  ],
 };
 
 /** A statistics directory's files, relative to the mount root. */
@@ -93,7 +135,9 @@ export function readableFiles(layout: Layout): string[] {
 }
 
 /** The files of pvlockfs's own control directory. */
-export const CONTROL_FILES = ['running', 'sim_time_ns', 'seed', 'hogs', 'config'].map((n) => `pvlockfs/${n}`);
+export const CONTROL_FILES = ['running', 'sim_time_ns', 'seed', 'hogs', 'config'].map(
+  (n) => `pvlockfs/${n}`,
+);
 /** The control file of a mount whose clock can be stepped (write-only: `echo N > advance_ns`). */
 export const ADVANCE_FILE = 'pvlockfs/advance_ns';
 
@@ -106,7 +150,12 @@ export function rootMode(abi: Abi): number {
  * Builds the tree of docs/debugfs.md §1, bound to the guest: the RFC's patch 3/4 files under
  * `kvm/spinlocks/` (or another layout's files, docs/debugfs.md §5) and the `pvlockfs/` control directory.
  */
-export function buildTree(port: GuestPort, abi: Abi, nowMs: number, layout: Layout = 'kvm-2010'): DirNode {
+export function buildTree(
+  port: GuestPort,
+  abi: Abi,
+  nowMs: number,
+  layout: Layout = 'kvm-2010',
+): DirNode {
   const root = createDir('', null, nowMs, rootMode(abi));
   LAYOUT_SPECS[layout].build(root, port, nowMs);
   buildControl(root, port, nowMs);
@@ -121,10 +170,22 @@ interface LayoutSpec {
 
 /** Every layout, declared once; the compiler checks that none is missing. */
 const LAYOUT_SPECS = {
-  'kvm-2010': { files: SPINLOCK_FILES, build: (root, port, nowMs) => buildStats(root, port.stats, KVM_2010, nowMs) },
-  'xen-2.6.35': { files: XEN_FILES, build: (root, port, nowMs) => buildStats(root, port.stats, XEN, nowMs) },
-  'kvm-guest-3.12': { files: KVM_GUEST_FILES, build: (root, port, nowMs) => buildStats(root, port.stats, KVM_GUEST, nowMs) },
-  qlockstat: { files: QLOCKSTAT_FILES, build: (root, port, nowMs) => buildQlockstat(root, port.qstats, nowMs) },
+  'kvm-2010': {
+    files: SPINLOCK_FILES,
+    build: (root, port, nowMs) => buildStats(root, port.stats, KVM_2010, nowMs),
+  },
+  'xen-2.6.35': {
+    files: XEN_FILES,
+    build: (root, port, nowMs) => buildStats(root, port.stats, XEN, nowMs),
+  },
+  'kvm-guest-3.12': {
+    files: KVM_GUEST_FILES,
+    build: (root, port, nowMs) => buildStats(root, port.stats, KVM_GUEST, nowMs),
+  },
+  qlockstat: {
+    files: QLOCKSTAT_FILES,
+    build: (root, port, nowMs) => buildQlockstat(root, port.qstats, nowMs),
+  },
 } satisfies Record<Layout, LayoutSpec>;
 
 /** An integer attribute of a statistics directory: mode, width, getter, setter (knobs only). */
@@ -153,9 +214,14 @@ function rfcAttrs(s: PvStats): Record<AttrName, AttrSpec> {
 }
 
 /** The histograms, by file name. */
-const HISTO_OF: Record<(typeof HISTO_NAMES)[number], Histo> = { histo_total: Histo.Total, histo_spinning: Histo.Spinning, histo_blocked: Histo.Blocked };
+const HISTO_OF: Record<(typeof HISTO_NAMES)[number], Histo> = {
+  histo_total: Histo.Total,
+  histo_spinning: Histo.Spinning,
+  histo_blocked: Histo.Blocked,
+};
 
-const isHisto = (name: StatsFile): name is (typeof HISTO_NAMES)[number] => Object.prototype.hasOwnProperty.call(HISTO_OF, name);
+const isHisto = (name: StatsFile): name is (typeof HISTO_NAMES)[number] =>
+  Object.prototype.hasOwnProperty.call(HISTO_OF, name);
 
 /** Creates a statistics directory and its files, in order, bound to the RFC-style block `s`. */
 function buildStats(root: DirNode, s: PvStats, spec: StatsDir, nowMs: number): void {
@@ -175,12 +241,37 @@ function buildStats(root: DirNode, s: PvStats, spec: StatsDir, nowMs: number): v
 /** pvlockfs's own control directory. */
 function buildControl(root: DirNode, port: GuestPort, nowMs: number): void {
   const c = createDir('pvlockfs', root, nowMs);
-  createAttr('running', 0o644, c, 8, () => BigInt(port.running()), (v) => port.setRunning(Number(v)), nowMs);
+  createAttr(
+    'running',
+    0o644,
+    c,
+    8,
+    () => BigInt(port.running()),
+    (v) => port.setRunning(Number(v)),
+    nowMs,
+  );
   createAttr('sim_time_ns', 0o444, c, 64, () => BigInt(port.simTimeNs()), null, nowMs);
   const advance = port.advance;
-  if (advance !== null) createAttr('advance_ns', 0o200, c, 64, () => 0n, (v) => advance(Number(v)), nowMs);
+  if (advance !== null)
+    createAttr(
+      'advance_ns',
+      0o200,
+      c,
+      64,
+      () => 0n,
+      (v) => advance(Number(v)),
+      nowMs,
+    );
   createAttr('seed', 0o444, c, 64, () => BigInt(port.seed), null, nowMs);
-  createAttr('hogs', 0o644, c, 64, () => BigInt(port.hogs()), (v) => setHogs(port, v), nowMs);
+  createAttr(
+    'hogs',
+    0o644,
+    c,
+    64,
+    () => BigInt(port.hogs()),
+    (v) => setHogs(port, v),
+    nowMs,
+  );
   createText('config', 0o444, c, () => port.configText(), nowMs);
 }
 

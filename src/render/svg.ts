@@ -2,23 +2,47 @@ import type { Cell } from '../experiment/compare';
 import { RFC_TABLE } from '../experiment/rfc-table';
 
 /** Escapes text for SVG (XML) content and attribute values. */
-export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const esc = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Completion time per cell: RFC and simulated, ticket and pv-yield, with ±1 sd error bars. */
 export function timesSvg(all: Cell[]): string {
   const cellsAB = ['A', 'B', 'C'].flatMap((s) => [1, 2, 3, 4].map((k) => ({ s, k })));
-  const get = (s: string, k: number, lock: string): Cell | undefined => all.find((c) => c.scenario === s && c.overcommit === k && c.lock === lock);
+  const get = (s: string, k: number, lock: string): Cell | undefined =>
+    all.find((c) => c.scenario === s && c.overcommit === k && c.lock === lock);
   const series = [
-    { name: 'RFC w/o patch', color: '#c8a2a2', v: (s: string, k: number) => RFC_TABLE[s][k].base, e: () => 0 },
-    { name: 'sim ticket', color: '#b03030', v: (s: string, k: number) => get(s, k, 'ticket')?.mean_s ?? NaN, e: (s: string, k: number) => get(s, k, 'ticket')?.stddev_s ?? 0 },
-    { name: 'RFC w/ patch', color: '#a2b4c8', v: (s: string, k: number) => RFC_TABLE[s][k].pv, e: () => 0 },
-    { name: 'sim pv-yield', color: '#3060b0', v: (s: string, k: number) => get(s, k, 'pv-yield')?.mean_s ?? NaN, e: (s: string, k: number) => get(s, k, 'pv-yield')?.stddev_s ?? 0 },
+    {
+      name: 'RFC w/o patch',
+      color: '#c8a2a2',
+      v: (s: string, k: number) => RFC_TABLE[s][k].base,
+      e: () => 0,
+    },
+    {
+      name: 'sim ticket',
+      color: '#b03030',
+      v: (s: string, k: number) => get(s, k, 'ticket')?.mean_s ?? NaN,
+      e: (s: string, k: number) => get(s, k, 'ticket')?.stddev_s ?? 0,
+    },
+    {
+      name: 'RFC w/ patch',
+      color: '#a2b4c8',
+      v: (s: string, k: number) => RFC_TABLE[s][k].pv,
+      e: () => 0,
+    },
+    {
+      name: 'sim pv-yield',
+      color: '#3060b0',
+      v: (s: string, k: number) => get(s, k, 'pv-yield')?.mean_s ?? NaN,
+      e: (s: string, k: number) => get(s, k, 'pv-yield')?.stddev_s ?? 0,
+    },
   ];
   const W = 960;
   const H = 420;
   const left = 60;
   const bottom = 360;
-  const values = cellsAB.flatMap(({ s, k }) => series.map((se) => se.v(s, k) + se.e(s, k))).filter(Number.isFinite);
+  const values = cellsAB
+    .flatMap(({ s, k }) => series.map((se) => se.v(s, k) + se.e(s, k)))
+    .filter(Number.isFinite);
   const max = Math.max(1, ...values) * 1.1;
   const group = (W - left - 20) / cellsAB.length;
   const bw = group / (series.length + 1);
@@ -32,18 +56,30 @@ export function timesSvg(all: Cell[]): string {
         parts.push(`<text x="${x}" y="${bottom - 4}" font-size="8" fill="${se.color}">DNF</text>`);
         return;
       }
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(bw - 1).toFixed(1)}" height="${(bottom - y(v)).toFixed(1)}" fill="${se.color}"><title>${esc(`${s}-${k}x ${se.name}: ${v.toFixed(1)} s`)}</title></rect>`);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(bw - 1).toFixed(1)}" height="${(bottom - y(v)).toFixed(1)}" fill="${se.color}"><title>${esc(`${s}-${k}x ${se.name}: ${v.toFixed(1)} s`)}</title></rect>`,
+      );
       const e = se.e(s, k);
       if (e > 0) {
         const cx = x + (bw - 1) / 2;
-        parts.push(`<line x1="${cx.toFixed(1)}" x2="${cx.toFixed(1)}" y1="${y(v + e).toFixed(1)}" y2="${y(Math.max(0, v - e)).toFixed(1)}" stroke="#222"/>`);
+        parts.push(
+          `<line x1="${cx.toFixed(1)}" x2="${cx.toFixed(1)}" y1="${y(v + e).toFixed(1)}" y2="${y(Math.max(0, v - e)).toFixed(1)}" stroke="#222"/>`,
+        );
       }
     });
-    parts.push(`<text x="${(left + i * group + group / 2).toFixed(1)}" y="${bottom + 16}" font-size="11" text-anchor="middle">${s}-${k}x</text>`);
+    parts.push(
+      `<text x="${(left + i * group + group / 2).toFixed(1)}" y="${bottom + 16}" font-size="11" text-anchor="middle">${s}-${k}x</text>`,
+    );
   });
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => t * max);
-  const axis = ticks.map((t) => `<line x1="${left - 4}" x2="${W - 20}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#ddd"/><text x="${left - 6}" y="${(y(t) + 4).toFixed(1)}" font-size="10" text-anchor="end">${t.toFixed(0)}</text>`);
-  const legend = series.map((se, j) => `<rect x="${left + j * 150}" y="8" width="12" height="12" fill="${se.color}"/><text x="${left + j * 150 + 16}" y="18" font-size="11">${se.name}</text>`);
+  const axis = ticks.map(
+    (t) =>
+      `<line x1="${left - 4}" x2="${W - 20}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#ddd"/><text x="${left - 6}" y="${(y(t) + 4).toFixed(1)}" font-size="10" text-anchor="end">${t.toFixed(0)}</text>`,
+  );
+  const legend = series.map(
+    (se, j) =>
+      `<rect x="${left + j * 150}" y="8" width="12" height="12" fill="${se.color}"/><text x="${left + j * 150 + 16}" y="18" font-size="11">${se.name}</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 ${axis.join('\n')}
@@ -71,8 +107,12 @@ export function histogramsSvg(all: Cell[]): string {
       const hs = (Math.log10(1 + c.histo_spinning[b]) / max) * 90;
       const hb = (Math.log10(1 + c.histo_blocked[b]) / max) * 90;
       const x = x0 + 10 + b * 6.6;
-      bars.push(`<rect x="${x.toFixed(1)}" y="${(y0 + 110 - hs).toFixed(1)}" width="3" height="${hs.toFixed(1)}" fill="#3060b0"><title>spinning bucket ${b}: ${c.histo_spinning[b]}</title></rect>`);
-      bars.push(`<rect x="${(x + 3).toFixed(1)}" y="${(y0 + 110 - hb).toFixed(1)}" width="3" height="${hb.toFixed(1)}" fill="#d08020"><title>blocked bucket ${b}: ${c.histo_blocked[b]}</title></rect>`);
+      bars.push(
+        `<rect x="${x.toFixed(1)}" y="${(y0 + 110 - hs).toFixed(1)}" width="3" height="${hs.toFixed(1)}" fill="#3060b0"><title>spinning bucket ${b}: ${c.histo_spinning[b]}</title></rect>`,
+      );
+      bars.push(
+        `<rect x="${(x + 3).toFixed(1)}" y="${(y0 + 110 - hb).toFixed(1)}" width="3" height="${hb.toFixed(1)}" fill="#d08020"><title>blocked bucket ${b}: ${c.histo_blocked[b]}</title></rect>`,
+      );
     }
     return `<g><text x="${x0 + 10}" y="${y0 + 12}" font-size="11">${c.scenario}-${c.overcommit}x</text>
 <text x="${x0 + 215}" y="${y0 + 16}" font-size="8" text-anchor="end" fill="#666">top line: ${peak.toLocaleString('en-US')} samples</text>

@@ -25,7 +25,8 @@ export function removeFrom(rq: Task[], t: Task): void {
 export function selectCpu(cpus: readonly Cpu[], t: Task): Cpu {
   const prev = cpus[t.cpu];
   if (t.allowed[prev.id] === 1 && prev.curr === null) return prev;
-  for (const c of cpus) if (c.pkg === prev.pkg && t.allowed[c.id] === 1 && c.curr === null) return c;
+  for (const c of cpus)
+    if (c.pkg === prev.pkg && t.allowed[c.id] === 1 && c.curr === null) return c;
   if (t.allowed[prev.id] === 1) return prev;
   for (const c of cpus) if (t.allowed[c.id] === 1) return c;
   assert(false, `task ${t.id} may run nowhere`);
@@ -36,7 +37,14 @@ export function selectCpu(cpus: readonly Cpu[], t: Task): Cpu {
  * on ties), the queued task it may run with the largest vruntime; with `coldOnly`, only one that
  * has not run for `migrationCostNs` (cache-cold).
  */
-export function findPullable(cpus: readonly Cpu[], dst: Cpu, minNr: number, coldOnly: boolean, nowNs: number, migrationCostNs: number): Task | null {
+export function findPullable(
+  cpus: readonly Cpu[],
+  dst: Cpu,
+  minNr: number,
+  coldOnly: boolean,
+  nowNs: number,
+  migrationCostNs: number,
+): Task | null {
   let best: Task | null = null;
   let bestNr = 0;
   let bestSamePkg = false;

@@ -5,7 +5,15 @@
  */
 
 /** Lock algorithms the guest can run (each declared once in `lock-registry.ts`). */
-export const LOCKS = ['ticket', 'pv-yield', 'pv-ticket', 'directed-yield', 'xen-block', 'pv-qspinlock', 'tas'] as const;
+export const LOCKS = [
+  'ticket',
+  'pv-yield',
+  'pv-ticket',
+  'directed-yield',
+  'xen-block',
+  'pv-qspinlock',
+  'tas',
+] as const;
 /** A lock algorithm name. */
 export type LockAlgorithm = (typeof LOCKS)[number];
 /**
@@ -239,31 +247,53 @@ export const REAL_RANGES: Readonly<Partial<Record<keyof SimConfig, readonly [num
 /** Checks every parameter; returns the problems found (empty when the config is usable). */
 export function validateConfig(c: SimConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  for (const [key, [lo, hi]] of Object.entries(INT_RANGES) as [keyof SimConfig, [number, number]][]) {
+  for (const [key, [lo, hi]] of Object.entries(INT_RANGES) as [
+    keyof SimConfig,
+    [number, number],
+  ][]) {
     const v = c[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
       problems.push({ key, value: v, expected: `a whole number from ${lo} to ${hi}` });
     }
   }
-  for (const [key, [lo, hi]] of Object.entries(REAL_RANGES) as [keyof SimConfig, [number, number]][]) {
+  for (const [key, [lo, hi]] of Object.entries(REAL_RANGES) as [
+    keyof SimConfig,
+    [number, number],
+  ][]) {
     const v = c[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) {
       problems.push({ key, value: v, expected: `a number from ${lo} to ${hi}` });
     }
   }
-  if (!LOCKS.includes(c.lock)) problems.push({ key: 'lock', value: c.lock, expected: LOCKS.join(' | ') });
-  if (!PLES.includes(c.ple)) problems.push({ key: 'ple', value: c.ple, expected: PLES.join(' | ') });
-  if (!PINNINGS.includes(c.pinning)) problems.push({ key: 'pinning', value: c.pinning, expected: PINNINGS.join(' | ') });
+  if (!LOCKS.includes(c.lock))
+    problems.push({ key: 'lock', value: c.lock, expected: LOCKS.join(' | ') });
+  if (!PLES.includes(c.ple))
+    problems.push({ key: 'ple', value: c.ple, expected: PLES.join(' | ') });
+  if (!PINNINGS.includes(c.pinning))
+    problems.push({ key: 'pinning', value: c.pinning, expected: PINNINGS.join(' | ') });
   if (c.localLockShare + c.remoteLocalShare > 1) {
-    problems.push({ key: 'remoteLocalShare', value: c.remoteLocalShare, expected: `at most 1 − localLockShare (${1 - c.localLockShare})` });
+    problems.push({
+      key: 'remoteLocalShare',
+      value: c.remoteLocalShare,
+      expected: `at most 1 − localLockShare (${1 - c.localLockShare})`,
+    });
   }
   if (c.noiseBurstMaxNs < c.noiseBurstMinNs) {
-    problems.push({ key: 'noiseBurstMaxNs', value: c.noiseBurstMaxNs, expected: `at least noiseBurstMinNs (${c.noiseBurstMinNs})` });
+    problems.push({
+      key: 'noiseBurstMaxNs',
+      value: c.noiseBurstMaxNs,
+      expected: `at least noiseBurstMinNs (${c.noiseBurstMinNs})`,
+    });
   }
   // pv_hash keeps at most one lock per halted queue head, so the table needs a slot per vCPU.
   if (c.lock === 'pv-qspinlock' && c.pvHashEntries < c.vcpus) {
-    problems.push({ key: 'pvHashEntries', value: c.pvHashEntries, expected: `at least the vCPU count (${c.vcpus}) with pv-qspinlock` });
+    problems.push({
+      key: 'pvHashEntries',
+      value: c.pvHashEntries,
+      expected: `at least the vCPU count (${c.vcpus}) with pv-qspinlock`,
+    });
   }
-  if (c.pinning === 'C' && c.pcpus < 2) problems.push({ key: 'pcpus', value: c.pcpus, expected: 'at least 2 for pinning C' });
+  if (c.pinning === 'C' && c.pcpus < 2)
+    problems.push({ key: 'pcpus', value: c.pcpus, expected: 'at least 2 for pinning C' });
   return problems;
 }

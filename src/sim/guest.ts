@@ -58,7 +58,13 @@ export class Guest implements HostListener {
     this.burstMean = cfg.bursty ? cfg.burstAcquisitionsMean : 1;
     this.userMeanNs = cfg.bursty
       ? cfg.userNsMean
-      : Math.max(1, Math.round((cfg.userNsMean + (cfg.burstAcquisitionsMean - 1) * cfg.gapNsMean) / cfg.burstAcquisitionsMean));
+      : Math.max(
+          1,
+          Math.round(
+            (cfg.userNsMean + (cfg.burstAcquisitionsMean - 1) * cfg.gapNsMean) /
+              cfg.burstAcquisitionsMean,
+          ),
+        );
   }
 
   /** Current simulated time (the host's clock; the guest's sched_clock is the same). */
@@ -78,7 +84,9 @@ export class Guest implements HostListener {
   transferNs(fromCpu: number, toCpu: number): number {
     if (fromCpu < 0 || fromCpu === toCpu) return 0;
     const pkg = (c: number): number => Math.floor(c / this.cfg.coresPerPackage);
-    return pkg(fromCpu) === pkg(toCpu) ? this.cfg.samePackageTransferNs : this.cfg.crossPackageTransferNs;
+    return pkg(fromCpu) === pkg(toCpu)
+      ? this.cfg.samePackageTransferNs
+      : this.cfg.crossPackageTransferNs;
   }
 
   /** Latency of `v`'s successful atomic exchange on `lock`. */
@@ -91,13 +99,18 @@ export class Guest implements HostListener {
    * `lock`, the one whose exchange lands first (the nearest cache line, counted from when its
    * guest code resumes) and its latency; null if none.
    */
-  firstToExchange(lock: GuestLock, act: Act, candidates: readonly number[]): { v: Vcpu; latencyNs: number } | null {
+  firstToExchange(
+    lock: GuestLock,
+    act: Act,
+    candidates: readonly number[],
+  ): { v: Vcpu; latencyNs: number } | null {
     let best: Vcpu | null = null;
     let bestAt = Infinity;
     let bestLatency = 0;
     for (const i of candidates) {
       const w = this.vcpus[i];
-      if (w.act !== act || w.task.state !== TaskState.Running || this.locks[w.lock] !== lock) continue;
+      if (w.act !== act || w.task.state !== TaskState.Running || this.locks[w.lock] !== lock)
+        continue;
       const latency = this.xchgLatencyNs(w, lock);
       const at = Math.max(this.now, w.task.resumeAtNs) + latency;
       if (at < bestAt) {
@@ -124,7 +137,10 @@ export class Guest implements HostListener {
     const base = Math.max(this.now, v.task.resumeAtNs);
     const at = base + latencyNs;
     // One holder per lock: it was free, or already handed to this vCPU (a ticket grant).
-    assert(lock.holder < 0 || lock.holder === v.index, `vCPU ${v.index} acquires a lock held by vCPU ${lock.holder}`);
+    assert(
+      lock.holder < 0 || lock.holder === v.index,
+      `vCPU ${v.index} acquires a lock held by vCPU ${lock.holder}`,
+    );
     lock.holder = v.index;
     lock.lastCpu = v.task.cpu;
     v.granted = false;
@@ -137,7 +153,10 @@ export class Guest implements HostListener {
     this.waitAll.add(waitNs);
     v.acquisitions += 1;
     this.changeWaiting(lock, -1);
-    const hold = v.rng.lognormalNs(v.lock === this.cfg.locks + v.index ? this.cfg.localHoldNsMean : this.cfg.holdNsMean, this.cfg.holdSigma);
+    const hold = v.rng.lognormalNs(
+      v.lock === this.cfg.locks + v.index ? this.cfg.localHoldNsMean : this.cfg.holdNsMean,
+      this.cfg.holdSigma,
+    );
     v.segWorkNs = hold;
     this.setAct(v, Act.Hold);
     this.host.armTimer(v.task, latencyNs + hold + this.stallsFor(v, hold));

@@ -203,7 +203,10 @@ export class Host {
     const tc = this.cpus[target.cpu];
     this.updateCurr(tc);
     const left = leftmost(tc.rq);
-    const honoured = target.state === TaskState.Runnable && left !== null && target.vruntime - left.vruntime <= this.cfg.wakeupGranularityNs;
+    const honoured =
+      target.state === TaskState.Runnable &&
+      left !== null &&
+      target.vruntime - left.vruntime <= this.cfg.wakeupGranularityNs;
     if (honoured) {
       this.boosts += 1;
       const curr = tc.curr;
@@ -282,14 +285,18 @@ export class Host {
     if (prev) this.stopRunning(prev);
     c.curr = next;
     if (next === null) return;
-    assert(next.state === TaskState.Runnable, `task ${next.id} switched to while not runnable (state ${next.state})`);
+    assert(
+      next.state === TaskState.Runnable,
+      `task ${next.id} switched to while not runnable (state ${next.state})`,
+    );
     removeFrom(c.rq, next);
     next.state = TaskState.Running;
     next.cpu = c.id;
     next.execStartNs = this.now;
     next.lastUpdateNs = this.now;
     next.onCpuSinceNs = this.now;
-    const switchCost = next.kind === TaskKind.Vcpu && c.lastTaskId !== next.id ? this.cfg.ctxSwitchNs : 0;
+    const switchCost =
+      next.kind === TaskKind.Vcpu && c.lastTaskId !== next.id ? this.cfg.ctxSwitchNs : 0;
     next.resumeAtNs = this.now + switchCost;
     c.lastTaskId = next.id;
     if (next.timerArmed) {

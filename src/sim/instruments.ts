@@ -94,4 +94,10 @@ export const enum Cat {
 /** Number of categories in `Cat`. */
 export const CAT_COUNT = 5;
 /** JSON names of the categories, in `Cat` order. */
-export const CAT_NAMES = ['running_ns', 'spinning_ns', 'blocked_in_yield_ns', 'halted_ns', 'runnable_waiting_ns'] as const;
+export const CAT_NAMES = [
+  'running_ns',
+  'spinning_ns',
+  'blocked_in_yield_ns',
+  'halted_ns',
+  'runnable_waiting_ns',
+] as const;

@@ -24,11 +24,46 @@ export interface LockSpec {
  * `LOCKS` without a line here does not build. Adding a lock is one file plus one line here.
  */
 export const LOCK_ALGORITHMS = {
-  ticket: { create: (g) => new TicketLock(g), layout: 'kvm-2010', rfcStats: false, help: 'the stock ticket lock, the RFC\'s baseline' },
-  'pv-yield': { create: (g) => new PvYieldLock(g), layout: 'kvm-2010', rfcStats: true, help: 'the RFC\'s spin-then-yield, the default' },
-  'pv-ticket': { create: (g) => new PvTicketLock(g), layout: 'kvm-guest-3.12', rfcStats: false, help: '3.12\'s pv ticketlock, halt and kick' },
-  'directed-yield': { create: (g) => new DirectedYieldLock(g), layout: 'kvm-2010', rfcStats: true, help: 'the RFC\'s lock with 2.6.39\'s directed yield' },
-  'xen-block': { create: (g) => new XenBlockLock(g), layout: 'xen-2.6.35', rfcStats: true, help: 'Xen 2.6.35\'s spin-then-block' },
-  'pv-qspinlock': { create: (g) => new PvQspinLock(g), layout: 'qlockstat', rfcStats: false, help: '4.2+ pv qspinlock' },
-  tas: { create: (g) => new TasLock(g), layout: 'kvm-2010', rfcStats: false, help: 'the unfair test-and-set byte lock of guests without pv spinlocks, 4.2+ virt_spin_lock' },
+  ticket: {
+    create: (g) => new TicketLock(g),
+    layout: 'kvm-2010',
+    rfcStats: false,
+    help: "the stock ticket lock, the RFC's baseline",
+  },
+  'pv-yield': {
+    create: (g) => new PvYieldLock(g),
+    layout: 'kvm-2010',
+    rfcStats: true,
+    help: "the RFC's spin-then-yield, the default",
+  },
+  'pv-ticket': {
+    create: (g) => new PvTicketLock(g),
+    layout: 'kvm-guest-3.12',
+    rfcStats: false,
+    help: "3.12's pv ticketlock, halt and kick",
+  },
+  'directed-yield': {
+    create: (g) => new DirectedYieldLock(g),
+    layout: 'kvm-2010',
+    rfcStats: true,
+    help: "the RFC's lock with 2.6.39's directed yield",
+  },
+  'xen-block': {
+    create: (g) => new XenBlockLock(g),
+    layout: 'xen-2.6.35',
+    rfcStats: true,
+    help: "Xen 2.6.35's spin-then-block",
+  },
+  'pv-qspinlock': {
+    create: (g) => new PvQspinLock(g),
+    layout: 'qlockstat',
+    rfcStats: false,
+    help: '4.2+ pv qspinlock',
+  },
+  tas: {
+    create: (g) => new TasLock(g),
+    layout: 'kvm-2010',
+    rfcStats: false,
+    help: 'the unfair test-and-set byte lock of guests without pv spinlocks, 4.2+ virt_spin_lock',
+  },
 } satisfies Record<LockAlgorithm, LockSpec>;

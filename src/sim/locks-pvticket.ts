@@ -29,7 +29,12 @@ export class PvTicketLock extends TicketLock {
   override dispatched(v: Vcpu): void {
     const lock = this.g.locks[v.lock];
     if (v.act === Act.PvHalted) this.g.stats.addSample(Histo.Blocked, this.g.now - v.startSlowNs);
-    if (v.granted) this.g.acquired(v, lock, this.g.transferNs(lock.lastCpu, v.task.cpu) + this.g.pickupStallNs(v));
+    if (v.granted)
+      this.g.acquired(
+        v,
+        lock,
+        this.g.transferNs(lock.lastCpu, v.task.cpu) + this.g.pickupStallNs(v),
+      );
     else if (v.act === Act.PvHalted) this.spin(v);
   }
 

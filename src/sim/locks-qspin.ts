@@ -143,7 +143,8 @@ export class PvQspinLock implements LockAlgorithmImpl {
       this.table[this.hashSlot[lock.index]] = -1;
       this.hashSlot[lock.index] = -1;
       kick = g.vcpus[lock.queue[0]];
-      if (this.qState[kick.index] !== QState.Hashed) fail(`pv-qspinlock: unlock finds vCPU ${kick.index} not hashed`);
+      if (this.qState[kick.index] !== QState.Hashed)
+        fail(`pv-qspinlock: unlock finds vCPU ${kick.index} not hashed`);
       g.qstats.add(Q.KickUnlock);
       g.qstats.add(Q.LatencyKick, g.cfg.hypercallNs);
       g.counters.kicks += 1;
@@ -151,7 +152,8 @@ export class PvQspinLock implements LockAlgorithmImpl {
     }
     if (this.pending[lock.index] >= 0) {
       const h = g.vcpus[this.pending[lock.index]];
-      if (h.act === Act.QHead && h.task.state === TaskState.Running) this.gotLock(h, lock, g.xchgLatencyNs(h, lock));
+      if (h.act === Act.QHead && h.task.state === TaskState.Running)
+        this.gotLock(h, lock, g.xchgLatencyNs(h, lock));
     } else {
       this.stealRace(lock);
     }
@@ -191,7 +193,12 @@ export class PvQspinLock implements LockAlgorithmImpl {
   /** Running stealers re-read the lock word after it changed (pending set, queue emptied). */
   private poke(lock: GuestLock): void {
     for (const w of this.g.vcpus) {
-      if (w.act === Act.QSteal && w.task.state === TaskState.Running && this.g.locks[w.lock] === lock) this.trylock(w, lock);
+      if (
+        w.act === Act.QSteal &&
+        w.task.state === TaskState.Running &&
+        this.g.locks[w.lock] === lock
+      )
+        this.trylock(w, lock);
     }
   }
 
@@ -262,7 +269,8 @@ export class PvQspinLock implements LockAlgorithmImpl {
 
   /** The head owns the lock: leave the queue and pass headship to the next node. */
   private gotLock(v: Vcpu, lock: GuestLock, latencyNs: number): void {
-    if (lock.queue[0] !== v.index) fail(`pv-qspinlock: vCPU ${v.index} takes the lock but is not the head`);
+    if (lock.queue[0] !== v.index)
+      fail(`pv-qspinlock: vCPU ${v.index} takes the lock but is not the head`);
     this.pending[lock.index] = -1;
     lock.queue.shift();
     this.g.acquired(v, lock, latencyNs);

@@ -32,7 +32,11 @@ export class TicketLock implements LockAlgorithmImpl {
   dispatched(v: Vcpu): void {
     const lock = this.g.locks[v.lock];
     if (v.granted) {
-      this.g.acquired(v, lock, this.g.transferNs(lock.lastCpu, v.task.cpu) + this.g.pickupStallNs(v));
+      this.g.acquired(
+        v,
+        lock,
+        this.g.transferNs(lock.lastCpu, v.task.cpu) + this.g.pickupStallNs(v),
+      );
     } else if (lock.holder < 0 && this.g.cfg.grantOnlyToRunning) {
       lock.queue.splice(lock.queue.indexOf(v.index), 1);
       this.g.acquired(v, lock, this.g.xchgLatencyNs(v, lock));
@@ -43,7 +47,8 @@ export class TicketLock implements LockAlgorithmImpl {
 
   /** Pause-loop exit (ticket waiters have a timer only with PLE): the host's to handle. */
   timer(v: Vcpu): void {
-    if (this.g.cfg.ple === 'off' || v.act !== Act.SpinTicket) fail(`ticket waiter ${v.index} had a timer`);
+    if (this.g.cfg.ple === 'off' || v.act !== Act.SpinTicket)
+      fail(`ticket waiter ${v.index} had a timer`);
     if (this.g.kvm.pauseLoopExit(v)) this.spin(v);
   }
 

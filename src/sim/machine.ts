@@ -50,7 +50,8 @@ export class Machine {
     this.guest.kvm = new Kvm(this.guest);
     this.guest.algo = lock.create(this.guest);
     const burstMean = (cfg.noiseBurstMinNs + cfg.noiseBurstMaxNs) / 2;
-    this.noiseQuietNsMean = cfg.noiseShare > 0 ? (burstMean * (1 - cfg.noiseShare)) / cfg.noiseShare : Infinity;
+    this.noiseQuietNsMean =
+      cfg.noiseShare > 0 ? (burstMean * (1 - cfg.noiseShare)) / cfg.noiseShare : Infinity;
     this.addVcpus();
     this.setHogs(cfg.hogs);
     if (cfg.hostNoise && cfg.noiseShare > 0) this.addNoise();
@@ -99,7 +100,10 @@ export class Machine {
       const j = this.hogs.length;
       const { allowed, cpu } = this.hogPlacement(j);
       const old = this.retiredHogs[j];
-      const t = old === undefined ? this.host.addTask(TaskKind.Hog, j, allowed, cpu) : this.host.reviveTask(old, cpu);
+      const t =
+        old === undefined
+          ? this.host.addTask(TaskKind.Hog, j, allowed, cpu)
+          : this.host.reviveTask(old, cpu);
       this.hogs.push(t);
       this.host.start(t);
     }
@@ -117,8 +121,15 @@ export class Machine {
       }
       case Ev.Wake: {
         const t = this.host.tasks[ev.target];
-        if (t.kind === TaskKind.Noise && t.state === TaskState.Sleeping && t.wakeVersion === ev.version) {
-          this.host.armTimer(t, this.noiseRng[t.index].int(this.cfg.noiseBurstMinNs, this.cfg.noiseBurstMaxNs));
+        if (
+          t.kind === TaskKind.Noise &&
+          t.state === TaskState.Sleeping &&
+          t.wakeVersion === ev.version
+        ) {
+          this.host.armTimer(
+            t,
+            this.noiseRng[t.index].int(this.cfg.noiseBurstMinNs, this.cfg.noiseBurstMaxNs),
+          );
         }
         this.host.onWakeEvent(ev.target, ev.version);
         return;

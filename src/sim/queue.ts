@@ -34,7 +34,8 @@ export class EventQueue {
 
   /** Adds an event. */
   push(timeNs: number, kind: number, target: number, version: number): void {
-    if (!(Number.isInteger(timeNs) && timeNs >= 0)) fail(`event time must be a whole ns, got ${timeNs}`);
+    if (!(Number.isInteger(timeNs) && timeNs >= 0))
+      fail(`event time must be a whole ns, got ${timeNs}`);
     if (this.count === this.time.length) this.grow();
     let i = this.count++;
     const s = this.nextSeq++;
@@ -79,7 +80,9 @@ export class EventQueue {
   }
 
   private less(a: number, b: number): boolean {
-    return this.time[a] < this.time[b] || (this.time[a] === this.time[b] && this.seq[a] < this.seq[b]);
+    return (
+      this.time[a] < this.time[b] || (this.time[a] === this.time[b] && this.seq[a] < this.seq[b])
+    );
   }
 
   private move(from: number, to: number): void {
@@ -100,7 +103,8 @@ export class EventQueue {
 
   private grow(): void {
     const n = this.time.length * 2;
-    if (n > MAX_QUEUED_EVENTS) fail(`event queue above ${MAX_QUEUED_EVENTS} events: events are leaking`);
+    if (n > MAX_QUEUED_EVENTS)
+      fail(`event queue above ${MAX_QUEUED_EVENTS} events: events are leaking`);
     const grow64 = (a: Float64Array): Float64Array<ArrayBuffer> => {
       const b = new Float64Array(n);
       b.set(a);

@@ -51,7 +51,8 @@ export function summarize(m: Machine): RunReport {
   });
   const totalWork = g.jobsCompleted * m.cfg.jobWorkNs + g.workDoneNs;
   let openMax = 0;
-  for (const l of g.locks) if (l.convoySinceNs >= 0) openMax = Math.max(openMax, now - l.convoySinceNs);
+  for (const l of g.locks)
+    if (l.convoySinceNs >= 0) openMax = Math.max(openMax, now - l.convoySinceNs);
   const cv = g.convoys;
   return {
     vcpus,

@@ -130,7 +130,12 @@ export class PvStats {
   addSample(which: Histo, deltaNs: number): void {
     this.checkZero();
     const delta = deltaNs % TWO32;
-    const cell = which === Histo.Total ? U64.TimeTotal : which === Histo.Spinning ? U64.TimeSpinning : U64.TimeBlocked;
+    const cell =
+      which === Histo.Total
+        ? U64.TimeTotal
+        : which === Histo.Spinning
+          ? U64.TimeSpinning
+          : U64.TimeBlocked;
     this.add(cell, delta);
     this.histo[which][histoBucket(delta)] += 1;
   }

@@ -61,7 +61,14 @@ function assertNever(x: never): never {
 
 /** Whether this activity burns CPU spinning on a lock. */
 export function isSpinning(act: Act): boolean {
-  return act === Act.SpinTicket || act === Act.SpinPv || act === Act.PvHalted || act === Act.QSteal || act === Act.QNode || act === Act.QHead;
+  return (
+    act === Act.SpinTicket ||
+    act === Act.SpinPv ||
+    act === Act.PvHalted ||
+    act === Act.QSteal ||
+    act === Act.QNode ||
+    act === Act.QHead
+  );
 }
 
 /** pv-qspinlock node states (`vcpu_running`, `vcpu_halted`, `vcpu_hashed`). */

@@ -7,11 +7,18 @@ import { cat, cleanupAll, Daemon, describeFuse, ROOT, run } from './harness';
 /** The README's agent-test block, line by line (comments stripped), with /tmp/ moved to `dir`. */
 async function workflowLines(dir: string): Promise<string[]> {
   const readme = await fsp.readFile(join(ROOT, 'README.md'), 'utf8');
-  const block = /<!-- agent-test:begin -->\n```sh\n([\s\S]*?)```\n<!-- agent-test:end -->/.exec(readme);
+  const block = /<!-- agent-test:begin -->\n```sh\n([\s\S]*?)```\n<!-- agent-test:end -->/.exec(
+    readme,
+  );
   if (!block) throw new Error('README has no agent-test block');
   return block[1]
     .split('\n')
-    .map((l) => l.replace(/\s+#.*$/, '').trim().replaceAll('/tmp/', `${dir}/`))
+    .map((l) =>
+      l
+        .replace(/\s+#.*$/, '')
+        .trim()
+        .replaceAll('/tmp/', `${dir}/`),
+    )
     .filter((l) => l !== '');
 }
 
@@ -40,14 +47,23 @@ describeFuse("the README's agent-test workflow, command by command", () => {
       outputs.push(r.stdout);
     }
     // `cat taken` after exactly 2 simulated seconds is what a headless run of 2 s prints.
-    const headless = await run('sh', ['-c', "scripts/pvlockfs run --seed 7 --sim-time 2s | sed -n 's|^kvm/spinlocks/taken:||p'"], { cwd: ROOT, timeoutMs: 60_000 });
+    const headless = await run(
+      'sh',
+      ['-c', "scripts/pvlockfs run --seed 7 --sim-time 2s | sed -n 's|^kvm/spinlocks/taken:||p'"],
+      { cwd: ROOT, timeoutMs: 60_000 },
+    );
     expect(outputs[1]).toBe(headless.stdout);
     expect(Number(outputs[1])).toBeGreaterThan(1000);
     // The incident shows: more slow paths after it than before.
-    const [before, after] = outputs[6].trim().split('\n').map((l) => Number(l.split(' ')[1]));
+    const [before, after] = outputs[6]
+      .trim()
+      .split('\n')
+      .map((l) => Number(l.split(' ')[1]));
     expect(after).toBeGreaterThan(before);
     // The script replays the incident headless: the mount's taken_slow at 2.5 s, exactly.
-    expect(outputs[8]).toBe(`kvm/spinlocks/taken_slow:${(await cat(d.path('kvm/spinlocks/taken_slow'))).trim()}\n`);
+    expect(outputs[8]).toBe(
+      `kvm/spinlocks/taken_slow:${(await cat(d.path('kvm/spinlocks/taken_slow'))).trim()}\n`,
+    );
     // kill %1: SIGTERM to the mount.
     expect(await d.stop('SIGTERM')).toBe(0);
   });

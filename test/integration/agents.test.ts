@@ -2,9 +2,28 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cat, cleanupAll, Daemon, describeFuse, ensureCommand, ROOT, run, runUntil, sh } from './harness';
+import {
+  cat,
+  cleanupAll,
+  Daemon,
+  describeFuse,
+  ensureCommand,
+  ROOT,
+  run,
+  runUntil,
+  sh,
+} from './harness';
 
-const SCALARS = ['taken', 'taken_slow', 'released', 'time_spinning', 'time_blocked', 'time_total', 'timeout', 'zero_stats'];
+const SCALARS = [
+  'taken',
+  'taken_slow',
+  'released',
+  'time_spinning',
+  'time_blocked',
+  'time_total',
+  'timeout',
+  'zero_stats',
+];
 const HISTOS = ['histo_total', 'histo_spinning', 'histo_blocked'];
 const CHARTS_D = '/usr/lib/netdata/plugins.d/charts.d.plugin';
 const HOSTILE = 'guest "q\\b $(touch PWNED) `touch PWNED`';
@@ -38,7 +57,9 @@ describeFuse('monitoring agents against a live mount', () => {
   it('collectd (table + csv plugins) records the counters and every histogram bucket as in the files', async () => {
     expect(missing.collectd, 'collectd must be installable from Debian').toBeNull();
     const conf = join(work, 'collectd.conf');
-    const table = await run(join(ROOT, 'scripts', 'pvlockfs-collectd-conf'), [d.path('kvm/spinlocks')]);
+    const table = await run(join(ROOT, 'scripts', 'pvlockfs-collectd-conf'), [
+      d.path('kvm/spinlocks'),
+    ]);
     await fsp.writeFile(
       conf,
       `Hostname "pvlockfs"\nFQDNLookup false\nInterval 1\nBaseDir "${work}"\nPIDFile "${work}/collectd.pid"\nPluginDir "/usr/lib/collectd"\nTypesDB "/usr/share/collectd/types.db"\nLoadPlugin csv\n<Plugin csv>\n  DataDir "${work}/csv"\n  StoreRates false\n</Plugin>\n${table.stdout}`,
@@ -54,7 +75,13 @@ describeFuse('monitoring agents against a live mount', () => {
       const texts = await Promise.all(names.map((n) => fsp.readFile(join(dir, n), 'utf8')));
       return texts.every((t) => t.trim().split('\n').length >= 2);
     };
-    const r = await runUntil('collectd', ['-f', '-C', conf], written, 60_000, `collectd to write all ${wanted} values into ${dir}`);
+    const r = await runUntil(
+      'collectd',
+      ['-f', '-C', conf],
+      written,
+      60_000,
+      `collectd to write all ${wanted} values into ${dir}`,
+    );
     expect(r.stdout + r.stderr).not.toMatch(/Not enough columns|error/i);
     const last = async (prefix: string): Promise<string> => {
       const name = (await fsp.readdir(dir)).find((f) => f.startsWith(`${prefix}-2`));
@@ -64,11 +91,16 @@ describeFuse('monitoring agents against a live mount', () => {
     };
     for (const f of SCALARS) {
       const type = f === 'timeout' || f === 'zero_stats' ? 'gauge' : 'derive';
-      expect(Number(await last(`${type}-${f}`)), f).toBe(Number(await cat(d.path(`kvm/spinlocks/${f}`))));
+      expect(Number(await last(`${type}-${f}`)), f).toBe(
+        Number(await cat(d.path(`kvm/spinlocks/${f}`))),
+      );
     }
     for (const h of HISTOS) {
       const buckets = (await cat(d.path(`kvm/spinlocks/${h}`))).trim().split(' ').map(Number);
-      for (let i = 0; i < 31; i++) expect(Number(await last(`derive-${h}_b${String(i).padStart(2, '0')}`)), `${h}[${i}]`).toBe(buckets[i]);
+      for (let i = 0; i < 31; i++)
+        expect(Number(await last(`derive-${h}_b${String(i).padStart(2, '0')}`)), `${h}[${i}]`).toBe(
+          buckets[i],
+        );
     }
   });
 
@@ -79,15 +111,26 @@ describeFuse('monitoring agents against a live mount', () => {
     const text = await fsp.readFile(out, 'utf8');
     expect(text.endsWith('\n')).toBe(true);
     expect((await fsp.readdir(work)).filter((f) => f.includes('.tmp.'))).toEqual([]);
-    const metric = (name: string): number => Number(new RegExp(`^${name.replace(/[{}"+.]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
-    expect(metric('kvm_spinlock_taken_total')).toBe(Number(await cat(d.path('kvm/spinlocks/taken'))));
-    expect(metric('kvm_spinlock_taken_slow_total')).toBe(Number(await cat(d.path('kvm/spinlocks/taken_slow'))));
-    const blocked = (await cat(d.path('kvm/spinlocks/histo_blocked'))).trim().split(' ').map(Number);
+    const metric = (name: string): number =>
+      Number(new RegExp(`^${name.replace(/[{}"+.]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(metric('kvm_spinlock_taken_total')).toBe(
+      Number(await cat(d.path('kvm/spinlocks/taken'))),
+    );
+    expect(metric('kvm_spinlock_taken_slow_total')).toBe(
+      Number(await cat(d.path('kvm/spinlocks/taken_slow'))),
+    );
+    const blocked = (await cat(d.path('kvm/spinlocks/histo_blocked')))
+      .trim()
+      .split(' ')
+      .map(Number);
     const cum = (n: number): number => blocked.slice(0, n).reduce((a, b) => a + b, 0);
     expect(metric('kvm_spinlock_blocked_seconds_bucket{le="1.024e-06"}')).toBe(cum(10));
     expect(metric('kvm_spinlock_blocked_seconds_bucket{le="+Inf"}')).toBe(cum(31));
     expect(metric('kvm_spinlock_blocked_seconds_count')).toBe(cum(31));
-    expect(metric('kvm_spinlock_blocked_seconds_sum')).toBeCloseTo(Number(await cat(d.path('kvm/spinlocks/time_blocked'))) / 1e9, 6);
+    expect(metric('kvm_spinlock_blocked_seconds_sum')).toBeCloseTo(
+      Number(await cat(d.path('kvm/spinlocks/time_blocked'))) / 1e9,
+      6,
+    );
     expect(missing.promtool, 'promtool must be installable from Debian').toBeNull();
     const check = await run('sh', ['-c', 'promtool check metrics < "$1"', 'sh', out]);
     expect(check.code, check.stdout + check.stderr).toBe(0);
@@ -98,28 +141,63 @@ describeFuse('monitoring agents against a live mount', () => {
     // charts.d.plugin finds modules in ../charts.d beside itself and their settings in
     // $NETDATA_USER_CONFIG_DIR/charts.d: a scratch tree with links stands in for /usr/lib/netdata.
     const tree = join(work, 'netdata');
-    for (const sub of ['plugins.d', 'charts.d', 'etc/charts.d']) await fsp.mkdir(join(tree, sub), { recursive: true });
+    for (const sub of ['plugins.d', 'charts.d', 'etc/charts.d'])
+      await fsp.mkdir(join(tree, sub), { recursive: true });
     await fsp.symlink(CHARTS_D, join(tree, 'plugins.d', 'charts.d.plugin'));
-    await fsp.symlink('/usr/lib/netdata/plugins.d/loopsleepms.sh.inc', join(tree, 'plugins.d', 'loopsleepms.sh.inc'));
-    await fsp.symlink(join(ROOT, 'docs', 'recipes', 'kvm_spinlocks.chart.sh'), join(tree, 'charts.d', 'kvm_spinlocks.chart.sh'));
-    await fsp.writeFile(join(tree, 'etc', 'charts.d', 'kvm_spinlocks.conf'), `kvm_spinlocks_dir=${shQuote(d.path('kvm/spinlocks'))}\n`);
+    await fsp.symlink(
+      '/usr/lib/netdata/plugins.d/loopsleepms.sh.inc',
+      join(tree, 'plugins.d', 'loopsleepms.sh.inc'),
+    );
+    await fsp.symlink(
+      join(ROOT, 'docs', 'recipes', 'kvm_spinlocks.chart.sh'),
+      join(tree, 'charts.d', 'kvm_spinlocks.chart.sh'),
+    );
+    await fsp.writeFile(
+      join(tree, 'etc', 'charts.d', 'kvm_spinlocks.conf'),
+      `kvm_spinlocks_dir=${shQuote(d.path('kvm/spinlocks'))}\n`,
+    );
     // The plugin runs until every chart has sent two update rounds (the last one is compared).
-    const rounds = (out: string): boolean => ['acquisitions', 'time', 'timeout', ...HISTOS].every((c) => out.split(`BEGIN kvm_spinlocks.${c} `).length > 3);
-    const r = await runUntil(join(tree, 'plugins.d', 'charts.d.plugin'), ['1', 'kvm_spinlocks'], rounds, 60_000, 'charts.d to send two rounds of every chart', { ...process.env, NETDATA_USER_CONFIG_DIR: join(tree, 'etc') });
+    const rounds = (out: string): boolean =>
+      ['acquisitions', 'time', 'timeout', ...HISTOS].every(
+        (c) => out.split(`BEGIN kvm_spinlocks.${c} `).length > 3,
+      );
+    const r = await runUntil(
+      join(tree, 'plugins.d', 'charts.d.plugin'),
+      ['1', 'kvm_spinlocks'],
+      rounds,
+      60_000,
+      'charts.d to send two rounds of every chart',
+      { ...process.env, NETDATA_USER_CONFIG_DIR: join(tree, 'etc') },
+    );
     expect(r.stderr).not.toMatch(/ERROR|FATAL|loaded with errors/);
-    const charts = r.stdout.split('\n').filter((l) => l.startsWith('CHART kvm_spinlocks.')).map((l) => l.split(' ')[1]);
-    expect(charts).toEqual(['kvm_spinlocks.acquisitions', 'kvm_spinlocks.time', 'kvm_spinlocks.timeout', ...HISTOS.map((h) => `kvm_spinlocks.${h}`)]);
+    const charts = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('CHART kvm_spinlocks.'))
+      .map((l) => l.split(' ')[1]);
+    expect(charts).toEqual([
+      'kvm_spinlocks.acquisitions',
+      'kvm_spinlocks.time',
+      'kvm_spinlocks.timeout',
+      ...HISTOS.map((h) => `kvm_spinlocks.${h}`),
+    ]);
     expect(r.stdout).toMatch(/^DIMENSION b10 '1us' incremental 1 1$/m);
     // The last block of each chart (the guest is frozen: the files do not move).
     const last = (chart: string): Record<string, string> => {
       // Complete blocks only: the plugin was stopped wherever it was.
-      const blocks = r.stdout.split(`BEGIN kvm_spinlocks.${chart} `).slice(1).filter((b) => b.includes('\nEND'));
+      const blocks = r.stdout
+        .split(`BEGIN kvm_spinlocks.${chart} `)
+        .slice(1)
+        .filter((b) => b.includes('\nEND'));
       expect(blocks.length, chart).toBeGreaterThanOrEqual(2);
       const body = blocks[blocks.length - 1].split('\nEND')[0];
-      return Object.fromEntries([...body.matchAll(/^SET (\w+) = (\S+)$/gm)].map((m) => [m[1], m[2]]));
+      return Object.fromEntries(
+        [...body.matchAll(/^SET (\w+) = (\S+)$/gm)].map((m) => [m[1], m[2]]),
+      );
     };
-    for (const f of ['taken', 'taken_slow', 'released']) expect(last('acquisitions')[f], f).toBe((await cat(d.path(`kvm/spinlocks/${f}`))).trim());
-    for (const f of ['time_spinning', 'time_blocked', 'time_total']) expect(last('time')[f], f).toBe((await cat(d.path(`kvm/spinlocks/${f}`))).trim());
+    for (const f of ['taken', 'taken_slow', 'released'])
+      expect(last('acquisitions')[f], f).toBe((await cat(d.path(`kvm/spinlocks/${f}`))).trim());
+    for (const f of ['time_spinning', 'time_blocked', 'time_total'])
+      expect(last('time')[f], f).toBe((await cat(d.path(`kvm/spinlocks/${f}`))).trim());
     expect(last('timeout').timeout).toBe('1024');
     for (const h of HISTOS) {
       const buckets = (await cat(d.path(`kvm/spinlocks/${h}`))).trim().split(' ');
@@ -129,7 +207,9 @@ describeFuse('monitoring agents against a live mount', () => {
 
   it('Telegraf inputs.multifile: every file the recipe names parses the way multifile parses it', async () => {
     const recipe = await fsp.readFile(join(ROOT, 'docs', 'recipes', 'telegraf.conf'), 'utf8');
-    const named = [...recipe.matchAll(/file = "(\w+)"\n\s+(?:dest = "\w+"\n\s+)?conversion = "int"/g)].map((m) => m[1]);
+    const named = [
+      ...recipe.matchAll(/file = "(\w+)"\n\s+(?:dest = "\w+"\n\s+)?conversion = "int"/g),
+    ].map((m) => m[1]);
     expect(named.sort()).toEqual([...SCALARS].sort());
     for (const f of named) {
       // multifile: read the whole file, strip NUL bytes and surrounding white space, ParseInt.
@@ -145,15 +225,24 @@ describeFuse('monitoring agents against a live mount', () => {
 
 describe('pvlockfs-collectd-conf without a mount', () => {
   it('makes a relative directory absolute (collectd would read it from its own working directory)', async () => {
-    const r = await run('sh', ['-c', 'cd /tmp && "$1" some/spinlocks', 'sh', join(ROOT, 'scripts', 'pvlockfs-collectd-conf')]);
+    const r = await run('sh', [
+      '-c',
+      'cd /tmp && "$1" some/spinlocks',
+      'sh',
+      join(ROOT, 'scripts', 'pvlockfs-collectd-conf'),
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/<Table "\/tmp\/some\/spinlocks\/taken">/);
   });
 
   it('still prints the section for a directory not mounted yet, with a warning on stderr', async () => {
-    const r = await run(join(ROOT, 'scripts', 'pvlockfs-collectd-conf'), ['/nonexistent/kvm/spinlocks']);
+    const r = await run(join(ROOT, 'scripts', 'pvlockfs-collectd-conf'), [
+      '/nonexistent/kvm/spinlocks',
+    ]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe('pvlockfs-collectd-conf: warning: /nonexistent/kvm/spinlocks/histo_total is not readable now (not mounted yet, or not a kvm/spinlocks directory)\n');
+    expect(r.stderr).toBe(
+      'pvlockfs-collectd-conf: warning: /nonexistent/kvm/spinlocks/histo_total is not readable now (not mounted yet, or not a kvm/spinlocks directory)\n',
+    );
     expect(r.stdout.match(/<Table /g)).toHaveLength(11);
   });
 });
@@ -162,7 +251,11 @@ describe('pvlockfs-collectd-conf without a mount', () => {
 async function fakeSpinlocks(dir: string, overrides: Record<string, string> = {}): Promise<void> {
   await fsp.mkdir(dir, { recursive: true });
   for (const f of SCALARS) await fsp.writeFile(join(dir, f), overrides[f] ?? '5\n');
-  for (const h of HISTOS) await fsp.writeFile(join(dir, h), overrides[h] ?? `${Array.from({ length: 31 }, (_, i) => i).join(' ')}\n`);
+  for (const h of HISTOS)
+    await fsp.writeFile(
+      join(dir, h),
+      overrides[h] ?? `${Array.from({ length: 31 }, (_, i) => i).join(' ')}\n`,
+    );
 }
 
 describe('the recipes cannot be turned against root (hardening)', () => {
@@ -183,13 +276,25 @@ describe('the recipes cannot be turned against root (hardening)', () => {
     await fsp.writeFile(victim, 'precious\n');
     const out = join(work, 'out.prom');
     // `exec` keeps the shell's pid, so "$$" here is the pid the exporter runs as.
-    const r = await run('sh', ['-c', 'ln -s "$3" "$2.tmp.$$" && exec "$1" "$4" "$2"', 'sh', exporter, out, victim, src]);
+    const r = await run('sh', [
+      '-c',
+      'ln -s "$3" "$2.tmp.$$" && exec "$1" "$4" "$2"',
+      'sh',
+      exporter,
+      out,
+      victim,
+      src,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(await fsp.readFile(victim, 'utf8')).toBe('precious\n');
     expect(await fsp.readFile(out, 'utf8')).toMatch(/^kvm_spinlock_taken_total 5$/m);
     expect((await fsp.stat(out)).mode & 0o777).toBe(0o644);
     // Only the planted link is left beside the output: the exporter's own temporary file is gone.
-    expect((await fsp.readdir(work)).filter((n) => n.startsWith('out.prom') || n.startsWith('.out.prom')).sort()).toEqual(['out.prom', expect.stringMatching(/^out\.prom\.tmp\.\d+$/)]);
+    expect(
+      (await fsp.readdir(work))
+        .filter((n) => n.startsWith('out.prom') || n.startsWith('.out.prom'))
+        .sort(),
+    ).toEqual(['out.prom', expect.stringMatching(/^out\.prom\.tmp\.\d+$/)]);
   });
 
   it.each([
@@ -206,7 +311,9 @@ describe('the recipes cannot be turned against root (hardening)', () => {
     const before = await fsp.readFile(out, 'utf8');
     const r = await run(exporter, [bad, out]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^pvlockfs-exporter: .+: (cannot be read|is not a number or a list of numbers|is not a 31-bucket histogram)\n$/);
+    expect(r.stderr).toMatch(
+      /^pvlockfs-exporter: .+: (cannot be read|is not a number or a list of numbers|is not a 31-bucket histogram)\n$/,
+    );
     expect(await fsp.readFile(out, 'utf8')).toBe(before);
     expect((await fsp.readdir(work)).filter((n) => n.startsWith('.keep.prom'))).toEqual([]);
   });
@@ -224,8 +331,14 @@ describe('the recipes cannot be turned against root (hardening)', () => {
     const r = await run(collectdConf, [dir]);
     expect(r.code).toBe(0);
     expect(r.stdout.match(/^LoadPlugin /gm)).toEqual(['LoadPlugin ']);
-    expect(r.stdout).toContain(`<Table "${dir.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}/taken">`);
-    for (const bad of [join(work, 'new\nLoadPlugin exec'), join(work, 'tab\there'), join(work, 'cr\r')]) {
+    expect(r.stdout).toContain(
+      `<Table "${dir.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}/taken">`,
+    );
+    for (const bad of [
+      join(work, 'new\nLoadPlugin exec'),
+      join(work, 'tab\there'),
+      join(work, 'cr\r'),
+    ]) {
       const refused = await run(collectdConf, [bad]);
       expect(refused.code, JSON.stringify(bad)).toBe(2);
       expect(refused.stdout).toBe('');

@@ -14,7 +14,10 @@ describe('pvlockfs experiment', () => {
   });
 
   it('same seed ⇒ identical results.json apart from wall time, on a small matrix', async () => {
-    const [a, b] = [await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-exp-')), await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-exp-'))];
+    const [a, b] = [
+      await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-exp-')),
+      await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-exp-')),
+    ];
     dirs.push(a, b);
     const [ra, rb] = await Promise.all([
       run(LAUNCHER, ['experiment', ...SMALL, '--jobs', '1', '--out', a], { timeoutMs: 120_000 }),
@@ -36,14 +39,22 @@ describe('pvlockfs experiment', () => {
       expect(c.vcpu_share_max).toBeGreaterThanOrEqual(c.cpu_share);
     }
     // The scale factor maps the simulated A-1x pv time onto the RFC's 251.613 s.
-    const a1pv = json.cells.find((c: { scenario: string; overcommit: number; lock: string }) => c.scenario === 'A' && c.overcommit === 1 && c.lock === 'pv-yield');
+    const a1pv = json.cells.find(
+      (c: { scenario: string; overcommit: number; lock: string }) =>
+        c.scenario === 'A' && c.overcommit === 1 && c.lock === 'pv-yield',
+    );
     expect(a1pv.mean_s).toBeCloseTo(251.613, 1);
-    for (const f of ['report.md', 'times.svg', 'histograms.svg']) expect((await fsp.stat(join(a, f))).size).toBeGreaterThan(500);
-    expect(await fsp.readFile(join(a, 'times.svg'), 'utf8')).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    for (const f of ['report.md', 'times.svg', 'histograms.svg'])
+      expect((await fsp.stat(join(a, f))).size).toBeGreaterThan(500);
+    expect(await fsp.readFile(join(a, 'times.svg'), 'utf8')).toMatch(
+      /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/,
+    );
     const report = await fsp.readFile(join(a, 'report.md'), 'utf8');
     expect(report).toMatch(/Mean absolute error of Difference/);
     expect(report).toMatch(/## Targets\n\n```\n(met|NOT met) +every cell finishes/);
-    expect(json.summary.targets.map((t: { target: string }) => t.target)).toContain('mean absolute error of Difference ≤ 8 pp');
+    expect(json.summary.targets.map((t: { target: string }) => t.target)).toContain(
+      'mean absolute error of Difference ≤ 8 pp',
+    );
     // Whatever this small matrix misses is explained in the report, and the fitting protocol is stated.
     const unmet = json.summary.unmet as string[];
     expect(Array.isArray(unmet)).toBe(true);
@@ -52,13 +63,25 @@ describe('pvlockfs experiment', () => {
       expect(report).toMatch(/### What is not met, and why\n\n- /);
       for (const line of unmet) expect(report).toContain(line);
     }
-    expect(report).toMatch(/Fitting protocol: the default parameter set was fitted against all twelve cells/);
+    expect(report).toMatch(
+      /Fitting protocol: the default parameter set was fitted against all twelve cells/,
+    );
     // Paired Differences: one per cell, each over the two seeds, consistent with the cells' times.
-    const diffs = json.summary.differences as { scenario: string; overcommit: number; difference_pct: number; paired_runs: number; pv_faster_runs: number; paired_sd_pct: number }[];
+    const diffs = json.summary.differences as {
+      scenario: string;
+      overcommit: number;
+      difference_pct: number;
+      paired_runs: number;
+      pv_faster_runs: number;
+      paired_sd_pct: number;
+    }[];
     expect(diffs.map((d) => `${d.scenario}${d.overcommit}`)).toEqual(['A1', 'A2', 'B1', 'B2']);
     for (const d of diffs) {
       const cell = (lock: string): { times_s: number[]; seeds: number[]; mean_s: number } =>
-        json.cells.find((c: { scenario: string; overcommit: number; lock: string }) => c.scenario === d.scenario && c.overcommit === d.overcommit && c.lock === lock);
+        json.cells.find(
+          (c: { scenario: string; overcommit: number; lock: string }) =>
+            c.scenario === d.scenario && c.overcommit === d.overcommit && c.lock === lock,
+        );
       const [t, p] = [cell('ticket'), cell('pv-yield')];
       expect(t.seeds).toEqual([20100726, 20100727]);
       expect(p.seeds).toEqual(t.seeds);
@@ -86,7 +109,24 @@ describe('pvlockfs experiment', () => {
   });
 
   it('compares further algorithms: pv-ticket finishes C-2x sooner than the ticket lock', async () => {
-    const r = await run(LAUNCHER, ['experiment', '--scenarios', 'C', '--overcommit', '2', '--locks', 'ticket,pv-ticket', '--reps', '2', '--work', '500ms', '--json'], { timeoutMs: 120_000 });
+    const r = await run(
+      LAUNCHER,
+      [
+        'experiment',
+        '--scenarios',
+        'C',
+        '--overcommit',
+        '2',
+        '--locks',
+        'ticket,pv-ticket',
+        '--reps',
+        '2',
+        '--work',
+        '500ms',
+        '--json',
+      ],
+      { timeoutMs: 120_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
     const cells = JSON.parse(r.stdout).cells as { lock: string; mean_s: number }[];
     const mean = (lock: string): number => cells.find((c) => c.lock === lock)?.mean_s as number;
@@ -94,10 +134,38 @@ describe('pvlockfs experiment', () => {
   });
 
   it('compares all six algorithms in one run; the unfair and blocking pv locks beat the ticket lock in C-2x', async () => {
-    const locks = ['ticket', 'pv-yield', 'xen-block', 'directed-yield', 'pv-ticket', 'pv-qspinlock'];
-    const r = await run(LAUNCHER, ['experiment', '--scenarios', 'C', '--overcommit', '2', '--locks', locks.join(','), '--reps', '2', '--work', '2s', '--json'], { timeoutMs: 120_000 });
+    const locks = [
+      'ticket',
+      'pv-yield',
+      'xen-block',
+      'directed-yield',
+      'pv-ticket',
+      'pv-qspinlock',
+    ];
+    const r = await run(
+      LAUNCHER,
+      [
+        'experiment',
+        '--scenarios',
+        'C',
+        '--overcommit',
+        '2',
+        '--locks',
+        locks.join(','),
+        '--reps',
+        '2',
+        '--work',
+        '2s',
+        '--json',
+      ],
+      { timeoutMs: 120_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
-    const cells = JSON.parse(r.stdout).cells as { lock: string; mean_s: number; did_not_finish: number }[];
+    const cells = JSON.parse(r.stdout).cells as {
+      lock: string;
+      mean_s: number;
+      did_not_finish: number;
+    }[];
     expect(cells.map((c) => c.lock)).toEqual(locks);
     for (const c of cells) expect(c.did_not_finish, c.lock).toBe(0);
     const mean = (lock: string): number => cells.find((c) => c.lock === lock)?.mean_s as number;
@@ -111,36 +179,94 @@ describe('pvlockfs experiment', () => {
     expect(json.work).toBe('20s');
     expect(json.cells).toHaveLength(24);
     for (const c of json.cells) expect(c.times_s).toHaveLength(3);
-    const finished = json.summary.targets.find((t: { target: string }) => t.target === 'every cell finishes');
+    const finished = json.summary.targets.find(
+      (t: { target: string }) => t.target === 'every cell finishes',
+    );
     expect(finished.met).toBe(true);
   });
 
   it('--named runs one named experiment per effect, each with its evidence and verdict; at the defaults every docs/model.md effect is shown', async () => {
     // The named experiments use the default repetitions and work; the matrix itself is cut to one cell.
-    const r = await run(LAUNCHER, ['experiment', '--named', '--scenarios', 'A', '--overcommit', '1', '--json'], { timeoutMs: 180_000 });
+    const r = await run(
+      LAUNCHER,
+      ['experiment', '--named', '--scenarios', 'A', '--overcommit', '1', '--json'],
+      { timeoutMs: 180_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
-    const named = JSON.parse(r.stdout).named as { name: string; evidence: string; shown: boolean }[];
-    expect(named.map((n) => n.name)).toEqual(['ticket-collapse', 'spin-then-yield-helps', 'unfair-survives', 'plain-yield-weak', 'fairness-costs', 'ablation-bursty', 'ablation-1x-gap']);
+    const named = JSON.parse(r.stdout).named as {
+      name: string;
+      evidence: string;
+      shown: boolean;
+    }[];
+    expect(named.map((n) => n.name)).toEqual([
+      'ticket-collapse',
+      'spin-then-yield-helps',
+      'unfair-survives',
+      'plain-yield-weak',
+      'fairness-costs',
+      'ablation-bursty',
+      'ablation-1x-gap',
+    ]);
     for (const n of named) {
       expect(typeof n.shown).toBe('boolean');
       expect(n.evidence).toMatch(/\d/);
     }
     // The five effects docs/model.md lists, and the bursty ablation. (The 1x-gap ablation reports
     // what the model gives, which is no gap: docs/calibration.md.)
-    for (const name of ['ticket-collapse', 'spin-then-yield-helps', 'unfair-survives', 'plain-yield-weak', 'fairness-costs', 'ablation-bursty']) {
+    for (const name of [
+      'ticket-collapse',
+      'spin-then-yield-helps',
+      'unfair-survives',
+      'plain-yield-weak',
+      'fairness-costs',
+      'ablation-bursty',
+    ]) {
       const n = named.find((x) => x.name === name);
       expect(n?.shown, `${name}: ${n?.evidence}`).toBe(true);
     }
   });
 
   it('each run of the matrix is repeated exactly by the `pvlockfs run` line a failure would print', async () => {
-    const spec = { scenario: 'C', overcommit: 3, lock: 'pv-ticket', seed: 11, workNs: 300e6, capNs: 120e9, params: { noiseShare: 0.01, bursty: false } } as const;
-    const e = await run(LAUNCHER, ['experiment', '--scenarios', 'C', '--overcommit', '3', '--locks', 'pv-ticket', '--seed', '11', '--reps', '1', '--work', '300ms', '--param', 'noiseShare=0.01', '--param', 'bursty=false', '--json'], { timeoutMs: 60_000 });
+    const spec = {
+      scenario: 'C',
+      overcommit: 3,
+      lock: 'pv-ticket',
+      seed: 11,
+      workNs: 300e6,
+      capNs: 120e9,
+      params: { noiseShare: 0.01, bursty: false },
+    } as const;
+    const e = await run(
+      LAUNCHER,
+      [
+        'experiment',
+        '--scenarios',
+        'C',
+        '--overcommit',
+        '3',
+        '--locks',
+        'pv-ticket',
+        '--seed',
+        '11',
+        '--reps',
+        '1',
+        '--work',
+        '300ms',
+        '--param',
+        'noiseShare=0.01',
+        '--param',
+        'bursty=false',
+        '--json',
+      ],
+      { timeoutMs: 60_000 },
+    );
     expect(e.code, e.stderr).toBe(0);
     const ej = JSON.parse(e.stdout) as { scale: number; cells: { times_s: number[] }[] };
     expect(ej.scale).toBe(1); // no A-1x pv-yield cell: times are simulated seconds
     const line = reproduceCommand({ ...spec, params: { ...spec.params } });
-    expect(line).toBe('pvlockfs run --pinning C --overcommit 3 --lock pv-ticket --seed 11 --work 300000000ns --sim-time 120000000000ns --param noiseShare=0.01 --param bursty=false --json');
+    expect(line).toBe(
+      'pvlockfs run --pinning C --overcommit 3 --lock pv-ticket --seed 11 --work 300000000ns --sim-time 120000000000ns --param noiseShare=0.01 --param bursty=false --json',
+    );
     const r = await run(LAUNCHER, line.split(' ').slice(1), { timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);
     const rj = JSON.parse(r.stdout) as { job: { completion_ns: number[] } };
@@ -155,11 +281,42 @@ describe('pvlockfs experiment', () => {
 
   // A bad --out fails before any run (no progress line), with the path and the reason.
   it.each([
-    ['a regular file', 2, () => '/etc/passwd', /--out \/etc\/passwd: \/etc\/passwd exists and is not a directory/],
-    ['a path below a regular file', 2, () => '/etc/passwd/report', /\/etc\/passwd exists and is not a directory/],
-    ['a directory that cannot be made (below /proc)', 1, () => '/proc/pvlockfs-report', /--out \/proc\/pvlockfs-report: cannot create \/proc\/pvlockfs-report \(ENOENT\)/],
+    [
+      'a regular file',
+      2,
+      () => '/etc/passwd',
+      /--out \/etc\/passwd: \/etc\/passwd exists and is not a directory/,
+    ],
+    [
+      'a path below a regular file',
+      2,
+      () => '/etc/passwd/report',
+      /\/etc\/passwd exists and is not a directory/,
+    ],
+    [
+      'a directory that cannot be made (below /proc)',
+      1,
+      () => '/proc/pvlockfs-report',
+      /--out \/proc\/pvlockfs-report: cannot create \/proc\/pvlockfs-report \(ENOENT\)/,
+    ],
   ])('--out to %s: refused at once, exit %i', async (_what, code, path, message) => {
-    const r = await run(LAUNCHER, ['experiment', '--out', path(), '--scenarios', 'A', '--overcommit', '1', '--reps', '1', '--work', '300ms'], { timeoutMs: 30_000 });
+    const r = await run(
+      LAUNCHER,
+      [
+        'experiment',
+        '--out',
+        path(),
+        '--scenarios',
+        'A',
+        '--overcommit',
+        '1',
+        '--reps',
+        '1',
+        '--work',
+        '300ms',
+      ],
+      { timeoutMs: 30_000 },
+    );
     expect(r.code, r.stderr).toBe(code);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/experiment: \d+\/\d+ runs/);
@@ -170,8 +327,29 @@ describe('pvlockfs experiment', () => {
     const d = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-exp-'));
     dirs.push(d);
     const out = join(d, 'a', 'b');
-    const r = await run(LAUNCHER, ['experiment', '--out', out, '--scenarios', 'A', '--overcommit', '1', '--reps', '1', '--work', '300ms'], { timeoutMs: 60_000 });
+    const r = await run(
+      LAUNCHER,
+      [
+        'experiment',
+        '--out',
+        out,
+        '--scenarios',
+        'A',
+        '--overcommit',
+        '1',
+        '--reps',
+        '1',
+        '--work',
+        '300ms',
+      ],
+      { timeoutMs: 60_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
-    expect((await fsp.readdir(out)).sort()).toEqual(['histograms.svg', 'report.md', 'results.json', 'times.svg']);
+    expect((await fsp.readdir(out)).sort()).toEqual([
+      'histograms.svg',
+      'report.md',
+      'results.json',
+      'times.svg',
+    ]);
   });
 });

@@ -4,13 +4,28 @@ import { afterAll, expect, it } from 'vitest';
 import { cat, cleanupAll, Daemon, describeFuse, isMounted, py, run, sh, waitFor } from './harness';
 
 const FILES = [
-  'kvm/spinlocks/zero_stats', 'kvm/spinlocks/timeout', 'kvm/spinlocks/taken', 'kvm/spinlocks/taken_slow',
-  'kvm/spinlocks/released', 'kvm/spinlocks/time_spinning', 'kvm/spinlocks/time_blocked', 'kvm/spinlocks/time_total',
-  'kvm/spinlocks/histo_total', 'kvm/spinlocks/histo_spinning', 'kvm/spinlocks/histo_blocked',
-  'pvlockfs/running', 'pvlockfs/sim_time_ns', 'pvlockfs/seed', 'pvlockfs/hogs', 'pvlockfs/config',
+  'kvm/spinlocks/zero_stats',
+  'kvm/spinlocks/timeout',
+  'kvm/spinlocks/taken',
+  'kvm/spinlocks/taken_slow',
+  'kvm/spinlocks/released',
+  'kvm/spinlocks/time_spinning',
+  'kvm/spinlocks/time_blocked',
+  'kvm/spinlocks/time_total',
+  'kvm/spinlocks/histo_total',
+  'kvm/spinlocks/histo_spinning',
+  'kvm/spinlocks/histo_blocked',
+  'pvlockfs/running',
+  'pvlockfs/sim_time_ns',
+  'pvlockfs/seed',
+  'pvlockfs/hogs',
+  'pvlockfs/config',
 ];
 
-function spawnLoop(script: string, ...args: string[]): { proc: ChildProcess; exited: Promise<number | null> } {
+function spawnLoop(
+  script: string,
+  ...args: string[]
+): { proc: ChildProcess; exited: Promise<number | null> } {
   const proc = spawn('sh', ['-c', script, 'sh', ...args], { stdio: 'ignore' });
   return { proc, exited: new Promise((r) => proc.on('exit', (c) => r(c))) };
 }
@@ -48,7 +63,12 @@ function kstrtoull(hex: string): bigint | null {
   const s = Buffer.from(hex, 'hex').toString('latin1');
   const m = /^\+?(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))\n?$/.exec(s);
   if (!m) return null;
-  const v = m[1] !== undefined ? BigInt(`0x${m[1]}`) : m[2] !== undefined ? BigInt(`0o${m[2] === '0' ? '0' : m[2].slice(1) || '0'}`) : BigInt(m[3]);
+  const v =
+    m[1] !== undefined
+      ? BigInt(`0x${m[1]}`)
+      : m[2] !== undefined
+        ? BigInt(`0o${m[2] === '0' ? '0' : m[2].slice(1) || '0'}`)
+        : BigInt(m[3]);
   return v > (1n << 64n) - 1n ? null : v;
 }
 
@@ -57,24 +77,38 @@ describeFuse('faults and bad input', () => {
     expect(await cleanupAll()).toEqual([]);
   });
 
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s during heavy reads: clean unmount, exit 0, every reader ends', async (sig) => {
-    const d = await Daemon.start();
-    const readers = Array.from({ length: 8 }, (_, i) =>
-      spawnLoop('while cat "$1" > /dev/null 2>&1; do :; done', d.path(FILES[(i * 3) % 11])),
-    );
-    await new Promise((r) => setTimeout(r, 700));
-    expect(await d.stop(sig), d.output).toBe(0);
-    expect(await isMounted(d.mnt)).toBe(false);
-    const done = await Promise.race([Promise.all(readers.map((r) => r.exited)), new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))]);
-    for (const r of readers) if (r.proc.exitCode === null) r.proc.kill('SIGKILL');
-    expect(done).not.toBe('hung');
-    await d.cleanup();
-  });
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s during heavy reads: clean unmount, exit 0, every reader ends',
+    async (sig) => {
+      const d = await Daemon.start();
+      const readers = Array.from({ length: 8 }, (_, i) =>
+        spawnLoop('while cat "$1" > /dev/null 2>&1; do :; done', d.path(FILES[(i * 3) % 11])),
+      );
+      await new Promise((r) => setTimeout(r, 700));
+      expect(await d.stop(sig), d.output).toBe(0);
+      expect(await isMounted(d.mnt)).toBe(false);
+      const done = await Promise.race([
+        Promise.all(readers.map((r) => r.exited)),
+        new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000)),
+      ]);
+      for (const r of readers) if (r.proc.exitCode === null) r.proc.kill('SIGKILL');
+      expect(done).not.toBe('hung');
+      await d.cleanup();
+    },
+  );
 
   it('held-open files and 10,000 open/close pairs leak nothing; other readers are unaffected', async () => {
     const d = await Daemon.start();
     const pid = d.proc.pid as number;
-    const holder = spawn('python3', ['-c', 'import os,sys,time\nfds=[os.open(sys.argv[1], os.O_RDONLY) for _ in range(500)]\nprint("held", flush=True)\ntime.sleep(60)', d.path('kvm/spinlocks/taken')], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const holder = spawn(
+      'python3',
+      [
+        '-c',
+        'import os,sys,time\nfds=[os.open(sys.argv[1], os.O_RDONLY) for _ in range(500)]\nprint("held", flush=True)\ntime.sleep(60)',
+        d.path('kvm/spinlocks/taken'),
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     let held = '';
     holder.stdout?.on('data', (b: Buffer) => (held += b.toString()));
     try {
@@ -83,10 +117,13 @@ describeFuse('faults and bad input', () => {
     } finally {
       holder.kill('SIGKILL');
     }
-    const churn = 'import os,sys\nfor _ in range(10000):\n  os.close(os.open(sys.argv[1], os.O_RDONLY))\nprint("done")';
+    const churn =
+      'import os,sys\nfor _ in range(10000):\n  os.close(os.open(sys.argv[1], os.O_RDONLY))\nprint("done")';
     const rss: number[] = [];
     for (let round = 0; round < 4; round++) {
-      const r = await run('python3', ['-c', churn, d.path('kvm/spinlocks/histo_total')], { timeoutMs: 60_000 });
+      const r = await run('python3', ['-c', churn, d.path('kvm/spinlocks/histo_total')], {
+        timeoutMs: 60_000,
+      });
       expect(r.stdout).toBe('done\n');
       rss.push(await rssKb(pid));
     }
@@ -121,7 +158,12 @@ describeFuse('faults and bad input', () => {
     for (const e of errnos) expect(['EINVAL', 'ERANGE', 'EACCES']).toContain(e);
     expect(errnos.has('EACCES') && errnos.has('EINVAL')).toBe(true);
     // The daemon is still up and answers; put the control knobs back.
-    await sh('echo 4 > "$1"; echo 1 > "$2"; echo 1024 > "$3"', d.path('pvlockfs/hogs'), d.path('pvlockfs/running'), d.path('kvm/spinlocks/timeout'));
+    await sh(
+      'echo 4 > "$1"; echo 1 > "$2"; echo 1024 > "$3"',
+      d.path('pvlockfs/hogs'),
+      d.path('pvlockfs/running'),
+      d.path('kvm/spinlocks/timeout'),
+    );
     expect(await cat(d.path('kvm/spinlocks/timeout'))).toBe('1024\n');
     expect(d.exitCode).toBe(undefined);
     await d.cleanup();
@@ -131,19 +173,50 @@ describeFuse('faults and bad input', () => {
     const d = await Daemon.start(['--speed', '2']);
     const loops = [
       spawnLoop('for i in $(seq 150); do echo 1 > "$1"; done', d.path('kvm/spinlocks/zero_stats')),
-      spawnLoop('for i in $(seq 40); do for t in 1 1024 0 7; do echo $t > "$1"; done; done', d.path('kvm/spinlocks/timeout')),
+      spawnLoop(
+        'for i in $(seq 40); do for t in 1 1024 0 7; do echo $t > "$1"; done; done',
+        d.path('kvm/spinlocks/timeout'),
+      ),
       spawnLoop('for i in $(seq 60); do grep -r . "$1" > /dev/null; done', d.path('kvm/spinlocks')),
-      spawnLoop('for i in $(seq 60); do cat "$1" "$2" > /dev/null; done', d.path('kvm/spinlocks/histo_total'), d.path('kvm/spinlocks/taken')),
+      spawnLoop(
+        'for i in $(seq 60); do cat "$1" "$2" > /dev/null; done',
+        d.path('kvm/spinlocks/histo_total'),
+        d.path('kvm/spinlocks/taken'),
+      ),
     ];
     const codes = await Promise.all(loops.map((l) => l.exited));
     expect(codes).toEqual([0, 0, 0, 0]);
-    await sh('echo 1024 > "$1"; echo 1 > "$2"', d.path('kvm/spinlocks/timeout'), d.path('kvm/spinlocks/zero_stats'));
-    await waitFor(async () => (await cat(d.path('kvm/spinlocks/zero_stats'))) === '0\n', 30_000, 'the last reset');
-    await waitFor(async () => Number(await cat(d.path('kvm/spinlocks/taken'))) > 1000, 60_000, 'more than 1000 acquisitions after the last reset');
+    await sh(
+      'echo 1024 > "$1"; echo 1 > "$2"',
+      d.path('kvm/spinlocks/timeout'),
+      d.path('kvm/spinlocks/zero_stats'),
+    );
+    await waitFor(
+      async () => (await cat(d.path('kvm/spinlocks/zero_stats'))) === '0\n',
+      30_000,
+      'the last reset',
+    );
+    await waitFor(
+      async () => Number(await cat(d.path('kvm/spinlocks/taken'))) > 1000,
+      60_000,
+      'more than 1000 acquisitions after the last reset',
+    );
     await sh('echo 0 > "$1"', d.path('pvlockfs/running'));
     const n = async (f: string): Promise<number> => Number(await cat(d.path(`kvm/spinlocks/${f}`)));
-    const h = async (f: string): Promise<number> => (await cat(d.path(`kvm/spinlocks/${f}`))).trim().split(' ').map(Number).reduce((a, b) => a + b, 0);
-    const [taken, released, slow, total, spinning, blocked] = [await n('taken'), await n('released'), await n('taken_slow'), await h('histo_total'), await h('histo_spinning'), await h('histo_blocked')];
+    const h = async (f: string): Promise<number> =>
+      (await cat(d.path(`kvm/spinlocks/${f}`)))
+        .trim()
+        .split(' ')
+        .map(Number)
+        .reduce((a, b) => a + b, 0);
+    const [taken, released, slow, total, spinning, blocked] = [
+      await n('taken'),
+      await n('released'),
+      await n('taken_slow'),
+      await h('histo_total'),
+      await h('histo_spinning'),
+      await h('histo_blocked'),
+    ];
     const V = 4;
     // Acquisitions that straddle the last reset may be sampled without being counted in taken.
     expect(Math.abs(total - taken)).toBeLessThanOrEqual(V);

@@ -1,19 +1,26 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cat, cleanupAll, Daemon, describeFuse, run, sh, waitFor } from './harness';
 
-const num = async (d: Daemon, f: string): Promise<number> => Number(await cat(d.path(`kvm/spinlocks/${f}`)));
+const num = async (d: Daemon, f: string): Promise<number> =>
+  Number(await cat(d.path(`kvm/spinlocks/${f}`)));
 const write = async (d: Daemon, f: string, v: string): Promise<void> => {
   const r = await sh('echo "$1" > "$2"', v, d.path(f));
   if (r.code !== 0) throw new Error(`echo ${v} > ${f}: ${r.stderr}`);
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const histo = async (d: Daemon, f: string): Promise<number[]> => (await cat(d.path(`kvm/spinlocks/${f}`))).trim().split(' ').map(Number);
+const histo = async (d: Daemon, f: string): Promise<number[]> =>
+  (await cat(d.path(`kvm/spinlocks/${f}`))).trim().split(' ').map(Number);
 const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
-const simNs = async (d: Daemon): Promise<number> => Number(await cat(d.path('pvlockfs/sim_time_ns')));
+const simNs = async (d: Daemon): Promise<number> =>
+  Number(await cat(d.path('pvlockfs/sim_time_ns')));
 /** Waits until the guest has run `ns` more simulated nanoseconds (however long the machine takes). */
 const simulated = async (d: Daemon, ns: number, what: string): Promise<void> => {
   const from = await simNs(d);
-  await waitFor(async () => (await simNs(d)) >= from + ns, 60_000, `${ns / 1e6} simulated ms (${what})`);
+  await waitFor(
+    async () => (await simNs(d)) >= from + ns,
+    60_000,
+    `${ns / 1e6} simulated ms (${what})`,
+  );
 };
 
 describeFuse('knob writes feed the running simulation (docs/debugfs.md §4)', () => {
@@ -55,7 +62,11 @@ describeFuse('knob writes feed the running simulation (docs/debugfs.md §4)', ()
     const before = await num(d, 'taken');
     expect(before).toBeGreaterThan(1000);
     await write(d, 'kvm/spinlocks/zero_stats', '1');
-    await waitFor(async () => (await cat(d.path('kvm/spinlocks/zero_stats'))) === '0\n', 30_000, 'zero_stats to clear');
+    await waitFor(
+      async () => (await cat(d.path('kvm/spinlocks/zero_stats'))) === '0\n',
+      30_000,
+      'zero_stats to clear',
+    );
     const after = await num(d, 'taken');
     expect(after).toBeLessThan(before);
   });
@@ -65,8 +76,16 @@ describeFuse('knob writes feed the running simulation (docs/debugfs.md §4)', ()
     // Attempts begun before the write may still end in the slow path: let them drain (in simulated time).
     await simulated(d, 300e6, 'attempts begun before the write to drain');
     await write(d, 'kvm/spinlocks/zero_stats', '1');
-    await waitFor(async () => (await cat(d.path('kvm/spinlocks/zero_stats'))) === '0\n', 30_000, 'reset');
-    await waitFor(async () => (await num(d, 'taken')) > 10_000, 60_000, 'more than 10,000 acquisitions after the reset');
+    await waitFor(
+      async () => (await cat(d.path('kvm/spinlocks/zero_stats'))) === '0\n',
+      30_000,
+      'reset',
+    );
+    await waitFor(
+      async () => (await num(d, 'taken')) > 10_000,
+      60_000,
+      'more than 10,000 acquisitions after the reset',
+    );
     await write(d, 'pvlockfs/running', '0');
     expect(await num(d, 'taken_slow')).toBe(0);
     await write(d, 'pvlockfs/running', '1');
@@ -78,14 +97,26 @@ describeFuse('knob writes feed the running simulation (docs/debugfs.md §4)', ()
     // made on two mounts of the same seed over the same wall-clock window, not on one mount at
     // two different times.
     // Each is judged after the same simulated time since its reset, not after a wall-clock window.
-    const [one, ref] = await Promise.all([Daemon.start(['--speed', '4']), Daemon.start(['--speed', '4'])]);
-    await Promise.all([write(one, 'kvm/spinlocks/timeout', '1'), write(ref, 'kvm/spinlocks/timeout', '1024')]);
-    await Promise.all([write(one, 'kvm/spinlocks/zero_stats', '1'), write(ref, 'kvm/spinlocks/zero_stats', '1')]);
-    await Promise.all([one, ref].map(async (x) => {
-      await simulated(x, 8e9, 'runs after the reset');
-      await write(x, 'pvlockfs/running', '0');
-    }));
-    const rate = async (x: Daemon): Promise<number> => (await num(x, 'taken_slow')) / (await num(x, 'taken'));
+    const [one, ref] = await Promise.all([
+      Daemon.start(['--speed', '4']),
+      Daemon.start(['--speed', '4']),
+    ]);
+    await Promise.all([
+      write(one, 'kvm/spinlocks/timeout', '1'),
+      write(ref, 'kvm/spinlocks/timeout', '1024'),
+    ]);
+    await Promise.all([
+      write(one, 'kvm/spinlocks/zero_stats', '1'),
+      write(ref, 'kvm/spinlocks/zero_stats', '1'),
+    ]);
+    await Promise.all(
+      [one, ref].map(async (x) => {
+        await simulated(x, 8e9, 'runs after the reset');
+        await write(x, 'pvlockfs/running', '0');
+      }),
+    );
+    const rate = async (x: Daemon): Promise<number> =>
+      (await num(x, 'taken_slow')) / (await num(x, 'taken'));
     const [r1, r1024] = [await rate(one), await rate(ref)];
     expect(r1).toBeGreaterThan(r1024);
     await one.cleanup();

@@ -12,11 +12,35 @@ describeFuse('golden outputs of experiment --json and of a stepped mount of each
   });
 
   it('experiment --json, a small matrix with every lock', async () => {
-    const r = await run(LAUNCHER, ['experiment', '--scenarios', 'A,C', '--overcommit', '1,3', '--reps', '1', '--work', '200ms', '--locks', 'ticket,pv-yield,pv-ticket,directed-yield,xen-block,pv-qspinlock', '--jobs', '2', '--json'], { timeoutMs: 120_000 });
+    const r = await run(
+      LAUNCHER,
+      [
+        'experiment',
+        '--scenarios',
+        'A,C',
+        '--overcommit',
+        '1,3',
+        '--reps',
+        '1',
+        '--work',
+        '200ms',
+        '--locks',
+        'ticket,pv-yield,pv-ticket,directed-yield,xen-block,pv-qspinlock',
+        '--jobs',
+        '2',
+        '--json',
+      ],
+      { timeoutMs: 120_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
-    const json = JSON.parse(Buffer.from(r.stdout, 'latin1').toString('utf8')) as Record<string, unknown>;
+    const json = JSON.parse(Buffer.from(r.stdout, 'latin1').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
     delete json.wall_ms;
-    await expect(`${JSON.stringify(json, null, 1)}\n`).toMatchFileSnapshot('../golden/experiment.json');
+    await expect(`${JSON.stringify(json, null, 1)}\n`).toMatchFileSnapshot(
+      '../golden/experiment.json',
+    );
   });
 
   it.each([
@@ -25,13 +49,33 @@ describeFuse('golden outputs of experiment --json and of a stepped mount of each
     ['kvm-guest-3.12', 'pv-ticket'],
     ['qlockstat', 'pv-qspinlock'],
   ])('layout %s (%s): grep -r . after 250 simulated ms', async (layout, lock) => {
-    const d = await Daemon.start(['--paused', '--lock', lock, '--pinning', 'C', '--overcommit', '3', '--seed', '5']);
-    const step = await run('bash', ['-c', 'echo 250000000 > "$1"', 'bash', d.path('pvlockfs/advance_ns')], { timeoutMs: 60_000 });
+    const d = await Daemon.start([
+      '--paused',
+      '--lock',
+      lock,
+      '--pinning',
+      'C',
+      '--overcommit',
+      '3',
+      '--seed',
+      '5',
+    ]);
+    const step = await run(
+      'bash',
+      ['-c', 'echo 250000000 > "$1"', 'bash', d.path('pvlockfs/advance_ns')],
+      { timeoutMs: 60_000 },
+    );
     expect(step.code, step.stderr).toBe(0);
     // The statistics and the simulated time; pvlockfs/config names the mount's options, not the model.
-    const r = await run('grep', ['-r', '.', '.', '--exclude=config', '--exclude=advance_ns', '--exclude=reset_counters'], { cwd: d.mnt });
+    const r = await run(
+      'grep',
+      ['-r', '.', '.', '--exclude=config', '--exclude=advance_ns', '--exclude=reset_counters'],
+      { cwd: d.mnt },
+    );
     expect(r.code, r.stderr).toBe(0);
-    await expect(`${r.stdout.split('\n').filter(Boolean).sort().join('\n')}\n`).toMatchFileSnapshot(`../golden/mount-${layout}.txt`);
+    await expect(`${r.stdout.split('\n').filter(Boolean).sort().join('\n')}\n`).toMatchFileSnapshot(
+      `../golden/mount-${layout}.txt`,
+    );
     expect(await d.stop()).toBe(0);
   });
 });

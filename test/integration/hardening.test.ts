@@ -2,10 +2,29 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cat, cleanupAll, Daemon, describeFuse, isMounted, LAUNCHER, py, run, sh, waitFor } from './harness';
+import {
+  cat,
+  cleanupAll,
+  Daemon,
+  describeFuse,
+  isMounted,
+  LAUNCHER,
+  py,
+  run,
+  sh,
+  waitFor,
+} from './harness';
 
 /** Mount-point names a hostile or careless user may give: none of it may reach a shell. */
-const HOSTILE_NAMES = ['x$(touch PWNED)', 'x`touch PWNED`', 'q"uo\'te', 'new\nline', 'sp ace\there', '-dash', 'back\\slash'];
+const HOSTILE_NAMES = [
+  'x$(touch PWNED)',
+  'x`touch PWNED`',
+  'q"uo\'te',
+  'new\nline',
+  'sp ace\there',
+  '-dash',
+  'back\\slash',
+];
 
 /** Whether 127.0.0.1:9229 (Node's inspector) has a listening socket on this machine. */
 async function inspectorListening(): Promise<boolean> {
@@ -24,25 +43,32 @@ describeFuse('safe as root: hostile names, signals, outside unmounts (hardening)
     await fsp.rm(base, { recursive: true, force: true });
   });
 
-  it.each(HOSTILE_NAMES)('a mount point named %j mounts, serves and unmounts; nothing it names is run', async (name) => {
-    const mnt = join(base, name);
-    await fsp.mkdir(mnt);
-    // The daemon runs in `base`: a `touch PWNED` that reached a shell would leave base/PWNED.
-    const d = await Daemon.start(['--speed', '4'], mnt, base);
-    expect(await isMounted(mnt)).toBe(true);
-    expect(await cat(d.path('kvm/spinlocks/timeout'))).toBe('1024\n');
-    expect(await d.stop('SIGTERM')).toBe(0);
-    expect(await isMounted(mnt)).toBe(false);
-    expect(await fsp.readdir(base)).not.toContain('PWNED');
-    expect(d.output).toContain('unmounted');
-    await fsp.rmdir(mnt);
-  });
+  it.each(HOSTILE_NAMES)(
+    'a mount point named %j mounts, serves and unmounts; nothing it names is run',
+    async (name) => {
+      const mnt = join(base, name);
+      await fsp.mkdir(mnt);
+      // The daemon runs in `base`: a `touch PWNED` that reached a shell would leave base/PWNED.
+      const d = await Daemon.start(['--speed', '4'], mnt, base);
+      expect(await isMounted(mnt)).toBe(true);
+      expect(await cat(d.path('kvm/spinlocks/timeout'))).toBe('1024\n');
+      expect(await d.stop('SIGTERM')).toBe(0);
+      expect(await isMounted(mnt)).toBe(false);
+      expect(await fsp.readdir(base)).not.toContain('PWNED');
+      expect(d.output).toContain('unmounted');
+      await fsp.rmdir(mnt);
+    },
+  );
 
   it('SIGUSR1 opens no inspector: it is ignored with a line on stderr and the mount keeps serving', async () => {
     const d = await Daemon.start();
     expect(await inspectorListening()).toBe(false);
     d.proc.kill('SIGUSR1');
-    await waitFor(() => d.output.includes('SIGUSR1 ignored'), 10_000, 'the daemon to say SIGUSR1 was ignored');
+    await waitFor(
+      () => d.output.includes('SIGUSR1 ignored'),
+      10_000,
+      'the daemon to say SIGUSR1 was ignored',
+    );
     expect(d.output).not.toMatch(/Debugger listening/);
     expect(await inspectorListening()).toBe(false);
     expect(await cat(d.path('kvm/spinlocks/timeout'))).toBe('1024\n');
@@ -96,27 +122,45 @@ describeFuse('safe as root: hostile names, signals, outside unmounts (hardening)
   it('SIGSTOP then SIGCONT is not reported as the simulation falling behind', async () => {
     const d = await Daemon.start(['--speed', '1']);
     // The falling-behind notice is armed after a 2 s warm-up: stop the daemon after it.
-    await waitFor(async () => Number(await cat(d.path('pvlockfs/sim_time_ns'))) > 2.5e9, 30_000, 'simulated time past the warm-up');
+    await waitFor(
+      async () => Number(await cat(d.path('pvlockfs/sim_time_ns'))) > 2.5e9,
+      30_000,
+      'simulated time past the warm-up',
+    );
     d.proc.kill('SIGSTOP');
     await new Promise((r) => setTimeout(r, 1000));
     d.proc.kill('SIGCONT');
     const t = Number(await cat(d.path('pvlockfs/sim_time_ns')));
-    await waitFor(async () => Number(await cat(d.path('pvlockfs/sim_time_ns'))) > t + 5e8, 30_000, 'the guest to run on after SIGCONT');
+    await waitFor(
+      async () => Number(await cat(d.path('pvlockfs/sim_time_ns'))) > t + 5e8,
+      30_000,
+      'the guest to run on after SIGCONT',
+    );
     expect(d.output).not.toMatch(/cannot keep up/);
     expect(await d.stop()).toBe(0);
   });
 
   it('the default mount point under /proc/self or a read-only directory: exit 1 with a one-line reason', async () => {
-    const proc = await run('sh', ['-c', 'cd /proc/self && exec "$1" mount', 'sh', LAUNCHER], { timeoutMs: 30_000 });
+    const proc = await run('sh', ['-c', 'cd /proc/self && exec "$1" mount', 'sh', LAUNCHER], {
+      timeoutMs: 30_000,
+    });
     expect(proc.code).toBe(1);
-    expect(proc.stderr).toMatch(/^pvlockfs: mount point \/proc\/\d+\/mount: cannot create \/proc\/\d+\/mount \(\w+\)\n$/);
+    expect(proc.stderr).toMatch(
+      /^pvlockfs: mount point \/proc\/\d+\/mount: cannot create \/proc\/\d+\/mount \(\w+\)\n$/,
+    );
     const ro = join(base, 'ro');
     await fsp.mkdir(ro);
-    expect((await run('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'pvlockfs-ro', ro])).code).toBe(0);
+    expect((await run('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'pvlockfs-ro', ro])).code).toBe(
+      0,
+    );
     try {
-      const r = await run('sh', ['-c', 'cd "$2" && exec "$1" mount', 'sh', LAUNCHER, ro], { timeoutMs: 30_000 });
+      const r = await run('sh', ['-c', 'cd "$2" && exec "$1" mount', 'sh', LAUNCHER, ro], {
+        timeoutMs: 30_000,
+      });
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe(`pvlockfs: mount point ${ro}/mount: cannot create ${ro}/mount (EROFS)\n`);
+      expect(r.stderr).toBe(
+        `pvlockfs: mount point ${ro}/mount: cannot create ${ro}/mount (EROFS)\n`,
+      );
     } finally {
       await run('umount', [ro]);
     }

@@ -10,7 +10,8 @@ export const LAUNCHER = join(ROOT, 'scripts', 'pvlockfs');
 
 /** Integration tests need /dev/fuse; without it they skip, and say so. */
 export const HAS_FUSE = existsSync('/dev/fuse');
-if (!HAS_FUSE) process.stderr.write('pvlockfs integration tests SKIPPED: /dev/fuse is absent on this machine\n');
+if (!HAS_FUSE)
+  process.stderr.write('pvlockfs integration tests SKIPPED: /dev/fuse is absent on this machine\n');
 /** `describe` that skips (visibly) when /dev/fuse is absent. */
 export const describeFuse = HAS_FUSE ? describe : describe.skip;
 
@@ -22,12 +23,31 @@ export interface Ran {
 }
 
 /** Runs a command (no shell) with a timeout; never throws for a non-zero exit. */
-export function run(cmd: string, args: string[], opts: { timeoutMs?: number; input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { timeoutMs?: number; input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Ran> {
   return new Promise((res) => {
-    const child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 15_000, encoding: 'latin1', maxBuffer: 1 << 24, cwd: opts.cwd, env: opts.env ?? process.env }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
-      res({ code, stdout, stderr });
-    });
+    const child = execFile(
+      cmd,
+      args,
+      {
+        timeout: opts.timeoutMs ?? 15_000,
+        encoding: 'latin1',
+        maxBuffer: 1 << 24,
+        cwd: opts.cwd,
+        env: opts.env ?? process.env,
+      },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : null
+          : 0;
+        res({ code, stdout, stderr });
+      },
+    );
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
@@ -36,11 +56,20 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number; inp
  * Asserts a mounted layout: the mount's top level is exactly `top`, `dir` lists exactly `files`
  * in order, and each file has its mode, size 0, one link and owner root (`ls -A`, `stat`).
  */
-export async function expectLayout(d: Daemon, top: string, dir: string, files: readonly (readonly [string, string])[]): Promise<void> {
+export async function expectLayout(
+  d: Daemon,
+  top: string,
+  dir: string,
+  files: readonly (readonly [string, string])[],
+): Promise<void> {
   expect((await run('ls', ['-A', d.mnt])).stdout).toBe(top);
-  expect((await run('ls', ['-A', d.path(dir)])).stdout).toBe(`${files.map(([n]) => n).join('\n')}\n`);
+  expect((await run('ls', ['-A', d.path(dir)])).stdout).toBe(
+    `${files.map(([n]) => n).join('\n')}\n`,
+  );
   for (const [name, mode] of files) {
-    expect((await run('stat', ['-c', '%a %s %h %U', d.path(`${dir}/${name}`)])).stdout, name).toBe(`${mode} 0 1 root\n`);
+    expect((await run('stat', ['-c', '%a %s %h %U', d.path(`${dir}/${name}`)])).stdout, name).toBe(
+      `${mode} 0 1 root\n`,
+    );
   }
 }
 
@@ -65,12 +94,19 @@ export async function cat(path: string): Promise<string> {
 export async function isMounted(path: string): Promise<boolean> {
   const text = await fsp.readFile('/proc/mounts', 'utf8');
   // The kernel writes space, tab, newline and backslash of a mount point as octal escapes.
-  const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  return text.split('\n').some((l) => l.split(' ')[1] !== undefined && unescape(l.split(' ')[1]) === path);
+  const unescape = (s: string): string =>
+    s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return text
+    .split('\n')
+    .some((l) => l.split(' ')[1] !== undefined && unescape(l.split(' ')[1]) === path);
 }
 
 /** Polls `cond` every 20 ms until true or `timeoutMs` passes. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await cond()) return;
@@ -100,13 +136,27 @@ export class Daemon {
   }
 
   /** Mounts with the given options and waits (bounded) for the ready line. */
-  static async start(args: string[] = [], mnt?: string, cwd?: string, launcher = LAUNCHER, env?: NodeJS.ProcessEnv): Promise<Daemon> {
+  static async start(
+    args: string[] = [],
+    mnt?: string,
+    cwd?: string,
+    launcher = LAUNCHER,
+    env?: NodeJS.ProcessEnv,
+  ): Promise<Daemon> {
     const dir = mnt ?? (await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-test-')));
-    const proc = spawn(launcher, ['mount', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd, env: env ?? process.env });
+    const proc = spawn(launcher, ['mount', dir, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd,
+      env: env ?? process.env,
+    });
     const d = new Daemon(dir, proc);
     live.add(d);
     started.push(d.mnt);
-    await waitFor(() => d.output.includes('mounted at') || d.exitCode !== undefined, 30_000, `mount at ${dir}`);
+    await waitFor(
+      () => d.output.includes('mounted at') || d.exitCode !== undefined,
+      30_000,
+      `mount at ${dir}`,
+    );
     if (!d.output.includes('mounted at')) throw new Error(`daemon failed to mount: ${d.output}`);
     return d;
   }
@@ -126,7 +176,10 @@ export class Daemon {
   /** Sends a signal to this daemon's own pid and waits (bounded) for it to exit. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.exitCode === undefined) this.proc.kill(signal);
-    const code = await Promise.race([this.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000))]);
+    const code = await Promise.race([
+      this.exited,
+      new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000)),
+    ]);
     if (code === 'timeout') {
       this.proc.kill('SIGKILL');
       await this.exited;
@@ -138,7 +191,8 @@ export class Daemon {
 
   /** Stops the daemon and makes sure nothing is left mounted, whatever state it is in. */
   async cleanup(): Promise<void> {
-    if (this.exitCode === undefined) await this.stop('SIGTERM').catch(() => this.proc.kill('SIGKILL'));
+    if (this.exitCode === undefined)
+      await this.stop('SIGTERM').catch(() => this.proc.kill('SIGKILL'));
     live.delete(this);
     if (await isMounted(this.mnt)) await run('umount', ['-l', this.mnt]);
     await fsp.rmdir(this.mnt).catch(() => undefined);
@@ -161,9 +215,17 @@ export async function cleanupAll(): Promise<string[]> {
 
 /** Installs a Debian package when its command is missing; returns why it could not, or null. */
 export async function ensureCommand(command: string, pkg: string): Promise<string | null> {
-  const has = async (): Promise<boolean> => (await run('sh', ['-c', `command -v ${command}`])).code === 0;
+  const has = async (): Promise<boolean> =>
+    (await run('sh', ['-c', `command -v ${command}`])).code === 0;
   if (await has()) return null;
-  const r = await run('sh', ['-c', `(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${pkg}) > /dev/null 2>&1`], { timeoutMs: 300_000 });
+  const r = await run(
+    'sh',
+    [
+      '-c',
+      `(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${pkg}) > /dev/null 2>&1`,
+    ],
+    { timeoutMs: 300_000 },
+  );
   return (await has()) ? null : `package ${pkg} could not be installed (apt-get exit ${r.code})`;
 }
 
@@ -172,8 +234,19 @@ export async function ensureCommand(command: string, pkg: string): Promise<strin
  * ends the whole group by its id and waits for it. Fails, saying what was awaited, if the program
  * exits first or `timeoutMs` passes: never a fixed wall-clock window.
  */
-export async function runUntil(cmd: string, args: string[], done: (out: string) => boolean | Promise<boolean>, timeoutMs: number, what: string, env?: NodeJS.ProcessEnv): Promise<Ran> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: env ?? process.env });
+export async function runUntil(
+  cmd: string,
+  args: string[],
+  done: (out: string) => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<Ran> {
+  const child = spawn(cmd, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: env ?? process.env,
+  });
   let stdout = '';
   let stderr = '';
   let code: number | null | undefined;
@@ -182,7 +255,8 @@ export async function runUntil(cmd: string, args: string[], done: (out: string) 
   const exited = new Promise<void>((res) => child.on('exit', (c) => ((code = c), res())));
   try {
     await waitFor(async () => code !== undefined || (await done(stdout)), timeoutMs, what);
-    if (!(await done(stdout))) throw new Error(`${cmd} exited (${code}) before ${what}: ${stderr.slice(-2000)}`);
+    if (!(await done(stdout)))
+      throw new Error(`${cmd} exited (${code}) before ${what}: ${stderr.slice(-2000)}`);
   } finally {
     if (code === undefined && child.pid !== undefined) {
       try {

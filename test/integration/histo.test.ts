@@ -11,7 +11,10 @@ describe('pvlockfs histo: refusals name the file and the reason', () => {
   beforeAll(async () => {
     dir = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-histo-'));
     histo = join(dir, 'histo_total');
-    await fsp.writeFile(histo, `${Array.from({ length: 31 }, (_, i) => (i === 12 ? 5 : 0)).join(' ')}\n`);
+    await fsp.writeFile(
+      histo,
+      `${Array.from({ length: 31 }, (_, i) => (i === 12 ? 5 : 0)).join(' ')}\n`,
+    );
     await fsp.writeFile(join(dir, 'taken'), '100\n');
   });
   afterAll(async () => {
@@ -20,11 +23,26 @@ describe('pvlockfs histo: refusals name the file and the reason', () => {
 
   it.each([
     ['no file', 2, () => ['histo'], /'histo' needs a histogram file/],
-    ['two files', 2, () => ['histo', histo, histo], /'histo' takes at most 1 histogram file, got also/],
+    [
+      'two files',
+      2,
+      () => ['histo', histo, histo],
+      /'histo' takes at most 1 histogram file, got also/,
+    ],
     ['--svg without a value', 2, () => ['histo', histo, '--svg'], /--svg: missing value/],
     ['a missing file', 1, () => ['histo', join(dir, 'nope')], /cannot read .*nope: ENOENT/],
-    ['a counter, not a histogram', 1, () => ['histo', join(dir, 'taken')], /taken is not a 31-bucket histogram/],
-    ['an SVG path that cannot be written', 1, () => ['histo', histo, '--svg', '/proc/nope/x.svg'], /cannot write \/proc\/nope\/x\.svg: ENOENT/],
+    [
+      'a counter, not a histogram',
+      1,
+      () => ['histo', join(dir, 'taken')],
+      /taken is not a 31-bucket histogram/,
+    ],
+    [
+      'an SVG path that cannot be written',
+      1,
+      () => ['histo', histo, '--svg', '/proc/nope/x.svg'],
+      /cannot write \/proc\/nope\/x\.svg: ENOENT/,
+    ],
   ])('%s: exit %i', async (_what, code, args, message) => {
     const r = await run(LAUNCHER, args());
     expect(r.code, r.stderr).toBe(code);

@@ -3,7 +3,16 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { cat, cleanupAll, Daemon, describeFuse, isMounted, LAUNCHER, run, waitFor } from './harness';
+import {
+  cat,
+  cleanupAll,
+  Daemon,
+  describeFuse,
+  isMounted,
+  LAUNCHER,
+  run,
+  waitFor,
+} from './harness';
 
 const made: string[] = [];
 async function tmp(): Promise<string> {
@@ -34,9 +43,15 @@ describeFuse('daemon lifecycle and refusals', () => {
   it('a speed the machine cannot reach is said once on stderr; the files keep answering', async () => {
     const d = await Daemon.start(['--speed', '1000'], await tmp());
     await waitFor(() => /cannot keep up/.test(d.output), 15_000, 'the falling-behind notice');
-    expect(d.output).toMatch(/pvlockfs: the simulation cannot keep up with speed 1000: it reaches about \d+(\.\d+)? simulated ns per wall ns here/);
+    expect(d.output).toMatch(
+      /pvlockfs: the simulation cannot keep up with speed 1000: it reaches about \d+(\.\d+)? simulated ns per wall ns here/,
+    );
     const before = Number(await cat(d.path('pvlockfs/sim_time_ns')));
-    await waitFor(async () => Number(await cat(d.path('pvlockfs/sim_time_ns'))) > before, 30_000, 'simulated time to move on');
+    await waitFor(
+      async () => Number(await cat(d.path('pvlockfs/sim_time_ns'))) > before,
+      30_000,
+      'simulated time to move on',
+    );
     expect(d.output.match(/cannot keep up/g)).toHaveLength(1);
     expect(await d.stop('SIGTERM')).toBe(0);
   });
@@ -98,8 +113,11 @@ describeFuse('daemon lifecycle and refusals', () => {
 
   it('readers never hang: a reader holding a file open across SIGTERM gets an answer', async () => {
     const d = await Daemon.start([], await tmp());
-    const script = 'import os,sys,time\nfd=os.open(sys.argv[1], os.O_RDONLY)\nprint("open", flush=True)\ntime.sleep(1)\ntry:\n  print(len(os.read(fd, 100)))\nexcept OSError as e:\n  print("errno", e.errno)';
-    const reader = spawn('python3', ['-c', script, d.path('kvm/spinlocks/taken')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const script =
+      'import os,sys,time\nfd=os.open(sys.argv[1], os.O_RDONLY)\nprint("open", flush=True)\ntime.sleep(1)\ntry:\n  print(len(os.read(fd, 100)))\nexcept OSError as e:\n  print("errno", e.errno)';
+    const reader = spawn('python3', ['-c', script, d.path('kvm/spinlocks/taken')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     reader.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -107,7 +125,11 @@ describeFuse('daemon lifecycle and refusals', () => {
     const exited = new Promise<number | null>((res) => reader.on('exit', res));
     const killer = setTimeout(() => reader.kill('SIGKILL'), 15_000);
     try {
-      await waitFor(() => out.includes('open') || err !== '', 10_000, 'the reader to open its file');
+      await waitFor(
+        () => out.includes('open') || err !== '',
+        10_000,
+        'the reader to open its file',
+      );
       expect(await d.stop('SIGTERM'), d.output).toBe(0);
       expect(await exited).toBe(0);
     } finally {

@@ -17,7 +17,14 @@ async function rootOwnedCopy(): Promise<string> {
   const copy = join(base, 'pvlockfs');
   await fsp.mkdir(join(copy, 'node_modules'), { recursive: true });
   // cp -a keeps the times, so the copy's build is as fresh as the checkout's.
-  for (const p of ['scripts', 'src', 'dist', 'package.json', 'package-lock.json', 'tsconfig.json']) {
+  for (const p of [
+    'scripts',
+    'src',
+    'dist',
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+  ]) {
     const r = await run('cp', ['-a', join(ROOT, p), join(copy, p)]);
     if (r.code !== 0) throw new Error(`cp ${p}: ${r.stderr}`);
   }
@@ -43,7 +50,9 @@ describe('read-only commands work for a user who cannot write the installation (
     ['help', ['help'], /^pvlockfs .*\nUsage:/s],
     ['run', ['run', '--sim-time', '5ms'], /^kvm\/spinlocks\/taken:\d+$/m],
   ])('%s as nobody: exit 0, no lock file, nothing written', async (_name, args, out) => {
-    const r = await run('setpriv', [...AS_NOBODY, join(copy, 'scripts', 'pvlockfs'), ...args], { timeoutMs: 60_000 });
+    const r = await run('setpriv', [...AS_NOBODY, join(copy, 'scripts', 'pvlockfs'), ...args], {
+      timeoutMs: 60_000,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(out);
     expect(r.stderr).toBe('');
@@ -54,7 +63,11 @@ describe('read-only commands work for a user who cannot write the installation (
     const file = join(copy, '..', 'histo_total');
     await fsp.writeFile(file, `${Array.from({ length: 31 }, (_, i) => i).join(' ')}\n`);
     await fsp.chmod(file, 0o644);
-    const r = await run('setpriv', [...AS_NOBODY, join(copy, 'scripts', 'pvlockfs'), 'histo', file], { timeoutMs: 60_000 });
+    const r = await run(
+      'setpriv',
+      [...AS_NOBODY, join(copy, 'scripts', 'pvlockfs'), 'histo', file],
+      { timeoutMs: 60_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ 30 .+ 30$/m); // the last bucket, its bar and its count
   });

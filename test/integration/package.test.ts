@@ -2,7 +2,16 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cat, cleanupAll, Daemon, describeFuse, ensureCommand, isMounted, ROOT, run } from './harness';
+import {
+  cat,
+  cleanupAll,
+  Daemon,
+  describeFuse,
+  ensureCommand,
+  isMounted,
+  ROOT,
+  run,
+} from './harness';
 
 const AS_NOBODY = ['--reuid=nobody', '--regid=nogroup', '--clear-groups'];
 /** The environment of a machine where pvlockfs was installed with npm: nothing of the clone's. */
@@ -25,16 +34,33 @@ describeFuse('a real package: npm pack, npm install -g, and the installed pvlock
     // the other tests are running from.
     const copy = join(base, 'src-copy');
     await fsp.mkdir(copy);
-    for (const p of ['bin', 'src', 'scripts', 'docs', 'package.json', 'package-lock.json', 'tsconfig.json', 'README.md']) {
+    for (const p of [
+      'bin',
+      'src',
+      'scripts',
+      'docs',
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'README.md',
+    ]) {
       const r = await run('cp', ['-a', join(ROOT, p), join(copy, p)]);
       if (r.code !== 0) throw new Error(`cp ${p}: ${r.stderr}`);
     }
     await fsp.symlink(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
-    const pack = await run('npm', ['pack', '--pack-destination', base], { cwd: copy, timeoutMs: 180_000, env: cleanEnv() });
+    const pack = await run('npm', ['pack', '--pack-destination', base], {
+      cwd: copy,
+      timeoutMs: 180_000,
+      env: cleanEnv(),
+    });
     if (pack.code !== 0) throw new Error(`npm pack: ${pack.stderr}`);
     tarball = join(base, pack.stdout.trim().split('\n').pop() as string);
     prefix = join(base, 'prefix');
-    const install = await run('npm', ['install', '-g', '--prefix', prefix, tarball, '--no-audit', '--no-fund'], { cwd: base, timeoutMs: 300_000, env: cleanEnv() });
+    const install = await run(
+      'npm',
+      ['install', '-g', '--prefix', prefix, tarball, '--no-audit', '--no-fund'],
+      { cwd: base, timeoutMs: 300_000, env: cleanEnv() },
+    );
     if (install.code !== 0) throw new Error(`npm install -g: ${install.stderr}`);
     bin = join(prefix, 'bin', 'pvlockfs');
     await run('chmod', ['-R', 'a+rX', base]);
@@ -45,13 +71,20 @@ describeFuse('a real package: npm pack, npm install -g, and the installed pvlock
   });
 
   it('the tarball holds the build, the launcher and the recipes; no tests, sources or development scripts', async () => {
-    const list = (await run('tar', ['tzf', tarball])).stdout.split('\n').filter(Boolean).map((p) => p.replace(/^package\//, ''));
+    const list = (await run('tar', ['tzf', tarball])).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((p) => p.replace(/^package\//, ''));
     expect(list).toContain('bin/pvlockfs');
     expect(list).toContain('dist/cli/main.js');
     expect(list).toContain('dist/cli/experiment-worker.js');
     expect(list).toContain('scripts/pvlockfs-exporter');
     expect(list).toContain('docs/recipes/incident.script');
-    expect(list.filter((p) => /^(test|src)\/|^scripts\/(setup|test|bench|env\.sh|pvlockfs$)|^\.ci\//.test(p))).toEqual([]);
+    expect(
+      list.filter((p) =>
+        /^(test|src)\/|^scripts\/(setup|test|bench|env\.sh|pvlockfs$)|^\.ci\//.test(p),
+      ),
+    ).toEqual([]);
   });
 
   it('from outside the clone, the installed pvlockfs mounts (libfuse from the package), serves a file and unmounts', async () => {
@@ -66,37 +99,80 @@ describeFuse('a real package: npm pack, npm install -g, and the installed pvlock
     ['version', ['version'], /^pvlockfs 0\.1\.0\n$/],
     ['help', ['help'], /Usage:/],
     ['run', ['run', '--sim-time', '5ms'], /^kvm\/spinlocks\/taken:\d+$/m],
-    ['experiment', ['experiment', '--scenarios', 'A', '--overcommit', '1', '--reps', '1', '--work', '1ms', '--jobs', '1'], /Difference/],
+    [
+      'experiment',
+      [
+        'experiment',
+        '--scenarios',
+        'A',
+        '--overcommit',
+        '1',
+        '--reps',
+        '1',
+        '--work',
+        '1ms',
+        '--jobs',
+        '1',
+      ],
+      /Difference/,
+    ],
     ['histo', ['histo', 'HISTO'], /all 31 buckets are 0/],
   ])('pvlockfs %s works for nobody', async (_name, args, out) => {
     const histo = join(base, 'histo_total');
     await fsp.writeFile(histo, `${Array(31).fill(0).join(' ')}\n`);
     await fsp.chmod(histo, 0o644);
     const argv = args.map((a) => (a === 'HISTO' ? histo : a));
-    const r = await run('setpriv', [...AS_NOBODY, bin, ...argv], { cwd: base, timeoutMs: 120_000, env: cleanEnv() });
+    const r = await run('setpriv', [...AS_NOBODY, bin, ...argv], {
+      cwd: base,
+      timeoutMs: 120_000,
+      env: cleanEnv(),
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(out);
   });
 
   it('npm install -g of a clone directory gives a pvlockfs that runs the clone (its own launcher)', async () => {
     const linked = join(base, 'prefix-dir');
-    const r = await run('npm', ['install', '-g', '--prefix', linked, join(base, 'src-copy'), '--no-audit', '--no-fund'], { cwd: base, timeoutMs: 300_000, env: cleanEnv() });
+    const r = await run(
+      'npm',
+      ['install', '-g', '--prefix', linked, join(base, 'src-copy'), '--no-audit', '--no-fund'],
+      { cwd: base, timeoutMs: 300_000, env: cleanEnv() },
+    );
     expect(r.code, r.stderr).toBe(0);
-    const v = await run(join(linked, 'bin', 'pvlockfs'), ['version'], { cwd: base, timeoutMs: 120_000, env: cleanEnv() });
+    const v = await run(join(linked, 'bin', 'pvlockfs'), ['version'], {
+      cwd: base,
+      timeoutMs: 120_000,
+      env: cleanEnv(),
+    });
     expect(v.code, v.stderr).toBe(0);
     expect(v.stdout).toBe('pvlockfs 0.1.0\n');
   });
 
   it('the preload of the package launcher is not passed on to the commands pvlockfs starts', async () => {
-    const so = join(prefix, 'lib', 'node_modules', 'pvlockfs', 'node_modules', 'fuse-native', 'prebuilds', 'linux-x64', 'libfuse.so');
+    const so = join(
+      prefix,
+      'lib',
+      'node_modules',
+      'pvlockfs',
+      'node_modules',
+      'fuse-native',
+      'prebuilds',
+      'linux-x64',
+      'libfuse.so',
+    );
     const pkg = join(prefix, 'lib', 'node_modules', 'pvlockfs');
     const script = `require(${JSON.stringify(join(pkg, 'dist', 'cli', 'preload.js'))}); console.log(process.env.LD_PRELOAD ?? 'unset', process.env.PVLOCKFS_PRELOADED ?? 'unset')`;
-    const r = await run(process.execPath, ['-e', script], { env: { ...cleanEnv(), LD_PRELOAD: so, PVLOCKFS_PRELOADED: so } });
+    const r = await run(process.execPath, ['-e', script], {
+      env: { ...cleanEnv(), LD_PRELOAD: so, PVLOCKFS_PRELOADED: so },
+    });
     expect(r.stdout).toBe('unset unset\n');
   });
 
   it('the systemd unit of docs/recipes passes systemd-analyze verify with the installed command', async () => {
-    expect(await ensureCommand('systemd-analyze', 'systemd'), 'systemd-analyze must be installable from Debian').toBeNull();
+    expect(
+      await ensureCommand('systemd-analyze', 'systemd'),
+      'systemd-analyze must be installable from Debian',
+    ).toBeNull();
     const unit = await fsp.readFile(join(ROOT, 'docs', 'recipes', 'pvlockfs.service'), 'utf8');
     expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/pvlockfs mount /m);
     expect(unit).toMatch(/^Restart=on-failure$/m);
@@ -106,7 +182,12 @@ describeFuse('a real package: npm pack, npm install -g, and the installed pvlock
     const ok = await run('systemd-analyze', ['verify', '--man=no', here], { timeoutMs: 60_000 });
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     // verify does check: the same unit naming a command that is not there fails.
-    await fsp.writeFile(here, unit.replace(/\/usr\/local\/bin\/pvlockfs/g, join(base, 'no-such-command')));
-    expect((await run('systemd-analyze', ['verify', '--man=no', here], { timeoutMs: 60_000 })).code).not.toBe(0);
+    await fsp.writeFile(
+      here,
+      unit.replace(/\/usr\/local\/bin\/pvlockfs/g, join(base, 'no-such-command')),
+    );
+    expect(
+      (await run('systemd-analyze', ['verify', '--man=no', here], { timeoutMs: 60_000 })).code,
+    ).not.toBe(0);
   });
 });

@@ -68,7 +68,13 @@ describeFuse('reading the files (docs/debugfs.md §2, §3)', () => {
   it('pread at offset 5 on a fresh fd is ESPIPE; a read at the position still works', async () => {
     const r = await py(PREAD, d.path('kvm/spinlocks/timeout'));
     expect(r.stdout).toBe('29\n1024\n\n');
-    const skip = await run('dd', [`if=${d.path('kvm/spinlocks/histo_total')}`, 'bs=1', 'skip=5', 'count=1', 'status=none']);
+    const skip = await run('dd', [
+      `if=${d.path('kvm/spinlocks/histo_total')}`,
+      'bs=1',
+      'skip=5',
+      'count=1',
+      'status=none',
+    ]);
     expect(skip.code).not.toBe(0);
     expect(skip.stderr).toMatch(/Illegal seek/);
   });
@@ -85,7 +91,11 @@ describeFuse('reading the files (docs/debugfs.md §2, §3)', () => {
 
   it('counters move between two reads at speed 1', async () => {
     const first = Number(await cat(d.path('kvm/spinlocks/taken')));
-    await waitFor(async () => Number(await cat(d.path('kvm/spinlocks/taken'))) > first, 30_000, 'taken to grow');
+    await waitFor(
+      async () => Number(await cat(d.path('kvm/spinlocks/taken'))) > first,
+      30_000,
+      'taken to grow',
+    );
     const t1 = BigInt((await cat(d.path('pvlockfs/sim_time_ns'))).trim());
     await new Promise((r) => setTimeout(r, 200));
     const t2 = BigInt((await cat(d.path('pvlockfs/sim_time_ns'))).trim());
@@ -99,6 +109,11 @@ describeFuse('reading the files (docs/debugfs.md §2, §3)', () => {
     const config = await cat(d.path('pvlockfs/config'));
     expect(config).toMatch(/^lock=pv-yield$/m);
     expect(config).toMatch(/^abi=modern$/m);
-    expect(config.split('\n').slice(0, -1).every((l) => /^[A-Za-z]\w*=\S*$/.test(l))).toBe(true);
+    expect(
+      config
+        .split('\n')
+        .slice(0, -1)
+        .every((l) => /^[A-Za-z]\w*=\S*$/.test(l)),
+    ).toBe(true);
   });
 });

@@ -11,7 +11,12 @@ async function grepAll(d: Daemon): Promise<string> {
   return r.stdout.split('\n').sort().join('\n');
 }
 
-const write = async (d: Daemon, file: string, value: string): Promise<string> => (await run('bash', ['-c', 'echo "$1" > "$2"', 'bash', value, d.path(file)], { timeoutMs: 60_000 })).stderr;
+const write = async (d: Daemon, file: string, value: string): Promise<string> =>
+  (
+    await run('bash', ['-c', 'echo "$1" > "$2"', 'bash', value, d.path(file)], {
+      timeoutMs: 60_000,
+    })
+  ).stderr;
 
 /** The steps both mounts go through: advances (ns) and knob writes, in order. */
 const STEPS: ([kind: 'advance', ns: number] | [kind: 'knob', file: string, value: string])[] = [
@@ -33,7 +38,10 @@ describeFuse('a stepped clock: --paused and pvlockfs/advance_ns', () => {
   let work: string;
   beforeAll(async () => {
     work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-stepped-'));
-    [a, b] = await Promise.all([Daemon.start(['--paused', '--seed', '7']), Daemon.start(['--paused', '--seed', '7'])]);
+    [a, b] = await Promise.all([
+      Daemon.start(['--paused', '--seed', '7']),
+      Daemon.start(['--paused', '--seed', '7']),
+    ]);
   });
   afterAll(async () => {
     expect(await cleanupAll()).toEqual([]);
@@ -67,9 +75,16 @@ describeFuse('a stepped clock: --paused and pvlockfs/advance_ns', () => {
     // The same actions as a script of a headless run, to the same simulated time.
     const file = join(work, 'steps.script');
     await fsp.writeFile(file, `${script.join('\n')}\n`);
-    const r = await run(LAUNCHER, ['run', '--seed', '7', '--sim-time', `${simNs}ns`, '--script', file], { timeoutMs: 60_000 });
+    const r = await run(
+      LAUNCHER,
+      ['run', '--seed', '7', '--sim-time', `${simNs}ns`, '--script', file],
+      { timeoutMs: 60_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
-    const mounted = (await grepAll(a)).split('\n').filter((l) => l.startsWith('./kvm/')).map((l) => l.slice(2));
+    const mounted = (await grepAll(a))
+      .split('\n')
+      .filter((l) => l.startsWith('./kvm/'))
+      .map((l) => l.slice(2));
     expect(r.stdout.trim().split('\n').sort()).toEqual(mounted);
   });
 
@@ -94,14 +109,23 @@ describeFuse('--script on a mount at --speed: each action at exactly its simulat
 
   it('the incident replays: the guest stops at exactly the scripted instant, with the files run --script prints', async () => {
     const file = join(work, 'incident.script');
-    await fsp.writeFile(file, '100ms hogs=12\n300ms timeout=1\n500ms zero_stats=1\n800ms running=0\n');
+    await fsp.writeFile(
+      file,
+      '100ms hogs=12\n300ms timeout=1\n500ms zero_stats=1\n800ms running=0\n',
+    );
     const d = await Daemon.start(['--speed', '2', '--seed', '11', '--script', file]);
     expect(d.output).toContain('4 scripted actions');
-    await waitFor(async () => (await cat(d.path('pvlockfs/running'))) === '0\n', 60_000, 'the script to stop the guest at 800 ms');
+    await waitFor(
+      async () => (await cat(d.path('pvlockfs/running'))) === '0\n',
+      60_000,
+      'the script to stop the guest at 800 ms',
+    );
     expect(await cat(d.path('pvlockfs/sim_time_ns'))).toBe('800000000\n');
     expect(await cat(d.path('pvlockfs/hogs'))).toBe('12\n');
     expect(await cat(d.path('kvm/spinlocks/timeout'))).toBe('1\n');
-    const r = await run(LAUNCHER, ['run', '--seed', '11', '--sim-time', '2s', '--script', file], { timeoutMs: 60_000 });
+    const r = await run(LAUNCHER, ['run', '--seed', '11', '--sim-time', '2s', '--script', file], {
+      timeoutMs: 60_000,
+    });
     expect(r.code, r.stderr).toBe(0);
     const mounted = await run('grep', ['-r', '.', 'kvm'], { cwd: d.mnt });
     expect(r.stdout.trim().split('\n').sort()).toEqual(mounted.stdout.trim().split('\n').sort());
@@ -114,7 +138,9 @@ describeFuse('--script on a mount at --speed: each action at exactly its simulat
     const mnt = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-test-'));
     const r = await run(LAUNCHER, ['mount', mnt, '--script', file], { timeoutMs: 30_000 });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`pvlockfs: ${file}:2:4: 'tiemout' is not a knob (expected hogs, running, timeout, zero_stats, reset_counters)\nTry 'pvlockfs help'.\n`);
+    expect(r.stderr).toBe(
+      `pvlockfs: ${file}:2:4: 'tiemout' is not a knob (expected hogs, running, timeout, zero_stats, reset_counters)\nTry 'pvlockfs help'.\n`,
+    );
     await fsp.rmdir(mnt);
   });
 });

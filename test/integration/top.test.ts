@@ -23,8 +23,17 @@ describe('pvlockfs top on a plain directory laid out like a guest debugfs', () =
     await fsp.mkdir(dir, { recursive: true });
     const histo = `${Array.from({ length: 31 }, (_, i) => (i === 12 ? 5 : 0)).join(' ')}\n`;
     const files: Record<string, string> = {
-      taken: '100\n', taken_slow: '5\n', released: '100\n', time_spinning: '2000\n', time_blocked: '9000\n',
-      time_total: '3000\n', timeout: '2048\n', zero_stats: '0\n', histo_total: histo, histo_spinning: histo, histo_blocked: histo,
+      taken: '100\n',
+      taken_slow: '5\n',
+      released: '100\n',
+      time_spinning: '2000\n',
+      time_blocked: '9000\n',
+      time_total: '3000\n',
+      timeout: '2048\n',
+      zero_stats: '0\n',
+      histo_total: histo,
+      histo_spinning: histo,
+      histo_blocked: histo,
     };
     for (const [f, text] of Object.entries(files)) await fsp.writeFile(join(dir, f), text);
     return root;
@@ -33,20 +42,41 @@ describe('pvlockfs top on a plain directory laid out like a guest debugfs', () =
   it('draws an 80×24 frame in tmux from /sys/kernel/debug-style files and quits on q', async () => {
     const root = await fakeDebugfs();
     const session = `pvlockfs-top-${process.pid}`;
-    await run('tmux', ['new-session', '-d', '-s', session, '-x', '80', '-y', '24', `${LAUNCHER} top ${root}`]);
+    await run('tmux', [
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '80',
+      '-y',
+      '24',
+      `${LAUNCHER} top ${root}`,
+    ]);
     try {
       let screen = '';
-      await waitFor(async () => {
-        screen = Buffer.from((await run('tmux', ['capture-pane', '-p', '-t', session])).stdout, 'latin1').toString('utf8');
-        return /knobs: timeout 2048/.test(screen);
-      }, 15_000, 'a frame');
+      await waitFor(
+        async () => {
+          screen = Buffer.from(
+            (await run('tmux', ['capture-pane', '-p', '-t', session])).stdout,
+            'latin1',
+          ).toString('utf8');
+          return /knobs: timeout 2048/.test(screen);
+        },
+        15_000,
+        'a frame',
+      );
       const lines = screen.replace(/\n+$/, '').split('\n');
       expect(lines.length).toBeLessThanOrEqual(24);
       for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
       expect(screen).toMatch(/taken 100 \(0\/s\)/);
       expect(screen).toMatch(/no samples this interval/);
       await run('tmux', ['send-keys', '-t', session, 'q']);
-      await waitFor(async () => (await run('tmux', ['has-session', '-t', session])).code !== 0, 20_000, 'top to quit');
+      await waitFor(
+        async () => (await run('tmux', ['has-session', '-t', session])).code !== 0,
+        20_000,
+        'top to quit',
+      );
     } finally {
       await run('tmux', ['kill-session', '-t', session]);
     }
@@ -56,13 +86,40 @@ describe('pvlockfs top on a plain directory laid out like a guest debugfs', () =
     const root = await fakeDebugfs();
     const status = join(root, 'status');
     const session = `pvlockfs-top-gone-${process.pid}`;
-    await run('tmux', ['new-session', '-d', '-s', session, '-x', '80', '-y', '24', `${LAUNCHER} top ${root} 2>${root}/err; echo $? >${status}`]);
+    await run('tmux', [
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '80',
+      '-y',
+      '24',
+      `${LAUNCHER} top ${root} 2>${root}/err; echo $? >${status}`,
+    ]);
     try {
-      await waitFor(async () => /knobs: timeout 2048/.test((await run('tmux', ['capture-pane', '-p', '-t', session])).stdout), 15_000, 'a frame');
+      await waitFor(
+        async () =>
+          /knobs: timeout 2048/.test(
+            (await run('tmux', ['capture-pane', '-p', '-t', session])).stdout,
+          ),
+        15_000,
+        'a frame',
+      );
       await fsp.rm(join(root, 'kvm'), { recursive: true });
-      await waitFor(() => fsp.access(status).then(() => true, () => false), 10_000, 'top to exit');
+      await waitFor(
+        () =>
+          fsp.access(status).then(
+            () => true,
+            () => false,
+          ),
+        10_000,
+        'top to exit',
+      );
       expect(await fsp.readFile(status, 'utf8')).toBe('1\n');
-      expect(await fsp.readFile(join(root, 'err'), 'utf8')).toMatch(/^pvlockfs top: .*kvm\/spinlocks went away \(ENOENT\): the guest was unmounted or its daemon stopped\n$/);
+      expect(await fsp.readFile(join(root, 'err'), 'utf8')).toMatch(
+        /^pvlockfs top: .*kvm\/spinlocks went away \(ENOENT\): the guest was unmounted or its daemon stopped\n$/,
+      );
     } finally {
       await run('tmux', ['kill-session', '-t', session]);
     }

@@ -20,7 +20,10 @@ const ROWS = WRITE_TABLE.filter(([input]) => input !== '');
 describeFuse('writing the knobs (docs/debugfs.md §2), both ABI profiles', () => {
   const d: Record<string, Daemon> = {};
   beforeAll(async () => {
-    [d.modern, d['2.6.35']] = await Promise.all([Daemon.start(), Daemon.start(['--abi', '2.6.35'])]);
+    [d.modern, d['2.6.35']] = await Promise.all([
+      Daemon.start(),
+      Daemon.start(['--abi', '2.6.35']),
+    ]);
   });
   afterAll(async () => {
     expect(await cleanupAll()).toEqual([]);
@@ -43,20 +46,25 @@ describeFuse('writing the knobs (docs/debugfs.md §2), both ABI profiles', () =>
 
     // bash's printf writes line by line, so inputs with a newline before the end become several
     // write() calls (each parsed on its own, as debugfs does); those rows are covered above.
-    it.each(ROWS.filter(([input]) => !/\n[\s\S]/.test(input)))(`${abi}: shell printf %j > timeout`, async (input, modern, old) => {
-      const f = d[abi].path('kvm/spinlocks/timeout');
-      await sh('echo 77 > "$1"', f);
-      const r = await run('bash', ['-c', 'printf "%s" "$1" > "$2"', 'bash', input, f]);
-      const expected = abi === 'modern' ? modern : old;
-      if (typeof expected === 'bigint') {
-        expect(r.code).toBe(0);
-        expect(await cat(f)).toBe(`${expected & U32}\n`);
-      } else {
-        expect(r.code).toBe(1);
-        expect(r.stderr).toMatch(expected === 'EINVAL' ? /Invalid argument/ : /Numerical result out of range/);
-        expect(await cat(f)).toBe('77\n');
-      }
-    });
+    it.each(ROWS.filter(([input]) => !/\n[\s\S]/.test(input)))(
+      `${abi}: shell printf %j > timeout`,
+      async (input, modern, old) => {
+        const f = d[abi].path('kvm/spinlocks/timeout');
+        await sh('echo 77 > "$1"', f);
+        const r = await run('bash', ['-c', 'printf "%s" "$1" > "$2"', 'bash', input, f]);
+        const expected = abi === 'modern' ? modern : old;
+        if (typeof expected === 'bigint') {
+          expect(r.code).toBe(0);
+          expect(await cat(f)).toBe(`${expected & U32}\n`);
+        } else {
+          expect(r.code).toBe(1);
+          expect(r.stderr).toMatch(
+            expected === 'EINVAL' ? /Invalid argument/ : /Numerical result out of range/,
+          );
+          expect(await cat(f)).toBe('77\n');
+        }
+      },
+    );
   }
 
   it('zero_stats is a u8: 256 stores 0 (no reset), 0x1ff stores 255 (read back while paused)', async () => {
@@ -70,28 +78,66 @@ describeFuse('writing the knobs (docs/debugfs.md §2), both ABI profiles', () =>
   });
 
   it('root: echo 1 > taken is "Permission denied"; echo 1 > histo_total is "Invalid argument"', async () => {
-    const ro = await run('bash', ['-c', 'echo 1 > "$1"', 'bash', d.modern.path('kvm/spinlocks/taken')]);
+    const ro = await run('bash', [
+      '-c',
+      'echo 1 > "$1"',
+      'bash',
+      d.modern.path('kvm/spinlocks/taken'),
+    ]);
     expect(ro.code).toBe(1);
     expect(ro.stderr).toMatch(/write error: Permission denied/);
-    const arr = await run('bash', ['-c', 'echo 1 > "$1"', 'bash', d.modern.path('kvm/spinlocks/histo_total')]);
+    const arr = await run('bash', [
+      '-c',
+      'echo 1 > "$1"',
+      'bash',
+      d.modern.path('kvm/spinlocks/histo_total'),
+    ]);
     expect(arr.code).toBe(1);
     expect(arr.stderr).toMatch(/write error: Invalid argument/);
-    expect((await run('bash', ['-c', 'echo 1 > "$1"', 'bash', d.modern.path('pvlockfs/config')])).stderr).toMatch(/Invalid argument/);
+    expect(
+      (await run('bash', ['-c', 'echo 1 > "$1"', 'bash', d.modern.path('pvlockfs/config')])).stderr,
+    ).toMatch(/Invalid argument/);
   });
 
   it('non-root, modern: cannot enter the 0700 root', async () => {
-    const r = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', 'cat', d.modern.path('kvm/spinlocks/timeout')]);
+    const r = await run('setpriv', [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      '--',
+      'cat',
+      d.modern.path('kvm/spinlocks/timeout'),
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/Permission denied/);
-    const ls = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', 'ls', d.modern.mnt]);
+    const ls = await run('setpriv', [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      '--',
+      'ls',
+      d.modern.mnt,
+    ]);
     expect(ls.stderr).toMatch(/Permission denied/);
   });
 
   it('non-root, 2.6.35: can read every file, cannot write a knob', async () => {
     const as = ['--reuid=65534', '--regid=65534', '--clear-groups', '--'];
-    const r = await run('setpriv', [...as, 'cat', d['2.6.35'].path('kvm/spinlocks/timeout'), d['2.6.35'].path('kvm/spinlocks/histo_total')]);
+    const r = await run('setpriv', [
+      ...as,
+      'cat',
+      d['2.6.35'].path('kvm/spinlocks/timeout'),
+      d['2.6.35'].path('kvm/spinlocks/histo_total'),
+    ]);
     expect(r.code).toBe(0);
-    const w = await run('setpriv', [...as, 'sh', '-c', 'echo 5 > "$1"', 'sh', d['2.6.35'].path('kvm/spinlocks/timeout')]);
+    const w = await run('setpriv', [
+      ...as,
+      'sh',
+      '-c',
+      'echo 5 > "$1"',
+      'sh',
+      d['2.6.35'].path('kvm/spinlocks/timeout'),
+    ]);
     expect(w.code).not.toBe(0);
     expect(w.stderr).toMatch(/Permission denied/);
   });
@@ -143,9 +189,13 @@ describeFuse('operations debugfs refuses (or keeps) for root', () => {
 
   it('chmod, chown and touch succeed and are kept, as simple_setattr keeps them', async () => {
     const f = d.path('kvm/spinlocks/taken_slow');
-    expect((await sh('chmod 600 "$1" && chown 7:8 "$1" && touch -d @1000000000 "$1"', f)).code).toBe(0);
+    expect(
+      (await sh('chmod 600 "$1" && chown 7:8 "$1" && touch -d @1000000000 "$1"', f)).code,
+    ).toBe(0);
     expect((await run('stat', ['-c', '%a %u %g %X', f])).stdout).toBe('600 7 8 1000000000\n');
     // A mode change never makes a read-only attribute writable: its setter was never there.
-    expect((await run('bash', ['-c', 'chmod 644 "$1"; echo 1 > "$1"', 'bash', f])).stderr).toMatch(/Permission denied/);
+    expect((await run('bash', ['-c', 'chmod 644 "$1"; echo 1 > "$1"', 'bash', f])).stderr).toMatch(
+      /Permission denied/,
+    );
   });
 });

@@ -4,13 +4,33 @@ import { runHeadless } from '../../src/cli/run';
 import type { LockAlgorithm } from '../../src/sim/config';
 
 /** The locks the goldens were first recorded with; a lock added later gets a file of its own. */
-const RECORDED: readonly LockAlgorithm[] = ['ticket', 'pv-yield', 'pv-ticket', 'directed-yield', 'xen-block', 'pv-qspinlock'];
+const RECORDED: readonly LockAlgorithm[] = [
+  'ticket',
+  'pv-yield',
+  'pv-ticket',
+  'directed-yield',
+  'xen-block',
+  'pv-qspinlock',
+];
 
 /** `run --json` of every cell, without wall_ms, keyed by the command line. */
-function runs(cells: { lock: LockAlgorithm; pinning: 'A' | 'C'; k: number; seed: number }[]): string {
+function runs(
+  cells: { lock: LockAlgorithm; pinning: 'A' | 'C'; k: number; seed: number }[],
+): string {
   const out: Record<string, unknown> = {};
   for (const c of cells) {
-    const args = ['--lock', c.lock, '--pinning', c.pinning, '--overcommit', String(c.k), '--seed', String(c.seed), '--sim-time', '300ms'];
+    const args = [
+      '--lock',
+      c.lock,
+      '--pinning',
+      c.pinning,
+      '--overcommit',
+      String(c.k),
+      '--seed',
+      String(c.seed),
+      '--sim-time',
+      '300ms',
+    ];
     const r = runHeadless(parseOptions('run', args));
     delete r.wall_ms;
     out[args.join(' ')] = r;
@@ -19,7 +39,11 @@ function runs(cells: { lock: LockAlgorithm; pinning: 'A' | 'C'; k: number; seed:
 }
 
 const cellsOf = (locks: readonly LockAlgorithm[]) =>
-  locks.flatMap((lock) => (['A', 'C'] as const).flatMap((pinning) => [1, 3].flatMap((k) => [20100726, 7].map((seed) => ({ lock, pinning, k, seed })))));
+  locks.flatMap((lock) =>
+    (['A', 'C'] as const).flatMap((pinning) =>
+      [1, 3].flatMap((k) => [20100726, 7].map((seed) => ({ lock, pinning, k, seed }))),
+    ),
+  );
 
 /**
  * Golden outputs: `run --json` (all but wall_ms) for every lock × pinning A and C × overcommit 1
@@ -29,7 +53,9 @@ const cellsOf = (locks: readonly LockAlgorithm[]) =>
  */
 describe('golden outputs of run --json', () => {
   it.each(['A', 'C'] as const)('pinning %s', async (pinning) => {
-    await expect(runs(cellsOf(RECORDED).filter((x) => x.pinning === pinning))).toMatchFileSnapshot(`../golden/run-${pinning}.json`);
+    await expect(runs(cellsOf(RECORDED).filter((x) => x.pinning === pinning))).toMatchFileSnapshot(
+      `../golden/run-${pinning}.json`,
+    );
   });
 
   it('tas (added after the first recording)', async () => {

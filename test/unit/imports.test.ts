@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 const SRC = join(__dirname, '../../src');
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 function imports(file: string): string[] {
@@ -27,24 +29,39 @@ const ALLOWED: Record<string, string[]> = {
 };
 
 describe('module boundaries (STYLE.md)', () => {
-  it.each(files(SRC).map((f) => [relative(SRC, f), f]))('%s imports only what its layer may', (_name, file) => {
-    const from = layer(file);
-    for (const spec of imports(file)) {
-      if (!spec.startsWith('.')) continue;
-      const to = relative(SRC, join(file, '..', spec)).split('/')[0];
-      expect(ALLOWED[from], `${from} → ${to} (${spec})`).toContain(to);
-    }
-  });
+  it.each(files(SRC).map((f) => [relative(SRC, f), f]))(
+    '%s imports only what its layer may',
+    (_name, file) => {
+      const from = layer(file);
+      for (const spec of imports(file)) {
+        if (!spec.startsWith('.')) continue;
+        const to = relative(SRC, join(file, '..', spec)).split('/')[0];
+        expect(ALLOWED[from], `${from} → ${to} (${spec})`).toContain(to);
+      }
+    },
+  );
 
   it('only src/fuse imports fuse-native', () => {
-    for (const f of files(SRC)) if (imports(f).includes('fuse-native')) expect(layer(f)).toBe('fuse');
+    for (const f of files(SRC))
+      if (imports(f).includes('fuse-native')) expect(layer(f)).toBe('fuse');
   });
 
   it('src/sim, src/experiment and src/render have no wall clock, no Math.random, no timers and no node: imports', () => {
-    for (const f of [...files(join(SRC, 'sim')), ...files(join(SRC, 'experiment')), ...files(join(SRC, 'render'))]) {
+    for (const f of [
+      ...files(join(SRC, 'sim')),
+      ...files(join(SRC, 'experiment')),
+      ...files(join(SRC, 'render')),
+    ]) {
       const text = readFileSync(f, 'utf8');
-      expect(text, f).not.toMatch(/\bDate\b|performance\.now|Math\.random|setTimeout|setInterval|setImmediate/);
-      for (const spec of imports(f)) expect(spec.startsWith('node:') || ['fs', 'os', 'path', 'assert', 'child_process'].includes(spec), `${f}: ${spec}`).toBe(false);
+      expect(text, f).not.toMatch(
+        /\bDate\b|performance\.now|Math\.random|setTimeout|setInterval|setImmediate/,
+      );
+      for (const spec of imports(f))
+        expect(
+          spec.startsWith('node:') ||
+            ['fs', 'os', 'path', 'assert', 'child_process'].includes(spec),
+          `${f}: ${spec}`,
+        ).toBe(false);
     }
   });
 });

@@ -6,23 +6,50 @@ import { OPTION_SPECS, parseOptions } from '../../../src/cli/options';
 
 /** A value for each option argument kind that the option accepts. */
 const GOOD: Record<string, string> = {
-  N: '3', K: '2', 'A|B|C': 'C', F: '0.5', NAME: 'ticket', 'off|sleep|yield-to': 'sleep', 'KEY=VALUE': 'holdNsMean=1500',
-  DURATION: '5ms', 'modern|2.6.35': '2.6.35', X: '2',
+  N: '3',
+  K: '2',
+  'A|B|C': 'C',
+  F: '0.5',
+  NAME: 'ticket',
+  'off|sleep|yield-to': 'sleep',
+  'KEY=VALUE': 'holdNsMean=1500',
+  DURATION: '5ms',
+  'modern|2.6.35': '2.6.35',
+  X: '2',
 };
 
 describe('one argv parser for every command', () => {
   // Every option of run and mount, spelled both ways, parses to the same options.
-  const rows = OPTION_SPECS.flatMap((s) => s.commands.map((c) => [c, s.flag, s.arg ?? null] as const));
+  const rows = OPTION_SPECS.flatMap((s) =>
+    s.commands.map((c) => [c, s.flag, s.arg ?? null] as const),
+  );
   it.each(rows)('%s %s: --flag value and --flag=value are the same', (command, flag, arg) => {
-    const value = arg === null ? null : flag === '--layout' ? 'kvm-2010' : flag === '--lock' ? 'pv-yield' : flag === '--pcpus' ? '4' : (GOOD[arg] ?? '1');
+    const value =
+      arg === null
+        ? null
+        : flag === '--layout'
+          ? 'kvm-2010'
+          : flag === '--lock'
+            ? 'pv-yield'
+            : flag === '--pcpus'
+              ? '4'
+              : (GOOD[arg] ?? '1');
     const spaced = value === null ? [flag] : [flag, value];
     const joined = value === null ? [flag] : [`${flag}=${value}`];
     expect(parseOptions(command, joined)).toEqual(parseOptions(command, spaced));
   });
 
   it.each([
-    ['--reps', '2'], ['--seed', '7'], ['--scenarios', 'A,C'], ['--overcommit', '1,3'], ['--locks', 'ticket'], ['--work', '1s'],
-    ['--cap', '2s'], ['--jobs', '1'], ['--param', 'holdNsMean=1500'], ['--out', '/tmp/x'],
+    ['--reps', '2'],
+    ['--seed', '7'],
+    ['--scenarios', 'A,C'],
+    ['--overcommit', '1,3'],
+    ['--locks', 'ticket'],
+    ['--work', '1s'],
+    ['--cap', '2s'],
+    ['--jobs', '1'],
+    ['--param', 'holdNsMean=1500'],
+    ['--out', '/tmp/x'],
   ])('experiment %s: --flag value and --flag=value are the same', (flag, value) => {
     expect(parseExperiment([`${flag}=${value}`])).toEqual(parseExperiment([flag, value]));
   });
@@ -35,7 +62,8 @@ describe('one argv parser for every command', () => {
     ['experiment', ['--out', ''], /--out: empty \(expected a directory\)/],
     ['experiment', ['--out='], /--out: empty/],
   ] as const)('%s %j is a usage error: %s', (command, argv, message) => {
-    const parse = command === 'experiment' ? () => parseExperiment(argv) : () => parseOptions(command, argv);
+    const parse =
+      command === 'experiment' ? () => parseExperiment(argv) : () => parseOptions(command, argv);
     expect(parse).toThrow(UsageError);
     expect(parse).toThrow(message);
   });
@@ -45,14 +73,28 @@ describe('one argv parser for every command', () => {
   });
 
   it('top and histo go through the same parser: unknown options and stray arguments are usage errors', () => {
-    expect(() => parseArgv('top', [], { name: 'directory', min: 0, max: 1 }, ['--vcpus'], {})).toThrow(/--vcpus: unknown option for 'top'/);
-    expect(() => parseArgv('histo', [], { name: 'histogram file', min: 1, max: 1 }, ['f', '--bogus'], {})).toThrow(/--bogus: unknown option for 'histo'/);
+    expect(() =>
+      parseArgv('top', [], { name: 'directory', min: 0, max: 1 }, ['--vcpus'], {}),
+    ).toThrow(/--vcpus: unknown option for 'top'/);
+    expect(() =>
+      parseArgv('histo', [], { name: 'histogram file', min: 1, max: 1 }, ['f', '--bogus'], {}),
+    ).toThrow(/--bogus: unknown option for 'histo'/);
   });
 });
 
 describe('--param: one parser, typed by the model, checked by its validation', () => {
-  it.each(['toString=1', '__proto__=1', 'constructor=1', 'hasOwnProperty=1', '=1', 'nope', 'nope=1'])('%j is not a model parameter', (text) => {
-    expect(() => parseParam('--param', text, {})).toThrow(/is not valid \(expected KEY=VALUE with KEY a model parameter/);
+  it.each([
+    'toString=1',
+    '__proto__=1',
+    'constructor=1',
+    'hasOwnProperty=1',
+    '=1',
+    'nope',
+    'nope=1',
+  ])('%j is not a model parameter', (text) => {
+    expect(() => parseParam('--param', text, {})).toThrow(
+      /is not valid \(expected KEY=VALUE with KEY a model parameter/,
+    );
   });
 
   it.each([
@@ -74,14 +116,42 @@ describe('--param: one parser, typed by the model, checked by its validation', (
     ['experiment', 'hogs=3', /use --overcommit/],
     ['experiment', 'pinning=A', /use --scenarios/],
     ['experiment', 'jobWorkNs=5', /use --work/],
-  ] as const)('%s --param %s names the option that sets it instead of being silently overridden', (command, text, message) => {
-    const parse = command === 'experiment' ? () => parseExperiment(['--param', text]) : () => parseOptions(command, ['--param', text]);
-    expect(parse).toThrow(message);
-  });
+  ] as const)(
+    '%s --param %s names the option that sets it instead of being silently overridden',
+    (command, text, message) => {
+      const parse =
+        command === 'experiment'
+          ? () => parseExperiment(['--param', text])
+          : () => parseOptions(command, ['--param', text]);
+      expect(parse).toThrow(message);
+    },
+  );
 
-  it('a value the model rejects is refused at once, with the model\'s reason', () => {
-    expect(() => parseOptions('run', ['--lock', 'pv-qspinlock', '--vcpus', '32', '--pcpus', '2', '--param', 'pvHashEntries=4'])).toThrow(/parameter pvHashEntries: '4' is not valid \(expected at least the vCPU count \(32\) with pv-qspinlock\)/);
-    expect(() => parseExperiment(['--locks', 'pv-qspinlock', '--param', 'vcpus=32', '--param', 'pvHashEntries=4'])).toThrow(/--param pvHashEntries: '4' is not valid/);
+  it("a value the model rejects is refused at once, with the model's reason", () => {
+    expect(() =>
+      parseOptions('run', [
+        '--lock',
+        'pv-qspinlock',
+        '--vcpus',
+        '32',
+        '--pcpus',
+        '2',
+        '--param',
+        'pvHashEntries=4',
+      ]),
+    ).toThrow(
+      /parameter pvHashEntries: '4' is not valid \(expected at least the vCPU count \(32\) with pv-qspinlock\)/,
+    );
+    expect(() =>
+      parseExperiment([
+        '--locks',
+        'pv-qspinlock',
+        '--param',
+        'vcpus=32',
+        '--param',
+        'pvHashEntries=4',
+      ]),
+    ).toThrow(/--param pvHashEntries: '4' is not valid/);
   });
 });
 

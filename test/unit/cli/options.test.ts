@@ -8,7 +8,15 @@ import { DEFAULT_SEED } from '../../../src/sim/config';
 describe('command-line options', () => {
   it('defaults: 4 vCPUs, 4 pCPUs, 2x (4 hogs), pinning B, pv-yield, timeout 1024, documented seed', () => {
     const o = parseOptions('run', []);
-    expect(o.sim).toMatchObject({ vcpus: 4, pcpus: 4, hogs: 4, pinning: 'B', lock: 'pv-yield', timeout: 1024, seed: DEFAULT_SEED });
+    expect(o.sim).toMatchObject({
+      vcpus: 4,
+      pcpus: 4,
+      hogs: 4,
+      pinning: 'B',
+      lock: 'pv-yield',
+      timeout: 1024,
+      seed: DEFAULT_SEED,
+    });
     expect(o.simTimeNs).toBe(2e9);
   });
 
@@ -17,7 +25,10 @@ describe('command-line options', () => {
     ['--seed', (o: ReturnType<typeof parseOptions>) => o.sim.seed],
     ['--vcpus', (o: ReturnType<typeof parseOptions>) => o.sim.vcpus],
     ['--pcpus', (o: ReturnType<typeof parseOptions>) => o.sim.pcpus],
-    ['--overcommit', (o: ReturnType<typeof parseOptions>) => (o.sim.hogs + o.sim.vcpus) / o.sim.pcpus],
+    [
+      '--overcommit',
+      (o: ReturnType<typeof parseOptions>) => (o.sim.hogs + o.sim.vcpus) / o.sim.pcpus,
+    ],
     ['--c-hog-share', (o: ReturnType<typeof parseOptions>) => o.sim.cHogShare],
     ['--timeout', (o: ReturnType<typeof parseOptions>) => o.sim.timeout],
     ['--speed', (o: ReturnType<typeof parseOptions>) => o.speed],
@@ -37,7 +48,10 @@ describe('command-line options', () => {
   });
 
   it.each([
-    [['--lock', 'mcs'], /--lock: 'mcs' is not valid \(expected ticket \| pv-yield \| pv-ticket \| directed-yield \| xen-block \| pv-qspinlock \| tas\)/],
+    [
+      ['--lock', 'mcs'],
+      /--lock: 'mcs' is not valid \(expected ticket \| pv-yield \| pv-ticket \| directed-yield \| xen-block \| pv-qspinlock \| tas\)/,
+    ],
     [['--timeout', '4294967296'], /--timeout: '4294967296' is not valid/],
     [['--sim-time', '10'], /--sim-time: '10' is not a duration/],
     [['--overcommit', '2', '--hogs', '1'], /give one or the other/],
@@ -62,7 +76,9 @@ describe('command-line options', () => {
     expect(parseOptions('mount', ['--lock', lock]).layout).toBe(layout);
     expect(parseOptions('mount', ['--lock', lock, '--layout', layout]).layout).toBe(layout);
     const other = layout === 'qlockstat' ? 'kvm-2010' : 'qlockstat';
-    expect(() => parseOptions('mount', ['--lock', lock, '--layout', other])).toThrow(new RegExp(`--layout ${other} does not go with --lock ${lock}`));
+    expect(() => parseOptions('mount', ['--lock', lock, '--layout', other])).toThrow(
+      new RegExp(`--layout ${other} does not go with --lock ${lock}`),
+    );
   });
 
   it('mount-only and run-only flags are kept apart', () => {
@@ -87,7 +103,14 @@ describe('command-line options', () => {
 
 describe('experiment options', () => {
   it('a value listed twice runs once (it would otherwise count as extra repetitions)', () => {
-    const o = parseExperiment(['--scenarios', 'A,A,C', '--locks', 'ticket,pv-yield,ticket', '--overcommit', '2,1,2']);
+    const o = parseExperiment([
+      '--scenarios',
+      'A,A,C',
+      '--locks',
+      'ticket,pv-yield,ticket',
+      '--overcommit',
+      '2,1,2',
+    ]);
     expect(o.scenarios).toEqual(['A', 'C']);
     expect(o.locks).toEqual(['ticket', 'pv-yield']);
     expect(o.overcommits).toEqual([2, 1]);

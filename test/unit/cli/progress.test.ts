@@ -13,7 +13,11 @@ describe('progress on stderr', () => {
     p.update(1, 3, 2.2);
     p.update(3, 3, 0);
     p.end();
-    expect(s.out).toEqual(['\rexperiment: 1/3 runs, about 3 s left   ', '\rexperiment: 3/3 runs, about 0 s left   ', '\n']);
+    expect(s.out).toEqual([
+      '\rexperiment: 1/3 runs, about 3 s left   ',
+      '\rexperiment: 3/3 runs, about 0 s left   ',
+      '\n',
+    ]);
   });
 
   it('a file or pipe gets whole lines: the first, then at most one per interval, and the last', () => {

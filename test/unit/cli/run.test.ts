@@ -9,7 +9,21 @@ describe('pvlockfs run', () => {
   // change a single event.
   it.each([
     ['3.5 s, B-2x, pv-yield', ['--sim-time', '3500ms']],
-    ['a job of 1 s of work, A-1x, ticket', ['--work', '1s', '--sim-time', '5s', '--pinning', 'A', '--overcommit', '1', '--lock', 'ticket']],
+    [
+      'a job of 1 s of work, A-1x, ticket',
+      [
+        '--work',
+        '1s',
+        '--sim-time',
+        '5s',
+        '--pinning',
+        'A',
+        '--overcommit',
+        '1',
+        '--lock',
+        'ticket',
+      ],
+    ],
   ])('stepping gives what one long step gives: %s', (_what, args) => {
     const o = parseOptions('run', args);
     const stepped = runHeadless(o);

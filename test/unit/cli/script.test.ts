@@ -20,17 +20,28 @@ describe('script lines (TIME KNOB=VALUE)', () => {
 
   it('blank lines and comments are skipped; actions come in time order, ties in file order', () => {
     const text = '# incident\n\n20s timeout=1\n10s hogs=12\n10s zero_stats=1\r\n';
-    expect(parseScript(text, 'f', 'kvm-2010').map((a) => `${a.atNs / 1e9}s ${a.knob} ${a.where}`)).toEqual(['10s hogs f:4', '10s zero_stats f:5', '20s timeout f:3']);
+    expect(
+      parseScript(text, 'f', 'kvm-2010').map((a) => `${a.atNs / 1e9}s ${a.knob} ${a.where}`),
+    ).toEqual(['10s hogs f:4', '10s zero_stats f:5', '20s timeout f:3']);
   });
 
   it.each([
-    ['hogs=12', 'f:1:1: expected TIME KNOB=VALUE (e.g. 10s hogs=12), got \'hogs=12\''],
-    ['10 hogs=12', "f:1:1: '10' is not a time (expected a number with a unit: ns, us, ms, s, m, h — e.g. 10s)"],
+    ['hogs=12', "f:1:1: expected TIME KNOB=VALUE (e.g. 10s hogs=12), got 'hogs=12'"],
+    [
+      '10 hogs=12',
+      "f:1:1: '10' is not a time (expected a number with a unit: ns, us, ms, s, m, h — e.g. 10s)",
+    ],
     ['-1s hogs=12', "f:1:1: '-1s' is not a time"],
-    ['10s  cpus=3', "f:1:6: 'cpus' is not a knob (expected hogs, running, timeout, zero_stats, reset_counters)"],
+    [
+      '10s  cpus=3',
+      "f:1:6: 'cpus' is not a knob (expected hogs, running, timeout, zero_stats, reset_counters)",
+    ],
     ['10s hogs=abc', "f:1:10: 'abc' is not a value hogs accepts (EINVAL)"],
     ['10s hogs=2000', 'f:1:10: hogs 2000 is above 1024'],
-    ['10s timeout=18446744073709551616', "f:1:13: '18446744073709551616' is not a value timeout accepts (ERANGE)"],
+    [
+      '10s timeout=18446744073709551616',
+      "f:1:13: '18446744073709551616' is not a value timeout accepts (ERANGE)",
+    ],
     ['10s hogs 12', 'f:1:1: expected TIME KNOB=VALUE'],
     ['10s hogs=1 extra', 'f:1:1: expected TIME KNOB=VALUE'],
     ['\n\n   5s reset_counters=1', 'f:3:7: layout kvm-2010 has no reset_counters'],
@@ -42,15 +53,29 @@ describe('script lines (TIME KNOB=VALUE)', () => {
 
   it('knobs follow the layout: timeout in the RFC and Xen layouts, reset_counters in qlockstat', () => {
     expect(parseScript('1s timeout=5', 'f', 'xen-2.6.35')[0].path).toBe('xen/spinlocks/timeout');
-    expect(parseScript('1s zero_stats=1', 'f', 'kvm-guest-3.12')[0].path).toBe('kvm-guest/spinlocks/zero_stats');
-    expect(parseScript('1s reset_counters=1', 'f', 'qlockstat')[0].path).toBe('qlockstat/reset_counters');
-    expect(() => parseScript('1s timeout=5', 'f', 'qlockstat')).toThrow('f:1:4: layout qlockstat has no timeout');
+    expect(parseScript('1s zero_stats=1', 'f', 'kvm-guest-3.12')[0].path).toBe(
+      'kvm-guest/spinlocks/zero_stats',
+    );
+    expect(parseScript('1s reset_counters=1', 'f', 'qlockstat')[0].path).toBe(
+      'qlockstat/reset_counters',
+    );
+    expect(() => parseScript('1s timeout=5', 'f', 'qlockstat')).toThrow(
+      'f:1:4: layout qlockstat has no timeout',
+    );
   });
 
   it('the documented example parses', async () => {
-    const text = await fsp.readFile(join(__dirname, '../../../docs/recipes/incident.script'), 'utf8');
-    expect(parseScript(text, 'incident.script', 'kvm-2010').map((a) => [a.atNs / 1e9, a.knob, a.value])).toEqual([
-      [10, 'hogs', '12'], [20, 'timeout', '1'], [25, 'zero_stats', '1'], [30, 'running', '0'],
+    const text = await fsp.readFile(
+      join(__dirname, '../../../docs/recipes/incident.script'),
+      'utf8',
+    );
+    expect(
+      parseScript(text, 'incident.script', 'kvm-2010').map((a) => [a.atNs / 1e9, a.knob, a.value]),
+    ).toEqual([
+      [10, 'hogs', '12'],
+      [20, 'timeout', '1'],
+      [25, 'zero_stats', '1'],
+      [30, 'running', '0'],
     ]);
   });
 });
@@ -61,7 +86,9 @@ describe('the scripted clock', () => {
       const m = new Machine(defaultConfig());
       const log: string[] = [];
       const actions = parseScript('3ms hogs=12\n3ms hogs=0\n7ms running=0', 'f', 'kvm-2010');
-      const clock = new ScriptedClock(m, actions, (a) => log.push(`${m.nowNs} ${a.knob}=${a.value} events=${m.events}`));
+      const clock = new ScriptedClock(m, actions, (a) =>
+        log.push(`${m.nowNs} ${a.knob}=${a.value} events=${m.events}`),
+      );
       for (const t of steps) clock.runTo(t);
       return log;
     };
@@ -74,7 +101,9 @@ describe('the scripted clock', () => {
   it('an action due at the target is applied before runTo returns', () => {
     const m = new Machine(defaultConfig());
     const log: number[] = [];
-    const clock = new ScriptedClock(m, parseScript('5ms hogs=1', 'f', 'kvm-2010'), () => log.push(m.nowNs));
+    const clock = new ScriptedClock(m, parseScript('5ms hogs=1', 'f', 'kvm-2010'), () =>
+      log.push(m.nowNs),
+    );
     clock.runTo(5e6);
     expect(log).toEqual([5e6]);
     expect(clock.pending).toBe(0);

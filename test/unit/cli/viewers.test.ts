@@ -10,14 +10,30 @@ const zeros = (): number[] => new Array(31).fill(0);
 function sample(atMs: number, taken: number, spin: number[]): Sample {
   return {
     atMs,
-    v: { taken, taken_slow: 10, released: taken, time_spinning: taken * 20, time_blocked: 0, time_total: taken * 20, timeout: 1024, zero_stats: 0 },
+    v: {
+      taken,
+      taken_slow: 10,
+      released: taken,
+      time_spinning: taken * 20,
+      time_blocked: 0,
+      time_total: taken * 20,
+      timeout: 1024,
+      zero_stats: 0,
+    },
     h: { histo_total: spin, histo_spinning: spin, histo_blocked: zeros() },
   };
 }
 
 describe('histo', () => {
   it('labels buckets by their lower bound in human units', () => {
-    expect([0, 4, 10, 20, 29, 30].map(bucketLabel)).toEqual(['1 ns', '16 ns', '1.02 µs', '1.05 ms', '537 ms', '≥1.07 s']);
+    expect([0, 4, 10, 20, 29, 30].map(bucketLabel)).toEqual([
+      '1 ns',
+      '16 ns',
+      '1.02 µs',
+      '1.05 ms',
+      '537 ms',
+      '≥1.07 s',
+    ]);
   });
 
   it('parses only 31-number lines', () => {
@@ -32,7 +48,11 @@ describe('histo', () => {
     h[4] = 100;
     h[6] = 50;
     const text = histoText(h, 'x').split('\n');
-    expect(text.slice(1, 4).map((l) => l.slice(0, 14))).toEqual(['  4     16 ns ', '  5     32 ns ', '  6     64 ns ']);
+    expect(text.slice(1, 4).map((l) => l.slice(0, 14))).toEqual([
+      '  4     16 ns ',
+      '  5     32 ns ',
+      '  6     64 ns ',
+    ]);
     expect(histoSvg(h, 'x')).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
   });
 });
@@ -52,7 +72,7 @@ describe('top frame', () => {
     expect(lines.join('\n')).toMatch(/16 ns/);
   });
 
-  it('after a zero_stats reset takes the new values as the interval\'s', () => {
+  it("after a zero_stats reset takes the new values as the interval's", () => {
     const lines = renderFrame('/m', sample(0, 90_000, zeros()), sample(1000, 500, zeros()));
     expect(lines[1]).toMatch(/taken 500 \(500\/s\)/);
   });
@@ -63,7 +83,8 @@ describe('top finds its directory', () => {
     const root = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-top-'));
     for (const d of dirs) {
       await fsp.mkdir(join(root, d), { recursive: true });
-      if (d.endsWith('spinlocks') && !d.startsWith('kvm-guest')) await fsp.writeFile(join(root, d, 'histo_total'), '0\n');
+      if (d.endsWith('spinlocks') && !d.startsWith('kvm-guest'))
+        await fsp.writeFile(join(root, d, 'histo_total'), '0\n');
     }
     return root;
   };
@@ -77,11 +98,16 @@ describe('top finds its directory', () => {
     await fsp.rm(root, { recursive: true });
   });
 
-  it.each(['kvm-guest/spinlocks', 'qlockstat'])('a %s layout is refused with a pointer to cat and grep', async (d) => {
-    const root = await tree([d]);
-    await expect(spinlocksDir(root)).rejects.toThrow(/top shows the RFC's layout .* read this one with cat or grep -r/);
-    await fsp.rm(root, { recursive: true });
-  });
+  it.each(['kvm-guest/spinlocks', 'qlockstat'])(
+    'a %s layout is refused with a pointer to cat and grep',
+    async (d) => {
+      const root = await tree([d]);
+      await expect(spinlocksDir(root)).rejects.toThrow(
+        /top shows the RFC's layout .* read this one with cat or grep -r/,
+      );
+      await fsp.rm(root, { recursive: true });
+    },
+  );
 
   it('an unrelated directory is refused', async () => {
     const root = await tree([]);

@@ -1,17 +1,54 @@
 import { describe, expect, it } from 'vitest';
 import { fsErrorCode } from './helpers';
 import { formatArray, openFile, readFile, writeFile } from '../../../src/debugfs/file';
-import { AttrNode, createAttr, createDir, createU32Array, DirNode } from '../../../src/debugfs/nodes';
+import {
+  AttrNode,
+  createAttr,
+  createDir,
+  createU32Array,
+  DirNode,
+} from '../../../src/debugfs/nodes';
 import type { Abi } from '../../../src/debugfs/parse';
 
 const errno = fsErrorCode;
 
-function fixture(): { root: DirNode; value: { v: bigint }; u8: AttrNode; u32: AttrNode; ro: AttrNode; arr: number[] } {
+function fixture(): {
+  root: DirNode;
+  value: { v: bigint };
+  u8: AttrNode;
+  u32: AttrNode;
+  ro: AttrNode;
+  arr: number[];
+} {
   const root = createDir('', null, 0);
   const value = { v: 1024n };
-  const u8 = createAttr('zero_stats', 0o644, root, 8, () => value.v & 0xffn, (x) => (value.v = x), 0);
-  const u32 = createAttr('timeout', 0o644, root, 32, () => value.v, (x) => (value.v = x), 0);
-  const ro = createAttr('taken', 0o444, root, 64, () => value.v, (x) => (value.v = x), 0);
+  const u8 = createAttr(
+    'zero_stats',
+    0o644,
+    root,
+    8,
+    () => value.v & 0xffn,
+    (x) => (value.v = x),
+    0,
+  );
+  const u32 = createAttr(
+    'timeout',
+    0o644,
+    root,
+    32,
+    () => value.v,
+    (x) => (value.v = x),
+    0,
+  );
+  const ro = createAttr(
+    'taken',
+    0o444,
+    root,
+    64,
+    () => value.v,
+    (x) => (value.v = x),
+    0,
+  );
   const arr = Array.from({ length: 31 }, () => 0);
   createU32Array('histo', 0o444, root, () => arr, 0);
   return { root, value, u8, u32, ro, arr };
@@ -68,7 +105,9 @@ describe('attribute writes (simple_attr_write)', () => {
   it('root writing a read-only attribute gets EACCES; an array gets EINVAL', () => {
     const { ro, root } = fixture();
     expect(errno(() => writeFile(openFile(ro, 'modern'), Buffer.from('1')))).toBe('EACCES');
-    expect(errno(() => writeFile(openFile(root.children.get('histo')!, 'modern'), Buffer.from('1')))).toBe('EINVAL');
+    expect(
+      errno(() => writeFile(openFile(root.children.get('histo')!, 'modern'), Buffer.from('1'))),
+    ).toBe('EINVAL');
   });
 });
 
@@ -102,7 +141,8 @@ describe('u32 arrays', () => {
 describe('one write(2) split by the kernel into several FUSE WRITEs (hardening)', () => {
   // With direct_io the kernel sends at most 128 KiB of the caller's buffer per WRITE, less the
   // buffer's offset in its first page: pieces of 126,977 to 131,072 bytes, then the rest.
-  const piece = (text: string, length: number): Buffer => Buffer.concat([Buffer.from(text, 'latin1'), Buffer.alloc(length - text.length, 0x30)]);
+  const piece = (text: string, length: number): Buffer =>
+    Buffer.concat([Buffer.from(text, 'latin1'), Buffer.alloc(length - text.length, 0x30)]);
 
   it('the first piece decides; the next pieces are accepted whole and ignored (no second parse)', () => {
     const { u32, value } = fixture();
@@ -122,7 +162,9 @@ describe('one write(2) split by the kernel into several FUSE WRITEs (hardening)'
   it('a failed first piece stores nothing, and a later write on the descriptor is parsed again', () => {
     const { u32, value } = fixture();
     const f = openFile(u32, 'modern');
-    expect(errno(() => writeFile(f, piece('9999999999999999999999999', 131_072), 0))).toBe('ERANGE');
+    expect(errno(() => writeFile(f, piece('9999999999999999999999999', 131_072), 0))).toBe(
+      'ERANGE',
+    );
     expect(value.v).toBe(1024n);
     expect(writeFile(f, Buffer.from('5\n'), 0)).toBe(2);
     expect(value.v).toBe(5n);

@@ -7,7 +7,15 @@ function makeFs(): { fs: DebugFs; clock: { ms: number } } {
   const clock = { ms: 1000 };
   const root = createDir('', null, 500, 0o700);
   const sub = createDir('kvm', root, 500);
-  createAttr('knob', 0o644, sub, 32, () => 1n, () => undefined, 500);
+  createAttr(
+    'knob',
+    0o644,
+    sub,
+    32,
+    () => 1n,
+    () => undefined,
+    500,
+  );
   return { fs: new DebugFs(root, 'modern', () => clock.ms), clock };
 }
 
@@ -17,7 +25,15 @@ describe('DebugFs', () => {
   it('stats like debugfs: size 0, blocks 0, blksize 4096, nlink 1 / 2 + subdirs', () => {
     const { fs } = makeFs();
     expect(fs.getattr('/')).toMatchObject({ mode: S_IFDIR | 0o700, nlink: 3, size: 0 });
-    expect(fs.getattr('/kvm/knob')).toMatchObject({ mode: S_IFREG | 0o644, nlink: 1, size: 0, blocks: 0, blksize: 4096, uid: 0, gid: 0 });
+    expect(fs.getattr('/kvm/knob')).toMatchObject({
+      mode: S_IFREG | 0o644,
+      nlink: 1,
+      size: 0,
+      blocks: 0,
+      blksize: 4096,
+      uid: 0,
+      gid: 0,
+    });
   });
 
   it('truncate sets mtime and ctime only; read and write change no timestamp', () => {
@@ -29,7 +45,12 @@ describe('DebugFs', () => {
     expect(fs.getattr('/kvm/knob')).toMatchObject({ atimeMs: 500, mtimeMs: 500, ctimeMs: 500 });
     clock.ms = 3000;
     fs.truncate('/kvm/knob');
-    expect(fs.getattr('/kvm/knob')).toMatchObject({ atimeMs: 500, mtimeMs: 3000, ctimeMs: 3000, size: 0 });
+    expect(fs.getattr('/kvm/knob')).toMatchObject({
+      atimeMs: 500,
+      mtimeMs: 3000,
+      ctimeMs: 3000,
+      size: 0,
+    });
   });
 
   it('chmod and chown are kept in memory, like simple_setattr', () => {
@@ -39,10 +60,13 @@ describe('DebugFs', () => {
     expect(fs.getattr('/kvm/knob')).toMatchObject({ mode: S_IFREG | 0o600, uid: 7, gid: 0 });
   });
 
-  it.each(Object.entries(REFUSED) as [RefusedOp, string][])('%s is refused with %s', (op, errno) => {
-    const { fs } = makeFs();
-    expect(code(() => fs.refuse(op, '/kvm/new'))).toBe(errno);
-  });
+  it.each(Object.entries(REFUSED) as [RefusedOp, string][])(
+    '%s is refused with %s',
+    (op, errno) => {
+      const { fs } = makeFs();
+      expect(code(() => fs.refuse(op, '/kvm/new'))).toBe(errno);
+    },
+  );
 
   it('unknown paths are ENOENT, paths through files ENOTDIR, bad handles EBADF', () => {
     const { fs } = makeFs();

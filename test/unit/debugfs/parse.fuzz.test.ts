@@ -41,7 +41,7 @@ function refOld(bytes: Buffer): bigint {
   const neg = s.startsWith('-');
   const { base, digits } = split(neg ? s.slice(1) : s);
   const v = digits === '' ? 0n : literal(base, digits) & U64;
-  return neg ? (-v) & U64 : v;
+  return neg ? -v & U64 : v;
 }
 
 const ALPHABET = ['0', '1', '7', '8', '9', 'a', 'f', 'g', 'x', 'X', '+', '-', ' ', '\n', '\0', 'F'];
@@ -57,7 +57,9 @@ function sample(rng: () => number): Buffer {
   }
   const len = Math.floor(rng() * 30);
   let s = '';
-  for (let i = 0; i < len; i++) s += rng() < 0.6 ? String(Math.floor(rng() * 10)) : ALPHABET[Math.floor(rng() * ALPHABET.length)];
+  for (let i = 0; i < len; i++)
+    s +=
+      rng() < 0.6 ? String(Math.floor(rng() * 10)) : ALPHABET[Math.floor(rng() * ALPHABET.length)];
   return Buffer.from(s, 'latin1');
 }
 
@@ -73,10 +75,15 @@ describe(`write parser property test (seed ${SEED})`, () => {
       const want = refModern(input);
       const got = modern.ok ? modern.value : modern.code;
       outcomes[modern.ok ? 'accepted' : modern.code] += 1;
-      if (got !== want) throw new Error(`seed ${SEED}, case ${i}: modern ${JSON.stringify(input.toString('latin1'))} → ${got}, reference ${want}`);
+      if (got !== want)
+        throw new Error(
+          `seed ${SEED}, case ${i}: modern ${JSON.stringify(input.toString('latin1'))} → ${got}, reference ${want}`,
+        );
       const old = parseAttrWrite('2.6.35', input);
       if (!old.ok || old.value !== refOld(input)) {
-        throw new Error(`seed ${SEED}, case ${i}: 2.6.35 ${JSON.stringify(input.toString('latin1'))} → ${JSON.stringify(old)}, reference ${refOld(input)}`);
+        throw new Error(
+          `seed ${SEED}, case ${i}: 2.6.35 ${JSON.stringify(input.toString('latin1'))} → ${JSON.stringify(old)}, reference ${refOld(input)}`,
+        );
       }
     }
     // The generator reaches every outcome class, so the agreement above means something.

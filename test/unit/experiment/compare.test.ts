@@ -5,7 +5,13 @@ import { RFC_TABLE } from '../../../src/experiment/rfc-table';
 const SEEDS = [7, 8, 9];
 
 /** A cell whose three runs (seeds 7, 8, 9) take `times` seconds. */
-function cell(scenario: string, overcommit: number, lock: string, times: number[], extra: Partial<Cell> = {}): Cell {
+function cell(
+  scenario: string,
+  overcommit: number,
+  lock: string,
+  times: number[],
+  extra: Partial<Cell> = {},
+): Cell {
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
   const sd = Math.sqrt(times.reduce((a, x) => a + (x - mean) ** 2, 0) / (times.length - 1));
   return {
@@ -35,13 +41,29 @@ function cell(scenario: string, overcommit: number, lock: string, times: number[
 }
 
 /** The RFC's own table as 24 cells (ticket ±1 s, pv ±0.5 s), with `edit` applied to each time. */
-function rfcCells(edit: (scenario: string, k: number, lock: string, t: number) => number = (_s, _k, _l, t) => t): Cell[] {
+function rfcCells(
+  edit: (scenario: string, k: number, lock: string, t: number) => number = (_s, _k, _l, t) => t,
+): Cell[] {
   const out: Cell[] = [];
   for (const s of ['A', 'B', 'C'])
     for (const k of [1, 2, 3, 4]) {
       const { base, pv } = RFC_TABLE[s][k];
-      out.push(cell(s, k, 'ticket', [base - 1, base, base + 1].map((t) => edit(s, k, 'ticket', t))));
-      out.push(cell(s, k, 'pv-yield', [pv - 0.5, pv, pv + 0.5].map((t) => edit(s, k, 'pv-yield', t))));
+      out.push(
+        cell(
+          s,
+          k,
+          'ticket',
+          [base - 1, base, base + 1].map((t) => edit(s, k, 'ticket', t)),
+        ),
+      );
+      out.push(
+        cell(
+          s,
+          k,
+          'pv-yield',
+          [pv - 0.5, pv, pv + 0.5].map((t) => edit(s, k, 'pv-yield', t)),
+        ),
+      );
     }
   return out;
 }
@@ -77,20 +99,30 @@ describe('targets and what is not met', () => {
 
   it('a 1x cell where pv-yield is not faster: the cell, its per-seed numbers and the 1x reason', () => {
     // A-1x pv takes as long as the ticket lock; B-1x is untouched.
-    const c = compare(rfcCells((s, k, lock, t) => (s === 'A' && k === 1 && lock === 'pv-yield' ? t + RFC_TABLE.A[1].base - RFC_TABLE.A[1].pv + 1 : t)));
+    const c = compare(
+      rfcCells((s, k, lock, t) =>
+        s === 'A' && k === 1 && lock === 'pv-yield'
+          ? t + RFC_TABLE.A[1].base - RFC_TABLE.A[1].pv + 1
+          : t,
+      ),
+    );
     const lines = explainUnmet(c!);
     expect(targetChecks(c!).find((t) => t.id === 'pv-wins')?.met).toBe(false);
-    expect(lines[0]).toMatch(/^A-1x: pv-yield .* s vs ticket .* s \(Difference -0\.\d %, per seed ±\d+\.\d %, pv first in 0\/3\); spin share ticket 1\.0 % vs pv 1\.0 %/);
+    expect(lines[0]).toMatch(
+      /^A-1x: pv-yield .* s vs ticket .* s \(Difference -0\.\d %, per seed ±\d+\.\d %, pv first in 0\/3\); spin share ticket 1\.0 % vs pv 1\.0 %/,
+    );
     expect(lines[1]).toMatch(/^Why at 1x: /);
     expect(lines.join('\n')).not.toMatch(/B-1x/);
   });
 
   it('large residuals and a ticket ratio off by 30 %: the worst cells are named', () => {
-    const scale: Record<string, number> = { 'C4ticket': 1.3, 'B2pv-yield': 0.3, 'A3pv-yield': 0.5 };
+    const scale: Record<string, number> = { C4ticket: 1.3, 'B2pv-yield': 0.3, 'A3pv-yield': 0.5 };
     const c = compare(rfcCells((s, k, lock, t) => t * (scale[`${s}${k}${lock}`] ?? 1)));
     expect(c!.maeDiffPp).toBeGreaterThan(8);
     const lines = explainUnmet(c!).join('\n');
-    expect(lines).toMatch(/Largest residuals: B-2x \+\d+\.\d pp, A-3x \+\d+\.\d pp, C-4x \+\d+\.\d pp/);
+    expect(lines).toMatch(
+      /Largest residuals: B-2x \+\d+\.\d pp, A-3x \+\d+\.\d pp, C-4x \+\d+\.\d pp/,
+    );
     expect(lines).toMatch(/^Why: the model's ticket penalty grows with overcommit/m);
     expect(lines).toMatch(/Largest ticket ratio error: C-4x 5\.35 vs the RFC's 4\.12/);
     expect(lines).toMatch(/Largest pv ratio error: B-2x/);
@@ -99,6 +131,8 @@ describe('targets and what is not met', () => {
   it('ticket runs no noisier than pv in most cells: said with the count', () => {
     const quiet = rfcCells().map((x) => (x.lock === 'ticket' ? { ...x, stddev_s: 0 } : x));
     const lines = explainUnmet(compare(quiet)!);
-    expect(lines).toEqual([expect.stringMatching(/^The ticket runs vary less than the RFC's: 12 cells /)]);
+    expect(lines).toEqual([
+      expect.stringMatching(/^The ticket runs vary less than the RFC's: 12 cells /),
+    ]);
   });
 });

@@ -13,10 +13,26 @@ function recorder(): { cb: (...a: unknown[]) => void; calls: unknown[][] } {
 function ops(): { o: ReturnType<typeof makeOps>; logs: string[] } {
   const root = createDir('', null, 0, 0o700);
   const k = createDir('kvm', root, 0);
-  createAttr('timeout', 0o644, k, 32, () => 1024n, () => undefined, 0);
-  createAttr('broken', 0o444, k, 64, () => {
-    throw new TypeError('bug');
-  }, null, 0);
+  createAttr(
+    'timeout',
+    0o644,
+    k,
+    32,
+    () => 1024n,
+    () => undefined,
+    0,
+  );
+  createAttr(
+    'broken',
+    0o444,
+    k,
+    64,
+    () => {
+      throw new TypeError('bug');
+    },
+    null,
+    0,
+  );
   createU32Array('histo', 0o444, k, () => [1, 2], 0);
   const logs: string[] = [];
   return { o: makeOps(new DebugFs(root, 'modern', () => 0), (l) => logs.push(l)), logs };
@@ -25,24 +41,42 @@ function ops(): { o: ReturnType<typeof makeOps>; logs: string[] } {
 describe('guard: every callback answered exactly once, with a number first', () => {
   it('passes the answer through', () => {
     const r = recorder();
-    guard('x', '/p', r.cb, () => undefined, () => [0, 'v']);
+    guard(
+      'x',
+      '/p',
+      r.cb,
+      () => undefined,
+      () => [0, 'v'],
+    );
     expect(r.calls).toEqual([[0, 'v']]);
   });
 
   it('turns an FsError into -errno', () => {
     const r = recorder();
-    guard('x', '/p', r.cb, () => undefined, () => {
-      throw new FsError('ESPIPE');
-    });
+    guard(
+      'x',
+      '/p',
+      r.cb,
+      () => undefined,
+      () => {
+        throw new FsError('ESPIPE');
+      },
+    );
     expect(r.calls).toEqual([[-ERRNO.ESPIPE]]);
   });
 
   it('turns anything else into -EIO and logs op and path', () => {
     const r = recorder();
     const logs: string[] = [];
-    guard('read', '/kvm/x', r.cb, (l) => logs.push(l), () => {
-      throw new Error('boom');
-    });
+    guard(
+      'read',
+      '/kvm/x',
+      r.cb,
+      (l) => logs.push(l),
+      () => {
+        throw new Error('boom');
+      },
+    );
     expect(r.calls).toEqual([[-ERRNO.EIO]]);
     expect(logs[0]).toMatch(/read \/kvm\/x: unexpected Error: boom/);
   });
@@ -113,7 +147,9 @@ describe('makeOps over a real DebugFs', () => {
 
   it('direct_io is always appended to the mount options', () => {
     expect(withDirectIo('')).toBe('-odirect_io');
-    expect(withDirectIo('-oallow_other,default_permissions')).toBe('-oallow_other,default_permissions,direct_io');
+    expect(withDirectIo('-oallow_other,default_permissions')).toBe(
+      '-oallow_other,default_permissions,direct_io',
+    );
     expect(withDirectIo('-oallow_other', true)).toBe('-oallow_other,direct_io,nonempty');
   });
 });

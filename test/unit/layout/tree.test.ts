@@ -4,21 +4,40 @@ import { DebugFs } from '../../../src/debugfs/fs';
 import { writeAttr } from '../../../src/debugfs/file';
 import { AttrNode, lookup } from '../../../src/debugfs/nodes';
 import { machinePort } from '../../../src/layout/port';
-import { buildTree, CONTROL_FILES, KVM_GUEST_FILES, Layout, QLOCKSTAT_FILES, readableFiles, readAll, SPINLOCK_FILES, XEN_FILES } from '../../../src/layout/tree';
+import {
+  buildTree,
+  CONTROL_FILES,
+  KVM_GUEST_FILES,
+  Layout,
+  QLOCKSTAT_FILES,
+  readableFiles,
+  readAll,
+  SPINLOCK_FILES,
+  XEN_FILES,
+} from '../../../src/layout/tree';
 import { defaultConfig } from '../../../src/sim/config';
 import { Machine } from '../../../src/sim/machine';
 
 function setup(): { m: Machine; fs: DebugFs; running: { v: number } } {
   const m = new Machine(defaultConfig());
   const running = { v: 1 };
-  const port = machinePort(m, { abi: 'modern' }, { get: () => running.v, set: (v) => (running.v = v) });
+  const port = machinePort(
+    m,
+    { abi: 'modern' },
+    { get: () => running.v, set: (v) => (running.v = v) },
+  );
   return { m, fs: new DebugFs(buildTree(port, 'modern', 0), 'modern', () => 0), running };
 }
 
 describe('layout: the RFC tree bound to the simulation', () => {
   it('has exactly the files of docs/debugfs.md §1 with their modes and types', () => {
     const { fs } = setup();
-    const modes = Object.fromEntries([...SPINLOCK_FILES, ...CONTROL_FILES].map((p) => [p, (fs.getattr(p).mode & 0o777).toString(8)]));
+    const modes = Object.fromEntries(
+      [...SPINLOCK_FILES, ...CONTROL_FILES].map((p) => [
+        p,
+        (fs.getattr(p).mode & 0o777).toString(8),
+      ]),
+    );
     expect(modes).toEqual({
       'kvm/spinlocks/zero_stats': '644',
       'kvm/spinlocks/timeout': '644',
@@ -39,7 +58,9 @@ describe('layout: the RFC tree bound to the simulation', () => {
     });
     expect(fs.readdir('/')).toEqual(['kvm', 'pvlockfs']);
     expect(fs.readdir('/kvm')).toEqual(['spinlocks']);
-    const widths = ['zero_stats', 'timeout', 'taken', 'taken_slow', 'released'].map((n) => (lookup(fs.root, `kvm/spinlocks/${n}`) as AttrNode).width);
+    const widths = ['zero_stats', 'timeout', 'taken', 'taken_slow', 'released'].map(
+      (n) => (lookup(fs.root, `kvm/spinlocks/${n}`) as AttrNode).width,
+    );
     expect(widths).toEqual([8, 32, 64, 32, 64]);
   });
 
@@ -66,7 +87,9 @@ describe('layout: the RFC tree bound to the simulation', () => {
 
   it('an absurd hog count is refused with EINVAL and changes nothing', () => {
     const { m, fs } = setup();
-    expect(() => writeAttr(lookup(fs.root, 'pvlockfs/hogs') as AttrNode, 'modern', Buffer.from('5000'))).toThrow(FsError);
+    expect(() =>
+      writeAttr(lookup(fs.root, 'pvlockfs/hogs') as AttrNode, 'modern', Buffer.from('5000')),
+    ).toThrow(FsError);
     expect(m.hogCount).toBe(4);
   });
 });
@@ -77,15 +100,24 @@ describe('layout kvm-guest-3.12 (the 3.12–4.8 KVM pv ticketlock)', () => {
     const port = machinePort(m, {}, { get: () => 1, set: () => undefined });
     const fs = new DebugFs(buildTree(port, 'modern', 0, 'kvm-guest-3.12'), 'modern', () => 0);
     expect(fs.readdir('/')).toEqual(['kvm-guest', 'pvlockfs']);
-    const modes = Object.fromEntries(KVM_GUEST_FILES.map((p) => [p.split('/')[2], (fs.getattr(p).mode & 0o777).toString(8)]));
+    const modes = Object.fromEntries(
+      KVM_GUEST_FILES.map((p) => [p.split('/')[2], (fs.getattr(p).mode & 0o777).toString(8)]),
+    );
     expect(modes).toEqual({
-      zero_stats: '644', taken_slow: '444', taken_slow_pickup: '444', released_slow: '444',
-      released_slow_kicked: '444', time_blocked: '444', histo_blocked: '444',
+      zero_stats: '644',
+      taken_slow: '444',
+      taken_slow_pickup: '444',
+      released_slow: '444',
+      released_slow_kicked: '444',
+      time_blocked: '444',
+      histo_blocked: '444',
     });
     m.runUntil(3_000_000_000);
     const files = readAll(fs, KVM_GUEST_FILES);
     expect(Number(files['kvm-guest/spinlocks/taken_slow'])).toBeGreaterThan(0);
-    expect(Number(files['kvm-guest/spinlocks/released_slow_kicked'])).toBeLessThanOrEqual(Number(files['kvm-guest/spinlocks/released_slow']));
+    expect(Number(files['kvm-guest/spinlocks/released_slow_kicked'])).toBeLessThanOrEqual(
+      Number(files['kvm-guest/spinlocks/released_slow']),
+    );
     expect(files['kvm-guest/spinlocks/histo_blocked']).toMatch(/^\d+( \d+){30}\n$/);
   });
 });
@@ -100,22 +132,40 @@ describe('layout xen-2.6.35 (Xen 2.6.35 xen/spinlocks)', () => {
   it('has exactly the files of docs/debugfs.md §5 with their modes, fed by xen-block', () => {
     const { m, fs } = layoutFs('xen-block', 'xen-2.6.35');
     expect(fs.readdir('/')).toEqual(['xen', 'pvlockfs']);
-    const modes = Object.fromEntries(XEN_FILES.map((p) => [p.split('/')[2], (fs.getattr(p).mode & 0o777).toString(8)]));
+    const modes = Object.fromEntries(
+      XEN_FILES.map((p) => [p.split('/')[2], (fs.getattr(p).mode & 0o777).toString(8)]),
+    );
     expect(modes).toEqual({
-      zero_stats: '644', timeout: '644', taken: '444', taken_slow: '444', taken_slow_nested: '444',
-      taken_slow_pickup: '444', taken_slow_spurious: '444', taken_slow_irqenable: '444', released: '444',
-      released_slow: '444', released_slow_kicked: '444', time_spinning: '444', time_blocked: '444',
-      time_total: '444', histo_total: '444', histo_spinning: '444', histo_blocked: '444',
+      zero_stats: '644',
+      timeout: '644',
+      taken: '444',
+      taken_slow: '444',
+      taken_slow_nested: '444',
+      taken_slow_pickup: '444',
+      taken_slow_spurious: '444',
+      taken_slow_irqenable: '444',
+      released: '444',
+      released_slow: '444',
+      released_slow_kicked: '444',
+      time_spinning: '444',
+      time_blocked: '444',
+      time_total: '444',
+      histo_total: '444',
+      histo_spinning: '444',
+      histo_blocked: '444',
     });
     m.runUntil(2_000_000_000);
     const files = readAll(fs, XEN_FILES);
-    for (const p of XEN_FILES) expect(files[p], p).toMatch(p.includes('histo_') ? /^\d+( \d+){30}\n$/ : /^\d+\n$/);
+    for (const p of XEN_FILES)
+      expect(files[p], p).toMatch(p.includes('histo_') ? /^\d+( \d+){30}\n$/ : /^\d+\n$/);
     expect(Number(files['xen/spinlocks/taken_slow'])).toBeGreaterThan(0);
     expect(files['xen/spinlocks/released_slow_kicked']).toBe(files['xen/spinlocks/released_slow']);
     // The knobs work as in the RFC's layout: zero_stats clears at the next update.
     writeAttr(lookup(fs.root, 'xen/spinlocks/zero_stats') as AttrNode, 'modern', Buffer.from('1'));
     m.runUntil(2_100_000_000);
-    expect(Number(readAll(fs, ['xen/spinlocks/taken'])['xen/spinlocks/taken'])).toBeLessThan(Number(files['xen/spinlocks/taken']));
+    expect(Number(readAll(fs, ['xen/spinlocks/taken'])['xen/spinlocks/taken'])).toBeLessThan(
+      Number(files['xen/spinlocks/taken']),
+    );
   });
 });
 
@@ -124,7 +174,10 @@ describe('layout qlockstat (4.5+ qspinlock statistics)', () => {
     const { m, fs } = layoutFs('pv-qspinlock', 'qlockstat');
     expect(fs.readdir('/')).toEqual(['qlockstat', 'pvlockfs']);
     expect(fs.readdir('qlockstat')).toEqual(QLOCKSTAT_FILES.map((p) => p.split('/')[1]));
-    for (const p of QLOCKSTAT_FILES) expect((fs.getattr(p).mode & 0o777).toString(8), p).toBe(p.endsWith('reset_counters') ? '200' : '400');
+    for (const p of QLOCKSTAT_FILES)
+      expect((fs.getattr(p).mode & 0o777).toString(8), p).toBe(
+        p.endsWith('reset_counters') ? '200' : '400',
+      );
     expect(readableFiles('qlockstat')).toEqual(QLOCKSTAT_FILES.slice(0, 13));
     m.runUntil(2_000_000_000);
     const files = readAll(fs, readableFiles('qlockstat'));
@@ -151,6 +204,7 @@ describe('layout qlockstat (4.5+ qspinlock statistics)', () => {
     expect(fs.write(reset, Buffer.from('whatever'))).toBe(8);
     fs.release(reset);
     const after = readAll(fs, readableFiles('qlockstat'));
-    for (const [p, text] of Object.entries(after)) expect(text, p).toBe(p.endsWith('pv_hash_hops') ? '0.00\n' : '0\n');
+    for (const [p, text] of Object.entries(after))
+      expect(text, p).toBe(p.endsWith('pv_hash_hops') ? '0.00\n' : '0\n');
   });
 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, INT_RANGES, LOCKS, PINNINGS, PLES, REAL_RANGES, SimConfig, validateConfig } from '../../../src/sim/config';
+import {
+  defaultConfig,
+  INT_RANGES,
+  LOCKS,
+  PINNINGS,
+  PLES,
+  REAL_RANGES,
+  SimConfig,
+  validateConfig,
+} from '../../../src/sim/config';
 import { Machine } from '../../../src/sim/machine';
 import { Rng } from '../../../src/sim/rng';
 
@@ -15,11 +24,19 @@ function pick(r: Rng, lo: number, hi: number, whole: boolean): number {
 /** A random configuration: a lock, a host, and a few parameters anywhere in their ranges. */
 function randomConfig(seed: number): SimConfig {
   const r = new Rng(seed, 'config-fuzz');
-  const c: SimConfig = { ...defaultConfig(), seed, lock: LOCKS[r.int(0, LOCKS.length - 1)], pinning: PINNINGS[r.int(0, 2)], ple: PLES[r.int(0, 2)] };
+  const c: SimConfig = {
+    ...defaultConfig(),
+    seed,
+    lock: LOCKS[r.int(0, LOCKS.length - 1)],
+    pinning: PINNINGS[r.int(0, 2)],
+    ple: PLES[r.int(0, 2)],
+  };
   c.vcpus = r.int(1, 48);
   c.pcpus = r.int(1, 24);
   c.hogs = r.int(0, 40);
-  const ints = Object.entries(INT_RANGES).filter(([k]) => !['seed', 'vcpus', 'pcpus', 'hogs'].includes(k));
+  const ints = Object.entries(INT_RANGES).filter(
+    ([k]) => !['seed', 'vcpus', 'pcpus', 'hogs'].includes(k),
+  );
   const reals = Object.entries(REAL_RANGES);
   const rec = c as unknown as Record<string, unknown>;
   for (let i = r.int(1, 5); i > 0; i--) {
@@ -30,7 +47,15 @@ function randomConfig(seed: number): SimConfig {
     const [key, [lo, hi]] = reals[r.int(0, reals.length - 1)];
     rec[key] = pick(r, lo, hi, false);
   }
-  for (const flag of ['bursty', 'hostNoise', 'stalls', 'compatYield', 'grantOnlyToRunning', 'loopJobs'] as const) if (r.uniform() < 0.2) c[flag] = !c[flag];
+  for (const flag of [
+    'bursty',
+    'hostNoise',
+    'stalls',
+    'compatYield',
+    'grantOnlyToRunning',
+    'loopJobs',
+  ] as const)
+    if (r.uniform() < 0.2) c[flag] = !c[flag];
   return c;
 }
 
@@ -57,8 +82,22 @@ describe('every configuration the validation accepts runs (seeded fuzz)', () => 
   });
 
   it('the reported crash (pv-qspinlock, 32 vCPUs, 2 pCPUs, pvHashEntries=4) is refused by the validation', () => {
-    const c = { ...defaultConfig(), lock: 'pv-qspinlock' as const, vcpus: 32, pcpus: 2, pvHashEntries: 4 };
-    expect(validateConfig(c)).toEqual([{ key: 'pvHashEntries', value: 4, expected: 'at least the vCPU count (32) with pv-qspinlock' }]);
-    expect(() => new Machine({ ...c, pvHashEntries: 32 }).runUntil(200_000_000, 2_000_000)).not.toThrow();
+    const c = {
+      ...defaultConfig(),
+      lock: 'pv-qspinlock' as const,
+      vcpus: 32,
+      pcpus: 2,
+      pvHashEntries: 4,
+    };
+    expect(validateConfig(c)).toEqual([
+      {
+        key: 'pvHashEntries',
+        value: 4,
+        expected: 'at least the vCPU count (32) with pv-qspinlock',
+      },
+    ]);
+    expect(() =>
+      new Machine({ ...c, pvHashEntries: 32 }).runUntil(200_000_000, 2_000_000),
+    ).not.toThrow();
   });
 });

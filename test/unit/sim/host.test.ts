@@ -5,7 +5,11 @@ import { HostListener, Task, TaskKind, TaskState } from '../../../src/sim/task';
 import { EventQueue } from '../../../src/sim/queue';
 
 const all = (n: number): Uint8Array => new Uint8Array(n).fill(1);
-const quietListener: HostListener = { dispatched: () => undefined, descheduled: () => undefined, woke: () => undefined };
+const quietListener: HostListener = {
+  dispatched: () => undefined,
+  descheduled: () => undefined,
+  woke: () => undefined,
+};
 
 function oneCpuHost(over = {}): { host: Host; q: EventQueue } {
   const q = new EventQueue();

@@ -4,7 +4,24 @@ import { ConvoyTracker, LatencyHisto } from '../../../src/sim/instruments';
 describe('LatencyHisto', () => {
   it('buckets are monotonic and every value lies at or below its bucket upper bound', () => {
     let last = -1;
-    for (const ns of [0, 1, 7, 8, 9, 15, 16, 100, 1000, 4095, 4096, 1e6, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 1e12]) {
+    for (const ns of [
+      0,
+      1,
+      7,
+      8,
+      9,
+      15,
+      16,
+      100,
+      1000,
+      4095,
+      4096,
+      1e6,
+      2 ** 31,
+      2 ** 32 - 1,
+      2 ** 32,
+      1e12,
+    ]) {
       const b = LatencyHisto.bucket(ns);
       expect(b).toBeGreaterThanOrEqual(last);
       expect(LatencyHisto.upper(b)).toBeGreaterThanOrEqual(ns);

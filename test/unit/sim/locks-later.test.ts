@@ -13,7 +13,9 @@ describe('xen-block (Xen 2.6.35 spin-then-block, xen/spinlocks)', () => {
   function checkXen(m: Machine): void {
     const s = m.guest.stats;
     const taken = Number(s.getU64(U64.Taken));
-    const acquiring = m.guest.vcpus.filter((v) => v.act === Act.SpinPv || v.act === Act.XenPolled).length;
+    const acquiring = m.guest.vcpus.filter(
+      (v) => v.act === Act.SpinPv || v.act === Act.XenPolled,
+    ).length;
     const polled = m.guest.vcpus.filter((v) => v.act === Act.XenPolled).length;
     const completed = taken - acquiring;
     const pickups = s.slowCounts[SlowCount.Pickup];
@@ -35,7 +37,13 @@ describe('xen-block (Xen 2.6.35 spin-then-block, xen/spinlocks)', () => {
     let irq = 0;
     for (const pinning of PINNINGS) {
       for (const hogs of [0, 4, 8]) {
-        const m = new Machine({ ...defaultConfig(), lock: 'xen-block', pinning, hogs, seed: 31 + hogs });
+        const m = new Machine({
+          ...defaultConfig(),
+          lock: 'xen-block',
+          pinning,
+          hogs,
+          seed: 31 + hogs,
+        });
         for (let t = 250_000_000; t <= 1_000_000_000; t += 250_000_000) {
           m.runUntil(t);
           checkXen(m);
@@ -51,7 +59,12 @@ describe('xen-block (Xen 2.6.35 spin-then-block, xen/spinlocks)', () => {
   });
 
   it('timeout 0xFFFFFFFF never blocks; same seed gives the same statistics', () => {
-    const cfg: SimConfig = { ...defaultConfig(), lock: 'xen-block', pinning: 'C', timeout: 0xffffffff };
+    const cfg: SimConfig = {
+      ...defaultConfig(),
+      lock: 'xen-block',
+      pinning: 'C',
+      timeout: 0xffffffff,
+    };
     const m = new Machine(cfg);
     m.runUntil(1_000_000_000);
     expect(m.guest.stats.takenSlow[0]).toBe(0);
@@ -59,7 +72,11 @@ describe('xen-block (Xen 2.6.35 spin-then-block, xen/spinlocks)', () => {
     const twin = (): string => {
       const x = new Machine({ ...cfg, timeout: 1024 });
       x.runUntil(500_000_000);
-      return JSON.stringify([x.guest.stats.getU64(U64.TimeBlocked).toString(), [...x.guest.stats.slowCounts], x.guest.stats.histo.map((h) => [...h])]);
+      return JSON.stringify([
+        x.guest.stats.getU64(U64.TimeBlocked).toString(),
+        [...x.guest.stats.slowCounts],
+        x.guest.stats.histo.map((h) => [...h]),
+      ]);
     };
     expect(twin()).toBe(twin());
   });
@@ -99,7 +116,15 @@ describe('pv-qspinlock (4.2+ pv queued spinlock, qlockstat)', () => {
     const total = new Float64Array(QSTAT_NAMES.length);
     for (const pinning of PINNINGS) {
       for (const hogs of [0, 4, 12]) {
-        const m = new Machine({ ...defaultConfig(), lock: 'pv-qspinlock', pinning, hogs, seed: 7 + hogs, jobWorkNs: 1_000_000_000, loopJobs: false });
+        const m = new Machine({
+          ...defaultConfig(),
+          lock: 'pv-qspinlock',
+          pinning,
+          hogs,
+          seed: 7 + hogs,
+          jobWorkNs: 1_000_000_000,
+          loopJobs: false,
+        });
         for (let t = 300_000_000; t <= 6_000_000_000 && !m.guest.finished; t += 300_000_000) {
           m.runUntil(t);
           checkQ(m);
@@ -108,7 +133,8 @@ describe('pv-qspinlock (4.2+ pv queued spinlock, qlockstat)', () => {
         m.guest.qstats.count.forEach((x, i) => (total[i] += x));
       }
     }
-    for (const q of [Q.LockSlowpath, Q.LockStealing, Q.WaitHead, Q.KickUnlock, Q.KickWake]) expect(total[q], QSTAT_NAMES[q]).toBeGreaterThan(0);
+    for (const q of [Q.LockSlowpath, Q.LockStealing, Q.WaitHead, Q.KickUnlock, Q.KickWake])
+      expect(total[q], QSTAT_NAMES[q]).toBeGreaterThan(0);
   });
 
   it('uncontended: the fast path only, every counter 0', () => {
@@ -174,12 +200,16 @@ describe('qlockstat text (qstat_read)', () => {
     const q = new QStats();
     q.count.fill(9);
     q.reset();
-    expect(QSTAT_NAMES.map((n) => qstatText(q, n)).join('')).toBe(QSTAT_NAMES.map((n) => (n === 'pv_hash_hops' ? '0.00\n' : '0\n')).join(''));
+    expect(QSTAT_NAMES.map((n) => qstatText(q, n)).join('')).toBe(
+      QSTAT_NAMES.map((n) => (n === 'pv_hash_hops' ? '0.00\n' : '0\n')).join(''),
+    );
   });
 });
 
 describe('local locks (one per vCPU, mostly its own, long holds)', () => {
-  const acquisitionsByLock = (over: Partial<SimConfig>): { m: Machine; own: number; remote: number; shared: number } => {
+  const acquisitionsByLock = (
+    over: Partial<SimConfig>,
+  ): { m: Machine; own: number; remote: number; shared: number } => {
     const m = new Machine(quietConfig({ vcpus: 3, pcpus: 3, lock: 'ticket', ...over }));
     const own = [0, 0, 0];
     let remote = 0;
@@ -204,7 +234,11 @@ describe('local locks (one per vCPU, mostly its own, long holds)', () => {
   });
 
   it('localLockShare and remoteLocalShare split acquisitions as configured; own holds use localHoldNsMean', () => {
-    const r = acquisitionsByLock({ localLockShare: 0.3, remoteLocalShare: 0.1, localHoldNsMean: 50_000 });
+    const r = acquisitionsByLock({
+      localLockShare: 0.3,
+      remoteLocalShare: 0.1,
+      localHoldNsMean: 50_000,
+    });
     const total = r.own + r.remote + r.shared;
     expect(r.own / total).toBeGreaterThan(0.25);
     expect(r.own / total).toBeLessThan(0.35);
@@ -212,7 +246,11 @@ describe('local locks (one per vCPU, mostly its own, long holds)', () => {
     expect(r.remote / total).toBeLessThan(0.13);
     // Own local holds of 50 µs instead of 1 µs take running time: fewer acquisitions fit, in the
     // proportion of the running time each acquisition costs (user stretch share + gap + hold).
-    const short = acquisitionsByLock({ localLockShare: 0.3, remoteLocalShare: 0.1, localHoldNsMean: 1_000 });
+    const short = acquisitionsByLock({
+      localLockShare: 0.3,
+      remoteLocalShare: 0.1,
+      localHoldNsMean: 1_000,
+    });
     const c = r.m.cfg;
     const perAcq = (localHold: number): number =>
       c.userNsMean / c.burstAcquisitionsMean + c.gapNsMean + 0.3 * localHold + 0.7 * c.holdNsMean;
@@ -222,6 +260,8 @@ describe('local locks (one per vCPU, mostly its own, long holds)', () => {
   });
 
   it('a share sum above 1 is refused', () => {
-    expect(() => new Machine({ ...defaultConfig(), localLockShare: 0.8, remoteLocalShare: 0.3 })).toThrow(/remoteLocalShare/);
+    expect(
+      () => new Machine({ ...defaultConfig(), localLockShare: 0.8, remoteLocalShare: 0.3 }),
+    ).toThrow(/remoteLocalShare/);
   });
 });

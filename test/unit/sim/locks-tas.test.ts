@@ -34,13 +34,22 @@ describe('tas: the unfair test-and-set byte lock', () => {
       const lock = m.guest.locks[0];
       const holders = m.guest.vcpus.filter((v) => v.lock === 0 && v.act === Act.Hold);
       expect(holders.length).toBeLessThanOrEqual(1);
-      for (const v of m.guest.vcpus) if (v.lock === 0 && v.index !== lock.holder && v.act !== Act.User) expect([Act.SpinPv, Act.Gap, Act.Hold]).toContain(v.act);
+      for (const v of m.guest.vcpus)
+        if (v.lock === 0 && v.index !== lock.holder && v.act !== Act.User)
+          expect([Act.SpinPv, Act.Gap, Act.Hold]).toContain(v.act);
     }
   });
 
   it('overcommitted, it runs to the end of a job, deterministically', () => {
     const run = (): string => {
-      const m = new Machine({ ...defaultConfig(), lock: 'tas', hogs: 8, jobWorkNs: 500_000_000, loopJobs: false, seed: 3 });
+      const m = new Machine({
+        ...defaultConfig(),
+        lock: 'tas',
+        hogs: 8,
+        jobWorkNs: 500_000_000,
+        loopJobs: false,
+        seed: 3,
+      });
       m.runUntil(60e9);
       expect(m.guest.finished).toBe(true);
       return JSON.stringify(summarize(m));

@@ -45,7 +45,9 @@ describe('pv-yield, hand-computed: two vCPUs on one pCPU, holder preempted', () 
     m.runUntil(500_000_000);
     const s = m.guest.stats;
     const msBuckets = (h: Uint32Array): number => sum(h.subarray(20));
-    expect(msBuckets(s.histo[Histo.Spinning]) + msBuckets(s.histo[Histo.Blocked])).toBeGreaterThan(0);
+    expect(msBuckets(s.histo[Histo.Spinning]) + msBuckets(s.histo[Histo.Blocked])).toBeGreaterThan(
+      0,
+    );
     expect(msBuckets(s.histo[Histo.Total])).toBeGreaterThan(0);
     expect(m.guest.counters.preemptedHolders).toBeGreaterThan(0);
     checkInvariants(m);
@@ -54,7 +56,9 @@ describe('pv-yield, hand-computed: two vCPUs on one pCPU, holder preempted', () 
 
 describe('timeout semantics', () => {
   it('0xFFFFFFFF never takes the slow path while taken grows', () => {
-    const m = new Machine({ ...quietConfig({ hogs: 4, hostNoise: true, stalls: true, timeout: 0xffffffff }) });
+    const m = new Machine({
+      ...quietConfig({ hogs: 4, hostNoise: true, stalls: true, timeout: 0xffffffff }),
+    });
     m.runUntil(1_000_000_000);
     expect(m.guest.stats.takenSlow[0]).toBe(0);
     expect(Number(m.guest.stats.getU64(U64.Taken))).toBeGreaterThan(10_000);
@@ -104,7 +108,9 @@ describe('ticket lock (no KVM_FEATURE_YIELD)', () => {
   });
 
   it('grant-only-to-running never grants to a preempted waiter', () => {
-    const m = new Machine({ ...quietConfig({ hogs: 4, hostNoise: true, lock: 'ticket', grantOnlyToRunning: true }) });
+    const m = new Machine({
+      ...quietConfig({ hogs: 4, hostNoise: true, lock: 'ticket', grantOnlyToRunning: true }),
+    });
     m.runUntil(2_000_000_000);
     expect(m.guest.counters.grantsToPreempted).toBe(0);
   });
@@ -150,7 +156,11 @@ describe('pv-ticket (3.12 KVM pv ticketlock)', () => {
 
 describe('directed-yield (2.6.39 yield_to in the hypercall)', () => {
   it('keeps the RFC accounting and its invariants, boosting preempted siblings within the fairness bound', () => {
-    for (const [seed, pinning] of [[11, 'A'], [12, 'B'], [13, 'C']] as const) {
+    for (const [seed, pinning] of [
+      [11, 'A'],
+      [12, 'B'],
+      [13, 'C'],
+    ] as const) {
       const m = new Machine({ ...defaultConfig(), seed, pinning, lock: 'directed-yield' });
       for (let t = 100_000_000; t <= 600_000_000; t += 100_000_000) {
         m.runUntil(t);
@@ -180,13 +190,20 @@ describe('directed-yield (2.6.39 yield_to in the hypercall)', () => {
 describe('pv-ticket accounting (kvm-guest/spinlocks)', () => {
   it('one blocked sample per completed slow path; kicks only on flagged unlocks', () => {
     for (const seed of [21, 22, 23, 24]) {
-      const m = new Machine({ ...defaultConfig(), seed, lock: 'pv-ticket', pinning: seed % 2 ? 'B' : 'C' });
+      const m = new Machine({
+        ...defaultConfig(),
+        seed,
+        lock: 'pv-ticket',
+        pinning: seed % 2 ? 'B' : 'C',
+      });
       for (let t = 200_000_000; t <= 1_000_000_000; t += 200_000_000) {
         m.runUntil(t);
         const s = m.guest.stats;
         const halted = m.guest.vcpus.filter((v) => v.act === Act.PvHalted).length;
         expect(sum(s.histo[Histo.Blocked])).toBe(s.takenSlow[0] - halted);
-        expect(s.slowCounts[SlowCount.Kicked]).toBeLessThanOrEqual(s.slowCounts[SlowCount.Released]);
+        expect(s.slowCounts[SlowCount.Kicked]).toBeLessThanOrEqual(
+          s.slowCounts[SlowCount.Released],
+        );
         expect(s.slowCounts[SlowCount.Pickup]).toBeLessThanOrEqual(s.takenSlow[0]);
         expect(s.takenSlow[0]).toBe(m.guest.counters.pvTicketSlow);
       }
@@ -199,7 +216,10 @@ describe('pause-loop exiting for the ticket lock', () => {
     const run = (ple: 'off' | 'sleep' | 'yield-to'): { work: number; exits: number } => {
       const m = new Machine({ ...defaultConfig(), lock: 'ticket', ple });
       m.runUntil(3_000_000_000);
-      return { work: m.guest.jobsCompleted * m.cfg.jobWorkNs + m.guest.workDoneNs, exits: m.guest.counters.pleExits };
+      return {
+        work: m.guest.jobsCompleted * m.cfg.jobWorkNs + m.guest.workDoneNs,
+        exits: m.guest.counters.pleExits,
+      };
     };
     const off = run('off');
     expect(off.exits).toBe(0);

@@ -47,7 +47,11 @@ describe('Machine determinism', () => {
 
 describe('common random numbers', () => {
   /** vCPU `vcpu`'s first `n` lock choices and user-stretch lengths under `lock`. */
-  const workload = (lock: 'ticket' | 'pv-yield' | 'pv-qspinlock', vcpu: number, n: number): string => {
+  const workload = (
+    lock: 'ticket' | 'pv-yield' | 'pv-qspinlock',
+    vcpu: number,
+    n: number,
+  ): string => {
     const m = new Machine({ ...defaultConfig(), lock, hogs: hogsForOvercommit(3, 4, 4), seed: 11 });
     const picks: number[] = [];
     const begin = m.guest.algo.begin.bind(m.guest.algo);
@@ -89,15 +93,24 @@ describe('docs/debugfs.md §4 invariants over a seed sweep', () => {
     overcommit: 1 + (i % 4),
     timeout: timeouts[Math.floor(i / 3) % 4],
   }));
-  it.each(cases)('seed $seed, pinning $pinning, $overcommit x, timeout $timeout', ({ seed, pinning, overcommit, timeout }) => {
-    const cfg = { ...defaultConfig(), seed, pinning, timeout, hogs: hogsForOvercommit(overcommit, 4, 4) };
-    const m = new Machine(cfg);
-    for (let t = 50_000_000; t <= 300_000_000; t += 50_000_000) {
-      m.runUntil(t);
-      checkInvariants(m);
-    }
-    if (timeout === 0xffffffff) expect(m.guest.stats.takenSlow[0]).toBe(0);
-  });
+  it.each(cases)(
+    'seed $seed, pinning $pinning, $overcommit x, timeout $timeout',
+    ({ seed, pinning, overcommit, timeout }) => {
+      const cfg = {
+        ...defaultConfig(),
+        seed,
+        pinning,
+        timeout,
+        hogs: hogsForOvercommit(overcommit, 4, 4),
+      };
+      const m = new Machine(cfg);
+      for (let t = 50_000_000; t <= 300_000_000; t += 50_000_000) {
+        m.runUntil(t);
+        checkInvariants(m);
+      }
+      if (timeout === 0xffffffff) expect(m.guest.stats.takenSlow[0]).toBe(0);
+    },
+  );
 });
 
 describe('single job with a cap', () => {
