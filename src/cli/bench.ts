@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { intArg, OptionSpec, parseArgv, realArg } from './args';
-import { benchRead, soakRead } from './bench-read';
+import { benchRead } from './bench-read';
+import { soakRead } from './bench-soak';
 import { curve, soak, speed } from './bench-sim';
 import { defaultConfig } from '../sim/config';
 

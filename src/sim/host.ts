@@ -2,6 +2,7 @@ import { assert, fail } from './assert';
 import type { SimConfig } from './config';
 import type { EventQueue } from './queue';
 import { findPullable, leftmost, removeFrom, selectCpu } from './balance';
+import { yieldTask, yieldToTask } from './host-yield';
 import { Cpu, Ev, HostListener, Task, TaskKind, TaskState } from './task';
 
 /**
@@ -18,7 +19,7 @@ export class Host {
 
   /** Builds the pCPUs; ticks start at a random phase per pCPU (given by the caller). */
   constructor(
-    private readonly cfg: SimConfig,
+    readonly cfg: SimConfig,
     private readonly queue: EventQueue,
     private readonly listener: HostListener,
     tickPhasesNs: number[],
@@ -169,23 +170,9 @@ export class Host {
     else if (dst.curr.vruntime - t.vruntime > this.cfg.wakeupGranularityNs) this.resched(dst);
   }
 
-  /**
-   * Mirrors 2.6.35 `sys_sched_yield` → `yield_task_fair`: alone on the queue it returns at once;
-   * otherwise the default keeps the yielder's vruntime and re-picks the leftmost task, compat
-   * mode moves it behind the rightmost. Returns whether another task now runs.
-   */
+  /** `sched_yield` (see host-yield.ts). Returns whether another task now runs. */
   yield(t: Task): boolean {
-    const c = this.cpus[t.cpu];
-    assert(c.curr === t, `only the running task can yield`);
-    if (c.rq.length === 0) return false;
-    this.updateCurr(c);
-    if (this.cfg.compatYield) {
-      let right = t.vruntime;
-      for (const o of c.rq) right = Math.max(right, o.vruntime);
-      t.vruntime = right + 1;
-    }
-    this.resched(c);
-    return c.curr !== t;
+    return yieldTask(this, t);
   }
 
   /** Total time `t` has held a pCPU up to now. */
@@ -193,37 +180,9 @@ export class Host {
     return t.onCpuTotalNs + (t.state === TaskState.Running ? this.now - t.onCpuSinceNs : 0);
   }
 
-  /**
-   * Mirrors 2.6.39 `yield_to(target, preempt)`: the target (runnable, not running) becomes its
-   * queue's next buddy, picked only if within the wakeup granularity of the leftmost task; its
-   * pCPU is rescheduled; the caller then yields (`yield_task_fair`). Returns whether the caller
-   * stopped running.
-   */
+  /** `yield_to` (see host-yield.ts). Returns whether the caller stopped running. */
   yieldTo(caller: Task, target: Task): boolean {
-    const tc = this.cpus[target.cpu];
-    this.updateCurr(tc);
-    const left = leftmost(tc.rq);
-    const honoured =
-      target.state === TaskState.Runnable &&
-      left !== null &&
-      target.vruntime - left.vruntime <= this.cfg.wakeupGranularityNs;
-    if (honoured) {
-      this.boosts += 1;
-      const curr = tc.curr;
-      if (curr === caller) {
-        // Same pCPU: the caller gives its pCPU to the target directly.
-        caller.state = TaskState.Runnable;
-        tc.rq.push(caller);
-        this.switchTo(tc, target);
-        return true;
-      }
-      if (curr && curr.state === TaskState.Running) {
-        curr.state = TaskState.Runnable;
-        tc.rq.push(curr);
-      }
-      this.switchTo(tc, target);
-    }
-    return this.yield(caller);
+    return yieldToTask(this, caller, target);
   }
 
   /** Scheduler tick on one pCPU: slice check, then load balancing. */
@@ -249,7 +208,8 @@ export class Host {
   }
 
   /** Mirrors `update_curr`: charge the running task and advance min_vruntime. */
-  private updateCurr(c: Cpu): void {
+  /** Charges the running task's time since its last update (scheduler internal; host-yield.ts uses it). */
+  updateCurr(c: Cpu): void {
     const curr = c.curr;
     if (curr) {
       curr.vruntime += this.now - curr.lastUpdateNs;
@@ -262,7 +222,8 @@ export class Host {
   }
 
   /** Puts the running task back and picks the leftmost; the old task loses vruntime ties. */
-  private resched(c: Cpu): void {
+  /** Re-picks the task to run on `c` (scheduler internal; host-yield.ts uses it). */
+  resched(c: Cpu): void {
     this.updateCurr(c);
     const curr = c.curr;
     const left = leftmost(c.rq);
@@ -279,7 +240,8 @@ export class Host {
     this.switchTo(c, left);
   }
 
-  private switchTo(c: Cpu, next: Task | null): void {
+  /** Makes `next` the running task of `c` (scheduler internal; host-yield.ts uses it). */
+  switchTo(c: Cpu, next: Task | null): void {
     const prev = c.curr;
     if (prev === next) return;
     if (prev) this.stopRunning(prev);

@@ -1,4 +1,6 @@
 import { fail } from './assert';
+import { PvHashTable } from './pv-hash';
+import { QspinState } from './qspin-state';
 import type { Guest } from './guest';
 import { Q } from './qstats';
 import { TaskState } from './task';
@@ -29,50 +31,25 @@ import { Act, GuestLock, LockAlgorithmImpl, QState, Vcpu } from './vcpu';
  * the spin with a fresh budget (the kernel keeps counting; the difference is at most one check).
  */
 export class PvQspinLock implements LockAlgorithmImpl {
-  /** Lock → hashed node table (lock index per entry, -1 empty). */
-  private readonly table: Int32Array;
-  private readonly hashBits: number;
+  /** Lock → hashed node table. */
+  private readonly table: PvHashTable;
 
-  /** Per vCPU: its node state (`vcpu_running`, `vcpu_halted`, `vcpu_hashed`). */
-  private readonly qState: Uint8Array;
-  /** Per vCPU: a pending early-wait check (its predecessor was seen not running). */
-  private readonly qEarly: boolean[];
-  /** Per vCPU: waits at the queue head in this acquisition. */
-  private readonly qWaits: Uint32Array;
-  /** Per vCPU: it hashed its lock once in this acquisition (the kernel's `lp`). */
-  private readonly qHashed: boolean[];
-  /** Per vCPU: when it was kicked (-1: not kicked since it last woke). */
-  private readonly kickedAtNs: Float64Array;
-  /** Per lock: the vCPU that set the pending bit (-1: clear). The MCS queue is `lock.queue`, head first. */
-  private readonly pending: Int32Array;
-  /** Per lock: the locked byte holds `_Q_SLOW_VAL` (a halted head is hashed; unlock must kick). */
-  private readonly slowVal: boolean[];
-  /** Per lock: its hash-table slot while hashed (-1: not hashed). */
-  private readonly hashSlot: Int32Array;
+  /** The algorithm's own per-vCPU and per-lock state. */
+  private readonly st: QspinState;
 
   constructor(private readonly g: Guest) {
-    const vcpus = g.cfg.vcpus;
-    const locks = g.locks.length;
-    this.qState = new Uint8Array(vcpus).fill(QState.Running);
-    this.qEarly = new Array<boolean>(vcpus).fill(false);
-    this.qWaits = new Uint32Array(vcpus);
-    this.qHashed = new Array<boolean>(vcpus).fill(false);
-    this.kickedAtNs = new Float64Array(vcpus).fill(-1);
-    this.pending = new Int32Array(locks).fill(-1);
-    this.slowVal = new Array<boolean>(locks).fill(false);
-    this.hashSlot = new Int32Array(locks).fill(-1);
-    this.table = new Int32Array(g.cfg.pvHashEntries).fill(-1);
-    this.hashBits = Math.max(2, Math.floor(Math.log2(g.cfg.pvHashEntries)));
+    this.st = new QspinState(g.cfg.vcpus, g.locks.length);
+    this.table = new PvHashTable(g.cfg.pvHashEntries);
   }
 
   /** Whether lock `i` is marked `_Q_SLOW_VAL` without a hash slot (an invariant: never). */
   slowWithoutSlot(i: number): boolean {
-    return this.slowVal[i] && this.hashSlot[i] < 0;
+    return this.st.slowVal[i] && this.st.hashSlot[i] < 0;
   }
 
   begin(v: Vcpu): void {
     const lock = this.g.locks[v.lock];
-    if (lock.holder < 0 && this.pending[lock.index] < 0 && lock.queue.length === 0) {
+    if (lock.holder < 0 && this.st.pending[lock.index] < 0 && lock.queue.length === 0) {
       this.g.acquired(v, lock, this.g.xchgLatencyNs(v, lock));
       return;
     }
@@ -105,13 +82,13 @@ export class PvQspinLock implements LockAlgorithmImpl {
     const g = this.g;
     const lock = g.locks[v.lock];
     if (v.act === Act.QNode) {
-      if (this.qEarly[v.index] && !this.stalled(this.predecessor(v, lock))) {
+      if (this.st.qEarly[v.index] && !this.stalled(this.predecessor(v, lock))) {
         this.nodeSpin(v, lock);
         return;
       }
       g.qstats.add(Q.WaitNode);
-      if (this.qEarly[v.index]) g.qstats.add(Q.WaitEarly);
-      this.qState[v.index] = QState.Halted;
+      if (this.st.qEarly[v.index]) g.qstats.add(Q.WaitEarly);
+      this.st.qState[v.index] = QState.Halted;
       this.halt(v, lock);
       return;
     }
@@ -121,37 +98,37 @@ export class PvQspinLock implements LockAlgorithmImpl {
       return;
     }
     // The head's spin ran out: clear pending, hash once, wait for the unlocker's kick.
-    this.pending[lock.index] = -1;
-    if (!this.qHashed[v.index]) {
-      this.qHashed[v.index] = true;
+    this.st.pending[lock.index] = -1;
+    if (!this.st.qHashed[v.index]) {
+      this.st.qHashed[v.index] = true;
       this.hashInsert(lock, v.lock);
-      this.slowVal[lock.index] = true;
+      this.st.slowVal[lock.index] = true;
     }
-    this.qState[v.index] = QState.Hashed;
+    this.st.qState[v.index] = QState.Hashed;
     g.qstats.add(Q.WaitHead);
-    if (this.qWaits[v.index] > 0) g.qstats.add(Q.WaitAgain);
-    this.qWaits[v.index] += 1;
-    if (this.slowVal[lock.index]) this.halt(v, lock);
+    if (this.st.qWaits[v.index] > 0) g.qstats.add(Q.WaitAgain);
+    this.st.qWaits[v.index] += 1;
+    if (this.st.slowVal[lock.index]) this.halt(v, lock);
     else this.headSpin(v, lock);
   }
 
   released(lock: GuestLock): void {
     const g = this.g;
     let kick: Vcpu | null = null;
-    if (this.slowVal[lock.index]) {
-      this.slowVal[lock.index] = false;
-      this.table[this.hashSlot[lock.index]] = -1;
-      this.hashSlot[lock.index] = -1;
+    if (this.st.slowVal[lock.index]) {
+      this.st.slowVal[lock.index] = false;
+      this.table.remove(this.st.hashSlot[lock.index]);
+      this.st.hashSlot[lock.index] = -1;
       kick = g.vcpus[lock.queue[0]];
-      if (this.qState[kick.index] !== QState.Hashed)
+      if (this.st.qState[kick.index] !== QState.Hashed)
         fail(`pv-qspinlock: unlock finds vCPU ${kick.index} not hashed`);
       g.qstats.add(Q.KickUnlock);
       g.qstats.add(Q.LatencyKick, g.cfg.hypercallNs);
       g.counters.kicks += 1;
-      this.kickedAtNs[kick.index] = g.now;
+      this.st.kickedAtNs[kick.index] = g.now;
     }
-    if (this.pending[lock.index] >= 0) {
-      const h = g.vcpus[this.pending[lock.index]];
+    if (this.st.pending[lock.index] >= 0) {
+      const h = g.vcpus[this.st.pending[lock.index]];
       if (h.act === Act.QHead && h.task.state === TaskState.Running)
         this.gotLock(h, lock, g.xchgLatencyNs(h, lock));
     } else {
@@ -167,11 +144,11 @@ export class PvQspinLock implements LockAlgorithmImpl {
 
   /** `pv_hybrid_queued_unfair_trylock`: steal, keep spinning, or queue up. */
   private trylock(v: Vcpu, lock: GuestLock): void {
-    if (lock.holder < 0 && this.pending[lock.index] < 0) {
+    if (lock.holder < 0 && this.st.pending[lock.index] < 0) {
       this.steal(v, lock, this.g.xchgLatencyNs(v, lock));
       return;
     }
-    if (lock.queue.length === 0 || this.pending[lock.index] >= 0) {
+    if (lock.queue.length === 0 || this.st.pending[lock.index] >= 0) {
       this.enqueue(v, lock);
       return;
     }
@@ -205,9 +182,9 @@ export class PvQspinLock implements LockAlgorithmImpl {
   /** Joins the MCS queue: as head if it was empty, else as a node behind the tail. */
   private enqueue(v: Vcpu, lock: GuestLock): void {
     lock.queue.push(v.index);
-    this.qState[v.index] = QState.Running;
-    this.qHashed[v.index] = false;
-    this.qWaits[v.index] = 0;
+    this.st.qState[v.index] = QState.Running;
+    this.st.qHashed[v.index] = false;
+    this.st.qWaits[v.index] = 0;
     if (lock.queue.length === 1) this.head(v, lock);
     else this.nodeSpin(v, lock);
   }
@@ -216,16 +193,17 @@ export class PvQspinLock implements LockAlgorithmImpl {
   private nodeSpin(v: Vcpu, lock: GuestLock): void {
     const g = this.g;
     g.setAct(v, Act.QNode);
-    this.qEarly[v.index] = this.stalled(this.predecessor(v, lock));
-    const iterations = this.qEarly[v.index] ? g.cfg.prevCheckIterations : g.cfg.spinThreshold;
+    this.st.qEarly[v.index] = this.stalled(this.predecessor(v, lock));
+    const iterations = this.st.qEarly[v.index] ? g.cfg.prevCheckIterations : g.cfg.spinThreshold;
     g.host.armTimer(v.task, iterations * g.cfg.spinIterationNs);
   }
 
   /** A spinning node's predecessor stopped running: its next check (≤ one check interval) sees it. */
   private checkEarly(v: Vcpu, lock: GuestLock): void {
-    if (this.qEarly[v.index] || v.act !== Act.QNode || v.task.state !== TaskState.Running) return;
+    if (this.st.qEarly[v.index] || v.act !== Act.QNode || v.task.state !== TaskState.Running)
+      return;
     if (!this.stalled(this.predecessor(v, lock))) return;
-    this.qEarly[v.index] = true;
+    this.st.qEarly[v.index] = true;
     this.g.host.armTimer(v.task, this.g.cfg.prevCheckIterations * this.g.cfg.spinIterationNs);
   }
 
@@ -242,22 +220,22 @@ export class PvQspinLock implements LockAlgorithmImpl {
 
   /** `pv_wait_early`'s test: the predecessor is halted or preempted. */
   private stalled(p: Vcpu): boolean {
-    return this.qState[p.index] !== QState.Running || p.task.state !== TaskState.Running;
+    return this.st.qState[p.index] !== QState.Running || p.task.state !== TaskState.Running;
   }
 
   /** Enters `pv_wait_head_or_lock` (the MCS `locked` flag was passed to us). */
   private head(v: Vcpu, lock: GuestLock): void {
     this.g.qstats.add(Q.LockSlowpath);
-    this.qHashed[v.index] = this.qState[v.index] === QState.Hashed;
-    this.qWaits[v.index] = 0;
+    this.st.qHashed[v.index] = this.st.qState[v.index] === QState.Hashed;
+    this.st.qWaits[v.index] = 0;
     this.headSpin(v, lock);
   }
 
   /** One round of the head's loop: state running, set pending, spin for the lock. */
   private headSpin(v: Vcpu, lock: GuestLock): void {
     const g = this.g;
-    this.qState[v.index] = QState.Running;
-    this.pending[lock.index] = v.index;
+    this.st.qState[v.index] = QState.Running;
+    this.st.pending[lock.index] = v.index;
     if (lock.holder < 0) {
       this.gotLock(v, lock, g.xchgLatencyNs(v, lock));
       return;
@@ -271,7 +249,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
   private gotLock(v: Vcpu, lock: GuestLock, latencyNs: number): void {
     if (lock.queue[0] !== v.index)
       fail(`pv-qspinlock: vCPU ${v.index} takes the lock but is not the head`);
-    this.pending[lock.index] = -1;
+    this.st.pending[lock.index] = -1;
     lock.queue.shift();
     this.g.acquired(v, lock, latencyNs);
     if (lock.queue.length === 0) {
@@ -279,11 +257,11 @@ export class PvQspinLock implements LockAlgorithmImpl {
       return;
     }
     const next = this.g.vcpus[lock.queue[0]];
-    if (this.qState[next.index] === QState.Halted) {
+    if (this.st.qState[next.index] === QState.Halted) {
       // pv_kick_node: leave it asleep, hashed, for the unlock to kick.
-      this.qState[next.index] = QState.Hashed;
+      this.st.qState[next.index] = QState.Hashed;
       this.hashInsert(lock, v.lock);
-      this.slowVal[lock.index] = true;
+      this.st.slowVal[lock.index] = true;
     } else if (next.act === Act.QNode && next.task.state === TaskState.Running) {
       this.head(next, lock);
     }
@@ -300,16 +278,16 @@ export class PvQspinLock implements LockAlgorithmImpl {
   /** Back from `pv_wait` (only kicks wake a halted vCPU here). */
   private woke(v: Vcpu, lock: GuestLock): void {
     const g = this.g;
-    if (this.kickedAtNs[v.index] >= 0) {
-      g.qstats.add(Q.LatencyWake, g.now - this.kickedAtNs[v.index]);
+    if (this.st.kickedAtNs[v.index] >= 0) {
+      g.qstats.add(Q.LatencyWake, g.now - this.st.kickedAtNs[v.index]);
       g.qstats.add(Q.KickWake);
-      this.kickedAtNs[v.index] = -1;
+      this.st.kickedAtNs[v.index] = -1;
     }
-    if (this.qWaits[v.index] > 0) {
+    if (this.st.qWaits[v.index] > 0) {
       this.headSpin(v, lock);
       return;
     }
-    if (this.qState[v.index] === QState.Halted) this.qState[v.index] = QState.Running;
+    if (this.st.qState[v.index] === QState.Halted) this.st.qState[v.index] = QState.Running;
     if (lock.queue[0] === v.index) {
       this.head(v, lock);
       return;
@@ -318,17 +296,10 @@ export class PvQspinLock implements LockAlgorithmImpl {
     this.nodeSpin(v, lock);
   }
 
-  /** `pv_hash`: linear probing from the lock's cache-line-aligned slot; counts the probes. */
+  /** `pv_hash` of `lock` (number `index`): its slot is remembered, the probes counted. */
   private hashInsert(lock: GuestLock, index: number): void {
-    const n = this.table.length;
-    let slot = (Math.imul(index + 1, 0x61c88647) >>> (32 - this.hashBits)) & ~3;
-    for (let hops = 1; hops <= n; hops++, slot = (slot + 1) % n) {
-      if (this.table[slot] >= 0) continue;
-      this.table[slot] = index;
-      this.hashSlot[lock.index] = slot;
-      this.g.qstats.add(Q.HashHops, hops);
-      return;
-    }
-    fail('pv-qspinlock: hash table full');
+    const [slot, hops] = this.table.insert(index);
+    this.st.hashSlot[lock.index] = slot;
+    this.g.qstats.add(Q.HashHops, hops);
   }
 }
