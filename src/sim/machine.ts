@@ -1,4 +1,4 @@
-import { assert } from './assert';
+import { assert, fail } from './assert';
 import { SimConfig, validateConfig } from './config';
 import { Guest } from './guest';
 import { Host } from './host';
@@ -7,6 +7,13 @@ import { Ev, Task, TaskKind, TaskState } from './task';
 import { LOCK_ALGORITHMS } from './lock-registry';
 import { EventQueue, PoppedEvent } from './queue';
 import { Rng } from './rng';
+
+/**
+ * The most events one simulated instant may see: a few per task (a tick, a timer, a wake-up) at
+ * the largest configuration is thousands; a million means events re-schedule themselves at the
+ * same instant forever.
+ */
+const MAX_EVENTS_PER_INSTANT = 1_000_000;
 
 /** Why `runUntil` returned. */
 export const enum RunStop {
@@ -28,6 +35,8 @@ export class Machine {
   readonly host: Host;
   readonly guest: Guest;
   events = 0;
+  /** Events processed at the current instant (see MAX_EVENTS_PER_INSTANT). */
+  private eventsAtNow = 0;
   private readonly hogs: Task[] = [];
   /**
    * Hogs taken away, by hog index, kept for reuse: the `hogs` knob may be written any number of
@@ -81,6 +90,13 @@ export class Machine {
         return RunStop.ReachedTime;
       }
       this.queue.pop(ev);
+      // The loop is bounded by simulated time; what could keep it from advancing is events that
+      // keep scheduling events at the same instant, a livelock: fail on it instead of spinning.
+      if (ev.timeNs === this.host.now) {
+        this.eventsAtNow += 1;
+        if (this.eventsAtNow > MAX_EVENTS_PER_INSTANT)
+          fail(`livelock: more than ${MAX_EVENTS_PER_INSTANT} events at ${ev.timeNs} ns`);
+      } else this.eventsAtNow = 0;
       this.host.advanceTo(ev.timeNs);
       this.dispatch(ev);
       n += 1;
