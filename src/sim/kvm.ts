@@ -30,6 +30,14 @@ export class Kvm {
     return null;
   }
 
+  /**
+   * A kick of a halted or blocked vCPU (`KVM_HC_KICK_CPU`, or Xen's event channel): the host wakes
+   * its thread if it sleeps (with sleeper credit); a vCPU already awake is not touched.
+   */
+  kick(v: Vcpu): void {
+    if (v.task.state === TaskState.Sleeping) this.g.host.wake(v.task);
+  }
+
   /** `KVM_HC_YIELD` as 2.6.35 runs it: the host's plain `yield()`. Returns whether it switched. */
   plainYield(v: Vcpu): boolean {
     return this.g.host.yield(v.task);

@@ -70,7 +70,7 @@ export class PvTicketLock extends TicketLock {
     if (w.act === Act.PvHalted && w.task.state === TaskState.Sleeping) {
       this.g.counters.kicks += 1;
       if (flagged) this.g.stats.addSlowCount(SlowCount.Kicked);
-      this.g.host.wake(w.task);
+      this.g.kvm.kick(w);
     } else {
       this.g.counters.grantsToPreempted += 1;
     }

@@ -134,7 +134,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
     } else {
       this.stealRace(lock);
     }
-    if (kick !== null && kick.task.state === TaskState.Sleeping) g.host.wake(kick.task);
+    if (kick !== null) g.kvm.kick(kick);
   }
 
   descheduled(v: Vcpu): void {

@@ -2,7 +2,6 @@ import { fail } from './assert';
 import type { Guest } from './guest';
 import { PvYieldLock } from './locks';
 import { Histo, SlowCount } from './stats';
-import { TaskState } from './task';
 import { Act, GuestLock, Vcpu } from './vcpu';
 
 /**
@@ -79,7 +78,7 @@ export class XenBlockLock extends PvYieldLock {
     const w = g.vcpus[this.blocked[lock.index][0]];
     this.kickPending[w.index] = 1;
     g.counters.kicks += 1;
-    if (w.task.state === TaskState.Sleeping) g.host.wake(w.task);
+    g.kvm.kick(w);
   }
 
   /** `unspinning_lock` and the blocked-time sample. */
