@@ -12,14 +12,22 @@ const UNITS: Record<string, number> = {
   h: 3600e9,
 };
 
+/**
+ * A duration's nanoseconds (rounded to whole ns), or null when `text` is not a number with a
+ * unit (ns, us, µs, ms, s, m, min, h). 0 and values beyond exact integers are the caller's to judge.
+ */
+export function durationNs(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|min|h)$/.exec(text);
+  return m ? Math.round(Number(m[1]) * UNITS[m[2]]) : null;
+}
+
 /** Parses a duration like `2s`, `500ms`, `1.5s`, `100us`, `250ns` into whole nanoseconds. */
 export function parseDurationNs(flag: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|min|h)$/.exec(text.trim());
-  if (!m)
+  const ns = durationNs(text.trim());
+  if (ns === null)
     throw new UsageError(
       `${flag}: '${shown(text)}' is not a duration (expected a number with a unit: ns, us, ms, s, m, h — e.g. 2s, 500ms)`,
     );
-  const ns = Math.round(Number(m[1]) * UNITS[m[2]]);
   if (ns <= 0 || !Number.isSafeInteger(ns))
     throw new UsageError(
       `${flag}: '${shown(text)}' is out of range (expected more than 0 and less than 104 days)`,

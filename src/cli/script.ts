@@ -4,6 +4,7 @@ import { Layout, layoutFiles } from '../layout/tree';
 import { MAX_HOGS } from '../sim/config';
 import { Machine, RunStop } from '../sim/machine';
 import { shown } from './args';
+import { durationNs } from './duration';
 import { errnoOf, UsageError } from './errors';
 import { readSmallFile } from './small-file';
 
@@ -29,16 +30,6 @@ export interface Action {
   where: string;
 }
 
-const UNITS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  µs: 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  min: 60e9,
-  h: 3600e9,
-};
 /** The latest instant a script may name (104 days: simulated ns stay exact integers). */
 const MAX_AT_NS = Number.MAX_SAFE_INTEGER;
 /** The most lines a script may hold (it is read whole). */
@@ -79,13 +70,12 @@ export function parseScript(text: string, file: string, layout: Layout): Action[
     const timeCol = lead.length;
     const knobCol = timeCol + time.length + gap.length;
     const valueCol = knobCol + knob.length + 1;
-    const t = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|min|h)$/.exec(time);
-    if (!t)
+    const atNs = durationNs(time);
+    if (atNs === null)
       throw at(
         timeCol,
         `'${shown(time)}' is not a time (expected a number with a unit: ns, us, ms, s, m, h — e.g. 10s)`,
       );
-    const atNs = Math.round(Number(t[1]) * UNITS[t[2]]);
     if (!Number.isSafeInteger(atNs) || atNs > MAX_AT_NS)
       throw at(timeCol, `'${shown(time)}' is too far (at most 104 days)`);
     if (!Object.prototype.hasOwnProperty.call(KNOBS, knob))
