@@ -11,6 +11,7 @@ import {
   isMounted,
   ROOT,
   run,
+  waitFor,
 } from './harness';
 
 const AS_NOBODY = ['--reuid=nobody', '--regid=nogroup', '--clear-groups'];
@@ -189,5 +190,46 @@ describeFuse('a real package: npm pack, npm install -g, and the installed pvlock
     expect(
       (await run('systemd-analyze', ['verify', '--man=no', here], { timeoutMs: 60_000 })).code,
     ).not.toBe(0);
+  });
+
+  it('pvlockfs top works for nobody (in a real terminal: tmux), and q quits it', async () => {
+    expect(await ensureCommand('tmux', 'tmux'), 'tmux must be installable from Debian').toBeNull();
+    const dir = join(base, 'debugfs', 'kvm', 'spinlocks');
+    await fsp.mkdir(dir, { recursive: true });
+    const histo = `${Array(31).fill(0).join(' ')}\n`;
+    for (const f of [
+      'taken',
+      'taken_slow',
+      'released',
+      'time_spinning',
+      'time_blocked',
+      'time_total',
+      'timeout',
+      'zero_stats',
+    ]) {
+      await fsp.writeFile(join(dir, f), f === 'timeout' ? '4096\n' : '0\n');
+    }
+    for (const f of ['histo_total', 'histo_spinning', 'histo_blocked'])
+      await fsp.writeFile(join(dir, f), histo);
+    await run('chmod', ['-R', 'a+rX', base]);
+    const session = `pvlockfs-pkg-top-${process.pid}`;
+    const cmd = `env -u LD_LIBRARY_PATH setpriv ${AS_NOBODY.join(' ')} ${bin} top ${join(base, 'debugfs')}`;
+    await run('tmux', ['new-session', '-d', '-s', session, '-x', '80', '-y', '24', cmd]);
+    try {
+      await waitFor(
+        async () =>
+          /timeout 4096/.test((await run('tmux', ['capture-pane', '-p', '-t', session])).stdout),
+        30_000,
+        'top (as nobody) to draw a frame',
+      );
+      await run('tmux', ['send-keys', '-t', session, 'q']);
+      await waitFor(
+        async () => (await run('tmux', ['has-session', '-t', session])).code !== 0,
+        20_000,
+        'top to quit on q',
+      );
+    } finally {
+      await run('tmux', ['kill-session', '-t', session]);
+    }
   });
 });
