@@ -158,6 +158,10 @@ function waitForSignal(): Promise<NodeJS.Signals> {
 
 /** `pvlockfs mount`: runs the live guest and serves it until SIGINT/SIGTERM (or an outside unmount). */
 export async function mountCommand(o: Options): Promise<number> {
+  // Listen for SIGINT/SIGTERM/SIGHUP before anything is mounted or announced: a supervisor may
+  // stop the daemon the instant it reads the ready line (or earlier). A signal that arrives
+  // while mounting is acted on as soon as the mount is up: unmount and exit.
+  const signalled = waitForSignal();
   const say = (s: string): void => void process.stdout.write(`${s}\n`);
   // A bad script is refused before anything is mounted.
   const actions = o.script === null ? [] : await loadScript(o.script, o.layout);
@@ -203,7 +207,7 @@ export async function mountCommand(o: Options): Promise<number> {
     `pvlockfs: mounted at ${mnt} (${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}${o.paused ? ', paused at 0 ns: echo N > pvlockfs/advance_ns steps it' : ''}${actions.length > 0 ? `, ${actions.length} scripted actions` : ''}); Ctrl-C unmounts`,
   );
   const watch = mountGone();
-  const reason = await Promise.race([waitForSignal(), watch.gone]);
+  const reason = await Promise.race([signalled, watch.gone]);
   watch.stop();
   driver.stop();
   if (reason === 'gone') {

@@ -38,8 +38,18 @@ describeFuse('safe as root: hostile names, signals, outside unmounts (hardening)
   beforeAll(async () => {
     base = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-hostile-'));
   });
+  /** Mount points reached another way than the daemon was given (symlink, renamed parent). */
+  const elsewhere: string[] = [];
   afterAll(async () => {
     expect(await cleanupAll()).toEqual([]);
+    // Whatever a failed test left mounted is cleared here, and fails the suite.
+    const left: string[] = [];
+    for (const m of elsewhere) {
+      if (!(await isMounted(m))) continue;
+      left.push(m);
+      await run('umount', ['-l', m]);
+    }
+    expect(left).toEqual([]);
     await fsp.rm(base, { recursive: true, force: true });
   });
 
@@ -52,7 +62,7 @@ describeFuse('safe as root: hostile names, signals, outside unmounts (hardening)
       const d = await Daemon.start(['--speed', '4'], mnt, base);
       expect(await isMounted(mnt)).toBe(true);
       expect(await cat(d.path('kvm/spinlocks/timeout'))).toBe('1024\n');
-      expect(await d.stop('SIGTERM')).toBe(0);
+      expect(await d.stop('SIGTERM'), d.output).toBe(0);
       expect(await isMounted(mnt)).toBe(false);
       expect(await fsp.readdir(base)).not.toContain('PWNED');
       expect(d.output).toContain('unmounted');
@@ -72,7 +82,7 @@ describeFuse('safe as root: hostile names, signals, outside unmounts (hardening)
     expect(d.output).not.toMatch(/Debugger listening/);
     expect(await inspectorListening()).toBe(false);
     expect(await cat(d.path('kvm/spinlocks/timeout'))).toBe('1024\n');
-    expect(await d.stop()).toBe(0);
+    expect(await d.stop(), d.output).toBe(0);
   });
 
   it('a mount point given through a symlink is unmounted for real (nothing stale left behind)', async () => {
@@ -80,10 +90,11 @@ describeFuse('safe as root: hostile names, signals, outside unmounts (hardening)
     const link = join(base, 'link');
     await fsp.mkdir(real);
     await fsp.symlink(real, link);
+    elsewhere.push(real);
     const d = await Daemon.start([], link);
     expect(d.output).toContain(`mounted at ${real}`);
     expect(await isMounted(real)).toBe(true);
-    expect(await d.stop()).toBe(0);
+    expect(await d.stop(), d.output).toBe(0);
     expect(await isMounted(real)).toBe(false);
     expect((await run('ls', [real])).code).toBe(0);
   });
@@ -93,9 +104,10 @@ describeFuse('safe as root: hostile names, signals, outside unmounts (hardening)
     await fsp.mkdir(join(parent, 'm'), { recursive: true });
     const d = await Daemon.start([], join(parent, 'm'));
     const moved = join(base, 'after');
+    elsewhere.push(join(moved, 'm'));
     await fsp.rename(parent, moved);
     expect(await isMounted(join(moved, 'm'))).toBe(true);
-    expect(await d.stop()).toBe(0);
+    expect(await d.stop(), d.output).toBe(0);
     expect(await isMounted(join(moved, 'm'))).toBe(false);
     expect(d.output).toContain(`unmounted ${join(moved, 'm')}`);
   });
@@ -115,7 +127,7 @@ describeFuse('safe as root: hostile names, signals, outside unmounts (hardening)
     const second = await Daemon.start([], first.mnt);
     expect(second.output).toContain('stale mount');
     expect(await cat(second.path('kvm/spinlocks/timeout'))).toBe('1024\n');
-    expect(await second.stop()).toBe(0);
+    expect(await second.stop(), second.output).toBe(0);
     expect(await isMounted(first.mnt)).toBe(false);
   });
 
@@ -137,7 +149,7 @@ describeFuse('safe as root: hostile names, signals, outside unmounts (hardening)
       'the guest to run on after SIGCONT',
     );
     expect(d.output).not.toMatch(/cannot keep up/);
-    expect(await d.stop()).toBe(0);
+    expect(await d.stop(), d.output).toBe(0);
   });
 
   it('the default mount point under /proc/self or a read-only directory: exit 1 with a one-line reason', async () => {
