@@ -131,11 +131,6 @@ export async function mountById(id: number): Promise<MountEntry | null> {
   return (await mountTable()).find((m) => m.id === id) ?? null;
 }
 
-/** Whether `path` is a mount point in this process's mount table. */
-export async function isMounted(path: string): Promise<boolean> {
-  return (await mountAt(path)) !== null;
-}
-
 /** Lazy unmount of a (possibly stale) mountpoint, asynchronously: never touches the mount itself. */
 export function lazyUnmount(mountpoint: string): Promise<boolean> {
   // Always absolute: a path starting with '-' must never read as an option of fusermount or umount.

@@ -138,8 +138,6 @@ export function readableFiles(layout: Layout): string[] {
 export const CONTROL_FILES = ['running', 'sim_time_ns', 'seed', 'hogs', 'config'].map(
   (n) => `pvlockfs/${n}`,
 );
-/** The control file of a mount whose clock can be stepped (write-only: `echo N > advance_ns`). */
-export const ADVANCE_FILE = 'pvlockfs/advance_ns';
 
 /** Root directory mode per ABI: 0700 since 3.7 (`modern`), 0755 in 2.6.35. */
 export function rootMode(abi: Abi): number {
