@@ -23,7 +23,16 @@ import {
   ReservedParams,
   shown,
 } from './args';
-import { parseDurationNs } from './duration';
+import { formatNs, parseDurationNs } from './duration';
+import {
+  defaultTrace,
+  parseBounded,
+  parseFrom,
+  SVG_FOR_MAX_NS,
+  TRACE_FOR_MAX_NS,
+  TRACE_MAX_MB,
+  TraceRequest,
+} from './trace';
 import { UsageError } from './errors';
 
 /** Everything a command line can set. */
@@ -40,6 +49,8 @@ export interface Options {
   paused: boolean;
   /** A script of timed knob writes (FILE), or null. */
   script: string | null;
+  /** run: what to record as a timeline (a JSON trace, an SVG), if anything. */
+  trace: TraceRequest;
   positional: string[];
 }
 
@@ -50,7 +61,12 @@ interface OptionRow extends OptionSpec<Options> {
 
 const BOTH = ['run', 'mount'] as const;
 const overcommitSeen = Symbol('overcommit');
-type Tracked = Options & { [overcommitSeen]?: number; hogsSet?: boolean; layoutSet?: boolean };
+type Tracked = Options & {
+  [overcommitSeen]?: number;
+  hogsSet?: boolean;
+  layoutSet?: boolean;
+  traceWindowSet?: string;
+};
 
 /** Parameters `run` and `mount` set themselves: `--param` names the option to use instead. */
 const RESERVED: ReservedParams = { hogs: '--hogs or --overcommit', loopJobs: '--work (run)' };
@@ -213,6 +229,60 @@ export const OPTION_SPECS: readonly OptionRow[] = [
     set: (o) => (o.json = true),
   },
   {
+    flag: '--trace',
+    arg: 'FILE',
+    help: 'write a timeline of every pCPU, vCPU and lock as Trace Event JSON (ui.perfetto.dev opens it)',
+    commands: ['run'],
+    set: (o, v, f) => (o.trace.file = nonEmptyArg(f, v, 'a file')),
+  },
+  {
+    flag: '--trace-from',
+    arg: 'DURATION',
+    help: 'the timeline starts at this simulated time (default 0)',
+    commands: ['run'],
+    set: (o, v, f) => {
+      o.trace.fromNs = parseFrom(f, v);
+      (o as Tracked).traceWindowSet = f;
+    },
+  },
+  {
+    flag: '--trace-for',
+    arg: 'DURATION',
+    help: `simulated time the JSON timeline covers (default 100ms, at most ${formatNs(TRACE_FOR_MAX_NS)})`,
+    commands: ['run'],
+    set: (o, v, f) => {
+      o.trace.forNs = parseBounded(f, v, TRACE_FOR_MAX_NS);
+      (o as Tracked).traceWindowSet = f;
+    },
+  },
+  {
+    flag: '--trace-max-mb',
+    arg: 'N',
+    help: `stop the JSON timeline when it reaches N MB (default ${TRACE_MAX_MB}); the file stays valid`,
+    commands: ['run'],
+    set: (o, v, f) => {
+      o.trace.maxBytes = intArg(f, v, 1, 65536) * 1e6;
+      (o as Tracked).traceWindowSet = f;
+    },
+  },
+  {
+    flag: '--trace-svg',
+    arg: 'FILE',
+    help: 'draw a short window of the timeline as an SVG picture',
+    commands: ['run'],
+    set: (o, v, f) => (o.trace.svg = nonEmptyArg(f, v, 'a file')),
+  },
+  {
+    flag: '--trace-svg-for',
+    arg: 'DURATION',
+    help: `simulated time the SVG covers (default 20ms, at most ${formatNs(SVG_FOR_MAX_NS)})`,
+    commands: ['run'],
+    set: (o, v, f) => {
+      o.trace.svgForNs = parseBounded(f, v, SVG_FOR_MAX_NS);
+      (o as Tracked).traceWindowSet = f;
+    },
+  },
+  {
     flag: '--script',
     arg: 'FILE',
     help: 'timed knob writes in simulated time, one a line: 10s hogs=12 (see docs/recipes/incident.script)',
@@ -260,6 +330,7 @@ export function parseOptions(command: Command, argv: readonly string[]): Options
     layout: 'kvm-2010',
     paused: false,
     script: null,
+    trace: defaultTrace(),
     positional: [],
   };
   const specs = OPTION_SPECS.filter((s) => s.commands.includes(command));
@@ -279,6 +350,13 @@ function finish(o: Tracked): void {
   if (!o.hogsSet) o.sim.hogs = hogsForOvercommit(k ?? 2, o.sim.vcpus, o.sim.pcpus);
   if (o.hogsSet || k !== undefined) o.sim.hogs = Math.min(o.sim.hogs, MAX_HOGS);
   o.sim.loopJobs = !o.work;
+  const t = o.trace;
+  if (o.traceWindowSet && t.file === null && t.svg === null)
+    throw new UsageError(`${o.traceWindowSet} needs --trace FILE or --trace-svg FILE`);
+  if ((t.file !== null || t.svg !== null) && t.fromNs >= o.simTimeNs)
+    throw new UsageError(
+      `--trace-from ${formatNs(t.fromNs)} is not before the end of the run (--sim-time ${formatNs(o.simTimeNs)})`,
+    );
   // The layout is the guest kernel's: Xen 2.6.35 keeps xen/spinlocks, the 3.12 pv ticketlock
   // kvm-guest/spinlocks, the pv qspinlock qlockstat, the 2010 guest (stock ticket, the RFC's
   // lock, directed yield on the host) kvm/spinlocks.

@@ -7,6 +7,7 @@ import { summarize } from '../sim/report';
 import type { Options } from './options';
 import type { Progress } from './progress';
 import { Action, loadScript, ScriptedClock, writeThrough } from './script';
+import { jsonWindow, svgWindow, TraceWindow, WindowResult, WindowRunner } from './trace';
 
 /** Simulated time per step of a headless run: progress is reported between steps. */
 const STEP_NS = 1e9;
@@ -31,11 +32,15 @@ export function runHeadless(
   const fs = new DebugFs(buildTree(port, 'modern', 0, o.layout), 'modern', () => 0);
   const clock = new ScriptedClock(m, actions, writeThrough(fs));
   const stopped = (): boolean => running === 0;
+  const windows = new WindowRunner(m, traceWindows(o, m));
+  fs.onWritten = (name, value) => windows.knob(name, value);
   const t0 = performance.now();
   const totalS = o.simTimeNs / 1e9;
   for (let t = 0; t < o.simTimeNs && !stopped();) {
-    t = Math.min(o.simTimeNs, t + STEP_NS);
-    if (clock.runTo(t, Infinity, stopped) === RunStop.JobFinished) break;
+    t = windows.nextStop(Math.min(o.simTimeNs, t + STEP_NS));
+    const r = clock.runTo(t, Infinity, stopped);
+    windows.update();
+    if (r === RunStop.JobFinished) break;
     const elapsedMs = performance.now() - t0;
     if (progress && elapsedMs > QUIET_MS && t < o.simTimeNs)
       progress.update(
@@ -45,6 +50,7 @@ export function runHeadless(
       );
   }
   progress?.end();
+  for (const r of windows.finish()) reportTrace(r);
   const wallMs = performance.now() - t0;
   const files = readAll(fs, readableFiles(o.layout));
   const report = summarize(m);
@@ -60,6 +66,33 @@ export function runHeadless(
     job: report.job,
     locks: report.locks,
   };
+}
+
+/** The trace windows `o` asks for (a JSON trace, an SVG), each with the run's metadata. */
+function traceWindows(o: Options, m: Machine): TraceWindow[] {
+  const t = o.trace;
+  const out: TraceWindow[] = [];
+  const meta = { generator: 'pvlockfs run', seed: o.sim.seed, layout: o.layout, config: o.sim };
+  const end = (forNs: number): number => Math.min(o.simTimeNs, t.fromNs + forNs);
+  if (t.file !== null) out.push(jsonWindow(m, t.file, t.fromNs, end(t.forNs), t.maxBytes, meta));
+  if (t.svg !== null) {
+    const title = `pvlockfs: ${o.sim.lock}, ${o.sim.vcpus} vCPUs on ${o.sim.pcpus} pCPUs, ${o.sim.hogs} hogs, pinning ${o.sim.pinning}, seed ${o.sim.seed}`;
+    out.push(svgWindow(m, t.svg, t.fromNs, end(t.svgForNs), title));
+  }
+  return out;
+}
+
+/**
+ * Says on stderr what a trace window wrote (the run's JSON on stdout stays exactly what it is
+ * without a trace), and warns when the size limit cut it short.
+ */
+function reportTrace(r: WindowResult): void {
+  const what = `${r.file}: simulated ${r.fromNs}–${r.toNs} ns, ${r.events} events, ${r.bytes} bytes`;
+  process.stderr.write(`pvlockfs: wrote ${what}\n`);
+  if (r.truncated)
+    process.stderr.write(
+      `pvlockfs: ${r.file} reached its size limit at simulated ${r.toNs} ns; it holds the window up to there (raise the limit with --trace-max-mb)\n`,
+    );
 }
 
 /** `pvlockfs run`: prints JSON, or `path:content` lines as `grep -r .` on the mount would. */

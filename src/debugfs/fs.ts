@@ -56,6 +56,11 @@ const MAX_HANDLES = 1 << 20;
 export class DebugFs {
   private readonly handles = new Map<number, OpenFile>();
   private nextFh = 1;
+  /**
+   * Told of every write that took effect: the file's name and, for a number, its new value
+   * (a timeline marks knob writes with it). Null: nobody listens.
+   */
+  onWritten: ((name: string, value: bigint | null) => void) | null = null;
 
   constructor(
     readonly root: DirNode,
@@ -112,7 +117,11 @@ export class DebugFs {
 
   /** Writes to an open file (see `writeFile`). */
   write(fh: number, data: Uint8Array, offset?: number): number {
-    return writeFile(this.handle(fh), data, offset);
+    const f = this.handle(fh);
+    const n = writeFile(f, data, offset);
+    if (this.onWritten !== null)
+      this.onWritten(f.node.name, f.node.kind === 'attr' ? f.node.get() : null);
+    return n;
   }
 
   /** Closes a handle; unknown handles are ignored (release cannot fail). */

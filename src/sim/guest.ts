@@ -9,6 +9,7 @@ import { QStats } from './qstats';
 import { Histo, PvStats } from './stats';
 import { Act, GuestCounters, GuestLock, isWaiting, LockAlgorithmImpl, Vcpu } from './vcpu';
 import { category, pickLock, zipfCdf } from './workload';
+import { Mark, SimTracer } from './trace';
 
 /**
  * The guest: V vCPUs running a synthetic kernel compile — user-mode stretches with no lock,
@@ -30,6 +31,8 @@ export class Guest implements HostListener {
   host!: Host;
   /** KVM's host-side mechanisms (pause-loop exits, the yield hypercalls). */
   kvm!: Kvm;
+  /** Who is told of every change of a vCPU, a lock or a waiter count (a timeline), or null. */
+  tracer: SimTracer | null = null;
   workDoneNs = 0;
   jobStartNs = 0;
   jobsCompleted = 0;
@@ -141,6 +144,7 @@ export class Guest implements HostListener {
       lock.holder < 0 || lock.holder === v.index,
       `vCPU ${v.index} acquires a lock held by vCPU ${lock.holder}`,
     );
+    if (lock.holder !== v.index && this.tracer !== null) this.tracer.held(lock, v.index, false);
     lock.holder = v.index;
     lock.lastCpu = v.task.cpu;
     v.granted = false;
@@ -167,6 +171,12 @@ export class Guest implements HostListener {
     lock.waiting += delta;
     assert(lock.waiting >= 0, 'negative waiter count');
     lock.convoySinceNs = this.convoys.update(lock.convoySinceNs, lock.waiting, this.now);
+    if (this.tracer !== null) this.tracer.waiters(lock);
+  }
+
+  /** Tells the tracer (if any) of a moment: `m` happened to vCPU `v` (`other`: the vCPU it names). */
+  note(m: Mark, v: number, other = -1): void {
+    if (this.tracer !== null) this.tracer.mark(m, v, other);
   }
 
   /** Host callback: a task started running. */
@@ -186,6 +196,7 @@ export class Guest implements HostListener {
     if (v.act === Act.Hold) {
       v.preemptedHolding += 1;
       this.counters.preemptedHolders += 1;
+      this.note(Mark.HolderPreempted, v.index);
     }
     this.recat(v);
     if (v.lock >= 0 && this.algo.descheduled) this.algo.descheduled(v);
@@ -223,6 +234,7 @@ export class Guest implements HostListener {
     v.timeNs[v.cat] += now - v.catSinceNs;
     v.catSinceNs = now;
     v.cat = category(v);
+    if (this.tracer !== null) this.tracer.vcpu(v);
   }
 
   private halt(v: Vcpu): void {
@@ -267,6 +279,7 @@ export class Guest implements HostListener {
     lock.holder = -1;
     lock.lastCpu = v.task.cpu;
     v.lock = -1;
+    if (this.tracer !== null) this.tracer.released(lock, v.index);
     this.algo.released(lock);
     if (this.finished) return;
     v.burstLeft -= 1;

@@ -2,6 +2,7 @@ import { assert } from './assert';
 import { leftmost } from './balance';
 import type { Host } from './host';
 import { Task, TaskState } from './task';
+import { Leave } from './trace';
 
 /**
  * Mirrors 2.6.35 `sys_sched_yield` → `yield_task_fair`: alone on the queue it returns at once;
@@ -13,6 +14,7 @@ export function yieldTask(h: Host, t: Task): boolean {
   assert(c.curr === t, `only the running task can yield`);
   if (c.rq.length === 0) return false;
   h.updateCurr(c);
+  h.why = Leave.Yield;
   if (h.cfg.compatYield) {
     let right = t.vruntime;
     for (const o of c.rq) right = Math.max(right, o.vruntime);
@@ -39,6 +41,7 @@ export function yieldToTask(h: Host, caller: Task, target: Task): boolean {
   if (honoured) {
     h.boosts += 1;
     const curr = tc.curr;
+    h.why = curr === caller ? Leave.Yield : Leave.DirectedYield;
     if (curr === caller) {
       // Same pCPU: the caller gives its pCPU to the target directly.
       caller.state = TaskState.Runnable;

@@ -4,6 +4,7 @@ import type { EventQueue } from './queue';
 import { findPullable, leftmost, removeFrom, selectCpu } from './balance';
 import { yieldTask, yieldToTask } from './host-yield';
 import { Cpu, Ev, HostListener, Task, TaskKind, TaskState } from './task';
+import { Leave, SimTracer } from './trace';
 
 /**
  * The host: per-pCPU CFS-like run queues as in 2.6.35 `kernel/sched_fair.c` — vruntime order,
@@ -16,6 +17,10 @@ export class Host {
   private nowValue = 0;
   /** Directed yields the scheduler honoured. */
   boosts = 0;
+  /** Who is told of every switch (a timeline's recorder), or null. */
+  tracer: SimTracer | null = null;
+  /** Why the task a switch takes off its pCPU is leaving: set by each way in to a switch. */
+  why = Leave.Tick;
 
   /** Builds the pCPUs; ticks start at a random phase per pCPU (given by the caller). */
   constructor(
@@ -65,12 +70,14 @@ export class Host {
     t.vruntime = this.now === 0 ? 0 : c.minVruntime + this.sliceNs(c.nrRunning + 1);
     t.state = TaskState.Runnable;
     c.rq.push(t);
+    if (this.tracer !== null) this.tracer.queued(c);
     if (c.curr === null) this.switchTo(c, t);
   }
 
   /** Removes a task for good (used when hogs are taken away). */
   killTask(t: Task): void {
     const c = this.cpus[t.cpu];
+    this.why = Leave.Exit;
     if (t.state === TaskState.Running) {
       this.updateCurr(c);
       t.state = TaskState.Dead;
@@ -78,6 +85,7 @@ export class Host {
       if (c.curr === null) this.idleBalance(c);
     } else if (t.state === TaskState.Runnable) {
       removeFrom(c.rq, t);
+      if (this.tracer !== null) this.tracer.queued(c);
     }
     t.state = TaskState.Dead;
     t.timerArmed = false;
@@ -149,6 +157,7 @@ export class Host {
     assert(c.curr === t && t.state === TaskState.Running, `only the running task can sleep`);
     this.updateCurr(c);
     t.state = TaskState.Sleeping;
+    this.why = Leave.Sleep;
     this.switchTo(c, leftmost(c.rq));
     if (c.curr === null) this.idleBalance(c);
   }
@@ -165,7 +174,9 @@ export class Host {
     t.cpu = dst.id;
     t.state = TaskState.Runnable;
     dst.rq.push(t);
+    if (this.tracer !== null) this.tracer.queued(dst);
     this.listener.woke(t);
+    this.why = Leave.Wakeup;
     if (dst.curr === null) this.switchTo(dst, t);
     else if (dst.curr.vruntime - t.vruntime > this.cfg.wakeupGranularityNs) this.resched(dst);
   }
@@ -190,6 +201,7 @@ export class Host {
     const c = this.cpus[cpuId];
     this.updateCurr(c);
     const curr = c.curr;
+    this.why = Leave.Tick;
     if (curr && c.rq.length > 0) {
       const slice = this.sliceNs(c.nrRunning);
       const ran = this.now - curr.execStartNs;
@@ -244,8 +256,10 @@ export class Host {
   switchTo(c: Cpu, next: Task | null): void {
     const prev = c.curr;
     if (prev === next) return;
+    if (this.tracer !== null) this.tracer.switched(c, prev, next, this.why);
     if (prev) this.stopRunning(prev);
     c.curr = next;
+    if (this.tracer !== null) this.tracer.queued(c);
     if (next === null) return;
     assert(
       next.state === TaskState.Runnable,
@@ -295,6 +309,7 @@ export class Host {
     if (!t) return;
     this.migrate(t, c);
     this.updateCurr(c);
+    this.why = Leave.Balance;
     if (c.curr && c.curr.vruntime - t.vruntime > this.cfg.wakeupGranularityNs) this.resched(c);
   }
 
@@ -306,5 +321,9 @@ export class Host {
     t.cpu = dst.id;
     t.migrations += 1;
     dst.rq.push(t);
+    if (this.tracer !== null) {
+      this.tracer.queued(src);
+      this.tracer.queued(dst);
+    }
   }
 }

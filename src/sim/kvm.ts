@@ -1,4 +1,5 @@
 import type { Guest } from './guest';
+import { Mark } from './trace';
 import { TaskState } from './task';
 import { Act, Vcpu } from './vcpu';
 
@@ -52,6 +53,7 @@ export class Kvm {
     const c = this.yieldCandidate(v);
     if (c === null) return this.g.host.yield(v.task);
     this.g.counters.directedYields += 1;
+    this.g.note(Mark.DirectedYield, v.index, c.index);
     return this.g.host.yieldTo(v.task, c.task);
   }
 
@@ -63,6 +65,7 @@ export class Kvm {
   pauseLoopExit(v: Vcpu): boolean {
     const g = this.g;
     g.counters.pleExits += 1;
+    g.note(Mark.PleExit, v.index);
     if (g.cfg.ple === 'sleep') {
       g.setAct(v, Act.PleSleep);
       g.host.sleep(v.task);
@@ -71,7 +74,10 @@ export class Kvm {
     }
     const c = this.yieldCandidate(v);
     const switched = c === null ? g.host.yield(v.task) : g.host.yieldTo(v.task, c.task);
-    if (c !== null) g.counters.directedYields += 1;
+    if (c !== null) {
+      g.counters.directedYields += 1;
+      g.note(Mark.DirectedYield, v.index, c.index);
+    }
     // Still running (nothing better to run): the pause loop goes on and exits again.
     if (!switched) return true;
     g.host.armTimer(v.task, g.cfg.pleWindowNs);

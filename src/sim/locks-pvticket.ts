@@ -1,5 +1,6 @@
 import { fail } from './assert';
 import type { Guest } from './guest';
+import { Mark } from './trace';
 import { grantNextTicket, TicketLock } from './locks';
 import { Histo, SlowCount } from './stats';
 import { TaskState } from './task';
@@ -69,10 +70,12 @@ export class PvTicketLock extends TicketLock {
     if (w === null) return;
     if (w.act === Act.PvHalted && w.task.state === TaskState.Sleeping) {
       this.g.counters.kicks += 1;
+      this.g.note(Mark.Kick, w.index);
       if (flagged) this.g.stats.addSlowCount(SlowCount.Kicked);
       this.g.kvm.kick(w);
     } else {
       this.g.counters.grantsToPreempted += 1;
+      this.g.note(Mark.GrantToPreempted, w.index);
     }
   }
 

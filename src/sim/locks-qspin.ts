@@ -2,6 +2,7 @@ import { fail } from './assert';
 import { PvHashTable } from './pv-hash';
 import { QspinState } from './qspin-state';
 import type { Guest } from './guest';
+import { Mark } from './trace';
 import { Q } from './qstats';
 import { TaskState } from './task';
 import { Act, GuestLock, LockAlgorithmImpl, QState, Vcpu } from './vcpu';
@@ -125,6 +126,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
       g.qstats.add(Q.KickUnlock);
       g.qstats.add(Q.LatencyKick, g.cfg.hypercallNs);
       g.counters.kicks += 1;
+      g.note(Mark.Kick, kick.index);
       this.st.kickedAtNs[kick.index] = g.now;
     }
     if (this.st.pending[lock.index] >= 0) {

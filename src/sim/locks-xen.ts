@@ -1,5 +1,6 @@
 import { fail } from './assert';
 import type { Guest } from './guest';
+import { Mark } from './trace';
 import { PvYieldLock } from './locks';
 import { Histo, SlowCount } from './stats';
 import { Act, GuestLock, Vcpu } from './vcpu';
@@ -78,6 +79,7 @@ export class XenBlockLock extends PvYieldLock {
     const w = g.vcpus[this.blocked[lock.index][0]];
     this.kickPending[w.index] = 1;
     g.counters.kicks += 1;
+    g.note(Mark.Kick, w.index);
     g.kvm.kick(w);
   }
 

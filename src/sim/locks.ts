@@ -1,5 +1,6 @@
 import { assert, fail } from './assert';
 import type { Guest } from './guest';
+import { Mark } from './trace';
 import { TaskState } from './task';
 import { Act, GuestLock, LockAlgorithmImpl, Vcpu } from './vcpu';
 import { Histo } from './stats';
@@ -69,7 +70,10 @@ export class TicketLock implements LockAlgorithmImpl {
     } else {
       next = lock.queue.shift() as number;
     }
-    if (grantNextTicket(this.g, lock, next) !== null) this.g.counters.grantsToPreempted += 1;
+    const w = grantNextTicket(this.g, lock, next);
+    if (w === null) return;
+    this.g.counters.grantsToPreempted += 1;
+    this.g.note(Mark.GrantToPreempted, w.index);
   }
 }
 
@@ -80,6 +84,7 @@ export class TicketLock implements LockAlgorithmImpl {
  */
 export function grantNextTicket(g: Guest, lock: GuestLock, next: number): Vcpu | null {
   const w = g.vcpus[next];
+  if (g.tracer !== null) g.tracer.held(lock, w.index, w.task.state !== TaskState.Running);
   lock.holder = w.index;
   if (w.task.state === TaskState.Running && w.act === Act.SpinTicket) {
     g.acquired(w, lock, g.transferNs(lock.lastCpu, w.task.cpu) + g.pickupStallNs(w));

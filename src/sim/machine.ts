@@ -7,6 +7,7 @@ import { Ev, Task, TaskKind, TaskState } from './task';
 import { LOCK_ALGORITHMS } from './lock-registry';
 import { EventQueue, PoppedEvent } from './queue';
 import { Rng } from './rng';
+import type { SimTracer } from './trace';
 
 /**
  * The most events one simulated instant may see: a few per task (a tick, a timer, a wake-up) at
@@ -69,6 +70,15 @@ export class Machine {
   /** Simulated time now, in ns. */
   get nowNs(): number {
     return this.host.now;
+  }
+
+  /**
+   * Attaches a tracer (or detaches with null): from now on it hears of every switch, vCPU change,
+   * hold and mark. It only reads, so the run's results are the same with or without one.
+   */
+  setTracer(t: SimTracer | null): void {
+    this.host.tracer = t;
+    this.guest.tracer = t;
   }
 
   /** Number of hogs currently on the host. */

@@ -16,16 +16,17 @@ function imports(file: string): string[] {
 }
 
 const layer = (file: string): string => relative(SRC, file).split('/')[0];
-// Imports flow one way: cli → fuse, layout → debugfs, sim; experiment → sim; render → experiment
-// (its types and the RFC's numbers). See docs/architecture.md.
+// Imports flow one way: cli → fuse, layout → debugfs, sim; experiment → sim; trace → sim;
+// render → experiment, trace (their types and the RFC's numbers). See docs/architecture.md.
 const ALLOWED: Record<string, string[]> = {
   sim: ['sim'],
   debugfs: ['debugfs'],
   layout: ['layout', 'debugfs', 'sim'],
   fuse: ['fuse', 'debugfs'],
   experiment: ['experiment', 'sim'],
-  render: ['render', 'experiment'],
-  cli: ['cli', 'fuse', 'layout', 'debugfs', 'sim', 'experiment', 'render'],
+  trace: ['trace', 'sim'],
+  render: ['render', 'experiment', 'trace'],
+  cli: ['cli', 'fuse', 'layout', 'debugfs', 'sim', 'experiment', 'trace', 'render'],
 };
 
 describe('module boundaries (STYLE.md)', () => {
@@ -46,10 +47,11 @@ describe('module boundaries (STYLE.md)', () => {
       if (imports(f).includes('fuse-native')) expect(layer(f)).toBe('fuse');
   });
 
-  it('src/sim, src/experiment and src/render have no wall clock, no Math.random, no timers and no node: imports', () => {
+  it('src/sim, src/experiment, src/trace and src/render have no wall clock, no Math.random, no timers and no node: imports', () => {
     for (const f of [
       ...files(join(SRC, 'sim')),
       ...files(join(SRC, 'experiment')),
+      ...files(join(SRC, 'trace')),
       ...files(join(SRC, 'render')),
     ]) {
       const text = readFileSync(f, 'utf8');

@@ -34,8 +34,10 @@ describe('one argv parser for every command', () => {
             : flag === '--pcpus'
               ? '4'
               : (GOOD[arg] ?? '1');
-    const spaced = value === null ? [flag] : [flag, value];
-    const joined = value === null ? [flag] : [`${flag}=${value}`];
+    // A trace window's options need a trace to apply to.
+    const base = flag.startsWith('--trace-') ? ['--trace', 'x.json'] : [];
+    const spaced = value === null ? [...base, flag] : [...base, flag, value];
+    const joined = value === null ? [...base, flag] : [...base, `${flag}=${value}`];
     expect(parseOptions(command, joined)).toEqual(parseOptions(command, spaced));
   });
 

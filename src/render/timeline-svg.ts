@@ -1,0 +1,164 @@
+import type { Hold, Span, Timeline } from '../trace/timeline';
+import { esc } from './svg';
+
+const W = 1200;
+const LEFT = 120;
+const RIGHT = 20;
+const ROW = 18;
+const BAR = 12;
+const HOLD = 4;
+
+/** Colours of a vCPU's states (by the state's first word) and of host tasks. */
+const STATE_COLOURS: [RegExp, string, string][] = [
+  [/^preempted/, '#d62728', 'runnable, preempted'],
+  [/^user/, '#9bd49b', 'user'],
+  [/^kernel/, '#4c8fd6', 'kernel'],
+  [/^spin/, '#ff9f1c', 'spinning on a lock'],
+  [/^yield/, '#9467bd', 'in the yield hypercall'],
+  [/^blocked/, '#c5b0d5', 'blocked on a lock (halted until kicked)'],
+  [/^halted/, '#e8e8e8', 'halted (idle)'],
+];
+const VCPU_PALETTE = ['#1f77b4', '#2ca02c', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#bcbd22'];
+
+function stateColour(name: string): string {
+  for (const [re, colour] of STATE_COLOURS) if (re.test(name)) return colour;
+  return '#999999';
+}
+
+function taskColour(name: string): string {
+  const m = /^vCPU (\d+)/.exec(name);
+  if (m) return VCPU_PALETTE[Number(m[1]) % VCPU_PALETTE.length];
+  return name.startsWith('hog') ? '#b0b0b0' : '#606060';
+}
+
+function niceStep(spanNs: number): number {
+  const raw = spanNs / 8;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const k of [1, 2, 5, 10]) if (k * p >= raw) return k * p;
+  return 10 * p;
+}
+
+/** A time for people: ms with up to three decimals (µs below 1 ms, other than 0). */
+function label(ns: number): string {
+  return ns >= 1e6 || ns === 0 ? `${+(ns / 1e6).toFixed(3)} ms` : `${+(ns / 1e3).toFixed(1)} µs`;
+}
+
+/**
+ * The timeline of one window as an SVG: a row per pCPU (which task runs, coloured by task),
+ * then a row per vCPU (its state; beneath it its lock holds, red where the holder is
+ * preempted), triangles at holder preemptions, a time axis in ms and a legend.
+ */
+export function timelineSvg(tl: Timeline, fromNs: number, toNs: number, title: string): string {
+  const span = Math.max(1, toNs - fromNs);
+  const x = (ns: number): number => LEFT + ((ns - fromNs) / span) * (W - LEFT - RIGHT);
+  const rect = (a: number, b: number, y: number, h: number, fill: string, tip: string): string => {
+    const x0 = x(a);
+    const w = Math.max(0.3, x(b) - x0);
+    return `<rect x="${x0.toFixed(2)}" y="${y}" width="${w.toFixed(2)}" height="${h}" fill="${fill}"><title>${esc(tip)}</title></rect>`;
+  };
+  const parts: string[] = [];
+  let y = 44;
+  parts.push(`<text x="${LEFT}" y="${y - 8}" font-size="12" font-weight="bold">host</text>`);
+  tl.cpus.forEach((spans, c) => {
+    parts.push(rowLabel(tl.cpuNames[c] ?? `pCPU ${c}`, y));
+    for (const s of spans) parts.push(rect(s.startNs, s.endNs, y, BAR, taskColour(s.name), tip(s)));
+    y += ROW;
+  });
+  y += 22;
+  parts.push(`<text x="${LEFT}" y="${y - 8}" font-size="12" font-weight="bold">guest</text>`);
+  const byVcpu: Hold[][] = tl.vcpus.map(() => []);
+  for (const h of tl.holds) byVcpu[h.vcpu]?.push(h);
+  tl.vcpus.forEach((spans, v) => {
+    parts.push(rowLabel(`vCPU ${v}`, y));
+    for (const s of spans)
+      parts.push(rect(s.startNs, s.endNs, y, BAR, stateColour(s.name), tip(s)));
+    const hy = y + BAR + 1;
+    for (const h of byVcpu[v]) {
+      parts.push(rect(h.startNs, h.endNs, hy, HOLD, '#f2c200', holdTip(h)));
+      for (const p of spans)
+        if (p.name.startsWith('preempted') && p.endNs > h.startNs && p.startNs < h.endNs)
+          parts.push(
+            rect(
+              Math.max(p.startNs, h.startNs),
+              Math.min(p.endNs, h.endNs),
+              hy,
+              HOLD,
+              '#000000',
+              `${h.lock} held by vCPU ${v} while it is preempted`,
+            ),
+          );
+    }
+    for (const m of tl.moments) {
+      if (m.vcpu !== v) continue;
+      const mx = x(m.ns).toFixed(2);
+      if (m.name === 'holder preempted')
+        parts.push(
+          `<path d="M${mx},${y - 1} l-4,-6 h8 z" fill="#000"><title>holder preempted at ${label(m.ns)}</title></path>`,
+        );
+      else if (m.name === 'granted while preempted')
+        parts.push(
+          `<path d="M${mx},${y - 1} l-4,-6 h8 z" fill="#fff" stroke="#000"><title>lock granted to vCPU ${v} while preempted, at ${label(m.ns)}</title></path>`,
+        );
+    }
+    y += ROW + HOLD;
+  });
+  const axisY = y + 4;
+  parts.push(axis(fromNs, toNs, x, axisY));
+  const legendY = axisY + 34;
+  parts.push(legend(legendY));
+  const H = legendY + 16 * (Math.ceil((STATE_COLOURS.length + 2) / 3) + 1) + 10;
+  const counts = `${tl.moments.filter((m) => m.name === 'holder preempted').length} holder preemptions, ${tl.moments.filter((m) => m.name === 'granted while preempted').length} grants to preempted waiters`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">`,
+    `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
+    `<text x="10" y="18" font-size="14" font-weight="bold">${esc(title)}</text>`,
+    `<text x="${W - RIGHT}" y="18" font-size="11" text-anchor="end">${esc(`${label(fromNs)} – ${label(toNs)} of simulated time; ${counts}`)}</text>`,
+    ...parts,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+function rowLabel(text: string, y: number): string {
+  return `<text x="${LEFT - 6}" y="${y + BAR - 2}" font-size="11" text-anchor="end">${esc(text)}</text>`;
+}
+
+function tip(s: Span): string {
+  const len = label(s.endNs - s.startNs);
+  return `${s.name}: ${label(s.startNs)} – ${label(s.endNs)} (${len})${s.left ? `, left: ${s.left}` : ''}`;
+}
+
+function holdTip(h: Hold): string {
+  const g = h.granted ? ', granted while preempted' : '';
+  return `${h.lock} held by vCPU ${h.vcpu}: ${label(h.startNs)} – ${label(h.endNs)}${g}`;
+}
+
+function axis(fromNs: number, toNs: number, x: (ns: number) => number, y: number): string {
+  const step = niceStep(toNs - fromNs);
+  const out = [`<line x1="${LEFT}" y1="${y}" x2="${x(toNs)}" y2="${y}" stroke="#000"/>`];
+  for (let t = Math.ceil(fromNs / step) * step; t <= toNs; t += step) {
+    const tx = x(t).toFixed(2);
+    out.push(`<line x1="${tx}" y1="${y}" x2="${tx}" y2="${y + 4}" stroke="#000"/>`);
+    out.push(
+      `<text x="${tx}" y="${y + 16}" font-size="10" text-anchor="middle">${label(t)}</text>`,
+    );
+  }
+  return out.join('\n');
+}
+
+function legend(y: number): string {
+  const items: [string, string][] = [
+    ...STATE_COLOURS.map(([, c, n]): [string, string] => [c, n]),
+    ['#f2c200', 'lock held (bar under the vCPU)'],
+    ['#000000', 'lock held by a preempted vCPU'],
+  ];
+  const rows = Math.ceil(items.length / 3);
+  const keys = items.map(([c, n], i) => {
+    const lx = LEFT + (i % 3) * 340;
+    const ly = y + Math.floor(i / 3) * 16;
+    return `<rect x="${lx}" y="${ly - 9}" width="12" height="10" fill="${c}" stroke="#666" stroke-width="0.5"/><text x="${lx + 16}" y="${ly}" font-size="11">${esc(n)}</text>`;
+  });
+  const ly = y + rows * 16;
+  const marks = `<path d="M${LEFT + 6},${ly} l-5,-8 h10 z" fill="#000"/><text x="${LEFT + 16}" y="${ly}" font-size="11">a lock holder is preempted</text><path d="M${LEFT + 346},${ly} l-5,-8 h10 z" fill="#fff" stroke="#000"/><text x="${LEFT + 356}" y="${ly}" font-size="11">a lock is granted to a preempted waiter</text><text x="${LEFT + 680}" y="${ly}" font-size="11">${esc('pCPU rows: a colour per vCPU; grey: CPU hog; dark grey: host work')}</text>`;
+  return [...keys, marks].join('\n');
+}

@@ -1,0 +1,215 @@
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAUNCHER, run } from './harness';
+import { checkTrace, TraceFile } from './trace-check';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-trace-'));
+});
+afterAll(async () => {
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+async function pv(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const r = await run(LAUNCHER, args, { timeoutMs: 120_000 });
+  if (r.code !== 0) throw new Error(`pvlockfs ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+  return r;
+}
+
+async function readTrace(file: string): Promise<TraceFile> {
+  return JSON.parse(await fsp.readFile(file, 'utf8')) as TraceFile;
+}
+
+/** The run's counters at simulated time `t` (a run of exactly that long: the same events). */
+async function countersAt(t: string, cfg: string[]): Promise<Record<string, number>> {
+  const r = await pv('run', '--json', '--sim-time', t, ...cfg);
+  return (JSON.parse(r.stdout) as { locks: Record<string, number> }).locks;
+}
+
+const withoutWall = (text: string): string => text.replace(/"wall_ms":[0-9.]+/, '"wall_ms":0');
+
+// Each case: a configuration and a window (the checker's counts are compared with the
+// instruments over the same window: counters of a run to the window's end minus those of a run
+// to its start).
+const CASES: { name: string; cfg: string[]; from: string; to: string; forArg: string }[] = [
+  {
+    name: 'ticket, B-2x (the picture of the README)',
+    cfg: ['--lock', 'ticket', '--pinning', 'B', '--overcommit', '2'],
+    from: '0',
+    to: '100ms',
+    forArg: '100ms',
+  },
+  {
+    name: 'pv-yield, A-3x, a window in the middle',
+    cfg: ['--lock', 'pv-yield', '--pinning', 'A', '--overcommit', '3'],
+    from: '300ms',
+    to: '500ms',
+    forArg: '200ms',
+  },
+  {
+    name: 'pv-ticket, C-4x',
+    cfg: ['--lock', 'pv-ticket', '--pinning', 'C', '--overcommit', '4'],
+    from: '50ms',
+    to: '150ms',
+    forArg: '100ms',
+  },
+  {
+    name: 'pv-qspinlock, 8 vCPUs on 4 pCPUs',
+    cfg: ['--lock', 'pv-qspinlock', '--vcpus', '8', '--pcpus', '4', '--hogs', '0'],
+    from: '0',
+    to: '80ms',
+    forArg: '80ms',
+  },
+];
+
+describe('run --trace: the timeline, read by an independent checker', () => {
+  it.each(CASES)('$name', async ({ cfg, from, to, forArg }) => {
+    const file = join(dir, `${cfg.join('_')}.json`);
+    const traced = await pv(
+      'run',
+      '--json',
+      '--sim-time',
+      '1s',
+      ...cfg,
+      '--trace',
+      file,
+      '--trace-from',
+      from,
+      '--trace-for',
+      forArg,
+    );
+    const plain = await pv('run', '--json', '--sim-time', '1s', ...cfg);
+    // Tracing changes nothing: files, instruments, events, all byte-identical.
+    expect(withoutWall(traced.stdout)).toBe(withoutWall(plain.stdout));
+    expect(traced.stderr).toContain(`wrote ${file}`);
+
+    const t = await readTrace(file);
+    expect(t.displayTimeUnit).toBe('ns');
+    const c = checkTrace(t);
+    expect(c.problems).toEqual([]);
+    expect(c.pids).toEqual({ host: '1', guest: '2' });
+    expect(c.threadNames).toContain('pCPU 0 (pkg 0)');
+    expect(c.threadNames).toContain('vCPU 0');
+    expect(c.hostSpans).toBeGreaterThan(0);
+    expect(c.vcpuSpans).toBeGreaterThan(0);
+    expect(c.holds).toBeGreaterThan(0);
+    const fromUs = from === '0' ? 0 : Number(from.replace('ms', '')) * 1000;
+    const toUs = Number(to.replace('ms', '')) * 1000;
+    expect(c.firstTs).toBe(fromUs);
+    expect(c.lastTs).toBe(toUs);
+    expect(t.otherData.window_from_ns).toBe(fromUs * 1000);
+    expect(t.otherData.window_to_ns).toBe(toUs * 1000);
+    expect((t.otherData.config as { lock: string }).lock).toBe(cfg[1]);
+
+    const before = from === '0' ? null : await countersAt(from, cfg);
+    const after = await countersAt(to, cfg);
+    const delta = (k: string): number => after[k] - (before ? before[k] : 0);
+    expect(c.instants['holder preempted'] ?? 0).toBe(delta('host_preemptions_of_holders'));
+    expect(c.instants['granted while preempted'] ?? 0).toBe(delta('grants_to_preempted_waiters'));
+    expect(c.instants['PLE exit'] ?? 0).toBe(delta('ple_exits'));
+    expect(c.instants['directed yield'] ?? 0).toBe(delta('directed_yields'));
+    // Every lock's kicks are counted under pv_ticket_kicks (the name the first one gave it).
+    expect(c.instants.kick ?? 0).toBe(delta('pv_ticket_kicks'));
+  });
+
+  it('the ticket lock at B-2x shows lock-holder preemption in its first 100 ms', async () => {
+    const file = join(dir, 'ticket-b2.json');
+    await pv('run', '--lock', 'ticket', '--trace', file, '--sim-time', '200ms');
+    const c = checkTrace(await readTrace(file));
+    expect(c.problems).toEqual([]);
+    expect(c.instants['holder preempted']).toBeGreaterThan(0);
+    expect(c.instants['granted while preempted']).toBeGreaterThan(0);
+  });
+
+  it('the size limit ends the trace early and leaves a valid file, with a warning', async () => {
+    const file = join(dir, 'limited.json');
+    const r = await pv(
+      'run',
+      '--sim-time',
+      '2s',
+      '--trace',
+      file,
+      '--trace-for',
+      '2s',
+      '--trace-max-mb',
+      '1',
+    );
+    expect(r.stderr).toMatch(/reached its size limit at simulated \d+ ns/);
+    const st = await fsp.stat(file);
+    expect(st.size).toBeGreaterThanOrEqual(1e6);
+    expect(st.size).toBeLessThan(1.01e6);
+    const t = await readTrace(file);
+    expect(checkTrace(t).problems).toEqual([]);
+    expect(t.otherData.truncated).toBe(true);
+    expect(t.otherData.window_to_ns as number).toBeLessThan(2e9);
+  });
+
+  it('refuses windows it cannot record, naming the bound', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--trace', 'x.json', '--trace-for', '61s'], /--trace-for: at most 60\.0+ s/],
+      [['--trace-svg', 'x.svg', '--trace-svg-for', '2s'], /--trace-svg-for: at most 1\.0+ s/],
+      [['--trace-for', '10ms'], /--trace-for needs --trace FILE or --trace-svg FILE/],
+      [['--trace', 'x.json', '--trace-from', '3s'], /is not before the end of the run/],
+      [['--trace', 'x.json', '--trace-max-mb', '0'], /--trace-max-mb/],
+      [['--trace', ''], /--trace/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = await run(LAUNCHER, ['run', ...args], { timeoutMs: 30_000, cwd: dir });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(msg);
+    }
+    expect(await fsp.readdir(dir)).not.toContain('x.json');
+  });
+
+  it('never writes through a planted symlink; a failed write leaves no temporary file', async () => {
+    const victim = join(dir, 'victim');
+    await fsp.writeFile(victim, 'keep\n');
+    const link = join(dir, 'link.json');
+    await fsp.symlink(victim, link);
+    await pv('run', '--sim-time', '50ms', '--trace', link);
+    expect(await fsp.readFile(victim, 'utf8')).toBe('keep\n');
+    expect((await fsp.lstat(link)).isSymbolicLink()).toBe(false);
+    const r = await run(LAUNCHER, ['run', '--trace', join(dir, 'no/such/dir/t.json')], {
+      timeoutMs: 30_000,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--trace .*cannot write there \(ENOENT\)/);
+    expect((await fsp.readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('--trace-svg draws the window as an SVG with every pCPU and vCPU row', async () => {
+    const file = join(dir, 't.svg');
+    const json = join(dir, 't-svg.json');
+    const window = ['--trace-from', '1855ms', '--trace-for', '20ms'];
+    await pv(
+      'run',
+      '--lock',
+      'ticket',
+      '--sim-time',
+      '2s',
+      '--trace-svg',
+      file,
+      '--trace',
+      json,
+      ...window,
+    );
+    const svg = await fsp.readFile(file, 'utf8');
+    const c = checkTrace(await readTrace(json));
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    for (const row of ['pCPU 0 (pkg 0)', 'pCPU 3 (pkg 1)', 'vCPU 0', 'vCPU 3'])
+      expect(svg).toContain(`>${row}</text>`);
+    // The picture counts what the JSON of the same window holds (and the window has some).
+    const held = c.instants['holder preempted'] ?? 0;
+    const granted = c.instants['granted while preempted'] ?? 0;
+    expect(held + granted).toBeGreaterThan(0);
+    expect(svg).toContain(
+      `1855 ms – 1875 ms of simulated time; ${held} holder preemptions, ${granted} grants to preempted waiters`,
+    );
+    expect((svg.match(/fill="#000"><title>holder preempted/g) ?? []).length).toBe(held);
+    expect((svg.match(/<rect /g) ?? []).length).toBeGreaterThan(100);
+  });
+});
