@@ -1,10 +1,11 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { makeDirs, why } from './dirs';
 import { RuntimeError } from './errors';
 import { histogramsSvg, timesSvg } from '../render/svg';
 import { Cell, Comparison, explainUnmet } from '../experiment/compare';
 import { formatCells, formatTable, formatTargets } from '../render/tables';
+import type { CellTraceResult } from './experiment-trace';
 
 /** The report's account of the targets this run misses (with the fitting protocol, which is never met). */
 function unmetSection(cmp: Comparison): string {
@@ -12,6 +13,24 @@ function unmetSection(cmp: Comparison): string {
   const protocol =
     "Fitting protocol: the default parameter set was fitted against all twelve cells with one set of values, not against A-1x and A-2x only as the RFC reproduction asks; fitted on A-2x alone the model's other cells do not follow (Difference MAE 24–26 pp). Details, sweeps and sources: the project's docs/calibration.md.";
   return `${lines.length ? `### What is not met, and why\n\n${lines.map((l) => `- ${l}`).join('\n')}\n\n` : ''}${protocol}`;
+}
+
+/** The report's timelines: each picture, what it shows, and the JSON traces beside it. */
+function timelineSection(ts: CellTraceResult[]): string {
+  const how =
+    "Each picture is a window of the first run of a cell (the matrix's first seed). Top rows: which task each pCPU runs. Lower rows: what each vCPU does — red while it is runnable but preempted; the bar beneath a vCPU is a lock it holds, black while it is held by a preempted vCPU (▼ a holder is preempted, ▽ a lock is granted to a waiter that is not running). Orange beside black is lock-holder preemption: vCPUs spinning on a lock whose holder cannot run.";
+  const ms = (ns: number): string => `${ns / 1e6} ms`;
+  const items = ts.map((t) => {
+    if (t.svg === null)
+      return `### ${t.cell}, ${t.lock}\n\nNo timeline: the run's job ended at ${ms(t.endNs)} of simulated time, before the window (a smaller --trace-from, or more --work).`;
+    const file = basename(t.svg.file);
+    const json = t.json
+      ? ` JSON timeline (ui.perfetto.dev, chrome://tracing): [${basename(t.json.file)}](${basename(t.json.file)}), ${ms(t.json.fromNs)}–${ms(t.json.toNs)}, ${t.json.events} events.`
+      : '';
+    const m = t.svg.marks;
+    return `### ${t.cell}, ${t.lock}\n\n${ms(t.svg.fromNs)}–${ms(t.svg.toNs)} of simulated time: ${m['holder preempted']} holder preemptions, ${m['granted while preempted']} grants to preempted waiters.${json}\n\n![timeline ${t.cell} ${t.lock}](${file})`;
+  });
+  return [how, ...items].join('\n\n');
 }
 
 /**
@@ -34,9 +53,10 @@ export async function writeReport(
   all: Cell[],
   cmp: Comparison | null,
   notes: string,
+  timelines: CellTraceResult[],
 ): Promise<void> {
   try {
-    await writeFiles(dir, json, all, cmp, notes);
+    await writeFiles(dir, json, all, cmp, notes, timelines);
   } catch (e) {
     throw new RuntimeError(
       `--out ${dir}: writing the report failed (${why(e)}); the results are on stdout`,
@@ -50,6 +70,7 @@ async function writeFiles(
   all: Cell[],
   cmp: Comparison | null,
   notes: string,
+  timelines: CellTraceResult[],
 ): Promise<void> {
   await fsp.writeFile(join(dir, 'results.json'), `${JSON.stringify(json, null, 2)}\n`);
   await fsp.writeFile(join(dir, 'times.svg'), timesSvg(all));
@@ -78,6 +99,10 @@ async function writeFiles(
     `\`\`\`\n${formatCells(all)}\n\`\`\``,
     '',
     '![histograms](histograms.svg)',
+    '',
+    '## Timelines',
+    '',
+    timelineSection(timelines),
     '',
     '## Notes',
     '',

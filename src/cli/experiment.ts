@@ -30,6 +30,8 @@ import { cells, compare, explainUnmet, targetChecks } from '../experiment/compar
 import { formatCells, formatNamed, formatTable, formatTargets } from '../render/tables';
 import { namedExperiments } from './experiment-named';
 import { RFC_TABLE } from '../experiment/rfc-table';
+import { CellName, CellTraceResult, parseCells, traceCell } from './experiment-trace';
+import { parseBounded, parseFrom, SVG_FOR_MAX_NS, TRACE_FOR_MAX_NS } from './trace';
 
 /** Options of `pvlockfs experiment`. */
 export interface ExperimentOptions {
@@ -45,6 +47,11 @@ export interface ExperimentOptions {
   out: string | null;
   named: boolean;
   params: Partial<SimConfig>;
+  /** Cells whose first run is recorded as a JSON timeline (each lock), into --out. */
+  traceCells: CellName[];
+  traceFromNs: number;
+  traceForNs: number;
+  svgForNs: number;
 }
 
 /** Parameters each run's cell sets: `--param` names the option to use instead. */
@@ -120,11 +127,35 @@ const EXPERIMENT_OPTIONS: readonly OptionSpec<ExperimentOptions>[] = [
     help: 'also run the named experiments: one per effect the model must show',
     set: (o) => (o.named = true),
   },
+  {
+    flag: '--trace-cells',
+    arg: 'A2,C4',
+    help: 'write a JSON timeline of these cells (each lock, first seed) into --out',
+    set: (o, v, f) => (o.traceCells = parseCells(f, v)),
+  },
+  {
+    flag: '--trace-from',
+    arg: 'DURATION',
+    help: 'timelines start at this simulated time (default 1s: past the start-up)',
+    set: (o, v, f) => (o.traceFromNs = parseFrom(f, v)),
+  },
+  {
+    flag: '--trace-for',
+    arg: 'DURATION',
+    help: 'simulated time a JSON timeline covers (default 100ms)',
+    set: (o, v, f) => (o.traceForNs = parseBounded(f, v, TRACE_FOR_MAX_NS)),
+  },
+  {
+    flag: '--trace-svg-for',
+    arg: 'DURATION',
+    help: "simulated time the report's timeline pictures cover (default 20ms)",
+    set: (o, v, f) => (o.svgForNs = parseBounded(f, v, SVG_FOR_MAX_NS)),
+  },
   { flag: '--json', help: 'print one JSON object', set: (o) => (o.json = true) },
   {
     flag: '--out',
     arg: 'DIR',
-    help: 'write report.md, results.json, times.svg and histograms.svg',
+    help: 'write report.md, results.json, times.svg, histograms.svg and timeline pictures',
     set: (o, v, f) => (o.out = nonEmptyArg(f, v, 'a directory')),
   },
 ];
@@ -147,8 +178,14 @@ export function parseExperiment(argv: readonly string[]): ExperimentOptions {
     out: null,
     named: false,
     params: {},
+    traceCells: [],
+    traceFromNs: 1e9,
+    traceForNs: 100e6,
+    svgForNs: 20e6,
   };
   parseArgv('experiment', EXPERIMENT_OPTIONS, { name: 'arguments', min: 0, max: 0 }, argv, o);
+  if (o.traceCells.length > 0 && o.out === null)
+    throw new UsageError('--trace-cells needs --out DIR (the timelines are written there)');
   // Every run the matrix will make must be one the model can run: refuse now, not minutes later.
   for (const spec of specs(o)) {
     const problems = validateConfig(runConfig(spec));
@@ -159,7 +196,62 @@ export function parseExperiment(argv: readonly string[]): ExperimentOptions {
       `--param ${p.key}: '${shown(String(p.value))}' is not valid (expected ${p.expected}) ${where}`,
     );
   }
+  for (const cell of o.traceCells)
+    for (const lock of o.locks) {
+      const spec = {
+        ...cell,
+        lock,
+        seed: o.seed,
+        workNs: o.workNs,
+        capNs: o.capNs,
+        params: o.params,
+      };
+      const p = validateConfig(runConfig(spec))[0];
+      if (p)
+        throw new UsageError(
+          `--param ${p.key}: '${shown(String(p.value))}' is not valid (expected ${p.expected}) (in traced cell ${cell.scenario}-${cell.overcommit}x, ${lock})`,
+        );
+    }
   return o;
+}
+
+/**
+ * The timelines of `--out`: each `--trace-cells` cell with every lock (JSON and SVG), or without
+ * it an SVG of cell B-2x (or the matrix's first cell) for every lock.
+ */
+function timelines(o: ExperimentOptions, dir: string): CellTraceResult[] {
+  const traced = o.traceCells.length > 0;
+  const b2 = o.scenarios.includes('B') && o.overcommits.includes(2);
+  const cellsWanted: CellName[] = traced
+    ? o.traceCells
+    : [
+        b2
+          ? { scenario: 'B', overcommit: 2 }
+          : { scenario: o.scenarios[0], overcommit: o.overcommits[0] },
+      ];
+  const base = { seed: o.seed, workNs: o.workNs, capNs: o.capNs, params: o.params };
+  const out = cellsWanted.flatMap((cell) =>
+    o.locks.map((lock) =>
+      traceCell(
+        dir,
+        {
+          cell,
+          lock,
+          json: traced,
+          fromNs: o.traceFromNs,
+          forNs: o.traceForNs,
+          svgForNs: o.svgForNs,
+        },
+        base,
+      ),
+    ),
+  );
+  for (const t of out)
+    if (t.svg === null)
+      process.stderr.write(
+        `pvlockfs: no timeline of ${t.cell} ${t.lock}: its run ended at simulated ${t.endNs} ns, before --trace-from\n`,
+      );
+  return out;
 }
 
 /** Every run of the matrix, in a fixed order. */
@@ -261,6 +353,6 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
     );
   }
   // The report is written after stdout, so a failed write loses no result.
-  if (o.out) await writeReport(o.out, json, table, cmp, notes);
+  if (o.out) await writeReport(o.out, json, table, cmp, notes, timelines(o, o.out));
   return 0;
 }

@@ -213,3 +213,94 @@ describe('run --trace: the timeline, read by an independent checker', () => {
     expect((svg.match(/<rect /g) ?? []).length).toBeGreaterThan(100);
   });
 });
+
+describe('experiment: timelines of named cells, and pictures in the report', () => {
+  it('--trace-cells writes a JSON timeline and an SVG per cell and lock; report.md shows them', async () => {
+    const out = join(dir, 'exp');
+    const args = ['experiment', '--reps', '1', '--work', '2s', '--scenarios', 'A,C'];
+    await pv(
+      ...args,
+      '--overcommit',
+      '1,4',
+      '--out',
+      out,
+      '--trace-cells',
+      'A1,C4',
+      '--trace-from',
+      '200ms',
+    );
+    const names = await fsp.readdir(out);
+    for (const cell of ['A1', 'C4'])
+      for (const lock of ['ticket', 'pv-yield']) {
+        expect(names).toContain(`trace-${cell}-${lock}.json`);
+        expect(names).toContain(`timeline-${cell}-${lock}.svg`);
+        const t = await readTrace(join(out, `trace-${cell}-${lock}.json`));
+        const c = checkTrace(t);
+        expect(c.problems).toEqual([]);
+        expect(t.otherData.cell).toBe(cell);
+        expect(c.firstTs).toBe(200_000);
+      }
+    const md = await fsp.readFile(join(out, 'report.md'), 'utf8');
+    expect(md).toContain('## Timelines');
+    expect(md).toContain('![timeline C4 ticket](timeline-C4-ticket.svg)');
+    expect(md).toContain('[trace-A1-pv-yield.json](trace-A1-pv-yield.json)');
+  });
+
+  it('without --trace-cells the report still draws cell B-2x for each lock', async () => {
+    const out = join(dir, 'exp2');
+    await pv(
+      'experiment',
+      '--trace-from',
+      '100ms',
+      '--reps',
+      '1',
+      '--work',
+      '1s',
+      '--scenarios',
+      'B',
+      '--overcommit',
+      '1,2',
+      '--out',
+      out,
+    );
+    const names = (await fsp.readdir(out)).filter(
+      (n) => n.startsWith('timeline') || n.startsWith('trace'),
+    );
+    expect(names.sort()).toEqual(['timeline-B2-pv-yield.svg', 'timeline-B2-ticket.svg']);
+    // A window after the job's end: said so, in the report and on stderr; the rest is written.
+    const late = join(dir, 'exp3');
+    const r = await pv(
+      'experiment',
+      '--reps',
+      '1',
+      '--work',
+      '1s',
+      '--scenarios',
+      'B',
+      '--overcommit',
+      '2',
+      '--trace-from',
+      '30s',
+      '--out',
+      late,
+    );
+    expect(r.stderr).toMatch(
+      /no timeline of B2 ticket: its run ended at simulated \d+ ns, before --trace-from/,
+    );
+    expect(await fsp.readFile(join(late, 'report.md'), 'utf8')).toMatch(
+      /No timeline: the run's job ended at [\d.]+ ms/,
+    );
+  });
+
+  it('refuses a cell it does not know, and --trace-cells without --out', async () => {
+    for (const [args, msg] of [
+      [['--trace-cells', 'Z9', '--out', dir], /--trace-cells: 'Z9' is not a cell/],
+      [['--trace-cells', 'A17', '--out', dir], /'A17' is not a cell/],
+      [['--trace-cells', 'A2'], /--trace-cells needs --out DIR/],
+    ] as [string[], RegExp][]) {
+      const r = await run(LAUNCHER, ['experiment', ...args], { timeoutMs: 30_000 });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(msg);
+    }
+  });
+});
