@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { FsError } from '../debugfs/errors';
-import type { Machine } from '../sim/machine';
+import { Machine, RunStop } from '../sim/machine';
+import type { LiveTrace } from './live-trace';
 import { ScriptedClock } from './script';
 
 /** Wall-clock period of the driver, and the most wall time one step may take. */
@@ -33,6 +34,8 @@ export class LiveDriver {
   droppedLagMs = 0;
   /** Wall milliseconds in which the driver itself did not run (SIGSTOP, a starved process). */
   stoppedMs = 0;
+  /** The mount's timeline recorder: the driver stops at a recording's end so it is exact. */
+  trace: LiveTrace | null = null;
   private warned = false;
   private startedMs = 0;
   private lastStepMs = 0;
@@ -66,7 +69,18 @@ export class LiveDriver {
       throw new FsError('EBUSY', 'advance_ns while the guest runs (write 0 to running first)');
     if (ns > MAX_ADVANCE_NS)
       throw new FsError('EINVAL', `advance_ns ${ns} above ${MAX_ADVANCE_NS}`);
-    this.clock.runTo(this.machine.nowNs + ns);
+    const target = this.machine.nowNs + ns;
+    while (this.machine.nowNs < target) {
+      if (this.runTo(target, Infinity, () => false) !== RunStop.ReachedTime) break;
+    }
+  }
+
+  /** Runs towards `target`, stopping at the end of a recording in progress (then ends it). */
+  private runTo(target: number, maxEvents: number, stopped: () => boolean): RunStop {
+    const stop = this.trace === null ? target : this.trace.nextStop(target);
+    const r = this.clock.runTo(stop, maxEvents, stopped);
+    this.trace?.update();
+    return r;
   }
 
   /** Starts advancing the simulation. */
@@ -111,7 +125,7 @@ export class LiveDriver {
     const deadline = nowMs + SLICE_MS;
     const stopped = (): boolean => this.runningValue === 0;
     while (this.machine.nowNs < target && performance.now() < deadline && !stopped()) {
-      this.clock.runTo(target, EVENTS_PER_CHECK, stopped);
+      this.runTo(target, EVENTS_PER_CHECK, stopped);
     }
     if (stopped()) return;
     const lagMs = (target - this.machine.nowNs) / 1e6 / this.speed;

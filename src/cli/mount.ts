@@ -9,6 +9,7 @@ import { shown } from './args';
 import { makeDirs, why } from './dirs';
 import { errnoOf, RuntimeError, UsageError } from './errors';
 import { LiveDriver } from './live';
+import { LiveTrace } from './live-trace';
 import { loadScript, ScriptedClock, writeThrough } from './script';
 import type { Options } from './options';
 
@@ -156,6 +157,23 @@ function waitForSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/**
+ * The directory recordings go into: `--trace-dir` must be a directory (refused at start
+ * otherwise); the default, the working directory, is checked only when a recording starts.
+ */
+async function traceDirOf(dir: string | null): Promise<string> {
+  if (dir === null) return process.cwd();
+  const abs = resolve(dir);
+  let st;
+  try {
+    st = await fsp.stat(abs);
+  } catch (e) {
+    throw new UsageError(`--trace-dir ${dir}: ${why(e)}`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`--trace-dir ${dir}: not a directory`);
+  return abs;
+}
+
 /** `pvlockfs mount`: runs the live guest and serves it until SIGINT/SIGTERM (or an outside unmount). */
 export async function mountCommand(o: Options): Promise<number> {
   // Listen for SIGINT/SIGTERM/SIGHUP before anything is mounted or announced: a supervisor may
@@ -165,6 +183,7 @@ export async function mountCommand(o: Options): Promise<number> {
   const say = (s: string): void => void process.stdout.write(`${s}\n`);
   // A bad script is refused before anything is mounted.
   const actions = o.script === null ? [] : await loadScript(o.script, o.layout);
+  const traceDir = await traceDirOf(o.traceDir);
   const { mnt, nonempty } = await preflight(o.positional[0], say);
   const machine = new Machine(o.sim);
   const driver = new LiveDriver(
@@ -177,8 +196,14 @@ export async function mountCommand(o: Options): Promise<number> {
     { paused: o.paused },
   );
   const control = { ...driver.runningKnob, advance: (ns: number) => driver.advance(ns) };
-  const port = machinePort(machine, { abi: o.abi, speed: o.speed, layout: o.layout }, control);
+  const meta = { generator: 'pvlockfs mount', seed: o.sim.seed, layout: o.layout, config: o.sim };
+  const log = (l: string): void => void process.stderr.write(`${l}\n`);
+  const trace = new LiveTrace(machine, traceDir, o.trace.maxBytes, meta, log);
+  driver.trace = trace;
+  const extra = { abi: o.abi, speed: o.speed, layout: o.layout, trace_dir: traceDir };
+  const port = machinePort(machine, extra, control, trace);
   const fs = new DebugFs(buildTree(port, o.abi, Date.now(), o.layout), o.abi, () => Date.now());
+  fs.onWritten = (name, value) => trace.knob(name, value);
   driver.useClock(new ScriptedClock(machine, actions, writeThrough(fs)));
   let mounted: Mounted;
   try {
@@ -210,6 +235,8 @@ export async function mountCommand(o: Options): Promise<number> {
   const reason = await Promise.race([signalled, watch.gone]);
   watch.stop();
   driver.stop();
+  // A recording in progress is ended and written: nothing recorded is lost.
+  trace.finish();
   if (reason === 'gone') {
     mounted.release();
     say(`pvlockfs: the mount at ${mnt} was removed from outside (umount); exiting`);

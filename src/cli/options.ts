@@ -51,6 +51,8 @@ export interface Options {
   script: string | null;
   /** run: what to record as a timeline (a JSON trace, an SVG), if anything. */
   trace: TraceRequest;
+  /** mount: where recordings started through pvlockfs/trace_ns go (null: the working directory). */
+  traceDir: string | null;
   positional: string[];
 }
 
@@ -259,11 +261,18 @@ export const OPTION_SPECS: readonly OptionRow[] = [
     flag: '--trace-max-mb',
     arg: 'N',
     help: `stop the JSON timeline when it reaches N MB (default ${TRACE_MAX_MB}); the file stays valid`,
-    commands: ['run'],
+    commands: BOTH,
     set: (o, v, f) => {
       o.trace.maxBytes = intArg(f, v, 1, 65536) * 1e6;
       (o as Tracked).traceWindowSet = f;
     },
+  },
+  {
+    flag: '--trace-dir',
+    arg: 'DIR',
+    help: 'where echo N > pvlockfs/trace_ns records N simulated ns of timeline (default: the working directory)',
+    commands: ['mount'],
+    set: (o, v, f) => (o.traceDir = nonEmptyArg(f, v, 'a directory')),
   },
   {
     flag: '--trace-svg',
@@ -331,6 +340,7 @@ export function parseOptions(command: Command, argv: readonly string[]): Options
     paused: false,
     script: null,
     trace: defaultTrace(),
+    traceDir: null,
     positional: [],
   };
   const specs = OPTION_SPECS.filter((s) => s.commands.includes(command));
@@ -351,7 +361,12 @@ function finish(o: Tracked): void {
   if (o.hogsSet || k !== undefined) o.sim.hogs = Math.min(o.sim.hogs, MAX_HOGS);
   o.sim.loopJobs = !o.work;
   const t = o.trace;
-  if (o.traceWindowSet && t.file === null && t.svg === null)
+  if (
+    o.traceWindowSet &&
+    o.traceWindowSet !== '--trace-max-mb' &&
+    t.file === null &&
+    t.svg === null
+  )
     throw new UsageError(`${o.traceWindowSet} needs --trace FILE or --trace-svg FILE`);
   if ((t.file !== null || t.svg !== null) && t.fromNs >= o.simTimeNs)
     throw new UsageError(

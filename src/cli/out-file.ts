@@ -1,6 +1,7 @@
-import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { errnoOf } from './errors';
 import { why } from './dirs';
 import { RuntimeError } from './errors';
 
@@ -41,12 +42,33 @@ export class OutFile {
     }
   }
 
-  /** Closes the file and moves it into place. */
-  commit(): void {
+  /**
+   * Closes the file and moves it into place; returns where. With `keep`, an existing file of that
+   * name (or a symlink planted there) is kept and the new one gets the first free name `NAME-2.EXT`,
+   * `NAME-3.EXT` … (a hard link never replaces and never follows).
+   */
+  commit(keep = false): string {
     try {
       closeSync(this.fd);
       this.fd = -1;
-      renameSync(this.tmp, this.path);
+      if (!keep) {
+        renameSync(this.tmp, this.path);
+        return this.path;
+      }
+      const ext = extname(this.path);
+      const stem = this.path.slice(0, this.path.length - ext.length);
+      for (let n = 1; n <= 1000; n++) {
+        const name = n === 1 ? this.path : `${stem}-${n}${ext}`;
+        try {
+          linkSync(this.tmp, name);
+        } catch (e) {
+          if (errnoOf(e) === 'EEXIST') continue;
+          throw e;
+        }
+        unlinkSync(this.tmp);
+        return name;
+      }
+      throw new Error(`no free name beside ${this.path}`);
     } catch (e) {
       this.abort();
       throw new RuntimeError(`${this.what}: writing failed (${why(e)})`);

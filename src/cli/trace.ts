@@ -86,6 +86,7 @@ export function jsonWindow(
   toNs: number,
   maxBytes: number,
   meta: Record<string, unknown>,
+  keep = false,
 ): TraceWindow {
   let out: OutFile | null = null;
   let writer: JsonTraceWriter | null = null;
@@ -124,9 +125,9 @@ export function jsonWindow(
         marks,
         time: 'ts is simulated time since the guest started, in µs',
       });
-      (out as OutFile).commit();
+      const file = (out as OutFile).commit(keep);
       return {
-        file: (out as OutFile).path,
+        file,
         fromNs,
         toNs: r.endNs,
         bytes: w.bytes,
@@ -227,6 +228,27 @@ export class WindowRunner {
       changed = true;
     }
     if (changed) this.attach();
+  }
+
+  /** Adds a window (one starting now or later). */
+  add(w: TraceWindow): void {
+    this.pending.push(w);
+    this.pending.sort((a, b) => a.fromNs - b.fromNs);
+    this.update();
+  }
+
+  /** Whether a window is open or waiting. */
+  get busy(): boolean {
+    return this.open.length > 0 || this.pending.length > 0;
+  }
+
+  /** Ends the open windows now (before their end); returns what they wrote. */
+  endOpen(): WindowResult[] {
+    const ended = this.open.map((w) => w.end());
+    this.results.push(...ended);
+    this.open.length = 0;
+    this.attach();
+    return ended;
   }
 
   /** A knob was written: every open window marks it. */

@@ -119,8 +119,10 @@ export class DebugFs {
   write(fh: number, data: Uint8Array, offset?: number): number {
     const f = this.handle(fh);
     const n = writeFile(f, data, offset);
+    // A write-only file's value reads as nothing: only a readable number is reported.
+    const node = f.node;
     if (this.onWritten !== null)
-      this.onWritten(f.node.name, f.node.kind === 'attr' ? f.node.get() : null);
+      this.onWritten(node.name, node.kind === 'attr' && node.mode & 0o444 ? node.get() : null);
     return n;
   }
 

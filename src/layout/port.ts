@@ -1,6 +1,6 @@
 import type { SimConfig } from '../sim/config';
 import type { Machine } from '../sim/machine';
-import type { GuestPort } from './tree';
+import type { GuestPort, TraceControl } from './tree';
 
 /** Extra `key=value` settings shown in `pvlockfs/config` besides the simulation's own. */
 export type ExtraSettings = Record<string, string | number | boolean>;
@@ -28,8 +28,14 @@ export interface ClockControl {
 }
 
 /** A GuestPort over a machine; pausing and stepping are delegated to whoever drives its clock. */
-export function machinePort(m: Machine, extra: ExtraSettings, running: ClockControl): GuestPort {
+export function machinePort(
+  m: Machine,
+  extra: ExtraSettings,
+  running: ClockControl,
+  trace?: TraceControl,
+): GuestPort {
   return {
+    ...(trace ? { trace } : {}),
     stats: m.guest.stats,
     qstats: m.guest.qstats,
     seed: m.cfg.seed,

@@ -28,6 +28,18 @@ export interface GuestPort {
   hogs(): number;
   setHogs(n: number): void;
   configText(): string;
+  /** A mount's timeline recorder (`pvlockfs/trace_ns`, `trace_status`); absent in a headless run. */
+  trace?: TraceControl;
+}
+
+/** What the control directory's trace files read and write. */
+export interface TraceControl {
+  /** Simulated ns the recording in progress has left (0: none). */
+  left(): number;
+  /** Starts a recording of the next `ns` simulated ns, or with 0 ends the one in progress. */
+  set(ns: number): void;
+  /** `key=value` lines: the recording in progress and the last file written. */
+  status(): string;
 }
 
 /** The single-number files of the RFC's `kvm/spinlocks/`. */
@@ -271,6 +283,12 @@ function buildControl(root: DirNode, port: GuestPort, nowMs: number): void {
     nowMs,
   );
   createText('config', 0o444, c, () => port.configText(), nowMs);
+  const trace = port.trace;
+  if (trace !== undefined) {
+    const set = (v: bigint): void => trace.set(Number(v));
+    createAttr('trace_ns', 0o644, c, 64, () => BigInt(trace.left()), set, nowMs);
+    createText('trace_status', 0o444, c, () => trace.status(), nowMs);
+  }
 }
 
 /**

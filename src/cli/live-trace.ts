@@ -1,0 +1,121 @@
+import { join } from 'node:path';
+import { FsError } from '../debugfs/errors';
+import type { TraceControl } from '../layout/tree';
+import type { Machine } from '../sim/machine';
+import { jsonWindow, TRACE_FOR_MAX_NS, WindowResult, WindowRunner } from './trace';
+
+/**
+ * A mount's timeline recorder, driven through `pvlockfs/trace_ns`: writing N starts a recording
+ * of the next N simulated ns (EBUSY while one runs, EINVAL above 60 s), writing 0 ends the one in
+ * progress; either way the file is written when the recording ends, into the `--trace-dir`
+ * directory as `pvlockfs-trace-<start ns>.json` (an existing file is never replaced).
+ * `pvlockfs/trace_status` says what is recording and what was written last. The live driver
+ * stops its steps at the recording's start and end (`nextStop`), so the window is exact.
+ */
+export class LiveTrace implements TraceControl {
+  private readonly runner: WindowRunner;
+  private toNs = -1;
+  private fromNs = -1;
+  private last: WindowResult | null = null;
+  private lastError = '';
+  private count = 0;
+
+  constructor(
+    private readonly m: Machine,
+    /** Absolute directory the recordings go into. */
+    readonly dir: string,
+    private readonly maxBytes: number,
+    private readonly meta: Record<string, unknown>,
+    private readonly log: (line: string) => void,
+  ) {
+    this.runner = new WindowRunner(m, []);
+  }
+
+  left(): number {
+    return this.toNs < 0 ? 0 : Math.max(0, this.toNs - this.m.nowNs);
+  }
+
+  set(ns: number): void {
+    if (ns === 0) {
+      if (this.toNs >= 0) this.collect(() => this.runner.endOpen());
+      return;
+    }
+    if (this.toNs >= 0)
+      throw new FsError('EBUSY', 'a recording is in progress (write 0 to end it)');
+    if (ns > TRACE_FOR_MAX_NS)
+      throw new FsError('EINVAL', `trace_ns ${ns} above ${TRACE_FOR_MAX_NS}`);
+    const now = this.m.nowNs;
+    const file = join(this.dir, `pvlockfs-trace-${now}ns.json`);
+    const w = jsonWindow(this.m, file, now, now + ns, this.maxBytes, this.meta, true);
+    try {
+      this.runner.add(w);
+    } catch (e) {
+      this.lastError = (e as Error).message;
+      this.log(`pvlockfs: ${this.lastError}`);
+      throw new FsError('EIO', this.lastError);
+    }
+    this.fromNs = now;
+    this.toNs = now + ns;
+    this.lastError = '';
+  }
+
+  status(): string {
+    const l = this.last;
+    const lines: [string, string | number][] = [
+      ['recording', this.toNs >= 0 ? 1 : 0],
+      ['from_ns', this.toNs >= 0 ? this.fromNs : 0],
+      ['to_ns', this.toNs >= 0 ? this.toNs : 0],
+      ['dir', this.dir],
+      ['written', this.count],
+      ['last_file', l ? l.file : ''],
+      ['last_from_ns', l ? l.fromNs : 0],
+      ['last_to_ns', l ? l.toNs : 0],
+      ['last_events', l ? l.events : 0],
+      ['last_bytes', l ? l.bytes : 0],
+      ['last_truncated', l && l.truncated ? 1 : 0],
+      ['last_error', this.lastError],
+    ];
+    return lines.map(([k, v]) => `${k}=${v}\n`).join('');
+  }
+
+  /** The next time the driver must stop at (the recording's end), at most `limitNs`. */
+  nextStop(limitNs: number): number {
+    return this.runner.nextStop(limitNs);
+  }
+
+  /** Called after each step: ends the recording when its time is up (writes the file). */
+  update(): void {
+    if (this.toNs >= 0) this.collect(() => (this.runner.update(), this.runner.results));
+  }
+
+  /** A knob was written: the recording in progress marks it. */
+  knob(name: string, value: bigint | null): void {
+    this.runner.knob(name, value);
+  }
+
+  /** Ends a recording in progress (the daemon is stopping): its file is written. */
+  finish(): void {
+    if (this.toNs >= 0) this.collect(() => this.runner.endOpen());
+  }
+
+  private collect(step: () => WindowResult[]): void {
+    const before = this.runner.results.length;
+    try {
+      step();
+    } catch (e) {
+      this.lastError = (e as Error).message;
+      this.log(`pvlockfs: ${this.lastError}`);
+      this.toNs = -1;
+      return;
+    }
+    const done = this.runner.results.slice(before);
+    if (done.length === 0) return;
+    this.last = done[done.length - 1];
+    this.count += done.length;
+    this.toNs = -1;
+    const r = this.last;
+    this.log(
+      `pvlockfs: wrote ${r.file}: simulated ${r.fromNs}–${r.toNs} ns, ${r.events} events, ${r.bytes} bytes${r.truncated ? ' (cut short at the size limit)' : ''}`,
+    );
+  }
+}
