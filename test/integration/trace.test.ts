@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAUNCHER, run } from './harness';
+import { LAUNCHER, ROOT, run } from './harness';
 import { checkTrace, TraceFile } from './trace-check';
 
 let dir: string;
@@ -302,5 +302,20 @@ describe('experiment: timelines of named cells, and pictures in the report', () 
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(msg);
     }
+  });
+});
+
+describe("the README's picture", () => {
+  it('docs/lhp-timeline.svg is what the command the README names draws today', async () => {
+    const readme = await fsp.readFile(join(ROOT, 'README.md'), 'utf8');
+    const m = /`scripts\/pvlockfs (run [^`]*--trace-svg) docs\/lhp-timeline\.svg`/.exec(
+      readme.replace(/\n/g, ' '),
+    );
+    expect(m, 'the README names the command that drew the picture').not.toBeNull();
+    const file = join(dir, 'readme.svg');
+    await pv(...(m as RegExpExecArray)[1].split(/\s+/), file);
+    expect(await fsp.readFile(file, 'utf8')).toBe(
+      await fsp.readFile(join(ROOT, 'docs/lhp-timeline.svg'), 'utf8'),
+    );
   });
 });
