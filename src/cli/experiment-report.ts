@@ -6,6 +6,7 @@ import { histogramsSvg, timesSvg } from '../render/svg';
 import { Cell, Comparison, explainUnmet } from '../experiment/compare';
 import { formatCells, formatTable, formatTargets } from '../render/tables';
 import type { CellTraceResult } from './experiment-trace';
+import { OutFile } from './out-file';
 
 /** The report's account of the targets this run misses (with the fitting protocol, which is never met). */
 function unmetSection(cmp: Comparison): string {
@@ -72,9 +73,12 @@ async function writeFiles(
   notes: string,
   timelines: CellTraceResult[],
 ): Promise<void> {
-  await fsp.writeFile(join(dir, 'results.json'), `${JSON.stringify(json, null, 2)}\n`);
-  await fsp.writeFile(join(dir, 'times.svg'), timesSvg(all));
-  await fsp.writeFile(join(dir, 'histograms.svg'), histogramsSvg(all));
+  // Through temporary files: a symlink planted in the directory is replaced, never followed.
+  const put = (name: string, text: string): string =>
+    OutFile.write(join(dir, name), `--out ${dir}`, text);
+  put('results.json', `${JSON.stringify(json, null, 2)}\n`);
+  put('times.svg', timesSvg(all));
+  put('histograms.svg', histogramsSvg(all));
   const md = [
     '# pvlockfs experiment report',
     '',
@@ -109,5 +113,5 @@ async function writeFiles(
     notes,
     '',
   ].join('\n');
-  await fsp.writeFile(join(dir, 'report.md'), md);
+  put('report.md', md);
 }

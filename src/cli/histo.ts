@@ -1,7 +1,7 @@
-import { promises as fsp } from 'node:fs';
 import { esc } from '../render/svg';
 import { nonEmptyArg, OptionSpec, parseArgv } from './args';
 import { RuntimeError } from './errors';
+import { OutFile } from './out-file';
 import { readSmallFile } from './small-file';
 
 /** Human label for the lower bound of log2 bucket `i` (bucket 30 is the overflow). */
@@ -122,8 +122,9 @@ export async function histoCommand(argv: readonly string[]): Promise<number> {
   const counts = parseHisto(text, path);
   if (out) {
     try {
-      await fsp.writeFile(out, histoSvg(counts, path));
+      OutFile.write(out, `--svg ${out}`, histoSvg(counts, path));
     } catch (e) {
+      if (e instanceof RuntimeError) throw e;
       throw new RuntimeError(`cannot write ${out}: ${(e as Error).message}`);
     }
     process.stdout.write(`pvlockfs: wrote ${out}\n`);

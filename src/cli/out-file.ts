@@ -1,4 +1,12 @@
-import { closeSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { errnoOf } from './errors';
@@ -21,6 +29,17 @@ export class OutFile {
     private readonly what: string,
   ) {
     this.path = resolve(path);
+    // Only a regular file (or a symlink, which is replaced, never followed) may be replaced: a
+    // device, a directory or a FIFO at the name is refused (renaming over /dev/null as root
+    // would replace the device).
+    let st;
+    try {
+      st = lstatSync(this.path);
+    } catch {
+      st = null;
+    }
+    if (st !== null && !st.isFile() && !st.isSymbolicLink())
+      throw new RuntimeError(`${what}: ${this.path} exists and is not a regular file`);
     this.tmp = join(
       dirname(this.path),
       `.${basename(this.path)}.${randomBytes(6).toString('hex')}.tmp`,
@@ -30,6 +49,13 @@ export class OutFile {
     } catch (e) {
       throw new RuntimeError(`${what}: cannot write there (${why(e)})`);
     }
+  }
+
+  /** Writes `text` to `path` through a temporary file (see the class). */
+  static write(path: string, what: string, text: string): string {
+    const f = new OutFile(path, what);
+    f.write(text);
+    return f.commit();
   }
 
   /** Appends text (synchronously, all of it). */

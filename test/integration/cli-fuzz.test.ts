@@ -84,6 +84,20 @@ const EXPERIMENT_FLAGS = [
   '--out',
 ];
 const UNKNOWN = ['--bogus', '-x', '--=', '---', '--help=1', '--param='];
+/**
+ * Options that write a file: they draw from names inside the fuzz's own directory (and devices,
+ * which must be refused), never a system file that a passing write would replace.
+ */
+const OUTPUT_FLAGS = new Set(['--trace', '--trace-svg', '--out', '--svg', '--trace-dir']);
+const OUTPUT_PATHS = [
+  '',
+  'x'.repeat(5000),
+  '-odd',
+  'sub/none/out',
+  'out.json',
+  '/dev/null',
+  '/dev/zero',
+];
 
 /**
  * Each command with arguments that keep a well-formed call short (a tiny run, an experiment of
@@ -135,8 +149,9 @@ function fuzzCase(seed: number): string[] {
     if (u < 0.2 && spec.positional) argv.push(value);
     else {
       const flag = flags[r.int(0, flags.length - 1)];
-      if (r.uniform() < 0.5) argv.push(`${flag}=${value}`);
-      else argv.push(flag, value);
+      const v = OUTPUT_FLAGS.has(flag) ? OUTPUT_PATHS[r.int(0, OUTPUT_PATHS.length - 1)] : value;
+      if (r.uniform() < 0.5) argv.push(`${flag}=${v}`);
+      else argv.push(flag, v);
     }
   }
   return argv;
@@ -149,6 +164,9 @@ describe('seeded CLI fuzz over every command: exit 0, 1 or 2 with a short messag
   });
   afterAll(async () => {
     await fsp.rm(work, { recursive: true, force: true });
+    // An output option given a device refuses it: the devices are still devices.
+    for (const dev of ['/dev/null', '/dev/zero'])
+      expect((await fsp.lstat(dev)).isCharacterDevice(), dev).toBe(true);
   });
 
   const seeds = Array.from({ length: 120 }, (_, i) => 500 + i);
@@ -183,6 +201,16 @@ describe('the refusals the hardening review found, through the real CLI', () => 
     [['run', '--seed=3', '--sim-time=1ms', '--param=holdNsMean=1500'], 0, /^$/],
     [['histo', '/dev/null', '--bogus'], 2, /--bogus: unknown option for 'histo'/],
     [['histo', '/dev/zero'], 1, /\/dev\/zero is longer than 65536 bytes: not a statistics file/],
+    [
+      ['run', '--sim-time', '1ms', '--trace', '/dev/null'],
+      1,
+      /--trace \/dev\/null: \/dev\/null exists and is not a regular file/,
+    ],
+    [
+      ['run', '--sim-time', '1ms', '--trace-svg', '/dev/zero'],
+      1,
+      /\/dev\/zero exists and is not a regular file/,
+    ],
     [['top', '--vcpus'], 2, /--vcpus: unknown option for 'top'/],
     [['experiment', '--reps=3', '--out', ''], 2, /--out: empty \(expected a directory\)/],
     [

@@ -41,7 +41,7 @@ describe('pvlockfs histo: refusals name the file and the reason', () => {
       'an SVG path that cannot be written',
       1,
       () => ['histo', histo, '--svg', '/proc/nope/x.svg'],
-      /cannot write \/proc\/nope\/x\.svg: ENOENT/,
+      /--svg \/proc\/nope\/x\.svg: cannot write there \(ENOENT\)/,
     ],
   ])('%s: exit %i', async (_what, code, args, message) => {
     const r = await run(LAUNCHER, args());

@@ -292,6 +292,33 @@ describe('experiment: timelines of named cells, and pictures in the report', () 
     );
   });
 
+  it('--out replaces a symlink planted in the directory instead of writing through it', async () => {
+    const out = join(dir, 'exp-planted');
+    await fsp.mkdir(out);
+    const victim = join(dir, 'victim-report');
+    await fsp.writeFile(victim, 'keep\n');
+    for (const name of ['report.md', 'results.json', 'timeline-B2-ticket.svg'])
+      await fsp.symlink(victim, join(out, name));
+    await pv(
+      'experiment',
+      '--reps',
+      '1',
+      '--work',
+      '1s',
+      '--scenarios',
+      'B',
+      '--overcommit',
+      '2',
+      '--trace-from',
+      '10ms',
+      '--out',
+      out,
+    );
+    expect(await fsp.readFile(victim, 'utf8')).toBe('keep\n');
+    for (const name of ['report.md', 'results.json', 'timeline-B2-ticket.svg'])
+      expect((await fsp.lstat(join(out, name))).isFile(), name).toBe(true);
+  });
+
   it('refuses a cell it does not know, and --trace-cells without --out', async () => {
     for (const [args, msg] of [
       [['--trace-cells', 'Z9', '--out', dir], /--trace-cells: 'Z9' is not a cell/],
