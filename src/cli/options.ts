@@ -187,6 +187,18 @@ export const OPTION_SPECS: readonly OptionRow[] = [
     set: (o) => (o.sim.compatYield = true),
   },
   {
+    flag: '--preempt-hints',
+    help: "solution (b): a lock holder's flag makes the host defer its preemption (--param hintMaxDeferNs, 50 µs)",
+    commands: BOTH,
+    set: (o) => (o.sim.preemptHints = true),
+  },
+  {
+    flag: '--run-state',
+    help: 'solution (c): pv spinners stop spinning when the holder (ticket: or the next in line) is preempted',
+    commands: BOTH,
+    set: (o) => (o.sim.runState = true),
+  },
+  {
     flag: '--param',
     arg: 'KEY=VALUE',
     help: 'set any model parameter (see docs/model.md), repeatable',

@@ -34,8 +34,22 @@ export function machinePort(
   running: ClockControl,
   trace?: TraceControl,
 ): GuestPort {
+  const cfg = m.cfg;
+  const solutions = (): string => {
+    const h = m.host.hints;
+    const lines: [string, number][] = [];
+    if (cfg.preemptHints)
+      lines.push(
+        ['hint_deferrals_granted', h.granted],
+        ['hint_deferrals_expired', h.expired],
+        ['hint_yields_on_release', h.yields],
+      );
+    if (cfg.runState) lines.push(['run_state_stops', m.guest.counters.runStateStops]);
+    return lines.map(([k, v]) => `${k}=${v}\n`).join('');
+  };
   return {
     ...(trace ? { trace } : {}),
+    ...(cfg.preemptHints || cfg.runState ? { solutions } : {}),
     stats: m.guest.stats,
     qstats: m.guest.qstats,
     seed: m.cfg.seed,

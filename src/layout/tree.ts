@@ -30,6 +30,8 @@ export interface GuestPort {
   configText(): string;
   /** A mount's timeline recorder (`pvlockfs/trace_ns`, `trace_status`); absent in a headless run. */
   trace?: TraceControl;
+  /** `key=value` lines of the RFC's solutions (b) and (c) when either is on (`pvlockfs/solutions`). */
+  solutions?: () => string;
 }
 
 /** What the control directory's trace files read and write. */
@@ -283,6 +285,7 @@ function buildControl(root: DirNode, port: GuestPort, nowMs: number): void {
     nowMs,
   );
   createText('config', 0o444, c, () => port.configText(), nowMs);
+  if (port.solutions !== undefined) createText('solutions', 0o444, c, port.solutions, nowMs);
   const trace = port.trace;
   if (trace !== undefined) {
     const set = (v: bigint): void => trace.set(Number(v));

@@ -28,6 +28,13 @@ export type LayoutName = (typeof LAYOUT_NAMES)[number];
 export const PLES = ['off', 'sleep', 'yield-to'] as const;
 /** A PLE mode. */
 export type PleMode = (typeof PLES)[number];
+/** The pv locks with a slow path that run-state sharing (solution (c)) can send a spinner to. */
+export const RUN_STATE_LOCKS: readonly LockAlgorithm[] = [
+  'pv-yield',
+  'directed-yield',
+  'xen-block',
+  'pv-ticket',
+];
 /** Pinning scenarios of the RFC. */
 export const PINNINGS = ['A', 'B', 'C'] as const;
 /** A pinning scenario. */
@@ -105,6 +112,20 @@ export interface SimConfig {
   stalls: boolean;
   stallRatePerSec: number;
   stallNs: number;
+  // The RFC's solutions (b) and (c), host and guest options.
+  /**
+   * Solution (b): while a vCPU holds a spinlock the guest sets a flag the host reads; the host
+   * defers a tick or wakeup preemption of a flagged vCPU by at most `hintMaxDeferNs`, then
+   * preempts anyway; a vCPU granted a deferral yields when it releases the lock.
+   */
+  preemptHints: boolean;
+  hintMaxDeferNs: number;
+  /**
+   * Solution (c): the host publishes each vCPU's preempted state (steal time's `preempted`); a pv
+   * spinner whose lock holder (ticket locks: or the next in line) is preempted stops spinning and
+   * takes its slow path at once.
+   */
+  runState: boolean;
   // Ablations and instruments.
   grantOnlyToRunning: boolean;
   convoyMinWaiters: number;
@@ -170,6 +191,9 @@ export function defaultConfig(): SimConfig {
     stalls: true,
     stallRatePerSec: 10_000,
     stallNs: 3_000,
+    preemptHints: false,
+    hintMaxDeferNs: 50_000,
+    runState: false,
     grantOnlyToRunning: false,
     convoyMinWaiters: 2,
     jobWorkNs: 4_000_000_000,
@@ -227,6 +251,7 @@ export const INT_RANGES: Readonly<Partial<Record<keyof SimConfig, readonly [numb
   idleNsMean: [1, 1e10],
   stallNs: [0, 1e9],
   convoyMinWaiters: [1, 1024],
+  hintMaxDeferNs: [1, 1e8],
   jobWorkNs: [1, 1e15],
 };
 
@@ -269,6 +294,12 @@ export function validateConfig(c: SimConfig): ConfigProblem[] {
     problems.push({ key: 'lock', value: c.lock, expected: LOCKS.join(' | ') });
   if (!PLES.includes(c.ple))
     problems.push({ key: 'ple', value: c.ple, expected: PLES.join(' | ') });
+  if (c.runState && !RUN_STATE_LOCKS.includes(c.lock))
+    problems.push({
+      key: 'runState',
+      value: `${c.runState} with --lock ${c.lock}`,
+      expected: `false: run-state sharing is an option of ${RUN_STATE_LOCKS.join(', ')}`,
+    });
   if (!PINNINGS.includes(c.pinning))
     problems.push({ key: 'pinning', value: c.pinning, expected: PINNINGS.join(' | ') });
   if (c.localLockShare + c.remoteLocalShare > 1) {

@@ -200,6 +200,14 @@ export class Guest implements HostListener {
     }
     this.recat(v);
     if (v.lock >= 0 && this.algo.descheduled) this.algo.descheduled(v);
+    // Solution (c): the host marks the vCPU preempted (runnable, not halted) in its steal time.
+    if (this.cfg.runState && v.lock >= 0 && task.state === TaskState.Runnable)
+      this.algo.ownerPreempted?.(this.locks[v.lock]);
+  }
+
+  /** Host callback (solution (b)): a vCPU holding a lock has the hint set. */
+  hinted(task: Task): boolean {
+    return task.kind === TaskKind.Vcpu && this.vcpus[task.index].act === Act.Hold;
   }
 
   /** Host callback: a task woke up. */
@@ -285,6 +293,8 @@ export class Guest implements HostListener {
     v.burstLeft -= 1;
     if (v.burstLeft > 0) this.startGap(v);
     else this.startUser(v);
+    // Solution (b): the hint is cleared; a vCPU the host held a preemption for yields now.
+    if (this.cfg.preemptHints) this.host.releasedHint(v.task);
   }
 
   private addWork(ns: number): void {

@@ -21,6 +21,8 @@ export class Host {
   tracer: SimTracer | null = null;
   /** Why the task a switch takes off its pCPU is leaving: set by each way in to a switch. */
   why = Leave.Tick;
+  /** Solution (b): preemptions deferred, deferrals that ran out, yields on release. */
+  readonly hints = { granted: 0, expired: 0, yields: 0 };
 
   /** Builds the pCPUs; ticks start at a random phase per pCPU (given by the caller). */
   constructor(
@@ -178,7 +180,8 @@ export class Host {
     this.listener.woke(t);
     this.why = Leave.Wakeup;
     if (dst.curr === null) this.switchTo(dst, t);
-    else if (dst.curr.vruntime - t.vruntime > this.cfg.wakeupGranularityNs) this.resched(dst);
+    else if (dst.curr.vruntime - t.vruntime > this.cfg.wakeupGranularityNs && !this.defers(dst))
+      this.resched(dst);
   }
 
   /** `sched_yield` (see host-yield.ts). Returns whether another task now runs. */
@@ -205,10 +208,11 @@ export class Host {
     if (curr && c.rq.length > 0) {
       const slice = this.sliceNs(c.nrRunning);
       const ran = this.now - curr.execStartNs;
-      if (ran > slice) this.resched(c);
-      else if (ran > this.cfg.minGranularityNs) {
+      if (ran > slice) {
+        if (!this.defers(c)) this.resched(c);
+      } else if (ran > this.cfg.minGranularityNs) {
         const left = leftmost(c.rq);
-        if (left && curr.vruntime - left.vruntime > slice) this.resched(c);
+        if (left && curr.vruntime - left.vruntime > slice && !this.defers(c)) this.resched(c);
       }
     }
     c.tickCount += 1;
@@ -217,6 +221,47 @@ export class Host {
       else if (c.tickCount % this.cfg.balanceTicks === 0) this.periodicBalance(c);
     }
     this.queue.push(this.now + this.cfg.tickNs, Ev.Tick, cpuId, 0);
+  }
+
+  /**
+   * Solution (b): whether the preemption of `c`'s running task is deferred. A task flagged as
+   * holding a spinlock gets one deferral of at most `hintMaxDeferNs` (a DeferEnd event preempts it
+   * then if it still should be); while it lasts every preemption is deferred.
+   */
+  private defers(c: Cpu): boolean {
+    const t = c.curr;
+    if (!this.cfg.preemptHints || t === null) return false;
+    if (t.deferUntilNs >= 0) return this.now < t.deferUntilNs;
+    if (!this.listener.hinted(t)) return false;
+    t.deferUntilNs = this.now + this.cfg.hintMaxDeferNs;
+    this.hints.granted += 1;
+    c.deferVersion += 1;
+    this.queue.push(t.deferUntilNs, Ev.DeferEnd, c.id, c.deferVersion);
+    return true;
+  }
+
+  /** A deferral's bound ran out: if its task still runs flagged, it is preempted anyway. */
+  deferEnd(cpuId: number, version: number): void {
+    const c = this.cpus[cpuId];
+    const t = c.curr;
+    if (version !== c.deferVersion || t === null || t.deferUntilNs < 0) return;
+    t.deferUntilNs = -1;
+    if (!this.listener.hinted(t)) return;
+    this.hints.expired += 1;
+    this.why = Leave.Tick;
+    this.resched(c);
+  }
+
+  /**
+   * Solution (b): a vCPU that was granted a deferral released its lock; it yields the pCPU it
+   * kept (`sched_yield`) so that the task it held off runs. Returns whether it had one.
+   */
+  releasedHint(t: Task): boolean {
+    if (t.deferUntilNs < 0) return false;
+    t.deferUntilNs = -1;
+    this.hints.yields += 1;
+    yieldTask(this, t);
+    return true;
   }
 
   /** Mirrors `update_curr`: charge the running task and advance min_vruntime. */
@@ -284,6 +329,7 @@ export class Host {
   }
 
   private stopRunning(t: Task): void {
+    t.deferUntilNs = -1;
     t.lastRanNs = this.now;
     t.onCpuTotalNs += this.now - t.onCpuSinceNs;
     if (t.timerArmed) {

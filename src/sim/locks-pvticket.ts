@@ -1,7 +1,7 @@
 import { fail } from './assert';
 import type { Guest } from './guest';
 import { Mark } from './trace';
-import { grantNextTicket, TicketLock } from './locks';
+import { grantNextTicket, isPreempted, stopSpinning, TicketLock } from './locks';
 import { Histo, SlowCount } from './stats';
 import { TaskState } from './task';
 import { Act, GuestLock, Vcpu } from './vcpu';
@@ -81,7 +81,28 @@ export class PvTicketLock extends TicketLock {
 
   /** Spins up to SPIN_THRESHOLD iterations of running time before the slow path. */
   protected override spin(v: Vcpu): void {
-    this.g.setAct(v, Act.SpinTicket);
-    this.g.host.armTimer(v.task, this.g.cfg.spinThreshold * this.g.cfg.spinIterationNs);
+    const g = this.g;
+    g.setAct(v, Act.SpinTicket);
+    if (g.cfg.runState && this.ownerIsPreempted(g.locks[v.lock], v)) stopSpinning(g, v);
+    else g.host.armTimer(v.task, g.cfg.spinThreshold * g.cfg.spinIterationNs);
+  }
+
+  /** Solution (c): the holder, or the next in line ahead of `v`, is preempted. */
+  private ownerIsPreempted(lock: GuestLock, v: Vcpu): boolean {
+    const next = lock.queue.length > 0 ? lock.queue[0] : -1;
+    return isPreempted(this.g, lock.holder) || (next !== v.index && isPreempted(this.g, next));
+  }
+
+  /** Solution (c): the holder or the next in line was preempted; spinners behind it halt. */
+  ownerPreempted(lock: GuestLock): void {
+    for (const i of lock.queue) {
+      const w = this.g.vcpus[i];
+      if (
+        w.act === Act.SpinTicket &&
+        w.task.state === TaskState.Running &&
+        this.ownerIsPreempted(lock, w)
+      )
+        stopSpinning(this.g, w);
+    }
   }
 }

@@ -94,6 +94,20 @@ export function grantNextTicket(g: Guest, lock: GuestLock, next: number): Vcpu |
   return w;
 }
 
+/** Whether vCPU `i` is preempted: runnable but not running (steal time's `preempted` flag). */
+export function isPreempted(g: Guest, i: number): boolean {
+  return i >= 0 && g.vcpus[i].task.state === TaskState.Runnable;
+}
+
+/**
+ * Solution (c): a spinner that sees a preempted owner stops within one spin iteration (the flag
+ * is read once per iteration): its spin budget becomes one iteration, then its slow path runs.
+ */
+export function stopSpinning(g: Guest, v: Vcpu): void {
+  g.counters.runStateStops += 1;
+  g.host.armTimer(v.task, g.cfg.spinIterationNs);
+}
+
 /**
  * The RFC's pv lock (patch 3/4): an unfair test-and-set byte lock. Each attempt spins until the
  * lock is seen free or `timeout` iterations observed it held (counted only while the vCPU runs);
@@ -177,7 +191,17 @@ export class PvYieldLock implements LockAlgorithmImpl {
     const t = g.stats.timeout[0];
     const iterations = t === 0 ? TWO32 : t;
     g.setAct(v, Act.SpinPv);
-    g.host.armTimer(v.task, iterations * g.cfg.spinIterationNs);
+    if (g.cfg.runState && isPreempted(g, lock.holder)) stopSpinning(g, v);
+    else g.host.armTimer(v.task, iterations * g.cfg.spinIterationNs);
+  }
+
+  /** Solution (c): the holder was preempted; its running spinners stop spinning. */
+  ownerPreempted(lock: GuestLock): void {
+    if (!isPreempted(this.g, lock.holder)) return;
+    for (const i of lock.spinners) {
+      const w = this.g.vcpus[i];
+      if (w.act === Act.SpinPv && w.task.state === TaskState.Running) stopSpinning(this.g, w);
+    }
   }
 
   private endSlowPath(v: Vcpu): void {

@@ -163,6 +163,9 @@ export class Machine {
       case Ev.Tick:
         this.host.tick(ev.target);
         return;
+      case Ev.DeferEnd:
+        this.host.deferEnd(ev.target, ev.version);
+        return;
       default:
         assert(false, `unknown event kind ${ev.kind}`);
     }

@@ -87,6 +87,16 @@ export function summarize(m: Machine): RunReport {
       directed_yields: g.counters.directedYields,
       directed_yields_honoured: m.host.boosts,
       ple_exits: g.counters.pleExits,
+      // The RFC's solutions (b) and (c): reported when they are on (runs without them keep
+      // exactly the fields they always had).
+      ...(m.cfg.preemptHints
+        ? {
+            hint_deferrals_granted: m.host.hints.granted,
+            hint_deferrals_expired: m.host.hints.expired,
+            hint_yields_on_release: m.host.hints.yields,
+          }
+        : {}),
+      ...(m.cfg.runState ? { run_state_stops: g.counters.runStateStops } : {}),
     },
   };
 }

@@ -18,6 +18,8 @@ export const enum Ev {
   Timer = 0,
   Wake = 1,
   Tick = 2,
+  /** A deferred preemption's bound ran out (solution (b)); target is the pCPU. */
+  DeferEnd = 3,
 }
 
 /**
@@ -41,6 +43,8 @@ export class Task {
   /** Running time accumulated over finished stints (see `Host.onCpuNs`). */
   onCpuTotalNs = 0;
   onCpuSinceNs = 0;
+  /** Solution (b): until when the host defers preempting it (−1: no deferral granted). */
+  deferUntilNs = -1;
 
   /** Creates a task; `allowed` is a 0/1 mask over pCPUs. */
   constructor(
@@ -60,6 +64,8 @@ export interface HostListener {
   descheduled(task: Task, now: number): void;
   /** `task` woke up and is runnable. */
   woke(task: Task): void;
+  /** Solution (b): whether the running `task` has set the hint "I hold a spinlock". */
+  hinted(task: Task): boolean;
 }
 
 /** One pCPU's run queue. `rq` holds queued tasks; `curr` is the running one. */
@@ -70,6 +76,8 @@ export class Cpu {
   lastTaskId = -1;
   tickCount = 0;
   tickVersion = 0;
+  /** Solution (b): version of this pCPU's pending DeferEnd event. */
+  deferVersion = 0;
   constructor(
     readonly id: number,
     readonly pkg: number,

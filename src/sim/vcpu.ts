@@ -131,6 +131,11 @@ export interface LockAlgorithmImpl {
   released(lock: GuestLock): void;
   /** Optional: a vCPU waiting for or holding a lock was just descheduled. */
   descheduled?(v: Vcpu): void;
+  /**
+   * Optional (solution (c), run-state sharing): a vCPU holding or waiting for `lock` was just
+   * preempted; spinners that now see a preempted owner stop spinning.
+   */
+  ownerPreempted?(lock: GuestLock): void;
 }
 
 /** Counters of host–guest interaction that explain the results. */
@@ -153,4 +158,6 @@ export class GuestCounters {
   /** pv-qspinlock: acquisitions by stealing, halts in pv_wait. */
   steals = 0;
   qHalts = 0;
+  /** Run-state sharing (solution (c)): spins cut short or skipped because the owner was preempted. */
+  runStateStops = 0;
 }

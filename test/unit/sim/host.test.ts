@@ -9,6 +9,7 @@ const quietListener: HostListener = {
   dispatched: () => undefined,
   descheduled: () => undefined,
   woke: () => undefined,
+  hinted: () => false,
 };
 
 function oneCpuHost(over = {}): { host: Host; q: EventQueue } {
