@@ -72,6 +72,11 @@ export interface SimConfig {
   wakeupGranularityNs: number;
   tickNs: number;
   compatYield: boolean;
+  /**
+   * Srivatsa Vaddagiri's proposal in the thread: a task that yields keeps the rest of its slice
+   * as a bonus (virtual-time credit) taken when it next runs.
+   */
+  yieldReclaim: boolean;
   balanceTicks: number;
   migrationCostNs: number;
   loadBalance: boolean;
@@ -112,6 +117,8 @@ export interface SimConfig {
   stalls: boolean;
   stallRatePerSec: number;
   stallNs: number;
+  /** Several guests: this guest's `cpu.shares` (its group's weight on the host; 1024 = nice 0). */
+  shares: number;
   // The RFC's solutions (b) and (c), host and guest options.
   /**
    * Solution (b): while a vCPU holds a spinlock the guest sets a flag the host reads; the host
@@ -162,6 +169,7 @@ export function defaultConfig(): SimConfig {
     wakeupGranularityNs: 3_000_000,
     tickNs: 1_000_000,
     compatYield: false,
+    yieldReclaim: false,
     balanceTicks: 8,
     migrationCostNs: 500_000,
     loadBalance: true,
@@ -191,6 +199,7 @@ export function defaultConfig(): SimConfig {
     stalls: true,
     stallRatePerSec: 10_000,
     stallNs: 3_000,
+    shares: 1024,
     preemptHints: false,
     hintMaxDeferNs: 50_000,
     runState: false,
@@ -252,6 +261,7 @@ export const INT_RANGES: Readonly<Partial<Record<keyof SimConfig, readonly [numb
   stallNs: [0, 1e9],
   convoyMinWaiters: [1, 1024],
   hintMaxDeferNs: [1, 1e8],
+  shares: [2, 262144],
   jobWorkNs: [1, 1e15],
 };
 

@@ -21,7 +21,13 @@ export function yieldTask(h: Host, t: Task): boolean {
     t.vruntime = right + 1;
   }
   h.resched(c);
-  return c.curr !== t;
+  const switched = c.curr !== t;
+  // Srivatsa's reclaim: the rest of the slice given up is kept for when the task next runs.
+  if (switched && h.cfg.yieldReclaim) {
+    const left = h.sliceNs(c.nrRunning) - (h.now - t.execStartNs);
+    t.yieldBonusNs = Math.min(h.cfg.latencyNs, t.yieldBonusNs + Math.max(0, left));
+  }
+  return switched;
 }
 
 /**

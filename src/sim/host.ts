@@ -3,7 +3,7 @@ import type { SimConfig } from './config';
 import type { EventQueue } from './queue';
 import { findPullable, leftmost, removeFrom, selectCpu } from './balance';
 import { yieldTask, yieldToTask } from './host-yield';
-import { Cpu, Ev, HostListener, Task, TaskKind, TaskState } from './task';
+import { Cpu, Ev, HostListener, NICE_0_LOAD, Task, TaskKind, TaskState } from './task';
 import { Leave, SimTracer } from './trace';
 
 /**
@@ -23,6 +23,12 @@ export class Host {
   why = Leave.Tick;
   /** Solution (b): preemptions deferred, deferrals that ran out, yields on release. */
   readonly hints = { granted: 0, expired: 0, yields: 0 };
+  /**
+   * Group scheduling (several guests, 2.6.35's CFS groups as libvirt makes them: one per VM, and
+   * one for the hogs): each group's `cpu.shares` and its tasks; null with one guest, where every
+   * task is a nice-0 task on a flat queue exactly as before.
+   */
+  groups: { shares: number; tasks: Task[] }[] | null = null;
 
   /** Builds the pCPUs; ticks start at a random phase per pCPU (given by the caller). */
   constructor(
@@ -180,7 +186,7 @@ export class Host {
     this.listener.woke(t);
     this.why = Leave.Wakeup;
     if (dst.curr === null) this.switchTo(dst, t);
-    else if (dst.curr.vruntime - t.vruntime > this.cfg.wakeupGranularityNs && !this.defers(dst))
+    else if (dst.curr.vruntime - t.vruntime > this.wakeupGran(t) && !this.defers(dst))
       this.resched(dst);
   }
 
@@ -202,11 +208,12 @@ export class Host {
   /** Scheduler tick on one pCPU: slice check, then load balancing. */
   tick(cpuId: number): void {
     const c = this.cpus[cpuId];
+    if (this.groups !== null && cpuId === 0) this.updateShares();
     this.updateCurr(c);
     const curr = c.curr;
     this.why = Leave.Tick;
     if (curr && c.rq.length > 0) {
-      const slice = this.sliceNs(c.nrRunning);
+      const slice = this.groups === null ? this.sliceNs(c.nrRunning) : this.weightedSlice(c, curr);
       const ran = this.now - curr.execStartNs;
       if (ran > slice) {
         if (!this.defers(c)) this.resched(c);
@@ -221,6 +228,51 @@ export class Host {
       else if (c.tickCount % this.cfg.balanceTicks === 0) this.periodicBalance(c);
     }
     this.queue.push(this.now + this.cfg.tickNs, Ev.Tick, cpuId, 0);
+  }
+
+  /**
+   * Srivatsa's reclaim: a task that yielded gets the slice time it gave up as virtual-time credit
+   * when it runs again (never more than one scheduling latency behind the queue).
+   */
+  private reclaim(c: Cpu, t: Task): void {
+    const credit =
+      this.groups === null ? t.yieldBonusNs : (t.yieldBonusNs * NICE_0_LOAD) / t.weight;
+    t.vruntime = Math.max(c.minVruntime - this.cfg.latencyNs, t.vruntime - credit);
+    t.yieldBonusNs = 0;
+  }
+
+  /** 2.6.35 `wakeup_gran`: the granularity in the woken task's virtual time. */
+  private wakeupGran(t: Task): number {
+    const g = this.cfg.wakeupGranularityNs;
+    return this.groups === null ? g : (g * NICE_0_LOAD) / t.weight;
+  }
+
+  /** Group scheduling: `t`'s share of the period, by its weight among the tasks on `c`. */
+  private weightedSlice(c: Cpu, t: Task): number {
+    let total = c.curr ? c.curr.weight : 0;
+    for (const o of c.rq) total += o.weight;
+    const n = Math.max(1, c.nrRunning);
+    const nrLatency = Math.max(1, Math.floor(this.cfg.latencyNs / this.cfg.minGranularityNs));
+    const period = n <= nrLatency ? this.cfg.latencyNs : this.cfg.minGranularityNs * n;
+    return Math.floor((period * t.weight) / Math.max(1, total));
+  }
+
+  /**
+   * Group scheduling, 2.6.35's `update_shares` (rate-limited, here once a tick): a group's shares
+   * are split evenly among its runnable tasks wherever they run (at least MIN_SHARES = 2 each);
+   * host work stays at the root with a nice-0 weight. Every pCPU is charged at the old weights
+   * first.
+   */
+  updateShares(): void {
+    if (this.groups === null) return;
+    for (const c of this.cpus) this.updateCurr(c);
+    for (const g of this.groups) {
+      let n = 0;
+      for (const t of g.tasks)
+        if (t.state === TaskState.Running || t.state === TaskState.Runnable) n += 1;
+      const w = Math.max(2, g.shares / Math.max(1, n));
+      for (const t of g.tasks) t.weight = w;
+    }
   }
 
   /**
@@ -269,7 +321,9 @@ export class Host {
   updateCurr(c: Cpu): void {
     const curr = c.curr;
     if (curr) {
-      curr.vruntime += this.now - curr.lastUpdateNs;
+      const ran = this.now - curr.lastUpdateNs;
+      // calc_delta_fair: a group task's virtual time runs faster the smaller its weight.
+      curr.vruntime += this.groups === null ? ran : (ran * NICE_0_LOAD) / curr.weight;
       curr.lastUpdateNs = this.now;
     }
     let v = curr ? curr.vruntime : Infinity;
@@ -311,6 +365,7 @@ export class Host {
       `task ${next.id} switched to while not runnable (state ${next.state})`,
     );
     removeFrom(c.rq, next);
+    if (next.yieldBonusNs > 0) this.reclaim(c, next);
     next.state = TaskState.Running;
     next.cpu = c.id;
     next.execStartNs = this.now;

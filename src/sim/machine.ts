@@ -3,7 +3,7 @@ import { SimConfig, validateConfig } from './config';
 import { Guest } from './guest';
 import { Host } from './host';
 import { Kvm } from './kvm';
-import { Ev, Task, TaskKind, TaskState } from './task';
+import { Ev, HostListener, Task, TaskKind, TaskState } from './task';
 import { LOCK_ALGORITHMS } from './lock-registry';
 import { EventQueue, PoppedEvent } from './queue';
 import { Rng } from './rng';
@@ -23,10 +23,34 @@ export const enum RunStop {
   JobFinished = 2,
 }
 
+/** One guest of several: its name and its whole configuration (the host's fields are ignored). */
+export interface GuestSetup {
+  name: string;
+  cfg: SimConfig;
+}
+
+/** The host's callbacks, passed on to the guest each vCPU task belongs to. */
+class GuestRouter implements HostListener {
+  constructor(private readonly guests: readonly Guest[]) {}
+  dispatched(task: Task, now: number): void {
+    if (task.kind === TaskKind.Vcpu) this.guests[task.owner].dispatched(task, now);
+  }
+  descheduled(task: Task): void {
+    if (task.kind === TaskKind.Vcpu) this.guests[task.owner].descheduled(task);
+  }
+  woke(task: Task): void {
+    if (task.kind === TaskKind.Vcpu) this.guests[task.owner].woke(task);
+  }
+  hinted(task: Task): boolean {
+    return task.kind === TaskKind.Vcpu && this.guests[task.owner].hinted(task);
+  }
+}
+
 /**
- * One simulated host with one guest: builds the tasks for the configured pinning, hogs and host
- * noise, and processes events in (time, insertion) order. Knobs may be changed between any two
- * calls; they take effect where the guest's code next reads them.
+ * One simulated host with one guest (or several, each in its own scheduling group): builds the
+ * tasks for the configured pinning, hogs and host noise, and processes events in (time,
+ * insertion) order. Knobs may be changed between any two calls; they take effect where the
+ * guest's code next reads them.
  */
 export class Machine {
   readonly rng: Rng;
@@ -34,7 +58,12 @@ export class Machine {
   private readonly noiseRng: Rng[] = [];
   readonly queue = new EventQueue();
   readonly host: Host;
-  readonly guest: Guest;
+  /** The guests, in the order given (one without `setups`). */
+  readonly guests: Guest[] = [];
+  /** Their names (`guest` for the single guest). */
+  readonly names: string[];
+  /** Whether the machine was built with `setups` (group scheduling, one group per guest). */
+  readonly multi: boolean;
   events = 0;
   /** Events processed at the current instant (see MAX_EVENTS_PER_INSTANT). */
   private eventsAtNow = 0;
@@ -47,24 +76,60 @@ export class Machine {
   private readonly ev: PoppedEvent = { timeNs: 0, kind: 0, target: 0, version: 0 };
   private readonly noiseQuietNsMean: number;
 
-  /** Builds the machine at simulated time 0; the config must be valid. */
-  constructor(readonly cfg: SimConfig) {
+  /**
+   * Builds the machine at simulated time 0; the config must be valid. With `setups`, the host
+   * (`cfg`'s pCPUs, hogs, scheduler, noise) runs those guests instead of `cfg`'s own, each vCPU
+   * task in its guest's group and the hogs in a group of their own.
+   */
+  constructor(
+    readonly cfg: SimConfig,
+    setups?: readonly GuestSetup[],
+  ) {
     const problems = validateConfig(cfg);
     assert(problems.length === 0, `invalid config: ${problems.map((p) => p.key).join(', ')}`);
     this.rng = new Rng(cfg.seed);
-    const lock = LOCK_ALGORITHMS[cfg.lock];
-    this.guest = new Guest(cfg, this.rng, lock.rfcStats);
+    this.multi = setups !== undefined;
+    this.names = setups ? setups.map((s) => s.name) : ['guest'];
+    for (const s of setups ?? [{ name: 'guest', cfg }]) {
+      const bad = validateConfig(s.cfg);
+      assert(
+        bad.length === 0,
+        `invalid config of guest ${s.name}: ${bad.map((p) => p.key).join(', ')}`,
+      );
+      // One guest draws from the machine's stream, as it always has; several have their own.
+      const rng = setups ? new Rng(s.cfg.seed, `guest:${s.name}`) : this.rng;
+      this.guests.push(new Guest(s.cfg, rng, LOCK_ALGORITHMS[s.cfg.lock].rfcStats));
+    }
     const phases = Array.from({ length: cfg.pcpus }, () => this.rng.int(0, cfg.tickNs - 1));
-    this.host = new Host(cfg, this.queue, this.guest, phases);
-    this.guest.host = this.host;
-    this.guest.kvm = new Kvm(this.guest);
-    this.guest.algo = lock.create(this.guest);
+    const listener = setups ? new GuestRouter(this.guests) : this.guests[0];
+    this.host = new Host(cfg, this.queue, listener, phases);
+    for (const g of this.guests) {
+      g.host = this.host;
+      g.kvm = new Kvm(g);
+      g.algo = LOCK_ALGORITHMS[g.cfg.lock].create(g);
+    }
     const burstMean = (cfg.noiseBurstMinNs + cfg.noiseBurstMaxNs) / 2;
     this.noiseQuietNsMean =
       cfg.noiseShare > 0 ? (burstMean * (1 - cfg.noiseShare)) / cfg.noiseShare : Infinity;
-    this.addVcpus();
+    if (setups)
+      this.host.groups = [
+        ...this.guests.map((g) => ({ shares: g.cfg.shares, tasks: [] })),
+        { shares: 1024, tasks: [] },
+      ];
+    this.guests.forEach((g, i) => this.addVcpus(g, i));
     this.setHogs(cfg.hogs);
     if (cfg.hostNoise && cfg.noiseShare > 0) this.addNoise();
+    this.host.updateShares();
+  }
+
+  /** The (first) guest. */
+  get guest(): Guest {
+    return this.guests[0];
+  }
+
+  /** vCPUs on the host, over every guest. */
+  get vcpuCount(): number {
+    return this.guests.reduce((n, g) => n + g.cfg.vcpus, 0);
   }
 
   /** Simulated time now, in ns. */
@@ -78,7 +143,7 @@ export class Machine {
    */
   setTracer(t: SimTracer | null): void {
     this.host.tracer = t;
-    this.guest.tracer = t;
+    for (const g of this.guests) g.tracer = t;
   }
 
   /** Number of hogs currently on the host. */
@@ -93,7 +158,9 @@ export class Machine {
   runUntil(limitNs: number, maxEvents = Infinity): RunStop {
     const ev = this.ev;
     let n = 0;
-    while (!this.guest.finished) {
+    // Several guests loop their jobs (a finished guest would stop its vCPUs where they stand).
+    const only = this.guests[0];
+    while (!only.finished) {
       if (n >= maxEvents) return RunStop.EventBudget;
       if (this.queue.peekTime() > limitNs) {
         this.host.advanceTo(Math.max(this.host.now, limitNs));
@@ -130,6 +197,7 @@ export class Machine {
         old === undefined
           ? this.host.addTask(TaskKind.Hog, j, allowed, cpu)
           : this.host.reviveTask(old, cpu);
+      if (old === undefined && this.host.groups !== null) this.joinGroup(t, this.guests.length);
       this.hogs.push(t);
       this.host.start(t);
     }
@@ -141,8 +209,10 @@ export class Machine {
       case Ev.Timer: {
         const t = this.host.timerTask(ev.target, ev.version);
         if (t === null) return;
-        if (t.kind === TaskKind.Vcpu) this.guest.onTimer(this.guest.vcpus[t.index]);
-        else this.noiseBurstDone(t);
+        if (t.kind === TaskKind.Vcpu) {
+          const g = this.guests[t.owner];
+          g.onTimer(g.vcpus[t.index]);
+        } else this.noiseBurstDone(t);
         return;
       }
       case Ev.Wake: {
@@ -176,8 +246,15 @@ export class Machine {
     this.host.scheduleWake(t, this.host.now + this.noiseRng[t.index].expNs(this.noiseQuietNsMean));
   }
 
-  private addVcpus(): void {
-    const { vcpus, pcpus, pinning } = this.cfg;
+  /** Puts a task in scheduling group `group` (several guests only). */
+  private joinGroup(t: Task, group: number): void {
+    t.group = group;
+    (this.host.groups as { tasks: Task[] }[])[group].tasks.push(t);
+  }
+
+  private addVcpus(g: Guest, owner: number): void {
+    const { vcpus, pinning } = g.cfg;
+    const { pcpus } = this.cfg;
     const pkgCpus = this.vcpuPackage();
     for (let i = 0; i < vcpus; i++) {
       const allowed = new Uint8Array(pcpus);
@@ -193,7 +270,9 @@ export class Machine {
         cpu = i % pcpus;
       }
       const t = this.host.addTask(TaskKind.Vcpu, i, allowed, cpu);
-      this.guest.addVcpu(t);
+      t.owner = owner;
+      if (this.multi) this.joinGroup(t, owner);
+      g.addVcpu(t);
       this.host.start(t);
     }
   }
@@ -205,7 +284,8 @@ export class Machine {
   }
 
   private hogPlacement(j: number): { allowed: Uint8Array; cpu: number } {
-    const { pcpus, pinning, cHogShare, vcpus } = this.cfg;
+    const { pcpus, pinning, cHogShare } = this.cfg;
+    const vcpus = this.vcpuCount;
     const allowed = new Uint8Array(pcpus);
     if (pinning === 'C' && j < Math.round(cHogShare * this.cfg.hogs)) {
       // Pinned to the vCPUs' package (either of its pCPUs), placed alternately at the start.

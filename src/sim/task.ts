@@ -1,3 +1,6 @@
+/** The load weight of a nice-0 task (2.6.35 `NICE_0_LOAD`). */
+export const NICE_0_LOAD = 1024;
+
 /** What a host task is. */
 export const enum TaskKind {
   Vcpu = 0,
@@ -45,6 +48,13 @@ export class Task {
   onCpuSinceNs = 0;
   /** Solution (b): until when the host defers preempting it (−1: no deferral granted). */
   deferUntilNs = -1;
+  /** Several guests: which guest a vCPU task belongs to (0 with one guest). */
+  owner = 0;
+  /** Group scheduling: the task's group (−1: the root, as host work) and its load weight. */
+  group = -1;
+  weight = NICE_0_LOAD;
+  /** Srivatsa's yield reclaim: slice time given up by a yield, credited when it next runs. */
+  yieldBonusNs = 0;
 
   /** Creates a task; `allowed` is a 0/1 mask over pCPUs. */
   constructor(
