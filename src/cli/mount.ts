@@ -10,6 +10,8 @@ import { makeDirs, why } from './dirs';
 import { errnoOf, RuntimeError, UsageError } from './errors';
 import { LiveDriver } from './live';
 import { LiveTrace } from './live-trace';
+import { planGuests } from './guests';
+import { guestsTree } from './mount-guests';
 import { loadScript, ScriptedClock, writeThrough } from './script';
 import type { Options } from './options';
 
@@ -185,7 +187,14 @@ export async function mountCommand(o: Options): Promise<number> {
   const actions = o.script === null ? [] : await loadScript(o.script, o.layout);
   const traceDir = await traceDirOf(o.traceDir);
   const { mnt, nonempty } = await preflight(o.positional[0], say);
-  const machine = new Machine(o.sim);
+  const plans = planGuests(o.sim, o.guests);
+  const machine =
+    plans.length > 0
+      ? new Machine(
+          o.sim,
+          plans.map((p) => ({ name: p.name, cfg: p.cfg })),
+        )
+      : new Machine(o.sim);
   const driver = new LiveDriver(
     machine,
     o.speed,
@@ -201,8 +210,12 @@ export async function mountCommand(o: Options): Promise<number> {
   const trace = new LiveTrace(machine, traceDir, o.trace.maxBytes, meta, log);
   driver.trace = trace;
   const extra = { abi: o.abi, speed: o.speed, layout: o.layout, trace_dir: traceDir };
-  const port = machinePort(machine, extra, control, trace);
-  const fs = new DebugFs(buildTree(port, o.abi, Date.now(), o.layout), o.abi, () => Date.now());
+  // Several guests: one root per guest and the host's controls (no timeline recorder yet).
+  const root =
+    plans.length > 0
+      ? guestsTree(machine, plans, extra, control, o.abi, Date.now())
+      : buildTree(machinePort(machine, extra, control, trace), o.abi, Date.now(), o.layout);
+  const fs = new DebugFs(root, o.abi, () => Date.now());
   fs.onWritten = (name, value) => trace.knob(name, value);
   driver.useClock(new ScriptedClock(machine, actions, writeThrough(fs)));
   let mounted: Mounted;
@@ -228,8 +241,12 @@ export async function mountCommand(o: Options): Promise<number> {
     );
   });
   const c = o.sim;
+  const who =
+    plans.length > 0
+      ? `guests ${plans.map((p) => `${p.name} (${p.cfg.lock}, ${p.cfg.vcpus} vCPUs)`).join(', ')} on ${c.pcpus} pCPUs`
+      : `${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs`;
   say(
-    `pvlockfs: mounted at ${mnt} (${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}${o.paused ? ', paused at 0 ns: echo N > pvlockfs/advance_ns steps it' : ''}${actions.length > 0 ? `, ${actions.length} scripted actions` : ''}); Ctrl-C unmounts`,
+    `pvlockfs: mounted at ${mnt} (${who}, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}${o.paused ? ', paused at 0 ns: echo N > pvlockfs/advance_ns steps it' : ''}${actions.length > 0 ? `, ${actions.length} scripted actions` : ''}); Ctrl-C unmounts`,
   );
   const watch = mountGone();
   const reason = await Promise.race([signalled, watch.gone]);

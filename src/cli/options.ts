@@ -34,6 +34,7 @@ import {
   TraceRequest,
 } from './trace';
 import { UsageError } from './errors';
+import { GUEST_KEYS, GuestOption, parseGuest } from './guests';
 
 /** Everything a command line can set. */
 export interface Options {
@@ -53,6 +54,8 @@ export interface Options {
   trace: TraceRequest;
   /** mount: where recordings started through pvlockfs/trace_ns go (null: the working directory). */
   traceDir: string | null;
+  /** Several guests on one host (`--guest`, repeatable); none: the one guest of the options. */
+  guests: GuestOption[];
   positional: string[];
 }
 
@@ -243,6 +246,19 @@ export const OPTION_SPECS: readonly OptionRow[] = [
     set: (o) => (o.json = true),
   },
   {
+    flag: '--guest',
+    arg: 'NAME:KEY=VALUE,…',
+    help: `several guests on one host (repeatable), each in its own CFS group; keys ${GUEST_KEYS.join(', ')} (weight: cpu.shares, 1024); the other options are every guest's defaults`,
+    commands: BOTH,
+    set: (o, v, f) => o.guests.push(parseGuest(f, v)),
+  },
+  {
+    flag: '--yield-reclaim',
+    help: "host option: a task's yield keeps the rest of its slice as credit for when it next runs (Srivatsa's proposal)",
+    commands: BOTH,
+    set: (o) => (o.sim.yieldReclaim = true),
+  },
+  {
     flag: '--trace',
     arg: 'FILE',
     help: 'write a timeline of every pCPU, vCPU and lock as Trace Event JSON (ui.perfetto.dev opens it)',
@@ -353,6 +369,7 @@ export function parseOptions(command: Command, argv: readonly string[]): Options
     script: null,
     trace: defaultTrace(),
     traceDir: null,
+    guests: [],
     positional: [],
   };
   const specs = OPTION_SPECS.filter((s) => s.commands.includes(command));
@@ -369,7 +386,24 @@ function finish(o: Tracked): void {
   const k = o[overcommitSeen];
   if (k !== undefined && o.hogsSet)
     throw new UsageError('--overcommit and --hogs: give one or the other');
-  if (!o.hogsSet) o.sim.hogs = hogsForOvercommit(k ?? 2, o.sim.vcpus, o.sim.pcpus);
+  // With several guests the overcommit counts every guest's vCPUs.
+  const vcpus =
+    o.guests.length === 0
+      ? o.sim.vcpus
+      : o.guests.reduce((n, g) => n + (g.over.vcpus ?? o.sim.vcpus), 0);
+  if (!o.hogsSet) o.sim.hogs = hogsForOvercommit(k ?? 2, vcpus, o.sim.pcpus);
+  if (o.guests.length > 0) {
+    const not =
+      o.trace.file !== null || o.trace.svg !== null
+        ? '--trace'
+        : o.script !== null
+          ? '--script'
+          : o.work
+            ? '--work'
+            : null;
+    if (not !== null)
+      throw new UsageError(`${not} does not work with --guest yet (one guest only)`);
+  }
   if (o.hogsSet || k !== undefined) o.sim.hogs = Math.min(o.sim.hogs, MAX_HOGS);
   o.sim.loopJobs = !o.work;
   const t = o.trace;

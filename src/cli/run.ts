@@ -7,6 +7,8 @@ import { summarize } from '../sim/report';
 import type { Options } from './options';
 import type { Progress } from './progress';
 import { Action, loadScript, ScriptedClock, writeThrough } from './script';
+import { planGuests } from './guests';
+import { runGuestsHeadless } from './run-guests';
 import { jsonWindow, svgWindow, TraceWindow, WindowResult, WindowRunner } from './trace';
 
 /** Simulated time per step of a headless run: progress is reported between steps. */
@@ -102,14 +104,23 @@ export async function runCommand(
   progress?: Progress,
 ): Promise<number> {
   const actions = o.script === null ? [] : await loadScript(o.script, o.layout);
-  const result = runHeadless(o, progress, actions);
+  const plans = planGuests(o.sim, o.guests);
+  const result =
+    plans.length > 0 ? runGuestsHeadless(o, plans, progress) : runHeadless(o, progress, actions);
   if (o.json) {
     write(`${JSON.stringify(result)}\n`);
     return 0;
   }
-  const files = result.files as Record<string, string>;
-  for (const [path, text] of Object.entries(files)) {
-    for (const line of text.split('\n').slice(0, -1)) write(`${path}:${line}\n`);
-  }
+  // Several guests: each guest's files under its name, as `grep -r .` in the mount's root shows.
+  const roots: [string, Record<string, string>][] =
+    plans.length > 0
+      ? Object.entries(result.guests as Record<string, { files: Record<string, string> }>).map(
+          ([name, g]) => [`${name}/`, g.files],
+        )
+      : [['', result.files as Record<string, string>]];
+  for (const [prefix, files] of roots)
+    for (const [path, text] of Object.entries(files)) {
+      for (const line of text.split('\n').slice(0, -1)) write(`${prefix}${path}:${line}\n`);
+    }
   return 0;
 }

@@ -147,5 +147,13 @@ export async function topCommand(dir: string): Promise<number> {
     stdin.on('end', () => undefined);
     process.on('SIGINT', () => stop(0));
     process.on('SIGTERM', () => stop(0));
+    // A reader that went away (`top | head`) ends top quietly, as a pipe's writer should.
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      stopped = true;
+      clearInterval(timer);
+      stdin.pause();
+      resolve(0);
+    });
   });
 }

@@ -27,39 +27,43 @@ export interface ClockControl {
   advance?(ns: number): void;
 }
 
-/** A GuestPort over a machine; pausing and stepping are delegated to whoever drives its clock. */
+/**
+ * A GuestPort over a machine's guest `gi` (the first by default); pausing and stepping are
+ * delegated to whoever drives its clock. The hogs and the clock are the host's, shared by all.
+ */
 export function machinePort(
   m: Machine,
   extra: ExtraSettings,
   running: ClockControl,
   trace?: TraceControl,
+  gi = 0,
 ): GuestPort {
-  const cfg = m.cfg;
+  const g = m.guests[gi];
+  const cfg = g.cfg;
   const solutions = (): string => {
     const h = m.host.hints;
     const lines: [string, number][] = [];
-    if (cfg.preemptHints)
+    if (m.cfg.preemptHints)
       lines.push(
         ['hint_deferrals_granted', h.granted],
         ['hint_deferrals_expired', h.expired],
         ['hint_yields_on_release', h.yields],
       );
-    if (cfg.runState) lines.push(['run_state_stops', m.guest.counters.runStateStops]);
+    if (cfg.runState) lines.push(['run_state_stops', g.counters.runStateStops]);
     return lines.map(([k, v]) => `${k}=${v}\n`).join('');
   };
   return {
     ...(trace ? { trace } : {}),
-    ...(cfg.preemptHints || cfg.runState ? { solutions } : {}),
-    stats: m.guest.stats,
-    qstats: m.guest.qstats,
-    seed: m.cfg.seed,
+    ...(m.cfg.preemptHints || cfg.runState ? { solutions } : {}),
+    stats: g.stats,
+    qstats: g.qstats,
+    seed: cfg.seed,
     simTimeNs: () => m.nowNs,
     running: () => running.get(),
     setRunning: (v) => running.set(v),
     advance: running.advance ? (ns) => running.advance?.(ns) : null,
     hogs: () => m.hogCount,
     setHogs: (n) => m.setHogs(n),
-    configText: () =>
-      configText(m.cfg, { hogs: m.hogCount, timeout: m.guest.stats.timeout[0] }, extra),
+    configText: () => configText(cfg, { hogs: m.hogCount, timeout: g.stats.timeout[0] }, extra),
   };
 }

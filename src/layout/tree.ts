@@ -250,6 +250,29 @@ function buildStats(root: DirNode, s: PvStats, spec: StatsDir, nowMs: number): v
   }
 }
 
+/**
+ * The root of a mount with several guests: `NAME/` per guest, each exactly the tree `buildTree`
+ * builds for one guest (its statistics, and its `pvlockfs/` with the host's clock and hogs), and
+ * `pvlockfs/` for the host (`host`'s port: the clock, the hogs, the host's configuration) with
+ * `guests`, one line per guest.
+ */
+export function buildHostTree(
+  guests: readonly { name: string; root: DirNode }[],
+  host: GuestPort,
+  guestsText: () => string,
+  abi: Abi,
+  nowMs: number,
+): DirNode {
+  const root = createDir('', null, nowMs, rootMode(abi));
+  for (const g of guests) {
+    g.root.name = g.name;
+    root.children.set(g.name, g.root);
+  }
+  buildControl(root, host, nowMs);
+  createText('guests', 0o444, root.children.get('pvlockfs') as DirNode, guestsText, nowMs);
+  return root;
+}
+
 /** pvlockfs's own control directory. */
 function buildControl(root: DirNode, port: GuestPort, nowMs: number): void {
   const c = createDir('pvlockfs', root, nowMs);

@@ -1,4 +1,5 @@
 import { CAT_COUNT, CAT_NAMES } from './instruments';
+import type { Guest } from './guest';
 import type { Machine } from './machine';
 
 /** Per-vCPU numbers of a run. */
@@ -21,18 +22,17 @@ export interface VcpuTime {
  * Every vCPU's time up to the machine's now (the current stint of each category closed first):
  * the one place both summaries — `run --json`'s and the experiment's — take it from.
  */
-export function vcpuTimes(m: Machine): VcpuTime[] {
-  return m.guest.vcpus.map((v) => {
-    m.guest.recat(v);
+export function vcpuTimes(m: Machine, g: Guest = m.guest): VcpuTime[] {
+  return g.vcpus.map((v) => {
+    g.recat(v);
     return { onCpuNs: m.host.onCpuNs(v.task), timeNs: v.timeNs };
   });
 }
 
-/** Summarises a machine at its current simulated time. */
-export function summarize(m: Machine): RunReport {
-  const g = m.guest;
+/** Summarises a machine (one of its guests: the first by default) at its current simulated time. */
+export function summarize(m: Machine, g: Guest = m.guest): RunReport {
   const now = m.nowNs;
-  const times = vcpuTimes(m);
+  const times = vcpuTimes(m, g);
   const vcpus = g.vcpus.map((v) => {
     const r: VcpuReport = { vcpu: v.index };
     for (let c = 0; c < CAT_COUNT; c++) r[CAT_NAMES[c]] = times[v.index].timeNs[c];
@@ -49,7 +49,7 @@ export function summarize(m: Machine): RunReport {
     r.lock_wait_max_ns = v.wait.maxNs;
     return r;
   });
-  const totalWork = g.jobsCompleted * m.cfg.jobWorkNs + g.workDoneNs;
+  const totalWork = g.jobsCompleted * g.cfg.jobWorkNs + g.workDoneNs;
   let openMax = 0;
   for (const l of g.locks)
     if (l.convoySinceNs >= 0) openMax = Math.max(openMax, now - l.convoySinceNs);
@@ -57,12 +57,12 @@ export function summarize(m: Machine): RunReport {
   return {
     vcpus,
     job: {
-      work_ns: m.cfg.jobWorkNs,
-      loop: m.cfg.loopJobs,
+      work_ns: g.cfg.jobWorkNs,
+      loop: g.cfg.loopJobs,
       completed: g.jobsCompleted,
       completion_ns: [...g.jobTimesNs],
       finished: g.finished,
-      did_not_finish: !m.cfg.loopJobs && !g.finished,
+      did_not_finish: !g.cfg.loopJobs && !g.finished,
       work_done_ns: totalWork,
       work_per_sim_s: now > 0 ? round6(totalWork / now) : 0,
     },
@@ -96,7 +96,7 @@ export function summarize(m: Machine): RunReport {
             hint_yields_on_release: m.host.hints.yields,
           }
         : {}),
-      ...(m.cfg.runState ? { run_state_stops: g.counters.runStateStops } : {}),
+      ...(g.cfg.runState ? { run_state_stops: g.counters.runStateStops } : {}),
     },
   };
 }

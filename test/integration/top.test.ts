@@ -125,6 +125,23 @@ describe('pvlockfs top on a plain directory laid out like a guest debugfs', () =
     }
   });
 
+  it('piped into head, it ends quietly with exit 0 when head has read enough', async () => {
+    const root = await fakeDebugfs();
+    const r = await run(
+      'bash',
+      [
+        '-c',
+        '"$1" top "$2" < /dev/null | head -c 20 > /dev/null; echo "${PIPESTATUS[0]}"',
+        'bash',
+        LAUNCHER,
+        root,
+      ],
+      { timeoutMs: 30_000 },
+    );
+    expect(r.stdout).toBe('0\n');
+    expect(r.stderr).toBe('');
+  });
+
   it('refuses a directory without the layout, naming it', async () => {
     const r = await run(LAUNCHER, ['top', tmpdir()]);
     expect(r.code).toBe(1);

@@ -1,0 +1,109 @@
+import { performance } from 'node:perf_hooks';
+import { DebugFs } from '../debugfs/fs';
+import { machinePort } from '../layout/port';
+import { buildTree, readableFiles, readAll } from '../layout/tree';
+import { guestCpuNs, guestEntitlements } from '../sim/fairness';
+import { Machine } from '../sim/machine';
+import { summarize } from '../sim/report';
+import { GuestPlan } from './guests';
+import type { Options } from './options';
+import type { Progress } from './progress';
+
+/** Fairness is sampled once per simulated second. */
+const STEP_NS = 1e9;
+const QUIET_MS = 2000;
+
+const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+
+/** A machine with several guests, each read through its own tree (the mount's DIR/NAME/). */
+export function guestsMachine(
+  o: Options,
+  plans: readonly GuestPlan[],
+): { m: Machine; trees: DebugFs[] } {
+  const m = new Machine(
+    o.sim,
+    plans.map((p) => ({ name: p.name, cfg: p.cfg })),
+  );
+  let running = 1;
+  const clock = { get: () => running, set: (v: number) => (running = v & 0xff) };
+  const trees = plans.map(
+    (p, i) =>
+      new DebugFs(
+        buildTree(machinePort(m, {}, clock, undefined, i), 'modern', 0, p.layout),
+        'modern',
+        () => 0,
+      ),
+  );
+  return { m, trees };
+}
+
+/**
+ * `run` with several guests: the host runs them together for `--sim-time`; the result has, per
+ * guest, what `cat` shows in its root, its instruments, and its fairness: the CPU it received
+ * (in pCPUs) against its entitlement (its weighted share of the host, no more than its vCPUs), over
+ * the run and per simulated second.
+ */
+export function runGuestsHeadless(
+  o: Options,
+  plans: readonly GuestPlan[],
+  progress?: Progress,
+): Record<string, unknown> {
+  const { m, trees } = guestsMachine(o, plans);
+  const ent = guestEntitlements(m);
+  const perSecond: number[][] = plans.map(() => []);
+  let last = guestCpuNs(m);
+  let lastT = 0;
+  const t0 = performance.now();
+  for (let t = 0; t < o.simTimeNs;) {
+    t = Math.min(o.simTimeNs, t + STEP_NS);
+    m.runUntil(t);
+    const cpu = guestCpuNs(m);
+    cpu.forEach((c, i) => perSecond[i].push(r4((c - last[i]) / (t - lastT) / ent[i])));
+    last = cpu;
+    lastT = t;
+    const elapsedMs = performance.now() - t0;
+    if (progress && elapsedMs > QUIET_MS && t < o.simTimeNs)
+      progress.update(
+        Math.floor(t / 1e9),
+        Math.ceil(o.simTimeNs / 1e9),
+        ((o.simTimeNs - t) / t) * (elapsedMs / 1000),
+      );
+  }
+  progress?.end();
+  const wallMs = performance.now() - t0;
+  const now = m.nowNs;
+  const guests: Record<string, unknown> = {};
+  plans.forEach((p, i) => {
+    const report = summarize(m, m.guests[i]);
+    const received = now > 0 ? last[i] / now : 0;
+    guests[p.name] = {
+      layout: p.layout,
+      config: p.cfg,
+      files: readAll(trees[i], readableFiles(p.layout)),
+      vcpus: report.vcpus,
+      job: report.job,
+      locks: report.locks,
+      cpu: {
+        received_pcpus: r4(received),
+        entitlement_pcpus: r4(ent[i]),
+        share_of_host: r4(received / m.cfg.pcpus),
+        received_over_entitlement: r4(received / ent[i]),
+        per_second: perSecond[i],
+      },
+    };
+  });
+  return {
+    seed: o.sim.seed,
+    host: {
+      pcpus: o.sim.pcpus,
+      hogs: m.hogCount,
+      yield_reclaim: o.sim.yieldReclaim,
+      compat_yield: o.sim.compatYield,
+    },
+    config: o.sim,
+    sim_time_ns: now,
+    events: m.events,
+    wall_ms: Math.round(wallMs * 1000) / 1000,
+    guests,
+  };
+}
