@@ -16,6 +16,9 @@ export interface NamedCell {
   lock: LockAlgorithm;
   params?: Partial<SimConfig>;
   tag?: string;
+  /** Several guests on the host (the cell's lock is the first's): each loops for `durationNs`. */
+  guests?: { name: string; params: Partial<SimConfig> }[];
+  durationNs?: number;
 }
 
 /** A cell's measures, averaged over its repetitions. */
@@ -26,6 +29,9 @@ export interface CellMeasure extends NamedCell {
   spin: number;
   grants: number;
   convoyMaxMs: number;
+  /** Several guests: each guest's CPU received over its entitlement, and received (pCPUs). */
+  guestRatio: number[];
+  guestReceived: number[];
 }
 
 /** The measured cells, looked up by scenario, overcommit, lock and tag. */
@@ -51,6 +57,31 @@ const LOCKS6 = [
   'xen-block',
   'pv-qspinlock',
 ] as const;
+
+/**
+ * Avi Kivity's question in the thread: a pv-yield guest (4 vCPUs) beside a CPU-bound non-pv guest
+ * (4 vCPUs of the ticket lock that never idle) on the RFC's 4 pCPUs, 2x, 10 simulated s, with
+ * 2.6.35's yield, compat yield, Srivatsa's reclaim, and directed yield in the pv guest.
+ */
+const AVI_VARIANTS: { tag: string; lock: LockAlgorithm; host: Partial<SimConfig> }[] = [
+  { tag: 'avi-yield', lock: 'pv-yield', host: {} },
+  { tag: 'avi-compat', lock: 'pv-yield', host: { compatYield: true } },
+  { tag: 'avi-reclaim', lock: 'pv-yield', host: { compatYield: true, yieldReclaim: true } },
+  { tag: 'avi-directed', lock: 'directed-yield', host: {} },
+  { tag: 'avi-ticket', lock: 'ticket', host: {} },
+];
+const AVI_CELLS: NamedCell[] = AVI_VARIANTS.map(({ tag, lock, host }) => ({
+  scenario: 'B',
+  k: 2,
+  lock,
+  tag,
+  params: host,
+  durationNs: 10e9,
+  guests: [
+    { name: 'pv', params: { lock } },
+    { name: 'cpu', params: { lock: 'ticket', idleProbability: 0 } },
+  ],
+}));
 
 /** The cells where the solutions are compared: A/B/C × 2x–4x. */
 const SOLUTION_CELLS = (['A', 'B', 'C'] as const).flatMap((scenario) =>
@@ -89,6 +120,7 @@ export const NAMED_CELLS: readonly NamedCell[] = [
   },
   { scenario: 'A', k: 1, lock: 'ticket' },
   { scenario: 'A', k: 1, lock: 'pv-yield' },
+  ...AVI_CELLS,
   // The RFC's solutions (b) and (c) beside (a) and the stock lock, at A/B/C × 2x–4x.
   ...SOLUTION_CELLS.flatMap(({ scenario, k }) => [
     { scenario, k, lock: 'ticket' as const, tag: 'bc' },
@@ -208,6 +240,37 @@ export const NAMED_EXPERIMENTS: readonly NamedExperiment[] = [
     },
   },
   {
+    name: 'yield-fairness',
+    claim:
+      "Avi Kivity's worry: a spin-yield guest beside a CPU-bound guest drops its share of the CPU to it (2.6.35 yield, compat yield, Srivatsa's reclaim, directed yield)",
+    judge: (get) => {
+      const got = (tag: string, lock: LockAlgorithm): number =>
+        get('B', 2, lock, tag).guestReceived[0];
+      // The same guest with the stock ticket lock never yields: what its own idling leaves.
+      const base = got('avi-ticket', 'ticket');
+      const pts = (x: number): string => `${x >= 0 ? '+' : ''}${((x / 2) * 100).toFixed(1)}`;
+      const rows: [string, string, LockAlgorithm][] = [
+        ['2.6.35 yield', 'avi-yield', 'pv-yield'],
+        ['compat yield', 'avi-compat', 'pv-yield'],
+        ['compat + reclaim', 'avi-reclaim', 'pv-yield'],
+        ['directed yield', 'avi-directed', 'directed-yield'],
+      ];
+      const compat = got('avi-compat', 'pv-yield') - base;
+      const reclaim = got('avi-reclaim', 'pv-yield') - got('avi-compat', 'pv-yield');
+      return {
+        evidence: `4 + 4 vCPUs on 4 pCPUs, each guest entitled to 2: the guest gets ${f2(base)} pCPUs with the stock ticket lock (it idles too); with a yielding lock, points of its entitlement against that: ${rows
+          .map(
+            ([label, tag, lock]) =>
+              `${label} ${pts(got(tag, lock) - base)} (${f2(got(tag, lock))})`,
+          )
+          .join(
+            ', ',
+          )}. ${compat < -0.02 ? `Avi's loss appears with compat yield (${pts(compat)} points), and Srivatsa's reclaim gives back ${pts(reclaim)}` : 'The loss does not appear beyond 1 point'}; with 2.6.35's default yield (the yielder keeps its virtual time) it stays within ${pts(got('avi-yield', 'pv-yield') - base)} points.`,
+        shown: compat < -0.02,
+      };
+    },
+  },
+  {
     name: 'solutions-b-c',
     claim:
       "the cover letter's other solutions: (b) preemption hints rescue the ticket lock, (c) run-state sharing adds to pv-yield",
@@ -262,8 +325,9 @@ export function namedSpecs(base: {
         lock: c.lock,
         seed: base.seed + r,
         workNs: base.workNs,
-        capNs: base.capNs,
+        capNs: c.durationNs ?? base.capNs,
         params: { ...base.params, ...c.params },
+        ...(c.guests ? { guests: c.guests } : {}),
       });
       cellOf.push(i);
     }
@@ -289,6 +353,14 @@ export function judgeNamed(
       spin: mean(rs.map((r) => r.spinShare)),
       grants: mean(rs.map((r) => r.grantsToPreempted)),
       convoyMaxMs: Math.max(...rs.map((r) => r.convoyMaxNs)) / 1e6,
+      guestRatio: (c.guests ?? []).map((_, gi) =>
+        mean(
+          rs.map((r) => (r.guestCpu ? r.guestCpu[gi].received / r.guestCpu[gi].entitlement : 0)),
+        ),
+      ),
+      guestReceived: (c.guests ?? []).map((_, gi) =>
+        mean(rs.map((r) => (r.guestCpu ? r.guestCpu[gi].received : 0))),
+      ),
     };
   });
   const get: Lookup = (s, k, lock, tag) => {

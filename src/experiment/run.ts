@@ -2,6 +2,7 @@ import { defaultConfig, hogsForOvercommit, LockAlgorithm, Pinning, SimConfig } f
 import { Machine } from '../sim/machine';
 import { Cat } from '../sim/instruments';
 import { vcpuTimes } from '../sim/report';
+import { guestCpuNs, guestEntitlements } from '../sim/fairness';
 import { Histo } from '../sim/stats';
 
 /** One run of an experiment: a scenario, an overcommit, a lock, a seed. */
@@ -13,6 +14,12 @@ export interface RunSpec {
   workNs: number;
   capNs: number;
   params: Partial<SimConfig>;
+  /**
+   * Several guests on the host instead of one (each `params` over the run's configuration; seeds
+   * seed + position): every guest loops its job for `capNs` of simulated time, and the run
+   * reports each guest's CPU against its entitlement. The measures of one guest are the first's.
+   */
+  guests?: { name: string; params: Partial<SimConfig> }[];
 }
 
 /** What one run measured. Times are simulated nanoseconds. */
@@ -35,6 +42,8 @@ export interface RunResult {
   spinShare: number;
   histoSpinning: number[];
   histoBlocked: number[];
+  /** Several guests: each guest's CPU received and entitled to, in pCPUs. */
+  guestCpu?: { name: string; received: number; entitlement: number }[];
 }
 
 /** The configuration of a run: defaults, the experiment's parameter set, then the cell. */
@@ -53,7 +62,7 @@ export function runConfig(spec: RunSpec): SimConfig {
 
 /** Runs one job to completion (or to the cap, which reports `completionNs: null`). */
 export function runOne(spec: RunSpec): RunResult {
-  const m = new Machine(runConfig(spec));
+  const m = spec.guests ? guestsMachine(spec) : new Machine(runConfig(spec));
   m.runUntil(spec.capNs);
   const g = m.guest;
   const now = m.nowNs;
@@ -90,5 +99,28 @@ export function runOne(spec: RunSpec): RunResult {
     spinShare: onCpu > 0 ? spin / onCpu : 0,
     histoSpinning: [...g.stats.histo[Histo.Spinning]],
     histoBlocked: [...g.stats.histo[Histo.Blocked]],
+    ...(spec.guests
+      ? {
+          guestCpu: guestEntitlements(m).map((entitlement, i) => ({
+            name: m.names[i],
+            received: now > 0 ? guestCpuNs(m)[i] / now : 0,
+            entitlement,
+          })),
+        }
+      : {}),
   };
+}
+
+/** The machine of a run with several guests: the overcommit counts every guest's vCPUs. */
+function guestsMachine(spec: RunSpec): Machine {
+  const base = { ...runConfig(spec), loopJobs: true };
+  const setups = (spec.guests ?? []).map((g, i) => ({
+    name: g.name,
+    cfg: { ...base, seed: spec.seed + i, ...g.params },
+  }));
+  const vcpus = setups.reduce((n, s) => n + s.cfg.vcpus, 0);
+  return new Machine(
+    { ...base, hogs: hogsForOvercommit(spec.overcommit, vcpus, base.pcpus) },
+    setups,
+  );
 }
