@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { defaultConfig, hogsForOvercommit, SimConfig } from '../sim/config';
-import { Machine } from '../sim/machine';
+import { GuestSetup, Machine } from '../sim/machine';
 
 /** One timed run: simulated seconds per wall second and events per wall second. */
 export interface SpeedSample {
@@ -17,8 +17,8 @@ function median(xs: number[]): number {
 }
 
 /** Times `simSeconds` of simulation after a one-second warm-up of the same machine. */
-export function timeRun(cfg: SimConfig, simSeconds: number): SpeedSample {
-  const m = new Machine(cfg);
+export function timeRun(cfg: SimConfig, simSeconds: number, setups?: GuestSetup[]): SpeedSample {
+  const m = new Machine(cfg, setups);
   m.runUntil(1e9);
   const ev0 = m.events;
   const t0 = performance.now();
@@ -40,6 +40,34 @@ export function speed(cfg: SimConfig, simSeconds: number, runs: number): Record<
     pcpus: cfg.pcpus,
     hogs: cfg.hogs,
     lock: cfg.lock,
+    median_sim_s_per_wall_s: median(samples.map((s) => s.sim_s_per_wall_s)),
+    median_events_per_wall_s: median(samples.map((s) => s.events_per_wall_s)),
+    runs: samples,
+  };
+}
+
+/**
+ * Several guests: `guests` guests of `vcpus` vCPUs each (the default guest's workload, pv-yield,
+ * seeds 1…) on a host of `pcpus` pCPUs at 2x overcommit made by the guests themselves.
+ */
+export function guestsSpeed(
+  guests: number,
+  vcpus: number,
+  pcpus: number,
+  simSeconds: number,
+  runs: number,
+): Record<string, unknown> {
+  const host = { ...defaultConfig(), pcpus, hogs: hogsForOvercommit(2, guests * vcpus, pcpus) };
+  const setups = Array.from({ length: guests }, (_, i) => ({
+    name: `g${i}`,
+    cfg: { ...host, vcpus, seed: i + 1 },
+  }));
+  const samples = Array.from({ length: runs }, () => timeRun(host, simSeconds, setups));
+  return {
+    guests,
+    vcpus_per_guest: vcpus,
+    pcpus,
+    hogs: host.hogs,
     median_sim_s_per_wall_s: median(samples.map((s) => s.sim_s_per_wall_s)),
     median_events_per_wall_s: median(samples.map((s) => s.events_per_wall_s)),
     runs: samples,

@@ -2,7 +2,7 @@ import { cpus } from 'node:os';
 import { intArg, OptionSpec, parseArgv, realArg } from './args';
 import { benchRead } from './bench-read';
 import { soakRead } from './bench-soak';
-import { curve, soak, speed } from './bench-sim';
+import { curve, guestsSpeed, soak, speed } from './bench-sim';
 import { defaultConfig } from '../sim/config';
 
 const HELP = `scripts/bench read [--runs N] [--seconds S] | read --soak SECONDS [--readers N]
@@ -14,7 +14,8 @@ const HELP = `scripts/bench read [--runs N] [--seconds S] | read --soak SECONDS 
 
 scripts/bench sim [--runs N] [--sim-seconds S] [--soak SECONDS]
   Simulation speed of the default guest (median of N runs of S simulated seconds each, after a
-  1 s warm-up), the curve for 4, 16 and 64 vCPUs (pCPUs = vCPUs/2, 2x), and with --soak the
+  1 s warm-up), the curve for 4, 16 and 64 vCPUs (pCPUs = vCPUs/2, 2x), 8 guests of 8 vCPUs on
+  32 pCPUs (2x, one CFS group per guest), and with --soak the
   daemon-free memory profile of the default guest over SECONDS of wall time.
   JSON on stdout, progress on stderr.`;
 
@@ -101,12 +102,16 @@ async function main(argv: string[]): Promise<void> {
     say(
       `bench: ${row.vcpus} vCPUs on ${row.pcpus} pCPUs: ${row.median_sim_s_per_wall_s} simulated s per wall s`,
     );
+  say('bench: 8 guests of 8 vCPUs on 32 pCPUs');
+  const g8 = guestsSpeed(8, 8, 32, Math.max(1, simSeconds / 4), Math.min(runs, 3));
+  say(`bench: 8 guests × 8 vCPUs: ${g8.median_sim_s_per_wall_s} simulated s per wall s`);
   const result: Record<string, unknown> = {
     node: process.version,
     cpu: cpus()[0]?.model ?? 'unknown',
     default_pv_yield: def,
     default_ticket: pv,
     curve_2x: c,
+    guests_8x8_on_32: g8,
   };
   if (soakSeconds > 0)
     result.soak = await soak(soakSeconds, Math.max(1, Math.round(soakSeconds / 60)), say);

@@ -119,8 +119,17 @@ export class PvYieldLock implements LockAlgorithmImpl {
 
   /** `taken += 1`, then the first attempt. */
   begin(v: Vcpu): void {
-    this.g.stats.addTaken();
-    this.g.locks[v.lock].spinners.push(v.index);
+    const g = this.g;
+    g.stats.addTaken();
+    const lock = g.locks[v.lock];
+    if (lock.holder < 0) {
+      // The first attempt's exchange wins at once (what `attempt` then `win` do, without
+      // entering and leaving the spinner list).
+      v.startSpinNs = g.now;
+      g.acquired(v, lock, g.xchgLatencyNs(v, lock));
+      return;
+    }
+    lock.spinners.push(v.index);
     this.attempt(v);
   }
 
