@@ -1,27 +1,8 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import {
-  defaultConfig,
-  LOCKS,
-  LockAlgorithm,
-  Pinning,
-  PINNINGS,
-  SimConfig,
-  validateConfig,
-} from '../sim/config';
+import { defaultConfig, validateConfig } from '../sim/config';
 import { RunSpec, runConfig } from '../experiment/run';
-import {
-  intArg,
-  listArg,
-  nonEmptyArg,
-  OptionSpec,
-  optionLines,
-  parseArgv,
-  parseParam,
-  ReservedParams,
-  shown,
-} from './args';
-import { parseDurationNs } from './duration';
+import { optionLines, parseArgv, shown } from './args';
 import { UsageError } from './errors';
 import { prepareOutDir, writeReport } from './experiment-report';
 import { runPool } from './experiment-run';
@@ -30,135 +11,10 @@ import { cells, compare, explainUnmet, targetChecks } from '../experiment/compar
 import { formatCells, formatNamed, formatTable, formatTargets } from '../render/tables';
 import { namedExperiments } from './experiment-named';
 import { RFC_TABLE } from '../experiment/rfc-table';
-import { CellName, CellTraceResult, parseCells, traceCell } from './experiment-trace';
-import { parseBounded, parseFrom, SVG_FOR_MAX_NS, TRACE_FOR_MAX_NS } from './trace';
+import { EXPERIMENT_OPTIONS, ExperimentOptions } from './experiment-options';
+import { CellName, CellTraceResult, traceCell } from './experiment-trace';
 
-/** Options of `pvlockfs experiment`. */
-export interface ExperimentOptions {
-  reps: number;
-  seed: number;
-  scenarios: Pinning[];
-  overcommits: number[];
-  locks: LockAlgorithm[];
-  workNs: number;
-  capNs: number;
-  jobs: number;
-  json: boolean;
-  out: string | null;
-  named: boolean;
-  params: Partial<SimConfig>;
-  /** Cells whose first run is recorded as a JSON timeline (each lock), into --out. */
-  traceCells: CellName[];
-  traceFromNs: number;
-  traceForNs: number;
-  svgForNs: number;
-}
-
-/** Parameters each run's cell sets: `--param` names the option to use instead. */
-const RESERVED: ReservedParams = {
-  seed: '--seed',
-  lock: '--locks',
-  pinning: '--scenarios',
-  hogs: '--overcommit',
-  jobWorkNs: '--work',
-  loopJobs: '--work',
-};
-
-const EXPERIMENT_OPTIONS: readonly OptionSpec<ExperimentOptions>[] = [
-  {
-    flag: '--reps',
-    arg: 'N',
-    help: 'repetitions per cell (default 3)',
-    set: (o, v, f) => (o.reps = intArg(f, v, 1, 1000)),
-  },
-  {
-    flag: '--seed',
-    arg: 'N',
-    help: 'first seed; repetition r uses seed + r (default 20100726)',
-    set: (o, v, f) => (o.seed = intArg(f, v, 0, Number.MAX_SAFE_INTEGER)),
-  },
-  {
-    flag: '--scenarios',
-    arg: 'A,B,C',
-    help: 'pinning scenarios (default A,B,C)',
-    set: (o, v, f) => (o.scenarios = listArg(f, v, (s) => s as Pinning, PINNINGS)),
-  },
-  {
-    flag: '--overcommit',
-    arg: '1,2,3,4',
-    help: 'overcommit factors (default 1,2,3,4)',
-    set: (o, v, f) => (o.overcommits = listArg(f, v, (s) => intArg(f, s, 1, 16))),
-  },
-  {
-    flag: '--locks',
-    arg: 'ticket,pv-yield',
-    help: `any of ${LOCKS.join(', ')} (default ticket,pv-yield)`,
-    set: (o, v, f) => (o.locks = listArg(f, v, (s) => s as LockAlgorithm, LOCKS)),
-  },
-  {
-    flag: '--work',
-    arg: 'DURATION',
-    help: 'guest CPU work per run (default 20s)',
-    set: (o, v, f) => (o.workNs = parseDurationNs(f, v)),
-  },
-  {
-    flag: '--cap',
-    arg: 'DURATION',
-    help: 'simulated-time cap per run; beyond it the run did not finish (default 120s)',
-    set: (o, v, f) => (o.capNs = parseDurationNs(f, v)),
-  },
-  {
-    flag: '--jobs',
-    arg: 'N',
-    help: "worker threads (default: the machine's cores)",
-    set: (o, v, f) => (o.jobs = intArg(f, v, 1, 256)),
-  },
-  {
-    flag: '--param',
-    arg: 'KEY=VALUE',
-    help: 'a model parameter for every run (repeatable)',
-    set: (o, v, f) => {
-      const [k, x] = parseParam(f, v, RESERVED);
-      (o.params as Record<string, unknown>)[k] = x;
-    },
-  },
-  {
-    flag: '--named',
-    help: 'also run the named experiments: one per effect the model must show',
-    set: (o) => (o.named = true),
-  },
-  {
-    flag: '--trace-cells',
-    arg: 'A2,C4',
-    help: 'write a JSON timeline of these cells (each lock, first seed) into --out',
-    set: (o, v, f) => (o.traceCells = parseCells(f, v)),
-  },
-  {
-    flag: '--trace-from',
-    arg: 'DURATION',
-    help: 'timelines start at this simulated time (default 1s: past the start-up)',
-    set: (o, v, f) => (o.traceFromNs = parseFrom(f, v)),
-  },
-  {
-    flag: '--trace-for',
-    arg: 'DURATION',
-    help: 'simulated time a JSON timeline covers (default 100ms)',
-    set: (o, v, f) => (o.traceForNs = parseBounded(f, v, TRACE_FOR_MAX_NS)),
-  },
-  {
-    flag: '--trace-svg-for',
-    arg: 'DURATION',
-    help: "simulated time the report's timeline pictures cover (default 20ms)",
-    set: (o, v, f) => (o.svgForNs = parseBounded(f, v, SVG_FOR_MAX_NS)),
-  },
-  { flag: '--json', help: 'print one JSON object', set: (o) => (o.json = true) },
-  {
-    flag: '--out',
-    arg: 'DIR',
-    help: 'write report.md, results.json, times.svg, histograms.svg and timeline pictures',
-    set: (o, v, f) => (o.out = nonEmptyArg(f, v, 'a directory')),
-  },
-];
+export type { ExperimentOptions } from './experiment-options';
 
 /** Help for the experiment command. */
 export const EXPERIMENT_HELP = optionLines(EXPERIMENT_OPTIONS, 24);

@@ -1,7 +1,8 @@
 import type { Abi } from '../debugfs/parse';
 import type { DirNode } from '../debugfs/nodes';
 import { ClockControl, configText, ExtraSettings, machinePort } from '../layout/port';
-import { buildHostTree, buildTree } from '../layout/tree';
+import { buildHostTree } from '../layout/control';
+import { buildTree } from '../layout/tree';
 import { guestCpuNs, guestEntitlements } from '../sim/fairness';
 import type { Machine } from '../sim/machine';
 import type { GuestPlan } from './guests';

@@ -10,6 +10,7 @@ import { Histo, PvStats } from './stats';
 import { Act, GuestCounters, GuestLock, isWaiting, LockAlgorithmImpl, Vcpu } from './vcpu';
 import { category, pickLock, zipfCdf } from './workload';
 import { Mark, SimTracer } from './trace';
+import { releasedHint } from './host-hints';
 
 /**
  * The guest: V vCPUs running a synthetic kernel compile — user-mode stretches with no lock,
@@ -294,7 +295,7 @@ export class Guest implements HostListener {
     if (v.burstLeft > 0) this.startGap(v);
     else this.startUser(v);
     // Solution (b): the hint is cleared; a vCPU the host held a preemption for yields now.
-    if (this.cfg.preemptHints) this.host.releasedHint(v.task);
+    if (this.cfg.preemptHints) releasedHint(this.host, v.task);
   }
 
   private addWork(ns: number): void {

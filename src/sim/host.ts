@@ -1,8 +1,11 @@
 import { assert, fail } from './assert';
 import type { SimConfig } from './config';
 import type { EventQueue } from './queue';
-import { findPullable, leftmost, removeFrom, selectCpu } from './balance';
+import { leftmost, removeFrom, selectCpu } from './balance';
+import { idleBalance, periodicBalance } from './host-balance';
 import { yieldTask, yieldToTask } from './host-yield';
+import { reclaim, updateShares, wakeupGran, weightedSlice } from './host-groups';
+import { defers } from './host-hints';
 import { Cpu, Ev, HostListener, NICE_0_LOAD, Task, TaskKind, TaskState } from './task';
 import { Leave, SimTracer } from './trace';
 
@@ -33,8 +36,10 @@ export class Host {
   /** Builds the pCPUs; ticks start at a random phase per pCPU (given by the caller). */
   constructor(
     readonly cfg: SimConfig,
-    private readonly queue: EventQueue,
-    private readonly listener: HostListener,
+    /** The machine's event queue (host-hints.ts pushes the deferral ends). */
+    readonly queue: EventQueue,
+    /** The guests' callbacks (host-hints.ts asks whether a vCPU holds a lock). */
+    readonly listener: HostListener,
     tickPhasesNs: number[],
   ) {
     for (let i = 0; i < cfg.pcpus; i++) {
@@ -90,7 +95,7 @@ export class Host {
       this.updateCurr(c);
       t.state = TaskState.Dead;
       this.switchTo(c, leftmost(c.rq));
-      if (c.curr === null) this.idleBalance(c);
+      if (c.curr === null) idleBalance(this, c);
     } else if (t.state === TaskState.Runnable) {
       removeFrom(c.rq, t);
       if (this.tracer !== null) this.tracer.queued(c);
@@ -167,7 +172,7 @@ export class Host {
     t.state = TaskState.Sleeping;
     this.why = Leave.Sleep;
     this.switchTo(c, leftmost(c.rq));
-    if (c.curr === null) this.idleBalance(c);
+    if (c.curr === null) idleBalance(this, c);
   }
 
   /** Wakes a sleeping task: pick a pCPU, give sleeper credit, maybe preempt. */
@@ -186,7 +191,7 @@ export class Host {
     this.listener.woke(t);
     this.why = Leave.Wakeup;
     if (dst.curr === null) this.switchTo(dst, t);
-    else if (dst.curr.vruntime - t.vruntime > this.wakeupGran(t) && !this.defers(dst))
+    else if (dst.curr.vruntime - t.vruntime > wakeupGran(this, t) && !defers(this, dst))
       this.resched(dst);
   }
 
@@ -208,116 +213,29 @@ export class Host {
   /** Scheduler tick on one pCPU: slice check, then load balancing. */
   tick(cpuId: number): void {
     const c = this.cpus[cpuId];
-    if (this.groups !== null && cpuId === 0) this.updateShares();
+    if (this.groups !== null && cpuId === 0) updateShares(this);
     this.updateCurr(c);
     const curr = c.curr;
     this.why = Leave.Tick;
     if (curr && c.rq.length > 0) {
-      const slice = this.groups === null ? this.sliceNs(c.nrRunning) : this.weightedSlice(c, curr);
+      const slice = this.groups === null ? this.sliceNs(c.nrRunning) : weightedSlice(this, c, curr);
       const ran = this.now - curr.execStartNs;
       if (ran > slice) {
-        if (!this.defers(c)) this.resched(c);
+        if (!defers(this, c)) this.resched(c);
       } else if (ran > this.cfg.minGranularityNs) {
         const left = leftmost(c.rq);
-        if (left && curr.vruntime - left.vruntime > slice && !this.defers(c)) this.resched(c);
+        if (left && curr.vruntime - left.vruntime > slice && !defers(this, c)) this.resched(c);
       }
     }
     c.tickCount += 1;
     if (this.cfg.loadBalance) {
-      if (c.curr === null) this.idleBalance(c);
-      else if (c.tickCount % this.cfg.balanceTicks === 0) this.periodicBalance(c);
+      if (c.curr === null) idleBalance(this, c);
+      else if (c.tickCount % this.cfg.balanceTicks === 0) periodicBalance(this, c);
     }
     this.queue.push(this.now + this.cfg.tickNs, Ev.Tick, cpuId, 0);
   }
 
-  /**
-   * Srivatsa's reclaim: a task that yielded gets the slice time it gave up as virtual-time credit
-   * when it runs again (never more than one scheduling latency behind the queue).
-   */
-  private reclaim(c: Cpu, t: Task): void {
-    const credit =
-      this.groups === null ? t.yieldBonusNs : (t.yieldBonusNs * NICE_0_LOAD) / t.weight;
-    t.vruntime = Math.max(c.minVruntime - this.cfg.latencyNs, t.vruntime - credit);
-    t.yieldBonusNs = 0;
-  }
-
-  /** 2.6.35 `wakeup_gran`: the granularity in the woken task's virtual time. */
-  private wakeupGran(t: Task): number {
-    const g = this.cfg.wakeupGranularityNs;
-    return this.groups === null ? g : (g * NICE_0_LOAD) / t.weight;
-  }
-
-  /** Group scheduling: `t`'s share of the period, by its weight among the tasks on `c`. */
-  private weightedSlice(c: Cpu, t: Task): number {
-    let total = c.curr ? c.curr.weight : 0;
-    for (const o of c.rq) total += o.weight;
-    const n = Math.max(1, c.nrRunning);
-    const nrLatency = Math.max(1, Math.floor(this.cfg.latencyNs / this.cfg.minGranularityNs));
-    const period = n <= nrLatency ? this.cfg.latencyNs : this.cfg.minGranularityNs * n;
-    return Math.floor((period * t.weight) / Math.max(1, total));
-  }
-
-  /**
-   * Group scheduling, 2.6.35's `update_shares` (rate-limited, here once a tick): a group's shares
-   * are split evenly among its runnable tasks wherever they run (at least MIN_SHARES = 2 each);
-   * host work stays at the root with a nice-0 weight. Every pCPU is charged at the old weights
-   * first.
-   */
-  updateShares(): void {
-    if (this.groups === null) return;
-    for (const c of this.cpus) this.updateCurr(c);
-    for (const g of this.groups) {
-      let n = 0;
-      for (const t of g.tasks)
-        if (t.state === TaskState.Running || t.state === TaskState.Runnable) n += 1;
-      const w = Math.max(2, g.shares / Math.max(1, n));
-      for (const t of g.tasks) t.weight = w;
-    }
-  }
-
-  /**
-   * Solution (b): whether the preemption of `c`'s running task is deferred. A task flagged as
-   * holding a spinlock gets one deferral of at most `hintMaxDeferNs` (a DeferEnd event preempts it
-   * then if it still should be); while it lasts every preemption is deferred.
-   */
-  private defers(c: Cpu): boolean {
-    const t = c.curr;
-    if (!this.cfg.preemptHints || t === null) return false;
-    if (t.deferUntilNs >= 0) return this.now < t.deferUntilNs;
-    if (!this.listener.hinted(t)) return false;
-    t.deferUntilNs = this.now + this.cfg.hintMaxDeferNs;
-    this.hints.granted += 1;
-    c.deferVersion += 1;
-    this.queue.push(t.deferUntilNs, Ev.DeferEnd, c.id, c.deferVersion);
-    return true;
-  }
-
-  /** A deferral's bound ran out: if its task still runs flagged, it is preempted anyway. */
-  deferEnd(cpuId: number, version: number): void {
-    const c = this.cpus[cpuId];
-    const t = c.curr;
-    if (version !== c.deferVersion || t === null || t.deferUntilNs < 0) return;
-    t.deferUntilNs = -1;
-    if (!this.listener.hinted(t)) return;
-    this.hints.expired += 1;
-    this.why = Leave.Tick;
-    this.resched(c);
-  }
-
-  /**
-   * Solution (b): a vCPU that was granted a deferral released its lock; it yields the pCPU it
-   * kept (`sched_yield`) so that the task it held off runs. Returns whether it had one.
-   */
-  releasedHint(t: Task): boolean {
-    if (t.deferUntilNs < 0) return false;
-    t.deferUntilNs = -1;
-    this.hints.yields += 1;
-    yieldTask(this, t);
-    return true;
-  }
-
-  /** Mirrors `update_curr`: charge the running task and advance min_vruntime. */
-  /** Charges the running task's time since its last update (scheduler internal; host-yield.ts uses it). */
+  /** Mirrors `update_curr`: charges the running task's time since its last update and advances min_vruntime (scheduler internal; host-yield.ts uses it). */
   updateCurr(c: Cpu): void {
     const curr = c.curr;
     if (curr) {
@@ -332,8 +250,7 @@ export class Host {
     if (v !== Infinity) c.minVruntime = Math.max(c.minVruntime, v);
   }
 
-  /** Puts the running task back and picks the leftmost; the old task loses vruntime ties. */
-  /** Re-picks the task to run on `c` (scheduler internal; host-yield.ts uses it). */
+  /** Re-picks the task to run on `c`: puts the running task back and picks the leftmost; the old task loses vruntime ties (scheduler internal; host-yield.ts uses it). */
   resched(c: Cpu): void {
     this.updateCurr(c);
     const curr = c.curr;
@@ -365,7 +282,7 @@ export class Host {
       `task ${next.id} switched to while not runnable (state ${next.state})`,
     );
     removeFrom(c.rq, next);
-    if (next.yieldBonusNs > 0) this.reclaim(c, next);
+    if (next.yieldBonusNs > 0) reclaim(this, c, next);
     next.state = TaskState.Running;
     next.cpu = c.id;
     next.execStartNs = this.now;
@@ -392,39 +309,5 @@ export class Host {
       t.timerVersion += 1;
     }
     this.listener.descheduled(t, this.now);
-  }
-
-  /** An idle pCPU pulls a queued task it may run, from the busiest queue (same package first). */
-  private idleBalance(c: Cpu): void {
-    if (!this.cfg.loadBalance) return;
-    const t = findPullable(this.cpus, c, 1, false, this.now, this.cfg.migrationCostNs);
-    if (t) {
-      this.migrate(t, c);
-      if (c.curr === null) this.switchTo(c, t);
-    }
-  }
-
-  /** Periodic balance: pull one cache-cold task when the busiest queue has ≥ 2 more tasks. */
-  private periodicBalance(c: Cpu): void {
-    const t = findPullable(this.cpus, c, c.nrRunning + 2, true, this.now, this.cfg.migrationCostNs);
-    if (!t) return;
-    this.migrate(t, c);
-    this.updateCurr(c);
-    this.why = Leave.Balance;
-    if (c.curr && c.curr.vruntime - t.vruntime > this.cfg.wakeupGranularityNs) this.resched(c);
-  }
-
-  private migrate(t: Task, dst: Cpu): void {
-    const src = this.cpus[t.cpu];
-    removeFrom(src.rq, t);
-    this.updateCurr(dst);
-    t.vruntime = t.vruntime - src.minVruntime + dst.minVruntime;
-    t.cpu = dst.id;
-    t.migrations += 1;
-    dst.rq.push(t);
-    if (this.tracer !== null) {
-      this.tracer.queued(src);
-      this.tracer.queued(dst);
-    }
   }
 }

@@ -3,6 +3,8 @@ import { SimConfig, validateConfig } from './config';
 import { Guest } from './guest';
 import { Host } from './host';
 import { Kvm } from './kvm';
+import { deferEnd } from './host-hints';
+import { updateShares } from './host-groups';
 import { Ev, HostListener, Task, TaskKind, TaskState } from './task';
 import { LOCK_ALGORITHMS } from './lock-registry';
 import { EventQueue, PoppedEvent } from './queue';
@@ -119,7 +121,7 @@ export class Machine {
     this.guests.forEach((g, i) => this.addVcpus(g, i));
     this.setHogs(cfg.hogs);
     if (cfg.hostNoise && cfg.noiseShare > 0) this.addNoise();
-    this.host.updateShares();
+    updateShares(this.host);
   }
 
   /** The (first) guest. */
@@ -234,7 +236,7 @@ export class Machine {
         this.host.tick(ev.target);
         return;
       case Ev.DeferEnd:
-        this.host.deferEnd(ev.target, ev.version);
+        deferEnd(this.host, ev.target, ev.version);
         return;
       default:
         assert(false, `unknown event kind ${ev.kind}`);

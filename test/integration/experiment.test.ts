@@ -206,6 +206,8 @@ describe('pvlockfs experiment', () => {
       'fairness-costs',
       'ablation-bursty',
       'ablation-1x-gap',
+      'yield-fairness',
+      'solutions-b-c',
     ]);
     for (const n of named) {
       expect(typeof n.shown).toBe('boolean');
@@ -220,10 +222,21 @@ describe('pvlockfs experiment', () => {
       'plain-yield-weak',
       'fairness-costs',
       'ablation-bursty',
+      'yield-fairness',
+      'solutions-b-c',
     ]) {
       const n = named.find((x) => x.name === name);
       expect(n?.shown, `${name}: ${n?.evidence}`).toBe(true);
     }
+    // The thread's questions are answered in a sentence with numbers: Avi's loss with compat
+    // yield and what reclaim gives back; what hints and run-state sharing do.
+    const avi = named.find((x) => x.name === 'yield-fairness')?.evidence ?? '';
+    expect(avi).toMatch(/compat yield -\d+\.\d \(\d\.\d\d\)/);
+    expect(avi).toMatch(/reclaim gives back [+-]\d+\.\d/);
+    const bc = named.find((x) => x.name === 'solutions-b-c')?.evidence ?? '';
+    expect(bc).toMatch(
+      /hints make the ticket lock \d+\.\d % faster on average \(faster in \d\/9 cells\)/,
+    );
   });
 
   it('each run of the matrix is repeated exactly by the `pvlockfs run` line a failure would print', async () => {
