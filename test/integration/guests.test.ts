@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WRITE_TABLE } from '../tables/write-table';
-import { cat, cleanupAll, Daemon, describeFuse, LAUNCHER, py, run, sh } from './harness';
+import { join } from 'node:path';
+import { cat, cleanupAll, Daemon, describeFuse, LAUNCHER, py, ROOT, run, sh } from './harness';
 
 const WRITE = `
 import errno, os, sys
@@ -115,6 +116,22 @@ describeFuse('several guests on one mount: each DIR/NAME is a guest root, exactl
     expect(guests).toMatch(
       /^a lock=pv-yield vcpus=4 weight=1024 received_pcpus=[\d.]+ entitlement_pcpus=[\d.]+ received_over_entitlement=[\d.]+\nb lock=pv-yield vcpus=2 weight=512 /,
     );
+  });
+
+  it('the recipes and top work on a guest root unchanged', async () => {
+    const exp = await run(join(ROOT, 'scripts', 'pvlockfs-exporter'), [
+      two.path('b/kvm/spinlocks'),
+    ]);
+    expect(exp.code, exp.stderr).toBe(0);
+    const taken = (await cat(two.path('b/kvm/spinlocks/taken'))).trim();
+    expect(exp.stdout).toContain(`\nkvm_spinlock_taken_total ${taken}\n`);
+    expect(exp.stdout).toMatch(/^kvm_spinlock_total_seconds_bucket\{le="2e-09"\} \d+$/m);
+    const top = await run(
+      'bash',
+      ['-c', '"$1" top "$2" < /dev/null | head -c 200', 'bash', LAUNCHER, two.path('a')],
+      { timeoutMs: 30_000 },
+    );
+    expect(top.stdout).toContain(`pvlockfs top  ${two.path('a')}/kvm/spinlocks`);
   });
 
   it('non-root: the same permissions in a guest root as in a single-guest root', async () => {
