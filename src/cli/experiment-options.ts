@@ -1,5 +1,13 @@
 import { LOCKS, LockAlgorithm, Pinning, PINNINGS, SimConfig } from '../sim/config';
-import { intArg, listArg, nonEmptyArg, OptionSpec, parseParam, ReservedParams } from './args';
+import {
+  intArg,
+  listArg,
+  nonEmptyArg,
+  oneOfArg,
+  OptionSpec,
+  parseParam,
+  ReservedParams,
+} from './args';
 import { parseDurationNs } from './duration';
 import { CellName, parseCells } from './experiment-trace';
 import { parseBounded, parseFrom, SVG_FOR_MAX_NS, TRACE_FOR_MAX_NS } from './trace';
@@ -17,6 +25,8 @@ export interface ExperimentOptions {
   json: boolean;
   out: string | null;
   named: boolean;
+  /** Which published table to run against: the RFC's (default) or Long's 2015 (held out). */
+  table: 'rfc' | 'long2015';
   params: Partial<SimConfig>;
   /** Cells whose first run is recorded as a JSON timeline (each lock), into --out. */
   traceCells: CellName[];
@@ -122,6 +132,12 @@ export const EXPERIMENT_OPTIONS: readonly OptionSpec<ExperimentOptions>[] = [
     arg: 'DURATION',
     help: "simulated time the report's timeline pictures cover (default 20ms)",
     set: (o, v, f) => (o.svgForNs = parseBounded(f, v, SVG_FOR_MAX_NS)),
+  },
+  {
+    flag: '--table',
+    arg: 'rfc|long2015',
+    help: "rfc (default): the RFC's matrix; long2015: Waiman Long's 2015 table, never fitted (32/48/60 vCPUs on 32 pCPUs)",
+    set: (o, v, f) => (o.table = oneOfArg(f, v, ['rfc', 'long2015'] as const)),
   },
   { flag: '--json', help: 'print one JSON object', set: (o) => (o.json = true) },
   {

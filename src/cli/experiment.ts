@@ -13,6 +13,7 @@ import { namedExperiments } from './experiment-named';
 import { RFC_TABLE } from '../experiment/rfc-table';
 import { EXPERIMENT_OPTIONS, ExperimentOptions } from './experiment-options';
 import { CellName, CellTraceResult, traceCell } from './experiment-trace';
+import { long2015Command } from './experiment-long2015';
 
 export type { ExperimentOptions } from './experiment-options';
 
@@ -33,6 +34,7 @@ export function parseExperiment(argv: readonly string[]): ExperimentOptions {
     json: false,
     out: null,
     named: false,
+    table: 'rfc',
     params: {},
     traceCells: [],
     traceFromNs: 1e9,
@@ -40,6 +42,15 @@ export function parseExperiment(argv: readonly string[]): ExperimentOptions {
     svgForNs: 20e6,
   };
   parseArgv('experiment', EXPERIMENT_OPTIONS, { name: 'arguments', min: 0, max: 0 }, argv, o);
+  if (o.table === 'long2015') {
+    const other = argv.find((a) =>
+      /^--(scenarios|overcommit|locks|named|out|trace-cells)\b/.test(a),
+    );
+    if (other !== undefined)
+      throw new UsageError(
+        `${other.split('=')[0]} does not go with --table long2015 (its cells are the paper's: 32/48/60 vCPUs × pv-ticket, pv-qspinlock, tas)`,
+      );
+  }
   if (o.traceCells.length > 0 && o.out === null)
     throw new UsageError('--trace-cells needs --out DIR (the timelines are written there)');
   // Every run the matrix will make must be one the model can run: refuse now, not minutes later.
@@ -131,6 +142,7 @@ export function specs(o: ExperimentOptions): RunSpec[] {
 
 /** `pvlockfs experiment`: runs the matrix and prints the RFC-format table (or JSON). */
 export async function experimentCommand(o: ExperimentOptions): Promise<number> {
+  if (o.table === 'long2015') return long2015Command(o);
   const t0 = performance.now();
   if (o.out) await prepareOutDir(o.out);
   const all = specs(o);

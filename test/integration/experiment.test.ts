@@ -366,3 +366,57 @@ describe('pvlockfs experiment', () => {
     ]);
   });
 });
+
+describe('experiment --table long2015: a table the model was never fitted to', () => {
+  it('runs the paper cells and prints them beside the paper, as ratios to pv-ticket, with the rankings', async () => {
+    const args = ['experiment', '--table', 'long2015', '--reps', '1', '--work', '4s'];
+    const r = await run(LAUNCHER, [...args, '--json'], { timeoutMs: 180_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as {
+      table: string;
+      rankings_matching: number;
+      columns: {
+        vcpus: number;
+        rows: {
+          lock: string;
+          simS: number | null;
+          ratio: number | null;
+          paperS: number;
+          paperRatio: number;
+        }[];
+        order: string[];
+        paperOrder: string[];
+        rankingMatches: boolean;
+      }[];
+    };
+    expect(j.table).toBe('long2015');
+    expect(j.columns.map((c) => c.vcpus)).toEqual([32, 48, 60]);
+    // The paper's numbers as posted (Waiman Long, LKML, 11 July 2015).
+    expect(j.columns[1].rows.map((x) => x.paperS)).toEqual([807.6, 677.8, 434.7]);
+    expect(j.columns[1].paperOrder).toEqual(['tas', 'pv-qspinlock', 'pv-ticket']);
+    for (const c of j.columns) {
+      expect(c.rows.map((x) => x.lock)).toEqual(['pv-ticket', 'pv-qspinlock', 'tas']);
+      expect(c.rows[0].ratio).toBe(1);
+      for (const x of c.rows) {
+        expect(x.simS).toBeGreaterThan(0);
+        expect(x.ratio as number).toBeCloseTo((x.simS as number) / (c.rows[0].simS as number), 9);
+      }
+      expect(c.rankingMatches).toBe(c.order.join() === c.paperOrder.join());
+    }
+    expect(j.rankings_matching).toBe(j.columns.filter((c) => c.rankingMatches).length);
+    const text = await run(LAUNCHER, args, { timeoutMs: 180_000 });
+    const out = Buffer.from(text.stdout, 'latin1').toString('utf8'); // the harness reads latin1
+    expect(out).toMatch(/^pv-qspinlock +48 +[\d.]+ +[\d.]+ +677\.8 +0\.84$/m);
+    expect(out).toMatch(
+      /Rankings matching the paper: \d\/3\.\nWhy: pv-ticket's time grows [\d.]+× from 32 to 60 vCPUs here, 3\.15× in the paper/,
+    );
+  });
+
+  it('refuses the options that choose the RFC matrix', async () => {
+    const r = await run(LAUNCHER, ['experiment', '--table', 'long2015', '--locks', 'ticket'], {
+      timeoutMs: 30_000,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--locks does not go with --table long2015/);
+  });
+});
