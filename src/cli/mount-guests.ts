@@ -2,7 +2,7 @@ import type { Abi } from '../debugfs/parse';
 import type { DirNode } from '../debugfs/nodes';
 import { ClockControl, configText, ExtraSettings, machinePort } from '../layout/port';
 import { buildHostTree } from '../layout/control';
-import { buildTree } from '../layout/tree';
+import { buildTree, TraceControl } from '../layout/tree';
 import { guestCpuNs, guestEntitlements } from '../sim/fairness';
 import type { Machine } from '../sim/machine';
 import type { GuestPlan } from './guests';
@@ -20,6 +20,7 @@ export function guestsTree(
   control: ClockControl,
   abi: Abi,
   nowMs: number,
+  trace?: TraceControl,
 ): DirNode {
   const guests = plans.map((p, i) => ({
     name: p.name,
@@ -31,7 +32,7 @@ export function guestsTree(
     ),
   }));
   const host = {
-    ...machinePort(m, extra, control),
+    ...machinePort(m, extra, control, trace),
     seed: m.cfg.seed,
     configText: () =>
       configText(

@@ -210,10 +210,10 @@ export async function mountCommand(o: Options): Promise<number> {
   const trace = new LiveTrace(machine, traceDir, o.trace.maxBytes, meta, log);
   driver.trace = trace;
   const extra = { abi: o.abi, speed: o.speed, layout: o.layout, trace_dir: traceDir };
-  // Several guests: one root per guest and the host's controls (no timeline recorder yet).
+  // Several guests: one root per guest, and the host's controls with the timeline recorder.
   const root =
     plans.length > 0
-      ? guestsTree(machine, plans, extra, control, o.abi, Date.now())
+      ? guestsTree(machine, plans, extra, control, o.abi, Date.now(), trace)
       : buildTree(machinePort(machine, extra, control, trace), o.abi, Date.now(), o.layout);
   const fs = new DebugFs(root, o.abi, () => Date.now());
   fs.onWritten = (name, value) => trace.knob(name, value);

@@ -303,8 +303,8 @@ function finish(o: Tracked): void {
   if (!o.hogsSet) o.sim.hogs = hogsForOvercommit(k ?? 2, vcpus, o.sim.pcpus);
   if (o.guests.length > 0) {
     const not =
-      o.trace.file !== null || o.trace.svg !== null
-        ? '--trace'
+      o.trace.svg !== null
+        ? '--trace-svg'
         : o.script !== null
           ? '--script'
           : o.work

@@ -8,6 +8,7 @@ import { summarize } from '../sim/report';
 import { GuestPlan } from './guests';
 import type { Options } from './options';
 import type { Progress } from './progress';
+import { jsonWindow, reportTrace, WindowRunner } from './trace';
 
 /** Fairness is sampled once per simulated second. */
 const STEP_NS = 1e9;
@@ -50,26 +51,53 @@ export function runGuestsHeadless(
 ): Record<string, unknown> {
   const { m, trees } = guestsMachine(o, plans);
   const ent = guestEntitlements(m);
+  const t = o.trace;
+  const meta = {
+    generator: 'pvlockfs run',
+    seed: o.sim.seed,
+    config: o.sim,
+    guests: plans.map((p) => ({ name: p.name, config: p.cfg })),
+  };
+  const windows = new WindowRunner(
+    m,
+    t.file === null
+      ? []
+      : [
+          jsonWindow(
+            m,
+            t.file,
+            t.fromNs,
+            Math.min(o.simTimeNs, t.fromNs + t.forNs),
+            t.maxBytes,
+            meta,
+          ),
+        ],
+  );
   const perSecond: number[][] = plans.map(() => []);
   let last = guestCpuNs(m);
   let lastT = 0;
   const t0 = performance.now();
-  for (let t = 0; t < o.simTimeNs;) {
-    t = Math.min(o.simTimeNs, t + STEP_NS);
-    m.runUntil(t);
+  for (let step = 0; step < o.simTimeNs;) {
+    step = Math.min(o.simTimeNs, step + STEP_NS);
+    // Stop at every trace window's start and end on the way (the same events either way).
+    while (m.nowNs < step) {
+      m.runUntil(windows.nextStop(step));
+      windows.update();
+    }
     const cpu = guestCpuNs(m);
-    cpu.forEach((c, i) => perSecond[i].push(r4((c - last[i]) / (t - lastT) / ent[i])));
+    cpu.forEach((c, i) => perSecond[i].push(r4((c - last[i]) / (step - lastT) / ent[i])));
     last = cpu;
-    lastT = t;
+    lastT = step;
     const elapsedMs = performance.now() - t0;
-    if (progress && elapsedMs > QUIET_MS && t < o.simTimeNs)
+    if (progress && elapsedMs > QUIET_MS && step < o.simTimeNs)
       progress.update(
-        Math.floor(t / 1e9),
+        Math.floor(step / 1e9),
         Math.ceil(o.simTimeNs / 1e9),
-        ((o.simTimeNs - t) / t) * (elapsedMs / 1000),
+        ((o.simTimeNs - step) / step) * (elapsedMs / 1000),
       );
   }
   progress?.end();
+  for (const r of windows.finish()) reportTrace(r);
   const wallMs = performance.now() - t0;
   const now = m.nowNs;
   const guests: Record<string, unknown> = {};

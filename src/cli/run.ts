@@ -9,7 +9,7 @@ import type { Progress } from './progress';
 import { Action, loadScript, ScriptedClock, writeThrough } from './script';
 import { planGuests } from './guests';
 import { runGuestsHeadless } from './run-guests';
-import { jsonWindow, svgWindow, TraceWindow, WindowResult, WindowRunner } from './trace';
+import { jsonWindow, reportTrace, svgWindow, TraceWindow, WindowRunner } from './trace';
 
 /** Simulated time per step of a headless run: progress is reported between steps. */
 const STEP_NS = 1e9;
@@ -82,19 +82,6 @@ function traceWindows(o: Options, m: Machine): TraceWindow[] {
     out.push(svgWindow(m, t.svg, t.fromNs, end(t.svgForNs), title));
   }
   return out;
-}
-
-/**
- * Says on stderr what a trace window wrote (the run's JSON on stdout stays exactly what it is
- * without a trace), and warns when the size limit cut it short.
- */
-function reportTrace(r: WindowResult): void {
-  const what = `${r.file}: simulated ${r.fromNs}–${r.toNs} ns, ${r.events} events, ${r.bytes} bytes`;
-  process.stderr.write(`pvlockfs: wrote ${what}\n`);
-  if (r.truncated)
-    process.stderr.write(
-      `pvlockfs: ${r.file} reached its size limit at simulated ${r.toNs} ns; it holds the window up to there (raise the limit with --trace-max-mb)\n`,
-    );
 }
 
 /** `pvlockfs run`: prints JSON, or `path:content` lines as `grep -r .` on the mount would. */

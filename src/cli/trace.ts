@@ -270,3 +270,16 @@ export class WindowRunner {
     this.m.setTracer(ts.length === 0 ? null : ts.length === 1 ? ts[0] : new TracerTee(ts));
   }
 }
+
+/**
+ * Says on stderr what a trace window wrote (the run's JSON on stdout stays exactly what it is
+ * without a trace), and warns when the size limit cut it short.
+ */
+export function reportTrace(r: WindowResult): void {
+  const what = `${r.file}: simulated ${r.fromNs}–${r.toNs} ns, ${r.events} events, ${r.bytes} bytes`;
+  process.stderr.write(`pvlockfs: wrote ${what}\n`);
+  if (r.truncated)
+    process.stderr.write(
+      `pvlockfs: ${r.file} reached its size limit at simulated ${r.toNs} ns; it holds the window up to there (raise the limit with --trace-max-mb)\n`,
+    );
+}

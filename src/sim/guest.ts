@@ -177,7 +177,7 @@ export class Guest implements HostListener {
 
   /** Tells the tracer (if any) of a moment: `m` happened to vCPU `v` (`other`: the vCPU it names). */
   note(m: Mark, v: number, other = -1): void {
-    if (this.tracer !== null) this.tracer.mark(m, v, other);
+    if (this.tracer !== null) this.tracer.mark(m, this.vcpus[v], other);
   }
 
   /** Host callback: a task started running. */

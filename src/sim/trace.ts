@@ -63,6 +63,6 @@ export interface SimTracer {
   released(lock: GuestLock, v: number): void;
   /** `lock`'s waiter count changed. */
   waiters(lock: GuestLock): void;
-  /** Something happened to vCPU `v` (`other`: the kicked or yielded-to vCPU, or −1). */
-  mark(m: Mark, v: number, other: number): void;
+  /** Something happened to vCPU `v` (`other`: the index of the vCPU it names in v's guest, or −1). */
+  mark(m: Mark, v: Vcpu, other: number): void;
 }

@@ -18,9 +18,10 @@ const MARK_NAMES = [
 /** What a recorder counted in its window (the marks, by name). */
 export type MarkCounts = Record<(typeof MARK_NAMES)[number], number>;
 
-/** A task's name on a pCPU track. */
-export function taskName(t: Task): string {
-  if (t.kind === TaskKind.Vcpu) return `vCPU ${t.index}`;
+/** A task's name on a pCPU track (a vCPU of one of several guests is named after its guest). */
+export function taskName(t: Task, guestNames: readonly string[] = []): string {
+  if (t.kind === TaskKind.Vcpu)
+    return guestNames.length > 1 ? `${guestNames[t.owner]} vCPU ${t.index}` : `vCPU ${t.index}`;
   return t.kind === TaskKind.Hog ? `hog ${t.index}` : 'host work';
 }
 
@@ -62,9 +63,9 @@ function vcpuState(v: Vcpu): string | null {
 }
 
 /** Why `t` left its pCPU, in words (a sleep says whether the vCPU halted or blocked on a lock). */
-function leftFor(t: Task, why: Leave, vcpus: readonly Vcpu[]): string {
+function leftFor(t: Task, why: Leave, m: Machine): string {
   if (why !== Leave.Sleep || t.kind !== TaskKind.Vcpu) return LEAVE_NAMES[why];
-  const v = vcpus[t.index];
+  const v = m.guests[t.owner].vcpus[t.index];
   if (v.act === Act.Halted) return 'halt';
   return isWaiting(v.act) ? 'block' : 'sleep';
 }
@@ -78,7 +79,7 @@ function leftFor(t: Task, why: Leave, vcpus: readonly Vcpu[]): string {
  */
 export class Recorder implements SimTracer {
   private readonly cpuSpan: (string | null)[];
-  private readonly vcpuSpan: (string | null)[];
+  private readonly vcpuSpan: (string | null)[] = [];
   /** Per lock: the number of its open hold (−1: none) and the holder. */
   private readonly holdId: Int32Array;
   private readonly holdBy: Int32Array;
@@ -96,12 +97,35 @@ export class Recorder implements SimTracer {
     private readonly sink: TraceSink,
   ) {
     this.cpuSpan = m.host.cpus.map(() => null);
-    this.vcpuSpan = m.guest.vcpus.map(() => null);
-    const locks = m.guest.locks.length;
+    // Every guest's vCPUs and locks in one numbering: guest g's start at vcpuBase[g], lockBase[g].
+    let vcpus = 0;
+    let locks = 0;
+    for (const [g, guest] of m.guests.entries()) {
+      this.vcpuBase.push(vcpus);
+      this.lockBase.push(locks);
+      vcpus += guest.vcpus.length;
+      locks += guest.locks.length;
+      for (const l of guest.locks) this.lockGuest.set(l, g);
+    }
+    this.vcpuSpan = new Array<string | null>(vcpus).fill(null);
     this.holdId = new Int32Array(locks).fill(-1);
     this.holdBy = new Int32Array(locks).fill(-1);
     this.lastQueued = new Int32Array(m.host.cpus.length).fill(-1);
-    this.lastWaiters = new Int32Array(Math.min(HOT_LOCKS, m.cfg.locks)).fill(-1);
+    this.hot = Math.min(HOT_LOCKS, m.cfg.locks);
+    this.lastWaiters = new Int32Array(this.hot * m.guests.length).fill(-1);
+    this.names = m.multi ? m.names : [];
+  }
+
+  private readonly vcpuBase: number[] = [];
+  private readonly lockBase: number[] = [];
+  private readonly lockGuest = new Map<GuestLock, number>();
+  private readonly hot: number;
+  /** The guests' names when there are several (their processes and vCPU tasks carry them). */
+  private readonly names: readonly string[];
+
+  /** The process of guest `g`'s tracks. */
+  private pid(g: number): number {
+    return GUEST_PID + g;
   }
 
   /** Whether the window is over (closed, or the sink filled up). */
@@ -118,40 +142,51 @@ export class Recorder implements SimTracer {
 
   /** Writes the track names and every track's state at the current instant; starts recording. */
   open(): void {
-    const { host, guest } = this.m;
+    const { host, guests } = this.m;
     this.meta('process_name', HOST_PID, 0, 'host');
     this.meta('process_sort_index', HOST_PID, 0, 0);
-    this.meta('process_name', GUEST_PID, 0, 'guest');
-    this.meta('process_sort_index', GUEST_PID, 0, 1);
     for (const c of host.cpus) {
       this.meta('thread_name', HOST_PID, c.id, `pCPU ${c.id} (pkg ${c.pkg})`);
       this.meta('thread_sort_index', HOST_PID, c.id, c.id);
     }
-    for (const v of guest.vcpus) {
-      this.meta('thread_name', GUEST_PID, v.index, `vCPU ${v.index}`);
-      this.meta('thread_sort_index', GUEST_PID, v.index, v.index);
-    }
+    guests.forEach((guest, g) => {
+      const name = this.names.length > 0 ? `guest ${this.names[g]}` : 'guest';
+      this.meta('process_name', this.pid(g), 0, name);
+      this.meta('process_sort_index', this.pid(g), 0, 1 + g);
+      for (const v of guest.vcpus) {
+        this.meta('thread_name', this.pid(g), v.index, `vCPU ${v.index}`);
+        this.meta('thread_sort_index', this.pid(g), v.index, v.index);
+      }
+    });
     this.stopped = false;
     for (const c of host.cpus) {
       if (c.curr !== null) this.beginCpu(c, c.curr);
       this.queued(c);
     }
-    for (const v of guest.vcpus) this.vcpu(v);
-    for (const l of guest.locks) if (l.holder >= 0) this.beginHold(l, l.holder, { before: true });
-    for (let i = 0; i < this.lastWaiters.length; i++) this.waiters(guest.locks[i]);
+    for (const guest of guests) {
+      for (const v of guest.vcpus) this.vcpu(v);
+      for (const l of guest.locks) if (l.holder >= 0) this.beginHold(l, l.holder, { before: true });
+      for (let i = 0; i < this.hot; i++) this.waiters(guest.locks[i]);
+    }
   }
 
   /** Ends the window now: closes every open span at the current instant. */
   close(): void {
     if (this.stopped) return;
     const ts = this.m.nowNs;
-    for (let l = 0; l < this.holdId.length; l++)
-      if (this.holdId[l] >= 0) this.endHold(l, ts, { after: true }, true);
+    this.m.guests.forEach((guest, g) => {
+      for (const l of guest.locks)
+        if (this.holdId[this.lockBase[g] + l.index] >= 0)
+          this.endHold(l, ts, { after: true }, true);
+    });
     this.cpuSpan.forEach((s, c) => {
       if (s !== null) this.sink.event({ ph: 'E', name: s, ts, pid: HOST_PID, tid: c });
     });
-    this.vcpuSpan.forEach((s, v) => {
-      if (s !== null) this.sink.event({ ph: 'E', name: s, ts, pid: GUEST_PID, tid: v });
+    this.m.guests.forEach((guest, g) => {
+      for (const v of guest.vcpus) {
+        const s = this.vcpuSpan[this.vcpuBase[g] + v.index];
+        if (s !== null) this.sink.event({ ph: 'E', name: s, ts, pid: this.pid(g), tid: v.index });
+      }
     });
     this.stopped = true;
     this.endNs = ts;
@@ -170,7 +205,7 @@ export class Recorder implements SimTracer {
     const ts = this.m.nowNs;
     const open = this.cpuSpan[cpu.id];
     if (prev !== null && open !== null) {
-      const left = leftFor(prev, why, this.m.guest.vcpus);
+      const left = leftFor(prev, why, this.m);
       this.cpuSpan[cpu.id] = null;
       this.emit({ ph: 'E', name: open, ts, pid: HOST_PID, tid: cpu.id, args: { left } });
     }
@@ -188,52 +223,62 @@ export class Recorder implements SimTracer {
   vcpu(v: Vcpu): void {
     if (this.stopped) return;
     const state = vcpuState(v);
-    const open = this.vcpuSpan[v.index];
+    const g = v.task.owner;
+    const key = this.vcpuBase[g] + v.index;
+    const open = this.vcpuSpan[key];
     if (state === open) return;
     const ts = this.m.nowNs;
-    this.vcpuSpan[v.index] = null;
-    if (open !== null) this.emit({ ph: 'E', name: open, ts, pid: GUEST_PID, tid: v.index });
+    const pid = this.pid(g);
+    this.vcpuSpan[key] = null;
+    if (open !== null) this.emit({ ph: 'E', name: open, ts, pid, tid: v.index });
     if (state === null || this.stopped) return;
-    this.vcpuSpan[v.index] = state;
-    this.emit({ ph: 'B', name: state, ts, pid: GUEST_PID, tid: v.index });
+    this.vcpuSpan[key] = state;
+    this.emit({ ph: 'B', name: state, ts, pid, tid: v.index });
+  }
+
+  /** A lock's place in the one numbering of every guest's locks. */
+  private lockKey(lock: GuestLock): number {
+    return this.lockBase[this.lockGuest.get(lock) as number] + lock.index;
   }
 
   held(lock: GuestLock, v: number, granted: boolean): void {
     if (this.stopped) return;
-    if (this.holdId[lock.index] >= 0) this.endHold(lock.index, this.m.nowNs);
+    if (this.holdId[this.lockKey(lock)] >= 0) this.endHold(lock, this.m.nowNs);
     if (this.stopped) return;
     this.beginHold(lock, v, granted ? { granted_while_preempted: true } : undefined);
   }
 
   released(lock: GuestLock): void {
-    if (this.stopped || this.holdId[lock.index] < 0) return;
-    this.endHold(lock.index, this.m.nowNs);
+    if (this.stopped || this.holdId[this.lockKey(lock)] < 0) return;
+    this.endHold(lock, this.m.nowNs);
   }
 
   waiters(lock: GuestLock): void {
     const i = lock.index;
-    if (this.stopped || i >= this.lastWaiters.length || this.lastWaiters[i] === lock.waiting)
-      return;
-    this.lastWaiters[i] = lock.waiting;
+    if (this.stopped || i >= this.hot) return;
+    const g = this.lockGuest.get(lock) as number;
+    const k = g * this.hot + i;
+    if (this.lastWaiters[k] === lock.waiting) return;
+    this.lastWaiters[k] = lock.waiting;
     const name = `waiters L${i}`;
     const args = { vCPUs: lock.waiting };
-    this.emit({ ph: 'C', name, ts: this.m.nowNs, pid: GUEST_PID, tid: 0, args });
+    this.emit({ ph: 'C', name, ts: this.m.nowNs, pid: this.pid(g), tid: 0, args });
   }
 
-  mark(m: Mark, v: number, other: number): void {
+  mark(m: Mark, w: Vcpu, other: number): void {
     if (this.stopped) return;
     this.marks[m] += 1;
-    const w = this.m.guest.vcpus[v];
     const args: Record<string, number> = {};
     if (w.lock >= 0) args.lock = w.lock;
     if (other >= 0) args.to = other;
     const name = MARK_NAMES[m];
-    this.emit({ ph: 'i', s: 't', name, ts: this.m.nowNs, pid: GUEST_PID, tid: v, args });
+    const pid = this.pid(w.task.owner);
+    this.emit({ ph: 'i', s: 't', name, ts: this.m.nowNs, pid, tid: w.index, args });
   }
 
   private beginCpu(c: Cpu, t: Task): void {
     if (this.stopped) return;
-    const name = taskName(t);
+    const name = taskName(t, this.names);
     this.cpuSpan[c.id] = name;
     this.emit({ ph: 'B', name, ts: this.m.nowNs, pid: HOST_PID, tid: c.id });
   }
@@ -241,27 +286,33 @@ export class Recorder implements SimTracer {
   private beginHold(lock: GuestLock, v: number, args?: Record<string, boolean>): void {
     if (this.stopped) return;
     const id = this.nextHold++;
-    this.holdId[lock.index] = id;
-    this.holdBy[lock.index] = v;
+    const key = this.lockKey(lock);
+    this.holdId[key] = id;
+    this.holdBy[key] = v;
     const name = `hold L${lock.index}`;
-    this.emit({ ph: 'b', cat: 'lock', name, id, ts: this.m.nowNs, pid: GUEST_PID, tid: v, args });
+    const pid = this.pid(this.lockGuest.get(lock) as number);
+    this.emit({ ph: 'b', cat: 'lock', name, id, ts: this.m.nowNs, pid, tid: v, args });
   }
 
-  private endHold(l: number, ts: number, args?: Record<string, boolean>, direct = false): void {
-    const name = `hold L${l}`;
-    const id = this.holdId[l];
+  private endHold(
+    lock: GuestLock,
+    ts: number,
+    args?: Record<string, boolean>,
+    direct = false,
+  ): void {
+    const key = this.lockKey(lock);
     const e: TraceEvent = {
       ph: 'e',
       cat: 'lock',
-      name,
-      id,
+      name: `hold L${lock.index}`,
+      id: this.holdId[key],
       ts,
-      pid: GUEST_PID,
-      tid: this.holdBy[l],
+      pid: this.pid(this.lockGuest.get(lock) as number),
+      tid: this.holdBy[key],
       args,
     };
-    this.holdId[l] = -1;
-    this.holdBy[l] = -1;
+    this.holdId[key] = -1;
+    this.holdBy[key] = -1;
     if (direct) this.sink.event(e);
     else this.emit(e);
   }

@@ -23,7 +23,7 @@ export class TracerTee implements SimTracer {
   waiters(lock: GuestLock): void {
     for (const t of this.all) t.waiters(lock);
   }
-  mark(m: Mark, v: number, other: number): void {
+  mark(m: Mark, v: Vcpu, other: number): void {
     for (const t of this.all) t.mark(m, v, other);
   }
 }

@@ -46,7 +46,7 @@ describeFuse('several guests on one mount: each DIR/NAME is a guest root, exactl
   it('the mount root holds a directory per guest and the host controls', async () => {
     expect((await run('ls', ['-A', two.mnt])).stdout).toBe('a\nb\npvlockfs\n');
     expect((await run('ls', ['-A', two.path('pvlockfs')])).stdout).toBe(
-      'advance_ns\nconfig\nguests\nhogs\nrunning\nseed\nsim_time_ns\n',
+      'advance_ns\nconfig\nguests\nhogs\nrunning\nseed\nsim_time_ns\ntrace_ns\ntrace_status\n',
     );
     expect((await run('stat', ['-c', '%a', two.mnt, two.path('a'), twoOld.path('b')])).stdout).toBe(
       '700\n700\n755\n',
@@ -216,7 +216,7 @@ describe('run with several guests', () => {
         ['--guest', 'a:lock=ticket,layout=qlockstat'],
         /layout qlockstat does not go with lock ticket/,
       ],
-      [['--guest', 'a', '--trace', 'x.json'], /--trace does not work with --guest yet/],
+      [['--guest', 'a', '--trace-svg', 'x.svg'], /--trace-svg does not work with --guest yet/],
     ] as [string[], RegExp][]) {
       const r = await run(LAUNCHER, ['run', ...args], { timeoutMs: 30_000 });
       expect(r.code, args.join(' ')).toBe(2);

@@ -26,6 +26,8 @@ export interface CheckResult {
   problems: string[];
   /** Instants by name. */
   instants: Record<string, number>;
+  /** Instants by process name, then by name (a trace of several guests has a process each). */
+  instantsByProcess: Record<string, Record<string, number>>;
   /** Spans per track kind. */
   hostSpans: number;
   vcpuSpans: number;
@@ -64,8 +66,10 @@ export function checkTrace(t: TraceFile): CheckResult {
     if (e.ph === 'M' && e.name === 'process_name') pids[String(e.args?.name)] = String(e.pid);
     else if (e.ph === 'M' && e.name === 'thread_name') threadNames.push(String(e.args?.name));
   const hostPid = Number(pids[HOST]);
-  const guestPid = Number(pids[GUEST]);
-  if (!Number.isFinite(hostPid) || !Number.isFinite(guestPid)) say('no "host" or "guest" process');
+  const guestNames = Object.keys(pids).filter((n) => n === GUEST || n.startsWith(`${GUEST} `));
+  if (!Number.isFinite(hostPid) || guestNames.length === 0) say('no "host" or "guest" process');
+  const processOf = new Map(Object.entries(pids).map(([name, pid]) => [Number(pid), name]));
+  const instantsByProcess: Record<string, Record<string, number>> = {};
 
   const lastTs = new Map<string, number>();
   const stacks = new Map<string, { name: string; ts: number }[]>();
@@ -112,7 +116,8 @@ export function checkTrace(t: TraceFile): CheckResult {
           say(`track ${track}: E "${e.name}" closes B "${top.name}" at ${e.ts}`);
         if (e.pid === hostPid) {
           hostSpans += 1;
-          const m = /^vCPU \d+$/.exec(top.name);
+          // `vCPU n`, or with several guests `NAME vCPU n`: the task's identity either way.
+          const m = /^(?:\S+ )?vCPU \d+$/.exec(top.name);
           if (m) {
             const list = running.get(top.name) ?? [];
             list.push({ start: top.ts, end: e.ts, where: `pCPU ${e.tid}` });
@@ -137,15 +142,21 @@ export function checkTrace(t: TraceFile): CheckResult {
           say(`async id ${e.id}: "${b.name}" ends as "${e.name}"`);
         if (e.ts < b.ts) say(`async id ${e.id} ends before it begins`);
         holds += 1;
-        const list = lockHolds.get(b.name) ?? [];
+        // A lock is named per guest: the same L<i> in two guests are two locks.
+        const lockKey = `${b.pid} ${b.name}`;
+        const list = lockHolds.get(lockKey) ?? [];
         list.push({ start: b.ts, end: e.ts, where: `vCPU ${b.tid}` });
-        lockHolds.set(b.name, list);
+        lockHolds.set(lockKey, list);
         break;
       }
       case 'i':
-      case 'I':
+      case 'I': {
         instants[e.name] = (instants[e.name] ?? 0) + 1;
+        const proc = processOf.get(e.pid) ?? String(e.pid);
+        const by = (instantsByProcess[proc] ??= {});
+        by[e.name] = (by[e.name] ?? 0) + 1;
         break;
+      }
       case 'C':
         if (!e.args || Object.values(e.args).some((v) => typeof v !== 'number'))
           say(`counter ${e.name} at ${e.ts} without numeric values`);
@@ -171,6 +182,7 @@ export function checkTrace(t: TraceFile): CheckResult {
   return {
     problems,
     instants,
+    instantsByProcess,
     hostSpans,
     vcpuSpans,
     holds,
@@ -185,6 +197,7 @@ function empty(): CheckResult {
   return {
     problems: [],
     instants: {},
+    instantsByProcess: {},
     hostSpans: 0,
     vcpuSpans: 0,
     holds: 0,

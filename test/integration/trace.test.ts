@@ -346,3 +346,44 @@ describe("the README's picture", () => {
     );
   });
 });
+
+describe('run --trace with several guests', () => {
+  it('a process per guest; the checker passes; each guest counts what its instruments count', async () => {
+    const guests = ['--guest', 'pv:lock=pv-yield', '--guest', 'tk:lock=ticket,vcpus=2'];
+    const file = join(dir, 'guests.json');
+    const args = ['run', '--json', ...guests, '--overcommit', '3'];
+    const traced = await pv(
+      ...args,
+      '--sim-time',
+      '1s',
+      '--trace',
+      file,
+      '--trace-from',
+      '200ms',
+      '--trace-for',
+      '300ms',
+    );
+    const plain = await pv(...args, '--sim-time', '1s');
+    expect(withoutWall(traced.stdout)).toBe(withoutWall(plain.stdout));
+    const t = await readTrace(file);
+    const c = checkTrace(t);
+    expect(c.problems).toEqual([]);
+    expect(c.pids).toEqual({ host: '1', 'guest pv': '2', 'guest tk': '3' });
+    expect(c.firstTs).toBe(200_000);
+    expect(c.lastTs).toBe(500_000);
+    const at = async (s: string): Promise<Record<string, { locks: Record<string, number> }>> =>
+      (
+        JSON.parse((await pv(...args, '--sim-time', s)).stdout) as {
+          guests: Record<string, { locks: Record<string, number> }>;
+        }
+      ).guests;
+    const [a, b] = await Promise.all([at('200ms'), at('500ms')]);
+    for (const g of ['pv', 'tk']) {
+      const got = c.instantsByProcess[`guest ${g}`] ?? {};
+      const d = (k: string): number => b[g].locks[k] - a[g].locks[k];
+      expect(got['holder preempted'] ?? 0, g).toBe(d('host_preemptions_of_holders'));
+      expect(got['granted while preempted'] ?? 0, g).toBe(d('grants_to_preempted_waiters'));
+    }
+    expect(c.instants['holder preempted']).toBeGreaterThan(0);
+  });
+});
