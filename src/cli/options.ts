@@ -302,14 +302,7 @@ function finish(o: Tracked): void {
       : o.guests.reduce((n, g) => n + (g.over.vcpus ?? o.sim.vcpus), 0);
   if (!o.hogsSet) o.sim.hogs = hogsForOvercommit(k ?? 2, vcpus, o.sim.pcpus);
   if (o.guests.length > 0) {
-    const not =
-      o.trace.svg !== null
-        ? '--trace-svg'
-        : o.script !== null
-          ? '--script'
-          : o.work
-            ? '--work'
-            : null;
+    const not = o.script !== null ? '--script' : o.work ? '--work' : null;
     if (not !== null)
       throw new UsageError(`${not} does not work with --guest yet (one guest only)`);
   }

@@ -8,7 +8,7 @@ import { summarize } from '../sim/report';
 import { GuestPlan } from './guests';
 import type { Options } from './options';
 import type { Progress } from './progress';
-import { jsonWindow, reportTrace, WindowRunner } from './trace';
+import { jsonWindow, reportTrace, svgWindow, WindowRunner } from './trace';
 
 /** Fairness is sampled once per simulated second. */
 const STEP_NS = 1e9;
@@ -58,11 +58,17 @@ export function runGuestsHeadless(
     config: o.sim,
     guests: plans.map((p) => ({ name: p.name, config: p.cfg })),
   };
+  const title = `pvlockfs: guests ${plans.map((p) => `${p.name} (${p.cfg.lock}, ${p.cfg.vcpus} vCPUs)`).join(', ')} on ${o.sim.pcpus} pCPUs, ${m.hogCount} hogs`;
+  const svg =
+    t.svg === null
+      ? []
+      : [svgWindow(m, t.svg, t.fromNs, Math.min(o.simTimeNs, t.fromNs + t.svgForNs), title)];
   const windows = new WindowRunner(
     m,
     t.file === null
-      ? []
+      ? svg
       : [
+          ...svg,
           jsonWindow(
             m,
             t.file,

@@ -1,4 +1,4 @@
-import type { Hold, Span, Timeline } from '../trace/timeline';
+import type { GuestRows, Hold, Span, Timeline } from '../trace/timeline';
 import { esc } from './svg';
 
 const W = 1200;
@@ -25,10 +25,62 @@ function stateColour(name: string): string {
   return '#999999';
 }
 
-function taskColour(name: string): string {
-  const m = /^vCPU (\d+)/.exec(name);
-  if (m) return VCPU_PALETTE[Number(m[1]) % VCPU_PALETTE.length];
+/** A pCPU row's colour: per vCPU with one guest, per guest (`NAME vCPU n`) with several. */
+function taskColour(name: string, guests: ReadonlyMap<string, number>): string {
+  const m = /^(?:(\S+) )?vCPU (\d+)$/.exec(name);
+  if (m && m[1] !== undefined) return VCPU_PALETTE[(guests.get(m[1]) ?? 0) % VCPU_PALETTE.length];
+  if (m) return VCPU_PALETTE[Number(m[2]) % VCPU_PALETTE.length];
   return name.startsWith('hog') ? '#b0b0b0' : '#606060';
+}
+
+type RectFn = (a: number, b: number, y: number, h: number, fill: string, tip: string) => string;
+
+/** One guest's rows from `y`: each vCPU's states, its holds beneath, its marks; returns the next y. */
+function guestRows(
+  g: GuestRows,
+  y0: number,
+  x: (ns: number) => number,
+  rect: RectFn,
+  parts: string[],
+): number {
+  let y = y0;
+  const byVcpu: Hold[][] = g.vcpus.map(() => []);
+  for (const h of g.holds) byVcpu[h.vcpu]?.push(h);
+  g.vcpus.forEach((spans, v) => {
+    parts.push(rowLabel(`vCPU ${v}`, y));
+    for (const s of spans)
+      parts.push(rect(s.startNs, s.endNs, y, BAR, stateColour(s.name), tip(s)));
+    const hy = y + BAR + 1;
+    for (const h of byVcpu[v]) {
+      parts.push(rect(h.startNs, h.endNs, hy, HOLD, '#f2c200', holdTip(h)));
+      for (const p of spans)
+        if (p.name.startsWith('preempted') && p.endNs > h.startNs && p.startNs < h.endNs)
+          parts.push(
+            rect(
+              Math.max(p.startNs, h.startNs),
+              Math.min(p.endNs, h.endNs),
+              hy,
+              HOLD,
+              '#000000',
+              `${h.lock} held by vCPU ${v} while it is preempted`,
+            ),
+          );
+    }
+    for (const m of g.moments) {
+      if (m.vcpu !== v) continue;
+      const mx = x(m.ns).toFixed(2);
+      if (m.name === 'holder preempted')
+        parts.push(
+          `<path d="M${mx},${y - 1} l-4,-6 h8 z" fill="#000"><title>holder preempted at ${label(m.ns)}</title></path>`,
+        );
+      else if (m.name === 'granted while preempted')
+        parts.push(
+          `<path d="M${mx},${y - 1} l-4,-6 h8 z" fill="#fff" stroke="#000"><title>lock granted to vCPU ${v} while preempted, at ${label(m.ns)}</title></path>`,
+        );
+    }
+    y += ROW + HOLD;
+  });
+  return y;
 }
 
 function niceStep(spanNs: number): number {
@@ -59,55 +111,27 @@ export function timelineSvg(tl: Timeline, fromNs: number, toNs: number, title: s
   const parts: string[] = [];
   let y = 44;
   parts.push(`<text x="${LEFT}" y="${y - 8}" font-size="12" font-weight="bold">host</text>`);
+  const guestIndex = new Map(tl.guests.map((g, i) => [g.name.replace(/^guest /, ''), i]));
   tl.cpus.forEach((spans, c) => {
     parts.push(rowLabel(tl.cpuNames[c] ?? `pCPU ${c}`, y));
-    for (const s of spans) parts.push(rect(s.startNs, s.endNs, y, BAR, taskColour(s.name), tip(s)));
+    for (const s of spans)
+      parts.push(rect(s.startNs, s.endNs, y, BAR, taskColour(s.name, guestIndex), tip(s)));
     y += ROW;
   });
-  y += 22;
-  parts.push(`<text x="${LEFT}" y="${y - 8}" font-size="12" font-weight="bold">guest</text>`);
-  const byVcpu: Hold[][] = tl.vcpus.map(() => []);
-  for (const h of tl.holds) byVcpu[h.vcpu]?.push(h);
-  tl.vcpus.forEach((spans, v) => {
-    parts.push(rowLabel(`vCPU ${v}`, y));
-    for (const s of spans)
-      parts.push(rect(s.startNs, s.endNs, y, BAR, stateColour(s.name), tip(s)));
-    const hy = y + BAR + 1;
-    for (const h of byVcpu[v]) {
-      parts.push(rect(h.startNs, h.endNs, hy, HOLD, '#f2c200', holdTip(h)));
-      for (const p of spans)
-        if (p.name.startsWith('preempted') && p.endNs > h.startNs && p.startNs < h.endNs)
-          parts.push(
-            rect(
-              Math.max(p.startNs, h.startNs),
-              Math.min(p.endNs, h.endNs),
-              hy,
-              HOLD,
-              '#000000',
-              `${h.lock} held by vCPU ${v} while it is preempted`,
-            ),
-          );
-    }
-    for (const m of tl.moments) {
-      if (m.vcpu !== v) continue;
-      const mx = x(m.ns).toFixed(2);
-      if (m.name === 'holder preempted')
-        parts.push(
-          `<path d="M${mx},${y - 1} l-4,-6 h8 z" fill="#000"><title>holder preempted at ${label(m.ns)}</title></path>`,
-        );
-      else if (m.name === 'granted while preempted')
-        parts.push(
-          `<path d="M${mx},${y - 1} l-4,-6 h8 z" fill="#fff" stroke="#000"><title>lock granted to vCPU ${v} while preempted, at ${label(m.ns)}</title></path>`,
-        );
-    }
-    y += ROW + HOLD;
-  });
+  for (const g of tl.guests) {
+    y += 22;
+    parts.push(
+      `<text x="${LEFT}" y="${y - 8}" font-size="12" font-weight="bold">${esc(g.name)}</text>`,
+    );
+    y = guestRows(g, y, x, rect, parts);
+  }
   const axisY = y + 4;
   parts.push(axis(fromNs, toNs, x, axisY));
   const legendY = axisY + 34;
-  parts.push(legend(legendY));
+  parts.push(legend(legendY, tl.guests.length > 1));
   const H = legendY + 16 * (Math.ceil((STATE_COLOURS.length + 2) / 3) + 1) + 10;
-  const counts = `${tl.moments.filter((m) => m.name === 'holder preempted').length} holder preemptions, ${tl.moments.filter((m) => m.name === 'granted while preempted').length} grants to preempted waiters`;
+  const moments = tl.guests.flatMap((g) => g.moments);
+  const counts = `${moments.filter((m) => m.name === 'holder preempted').length} holder preemptions, ${moments.filter((m) => m.name === 'granted while preempted').length} grants to preempted waiters`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">`,
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
@@ -146,7 +170,7 @@ function axis(fromNs: number, toNs: number, x: (ns: number) => number, y: number
   return out.join('\n');
 }
 
-function legend(y: number): string {
+function legend(y: number, perGuest: boolean): string {
   const items: [string, string][] = [
     ...STATE_COLOURS.map(([, c, n]): [string, string] => [c, n]),
     ['#f2c200', 'lock held (bar under the vCPU)'],
@@ -159,6 +183,6 @@ function legend(y: number): string {
     return `<rect x="${lx}" y="${ly - 9}" width="12" height="10" fill="${c}" stroke="#666" stroke-width="0.5"/><text x="${lx + 16}" y="${ly}" font-size="11">${esc(n)}</text>`;
   });
   const ly = y + rows * 16;
-  const marks = `<path d="M${LEFT + 6},${ly} l-5,-8 h10 z" fill="#000"/><text x="${LEFT + 16}" y="${ly}" font-size="11">a lock holder is preempted</text><path d="M${LEFT + 346},${ly} l-5,-8 h10 z" fill="#fff" stroke="#000"/><text x="${LEFT + 356}" y="${ly}" font-size="11">a lock is granted to a preempted waiter</text><text x="${LEFT + 680}" y="${ly}" font-size="11">${esc('pCPU rows: a colour per vCPU; grey: CPU hog; dark grey: host work')}</text>`;
+  const marks = `<path d="M${LEFT + 6},${ly} l-5,-8 h10 z" fill="#000"/><text x="${LEFT + 16}" y="${ly}" font-size="11">a lock holder is preempted</text><path d="M${LEFT + 346},${ly} l-5,-8 h10 z" fill="#fff" stroke="#000"/><text x="${LEFT + 356}" y="${ly}" font-size="11">a lock is granted to a preempted waiter</text><text x="${LEFT + 680}" y="${ly}" font-size="11">${esc(`pCPU rows: a colour per ${perGuest ? 'guest' : 'vCPU'}; grey: CPU hog; dark grey: host work`)}</text>`;
   return [...keys, marks].join('\n');
 }

@@ -24,6 +24,15 @@ export interface Moment {
   name: string;
 }
 
+/** One guest's rows: its vCPUs' spans, its holds and its moments. */
+export interface GuestRows {
+  /** The process name: `guest`, or `guest NAME` with several guests. */
+  name: string;
+  vcpus: Span[][];
+  holds: Hold[];
+  moments: Moment[];
+}
+
 /** The most events a timeline keeps in memory; past it, it reports itself full. */
 export const TIMELINE_MAX_EVENTS = 400_000;
 
@@ -34,9 +43,9 @@ export const TIMELINE_MAX_EVENTS = 400_000;
 export class Timeline implements TraceSink {
   /** Per pCPU, per vCPU: closed spans in time order. */
   readonly cpus: Span[][] = [];
-  readonly vcpus: Span[][] = [];
-  readonly holds: Hold[] = [];
-  readonly moments: Moment[] = [];
+  /** Per guest process, in pid order. */
+  readonly guests: GuestRows[] = [];
+  private readonly byPid = new Map<number, GuestRows>();
   /** Track names by pid/tid as the metadata gave them. */
   readonly cpuNames: string[] = [];
   count = 0;
@@ -50,6 +59,8 @@ export class Timeline implements TraceSink {
     const key = `${e.pid}/${e.tid}`;
     switch (e.ph) {
       case 'M':
+        if (e.name === 'process_name' && e.pid !== HOST_PID)
+          this.guest(e.pid).name = String(e.args?.name);
         if (e.name === 'thread_name' && e.pid === HOST_PID)
           this.cpuNames[e.tid] = String(e.args?.name);
         if (e.name === 'thread_name') this.track(e.pid, e.tid);
@@ -81,19 +92,36 @@ export class Timeline implements TraceSink {
         if (h === undefined) return;
         this.openHolds.delete(e.id as number);
         h.endNs = e.ts;
-        this.holds.push(h);
+        this.guest(e.pid).holds.push(h);
         return;
       }
       case 'i':
-        if (e.pid === GUEST_PID) this.moments.push({ ns: e.ts, vcpu: e.tid, name: e.name });
+        if (e.pid >= GUEST_PID)
+          this.guest(e.pid).moments.push({ ns: e.ts, vcpu: e.tid, name: e.name });
         return;
       default:
         return;
     }
   }
 
+  private guest(pid: number): GuestRows {
+    let g = this.byPid.get(pid);
+    if (g === undefined) {
+      g = { name: 'guest', vcpus: [], holds: [], moments: [] };
+      this.byPid.set(pid, g);
+      this.guests.push(g);
+      this.guests.sort((a, b) => this.pidOf(a) - this.pidOf(b));
+    }
+    return g;
+  }
+
+  private pidOf(g: GuestRows): number {
+    for (const [pid, x] of this.byPid) if (x === g) return pid;
+    return 0;
+  }
+
   private track(pid: number, tid: number): Span[] {
-    const list = pid === HOST_PID ? this.cpus : this.vcpus;
+    const list = pid === HOST_PID ? this.cpus : this.guest(pid).vcpus;
     while (list.length <= tid) list.push([]);
     return list[tid];
   }

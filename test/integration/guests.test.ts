@@ -216,7 +216,7 @@ describe('run with several guests', () => {
         ['--guest', 'a:lock=ticket,layout=qlockstat'],
         /layout qlockstat does not go with lock ticket/,
       ],
-      [['--guest', 'a', '--trace-svg', 'x.svg'], /--trace-svg does not work with --guest yet/],
+      [['--guest', 'a', '--script', '/dev/null'], /--script does not work with --guest yet/],
     ] as [string[], RegExp][]) {
       const r = await run(LAUNCHER, ['run', ...args], { timeoutMs: 30_000 });
       expect(r.code, args.join(' ')).toBe(2);

@@ -386,4 +386,28 @@ describe('run --trace with several guests', () => {
     }
     expect(c.instants['holder preempted']).toBeGreaterThan(0);
   });
+
+  it('--trace-svg draws a section per guest, pCPU rows coloured by guest', async () => {
+    const file = join(dir, 'guests.svg');
+    await pv(
+      'run',
+      '--guest',
+      'pv:lock=pv-yield',
+      '--guest',
+      'tk:lock=ticket,vcpus=2',
+      '--sim-time',
+      '1s',
+      '--trace-from',
+      '500ms',
+      '--trace-svg',
+      file,
+    );
+    const svg = await fsp.readFile(file, 'utf8');
+    expect(svg).toContain('>guest pv</text>');
+    expect(svg).toContain('>guest tk</text>');
+    expect((svg.match(/>vCPU \d<\/text>/g) ?? []).length).toBe(6);
+    expect(svg).toContain('pCPU rows: a colour per guest');
+    expect(svg).toMatch(/<title>pv vCPU \d: /);
+    expect(svg).toMatch(/<title>tk vCPU \d: /);
+  });
 });
