@@ -21,15 +21,19 @@ export function guestsTree(
   abi: Abi,
   nowMs: number,
   trace?: TraceControl,
+  roots?: readonly DirNode[],
 ): DirNode {
+  // Each guest's root: built here, or given (a headless run reads them on their own too).
   const guests = plans.map((p, i) => ({
     name: p.name,
-    root: buildTree(
-      machinePort(m, { ...extra, guest: p.name, layout: p.layout }, control, undefined, i),
-      abi,
-      nowMs,
-      p.layout,
-    ),
+    root:
+      roots?.[i] ??
+      buildTree(
+        machinePort(m, { ...extra, guest: p.name, layout: p.layout }, control, undefined, i),
+        abi,
+        nowMs,
+        p.layout,
+      ),
   }));
   const host = {
     ...machinePort(m, extra, control, trace),

@@ -184,10 +184,10 @@ export async function mountCommand(o: Options): Promise<number> {
   const signalled = waitForSignal();
   const say = (s: string): void => void process.stdout.write(`${s}\n`);
   // A bad script is refused before anything is mounted.
-  const actions = o.script === null ? [] : await loadScript(o.script, o.layout);
+  const plans = planGuests(o.sim, o.guests);
+  const actions = o.script === null ? [] : await loadScript(o.script, o.layout, plans);
   const traceDir = await traceDirOf(o.traceDir);
   const { mnt, nonempty } = await preflight(o.positional[0], say);
-  const plans = planGuests(o.sim, o.guests);
   const machine =
     plans.length > 0
       ? new Machine(

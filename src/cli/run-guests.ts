@@ -8,6 +8,8 @@ import { summarize } from '../sim/report';
 import { GuestPlan } from './guests';
 import type { Options } from './options';
 import type { Progress } from './progress';
+import { Action, ScriptedClock, writeThrough } from './script';
+import { guestsTree } from './mount-guests';
 import { jsonWindow, reportTrace, svgWindow, WindowRunner } from './trace';
 
 /** Fairness is sampled once per simulated second. */
@@ -20,22 +22,24 @@ const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 export function guestsMachine(
   o: Options,
   plans: readonly GuestPlan[],
-): { m: Machine; trees: DebugFs[] } {
+): { m: Machine; trees: DebugFs[]; host: DebugFs; running: () => number } {
   const m = new Machine(
     o.sim,
     plans.map((p) => ({ name: p.name, cfg: p.cfg })),
   );
   let running = 1;
   const clock = { get: () => running, set: (v: number) => (running = v & 0xff) };
-  const trees = plans.map(
-    (p, i) =>
-      new DebugFs(
-        buildTree(machinePort(m, {}, clock, undefined, i), 'modern', 0, p.layout),
-        'modern',
-        () => 0,
-      ),
+  const roots = plans.map((p, i) =>
+    buildTree(machinePort(m, {}, clock, undefined, i), 'modern', 0, p.layout),
   );
-  return { m, trees };
+  const trees = roots.map((r) => new DebugFs(r, 'modern', () => 0));
+  // The whole mount's tree too: a script writes `NAME/…` and the host's knobs through it.
+  const host = new DebugFs(
+    guestsTree(m, plans, {}, clock, 'modern', 0, undefined, roots),
+    'modern',
+    () => 0,
+  );
+  return { m, trees, host, running: () => running };
 }
 
 /**
@@ -48,8 +52,12 @@ export function runGuestsHeadless(
   o: Options,
   plans: readonly GuestPlan[],
   progress?: Progress,
+  actions: readonly Action[] = [],
 ): Record<string, unknown> {
-  const { m, trees } = guestsMachine(o, plans);
+  const { m, trees, host, running } = guestsMachine(o, plans);
+  // A script's `running=0` ends the run at that instant, as with one guest.
+  const clock = new ScriptedClock(m, actions, writeThrough(host));
+  const stopped = (): boolean => running() === 0;
   const ent = guestEntitlements(m);
   const t = o.trace;
   const meta = {
@@ -79,19 +87,22 @@ export function runGuestsHeadless(
           ),
         ],
   );
+  host.onWritten = (name, value) => windows.knob(name, value);
   const perSecond: number[][] = plans.map(() => []);
   let last = guestCpuNs(m);
   let lastT = 0;
   const t0 = performance.now();
-  for (let step = 0; step < o.simTimeNs;) {
+  for (let step = 0; step < o.simTimeNs && !stopped();) {
     step = Math.min(o.simTimeNs, step + STEP_NS);
     // Stop at every trace window's start and end on the way (the same events either way).
-    while (m.nowNs < step) {
-      m.runUntil(windows.nextStop(step));
+    while (m.nowNs < step && !stopped()) {
+      clock.runTo(windows.nextStop(step), Infinity, stopped);
       windows.update();
     }
+    if (stopped()) step = m.nowNs;
     const cpu = guestCpuNs(m);
-    cpu.forEach((c, i) => perSecond[i].push(r4((c - last[i]) / (step - lastT) / ent[i])));
+    if (step > lastT)
+      cpu.forEach((c, i) => perSecond[i].push(r4((c - last[i]) / (step - lastT) / ent[i])));
     last = cpu;
     lastT = step;
     const elapsedMs = performance.now() - t0;

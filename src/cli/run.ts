@@ -90,10 +90,12 @@ export async function runCommand(
   write: (s: string) => void,
   progress?: Progress,
 ): Promise<number> {
-  const actions = o.script === null ? [] : await loadScript(o.script, o.layout);
   const plans = planGuests(o.sim, o.guests);
+  const actions = o.script === null ? [] : await loadScript(o.script, o.layout, plans);
   const result =
-    plans.length > 0 ? runGuestsHeadless(o, plans, progress) : runHeadless(o, progress, actions);
+    plans.length > 0
+      ? runGuestsHeadless(o, plans, progress, actions)
+      : runHeadless(o, progress, actions);
   if (o.json) {
     write(`${JSON.stringify(result)}\n`);
     return 0;

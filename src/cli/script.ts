@@ -43,13 +43,19 @@ function knobPath(knob: Knob, layout: Layout): string | null {
 }
 
 /**
- * Parses a script: one action a line, `TIME KNOB=VALUE` (`10s hogs=12`, `1500ms timeout=1`),
+ * Parses a script: one action a line, `TIME KNOB=VALUE` (`10s hogs=12`, `1500ms timeout=1`; with
+ * several guests a guest's knob is `NAME/KNOB`: `1500ms web/timeout=1`),
  * `#` starts a comment, blank lines are skipped. TIME is simulated time since the start, with a
  * unit (ns, us, ms, s, m, h); 0 is allowed. VALUE is what `echo` would write, checked as the
  * file would check it (the modern parser; `hogs` at most 1024). Errors name FILE:LINE:COLUMN.
  * Actions are returned in time order; two at the same instant keep the order of their lines.
  */
-export function parseScript(text: string, file: string, layout: Layout): Action[] {
+export function parseScript(
+  text: string,
+  file: string,
+  layout: Layout,
+  guests: readonly { name: string; layout: Layout }[] = [],
+): Action[] {
   const lines = text.split('\n');
   if (lines.length > MAX_LINES) throw new UsageError(`${file}: more than ${MAX_LINES} lines`);
   const out: Action[] = [];
@@ -78,14 +84,33 @@ export function parseScript(text: string, file: string, layout: Layout): Action[
       );
     if (!Number.isSafeInteger(atNs) || atNs > MAX_AT_NS)
       throw at(timeCol, `'${shown(time)}' is too far (at most 104 days)`);
-    if (!Object.prototype.hasOwnProperty.call(KNOBS, knob))
+    // With several guests a guest's knob is named after its guest: `web/timeout=1`.
+    const slash = knob.indexOf('/');
+    const guestName = slash >= 0 ? knob.slice(0, slash) : null;
+    const name = slash >= 0 ? knob.slice(slash + 1) : knob;
+    if (!Object.prototype.hasOwnProperty.call(KNOBS, name))
+      throw at(
+        knobCol + (slash + 1),
+        `'${shown(name)}' is not a knob (expected ${Object.keys(KNOBS).join(', ')})`,
+      );
+    const k = name as Knob;
+    const hostKnob = KNOBS[k] !== null;
+    const guest = guestName === null ? null : guests.find((g) => g.name === guestName);
+    if (guestName !== null && guest === undefined)
       throw at(
         knobCol,
-        `'${shown(knob)}' is not a knob (expected ${Object.keys(KNOBS).join(', ')})`,
+        guests.length === 0
+          ? `'${shown(knob)}': guests are named only with --guest`
+          : `'${shown(guestName)}' is not a guest (expected ${guests.map((g) => g.name).join(', ')})`,
       );
-    const k = knob as Knob;
-    const path = knobPath(k, layout);
-    if (path === null) throw at(knobCol, `layout ${layout} has no ${k}`);
+    if (guests.length > 0 && hostKnob && guestName !== null)
+      throw at(knobCol, `${k} is the host's: write it without a guest (${k}=…)`);
+    if (guests.length > 0 && !hostKnob && guest === null)
+      throw at(knobCol, `with several guests, name the guest: ${guests[0].name}/${k}=…`);
+    const inLayout = guest ? guest.layout : layout;
+    const found = knobPath(k, inLayout);
+    if (found === null) throw at(knobCol, `layout ${inLayout} has no ${k}`);
+    const path = guest && !hostKnob ? `${guest.name}/${found}` : found;
     if (k !== 'reset_counters') {
       const parsed = parseAttrWrite('modern', Buffer.from(`${value}\n`, 'latin1'));
       if (!parsed.ok)
@@ -154,8 +179,15 @@ export class ScriptedClock {
 /** The most a script file may hold. */
 const MAX_SCRIPT_BYTES = 1 << 20;
 
-/** Reads and parses `--script FILE` for `layout`; any problem is a usage error (exit 2). */
-export async function loadScript(file: string, layout: Layout): Promise<Action[]> {
+/**
+ * Reads and parses `--script FILE` for `layout` (or for several `guests`, whose knobs are then
+ * named `NAME/knob`); any problem is a usage error (exit 2).
+ */
+export async function loadScript(
+  file: string,
+  layout: Layout,
+  guests: readonly { name: string; layout: Layout }[] = [],
+): Promise<Action[]> {
   let text: string;
   try {
     text = await readSmallFile(file, MAX_SCRIPT_BYTES);
@@ -164,7 +196,7 @@ export async function loadScript(file: string, layout: Layout): Promise<Action[]
       `--script ${shown(file)}: cannot read it (${e instanceof Error ? errnoOf(e) || e.message : String(e)})`,
     );
   }
-  return parseScript(text, file, layout);
+  return parseScript(text, file, layout, guests);
 }
 
 /** Applies actions as a user's `echo VALUE > FILE` would: through the filesystem's own write. */

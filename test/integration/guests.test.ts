@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WRITE_TABLE } from '../tables/write-table';
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cat, cleanupAll, Daemon, describeFuse, LAUNCHER, py, ROOT, run, sh } from './harness';
 
@@ -205,6 +207,33 @@ describe('run with several guests', () => {
     expect(ent('a')).toBeGreaterThan(ent('b'));
   });
 
+  it("a script names each guest's knobs; running=0 ends the run there", async () => {
+    const dir = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-guest-script-'));
+    try {
+      const script = join(dir, 'incident.script');
+      await fsp.writeFile(script, '100ms a/timeout=1\n200ms hogs=8\n500ms running=0\n');
+      const r = await run(
+        LAUNCHER,
+        ['run', '--json', '--sim-time', '2s', '--script', script, ...GUESTS],
+        {
+          timeoutMs: 60_000,
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const j = JSON.parse(r.stdout) as {
+        sim_time_ns: number;
+        host: { hogs: number };
+        guests: Record<string, { files: Record<string, string> }>;
+      };
+      expect(j.sim_time_ns).toBe(500e6);
+      expect(j.host.hogs).toBe(8);
+      expect(j.guests.a.files['kvm/spinlocks/timeout']).toBe('1\n');
+      expect(j.guests.b.files['kvm/spinlocks/timeout']).toBe('1024\n');
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses what it cannot do, naming the guest', async () => {
     for (const [args, msg] of [
       [['--guest', 'pvlockfs'], /'pvlockfs' is not a guest name/],
@@ -216,7 +245,7 @@ describe('run with several guests', () => {
         ['--guest', 'a:lock=ticket,layout=qlockstat'],
         /layout qlockstat does not go with lock ticket/,
       ],
-      [['--guest', 'a', '--script', '/dev/null'], /--script does not work with --guest yet/],
+      [['--guest', 'a', '--work', '1s'], /--work does not work with --guest yet/],
     ] as [string[], RegExp][]) {
       const r = await run(LAUNCHER, ['run', ...args], { timeoutMs: 30_000 });
       expect(r.code, args.join(' ')).toBe(2);

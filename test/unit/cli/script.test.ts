@@ -80,6 +80,39 @@ describe('script lines (TIME KNOB=VALUE)', () => {
   });
 });
 
+describe('script lines with several guests (NAME/KNOB)', () => {
+  const guests = [
+    { name: 'web', layout: 'kvm-2010' as const },
+    { name: 'db', layout: 'qlockstat' as const },
+  ];
+  it("names a guest's knob by its guest and the host's without", () => {
+    const text = '1s web/timeout=1\n2s hogs=8\n3s db/reset_counters=1\n4s running=0\n';
+    expect(parseScript(text, 'g', 'kvm-2010', guests).map((a) => a.path)).toEqual([
+      'web/kvm/spinlocks/timeout',
+      'pvlockfs/hogs',
+      'db/qlockstat/reset_counters',
+      'pvlockfs/running',
+    ]);
+  });
+  it.each([
+    ['1s timeout=1', 'g:1:4: with several guests, name the guest: web/timeout=…'],
+    ['1s nope/timeout=1', "g:1:4: 'nope' is not a guest (expected web, db)"],
+    ['1s web/hogs=1', "g:1:4: hogs is the host's: write it without a guest (hogs=…)"],
+    ['1s db/timeout=1', 'g:1:4: layout qlockstat has no timeout'],
+    [
+      '1s web/colour=1',
+      "g:1:8: 'colour' is not a knob (expected hogs, running, timeout, zero_stats, reset_counters)",
+    ],
+  ])('%j → %s', (line, message) => {
+    expect(() => parseScript(line, 'g', 'kvm-2010', guests)).toThrow(new UsageError(message));
+  });
+  it('without guests a name is refused', () => {
+    expect(() => parseScript('1s web/timeout=1', 'g', 'kvm-2010')).toThrow(
+      new UsageError("g:1:4: 'web/timeout': guests are named only with --guest"),
+    );
+  });
+});
+
 describe('the scripted clock', () => {
   it('applies each action at exactly its instant, whatever the steps the clock is advanced in', () => {
     const seen = (steps: number[]): string[] => {
