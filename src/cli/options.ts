@@ -301,8 +301,6 @@ function finish(o: Tracked): void {
       ? o.sim.vcpus
       : o.guests.reduce((n, g) => n + (g.over.vcpus ?? o.sim.vcpus), 0);
   if (!o.hogsSet) o.sim.hogs = hogsForOvercommit(k ?? 2, vcpus, o.sim.pcpus);
-  if (o.guests.length > 0 && o.work)
-    throw new UsageError('--work does not work with --guest yet (one guest only)');
   if (o.hogsSet || k !== undefined) o.sim.hogs = Math.min(o.sim.hogs, MAX_HOGS);
   o.sim.loopJobs = !o.work;
   const t = o.trace;

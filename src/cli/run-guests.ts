@@ -3,7 +3,7 @@ import { DebugFs } from '../debugfs/fs';
 import { machinePort } from '../layout/port';
 import { buildTree, readableFiles, readAll } from '../layout/tree';
 import { guestCpuNs, guestEntitlements } from '../sim/fairness';
-import { Machine } from '../sim/machine';
+import { Machine, RunStop } from '../sim/machine';
 import { summarize } from '../sim/report';
 import { GuestPlan } from './guests';
 import type { Options } from './options';
@@ -92,14 +92,16 @@ export function runGuestsHeadless(
   let last = guestCpuNs(m);
   let lastT = 0;
   const t0 = performance.now();
-  for (let step = 0; step < o.simTimeNs && !stopped();) {
+  // With --work every guest runs one job; the run ends when the last one is done.
+  let allDone = false;
+  for (let step = 0; step < o.simTimeNs && !stopped() && !allDone;) {
     step = Math.min(o.simTimeNs, step + STEP_NS);
     // Stop at every trace window's start and end on the way (the same events either way).
-    while (m.nowNs < step && !stopped()) {
-      clock.runTo(windows.nextStop(step), Infinity, stopped);
+    while (m.nowNs < step && !stopped() && !allDone) {
+      allDone = clock.runTo(windows.nextStop(step), Infinity, stopped) === RunStop.JobFinished;
       windows.update();
     }
-    if (stopped()) step = m.nowNs;
+    if (stopped() || allDone) step = m.nowNs;
     const cpu = guestCpuNs(m);
     if (step > lastT)
       cpu.forEach((c, i) => perSecond[i].push(r4((c - last[i]) / (step - lastT) / ent[i])));

@@ -39,6 +39,8 @@ export class Guest implements HostListener {
   jobsCompleted = 0;
   readonly jobTimesNs: number[] = [];
   finished = false;
+  /** Several guests: the job finished and the vCPUs have left the host (nothing more is counted). */
+  retired = false;
   /** Whether the guest keeps the RFC's statistics block (the RFC's lock and its Xen template). */
   readonly rfcStats: boolean;
   private readonly lockCdf: Float64Array;
@@ -192,7 +194,7 @@ export class Guest implements HostListener {
 
   /** Host callback: a task stopped running. */
   descheduled(task: Task): void {
-    if (task.kind !== TaskKind.Vcpu) return;
+    if (task.kind !== TaskKind.Vcpu || this.retired) return;
     const v = this.vcpus[task.index];
     if (v.act === Act.Hold) {
       v.preemptedHolding += 1;

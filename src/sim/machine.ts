@@ -160,9 +160,10 @@ export class Machine {
   runUntil(limitNs: number, maxEvents = Infinity): RunStop {
     const ev = this.ev;
     let n = 0;
-    // Several guests loop their jobs (a finished guest would stop its vCPUs where they stand).
+    // One guest: the run ends with its job. Several: each finished guest is retired (its vCPUs
+    // leave the host) after the event that finished it, and the run ends with the last.
     const only = this.guests[0];
-    while (!only.finished) {
+    while (this.multi ? this.retired < this.guests.length : !only.finished) {
       if (n >= maxEvents) return RunStop.EventBudget;
       if (this.queue.peekTime() > limitNs) {
         this.host.advanceTo(Math.max(this.host.now, limitNs));
@@ -179,8 +180,25 @@ export class Machine {
       this.host.advanceTo(ev.timeNs);
       this.dispatch(ev);
       n += 1;
+      if (this.multi) this.retireFinished();
     }
     return RunStop.JobFinished;
+  }
+
+  /** Guests whose job has finished and whose vCPUs have left the host (several guests only). */
+  private retired = 0;
+
+  /** Takes every vCPU of a guest that just finished its job off the host, so the others run on. */
+  private retireFinished(): void {
+    for (const g of this.guests) {
+      if (!g.finished || g.retired) continue;
+      g.retired = true;
+      this.retired += 1;
+      for (const v of g.vcpus) {
+        if (v.task.state !== TaskState.Dead) this.host.killTask(v.task);
+        g.recat(v);
+      }
+    }
   }
 
   /** Changes the number of CPU hogs (the host's overcommit) at the current time. */

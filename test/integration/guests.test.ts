@@ -234,6 +234,35 @@ describe('run with several guests', () => {
     }
   });
 
+  it('--work: each guest runs one job; a finished guest leaves the host; the run ends with the last', async () => {
+    const r = await run(
+      LAUNCHER,
+      [
+        'run',
+        '--json',
+        '--work',
+        '4s',
+        '--sim-time',
+        '60s',
+        '--guest',
+        'small:vcpus=2',
+        '--guest',
+        'big:vcpus=4',
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as {
+      sim_time_ns: number;
+      guests: Record<string, { job: { finished: boolean; completion_ns: number[] } }>;
+    };
+    const small = j.guests.small.job;
+    const big = j.guests.big.job;
+    expect(small.finished && big.finished).toBe(true);
+    expect(j.sim_time_ns).toBe(Math.max(small.completion_ns[0], big.completion_ns[0]));
+    expect(big.completion_ns[0]).toBeLessThan(small.completion_ns[0]); // twice the vCPUs, same work
+  });
+
   it('refuses what it cannot do, naming the guest', async () => {
     for (const [args, msg] of [
       [['--guest', 'pvlockfs'], /'pvlockfs' is not a guest name/],
@@ -245,7 +274,7 @@ describe('run with several guests', () => {
         ['--guest', 'a:lock=ticket,layout=qlockstat'],
         /layout qlockstat does not go with lock ticket/,
       ],
-      [['--guest', 'a', '--work', '1s'], /--work does not work with --guest yet/],
+      [['--guest', 'a:weight=1'], /--guest a: weight/],
     ] as [string[], RegExp][]) {
       const r = await run(LAUNCHER, ['run', ...args], { timeoutMs: 30_000 });
       expect(r.code, args.join(' ')).toBe(2);
