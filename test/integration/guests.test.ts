@@ -3,17 +3,18 @@ import { WRITE_TABLE } from '../tables/write-table';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cat, cleanupAll, Daemon, describeFuse, LAUNCHER, py, ROOT, run, sh } from './harness';
-
-const WRITE = `
-import errno, os, sys
-fd = os.open(sys.argv[1], os.O_WRONLY)
-try:
-    print(os.write(fd, bytes.fromhex(sys.argv[2])))
-except OSError as e:
-    print(errno.errorcode[e.errno])
-os.close(fd)
-`;
+import {
+  cat,
+  cleanupAll,
+  Daemon,
+  describeFuse,
+  LAUNCHER,
+  py,
+  RAW_WRITE as WRITE,
+  ROOT,
+  run,
+  sh,
+} from './harness';
 
 /** Every entry under `dir`: path, type, mode, size, links (the timeline recorder's files left out). */
 async function listing(dir: string): Promise<string> {

@@ -83,6 +83,17 @@ export function py(script: string, ...args: string[]): Promise<Ran> {
   return run('python3', ['-c', script, ...args]);
 }
 
+/** One raw write(2) of the given hex bytes (python3 -c): prints the return value or the errno name. */
+export const RAW_WRITE = `
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+try:
+    print(os.write(fd, bytes.fromhex(sys.argv[2])))
+except OSError as e:
+    print(errno.errorcode[e.errno])
+os.close(fd)
+`;
+
 /** `cat` of a file on the mount, from a child process. */
 export async function cat(path: string): Promise<string> {
   const r = await run('cat', [path]);

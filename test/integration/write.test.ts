@@ -1,17 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WRITE_TABLE } from '../tables/write-table';
-import { cat, cleanupAll, Daemon, describeFuse, py, run, sh } from './harness';
-
-// One raw write(2) of the given hex bytes; prints the return value or the errno name.
-const WRITE = `
-import errno, os, sys
-fd = os.open(sys.argv[1], os.O_WRONLY)
-try:
-    print(os.write(fd, bytes.fromhex(sys.argv[2])))
-except OSError as e:
-    print(errno.errorcode[e.errno])
-os.close(fd)
-`;
+import { cat, cleanupAll, Daemon, describeFuse, py, RAW_WRITE as WRITE, run, sh } from './harness';
 
 const U32 = (1n << 32n) - 1n;
 // FUSE never delivers a zero-length write to the daemon (docs/debugfs.md §6); that row is unit-tested.
