@@ -190,7 +190,7 @@ describe('pvlockfs experiment', () => {
     const r = await run(
       LAUNCHER,
       ['experiment', '--named', '--scenarios', 'A', '--overcommit', '1', '--json'],
-      { timeoutMs: 180_000 },
+      { timeoutMs: 290_000 },
     );
     expect(r.code, r.stderr).toBe(0);
     const named = JSON.parse(r.stdout).named as {
@@ -237,7 +237,7 @@ describe('pvlockfs experiment', () => {
     expect(bc).toMatch(
       /hints make the ticket lock \d+\.\d % faster on average \(faster in \d\/9 cells\)/,
     );
-  });
+  }, 300_000); // 74 cells × 3 seeds: ~30 s on a quiet machine, over a minute on a busy one
 
   it('each run of the matrix is repeated exactly by the `pvlockfs run` line a failure would print', async () => {
     const spec = {
