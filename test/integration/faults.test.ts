@@ -1,5 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { cat, cleanupAll, Daemon, describeFuse, isMounted, py, run, sh, waitFor } from './harness';
 
@@ -81,10 +83,22 @@ describeFuse('faults and bad input', () => {
     '%s during heavy reads: clean unmount, exit 0, every reader ends',
     async (sig) => {
       const d = await Daemon.start();
+      // Each reader marks its first complete read, then reads on; the signal comes once all
+      // eight are reading (a condition, not a pause).
+      const marks = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-readers-'));
       const readers = Array.from({ length: 8 }, (_, i) =>
-        spawnLoop('while cat "$1" > /dev/null 2>&1; do :; done', d.path(FILES[(i * 3) % 11])),
+        spawnLoop(
+          'cat "$1" > /dev/null && : > "$2" && while cat "$1" > /dev/null 2>&1; do :; done',
+          d.path(FILES[(i * 3) % 11]),
+          join(marks, String(i)),
+        ),
       );
-      await new Promise((r) => setTimeout(r, 700));
+      await waitFor(
+        async () => (await fsp.readdir(marks)).length === readers.length,
+        30_000,
+        'all 8 readers to complete a first read',
+      );
+      await fsp.rm(marks, { recursive: true, force: true });
       expect(await d.stop(sig), d.output).toBe(0);
       expect(await isMounted(d.mnt)).toBe(false);
       const done = await Promise.race([
