@@ -29,6 +29,19 @@ async function countersAt(t: string, cfg: string[]): Promise<Record<string, numb
   return (JSON.parse(r.stdout) as { locks: Record<string, number> }).locks;
 }
 
+/** A one-cell experiment (B-2x, one seed, 1 s of work): quick, and long enough for a timeline. */
+const TINY_B2 = [
+  'experiment',
+  '--reps',
+  '1',
+  '--work',
+  '1s',
+  '--scenarios',
+  'B',
+  '--overcommit',
+  '2',
+];
+
 const withoutWall = (text: string): string => text.replace(/"wall_ms":[0-9.]+/, '"wall_ms":0');
 
 // Each case: a configuration and a window (the checker's counts are compared with the
@@ -269,21 +282,7 @@ describe('experiment: timelines of named cells, and pictures in the report', () 
     expect(names.sort()).toEqual(['timeline-B2-pv-yield.svg', 'timeline-B2-ticket.svg']);
     // A window after the job's end: said so, in the report and on stderr; the rest is written.
     const late = join(dir, 'exp3');
-    const r = await pv(
-      'experiment',
-      '--reps',
-      '1',
-      '--work',
-      '1s',
-      '--scenarios',
-      'B',
-      '--overcommit',
-      '2',
-      '--trace-from',
-      '30s',
-      '--out',
-      late,
-    );
+    const r = await pv(...TINY_B2, '--trace-from', '30s', '--out', late);
     expect(r.stderr).toMatch(
       /no timeline of B2 ticket: its run ended at simulated \d+ ns, before --trace-from/,
     );
@@ -299,21 +298,7 @@ describe('experiment: timelines of named cells, and pictures in the report', () 
     await fsp.writeFile(victim, 'keep\n');
     for (const name of ['report.md', 'results.json', 'timeline-B2-ticket.svg'])
       await fsp.symlink(victim, join(out, name));
-    await pv(
-      'experiment',
-      '--reps',
-      '1',
-      '--work',
-      '1s',
-      '--scenarios',
-      'B',
-      '--overcommit',
-      '2',
-      '--trace-from',
-      '10ms',
-      '--out',
-      out,
-    );
+    await pv(...TINY_B2, '--trace-from', '10ms', '--out', out);
     expect(await fsp.readFile(victim, 'utf8')).toBe('keep\n');
     for (const name of ['report.md', 'results.json', 'timeline-B2-ticket.svg'])
       expect((await fsp.lstat(join(out, name))).isFile(), name).toBe(true);
