@@ -7,14 +7,13 @@ import { Machine, RunStop } from '../sim/machine';
 import { summarize } from '../sim/report';
 import { GuestPlan } from './guests';
 import type { Options } from './options';
-import type { Progress } from './progress';
+import { Progress, stepProgress } from './progress';
 import { Action, ScriptedClock, writeThrough } from './script';
 import { guestsTree } from './mount-guests';
 import { jsonWindow, reportTrace, svgWindow, WindowRunner } from './trace';
 
 /** Fairness is sampled once per simulated second. */
 const STEP_NS = 1e9;
-const QUIET_MS = 2000;
 
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 
@@ -107,13 +106,7 @@ export function runGuestsHeadless(
       cpu.forEach((c, i) => perSecond[i].push(r4((c - last[i]) / (step - lastT) / ent[i])));
     last = cpu;
     lastT = step;
-    const elapsedMs = performance.now() - t0;
-    if (progress && elapsedMs > QUIET_MS && step < o.simTimeNs)
-      progress.update(
-        Math.floor(step / 1e9),
-        Math.ceil(o.simTimeNs / 1e9),
-        ((o.simTimeNs - step) / step) * (elapsedMs / 1000),
-      );
+    stepProgress(progress, step, o.simTimeNs, t0, performance.now());
   }
   progress?.end();
   for (const r of windows.finish()) reportTrace(r);

@@ -5,7 +5,7 @@ import { buildTree, readableFiles, readAll } from '../layout/tree';
 import { Machine, RunStop } from '../sim/machine';
 import { summarize } from '../sim/report';
 import type { Options } from './options';
-import type { Progress } from './progress';
+import { Progress, stepProgress } from './progress';
 import { Action, loadScript, ScriptedClock, writeThrough } from './script';
 import { planGuests } from './guests';
 import { runGuestsHeadless } from './run-guests';
@@ -13,8 +13,6 @@ import { jsonWindow, reportTrace, svgWindow, TraceWindow, WindowRunner } from '.
 
 /** Simulated time per step of a headless run: progress is reported between steps. */
 const STEP_NS = 1e9;
-/** Wall time a run may take before it starts reporting progress. */
-const QUIET_MS = 2000;
 
 /**
  * The headless result: what `cat` would show at the end, plus the instruments. The simulation
@@ -37,19 +35,12 @@ export function runHeadless(
   const windows = new WindowRunner(m, traceWindows(o, m));
   fs.onWritten = (name, value) => windows.knob(name, value);
   const t0 = performance.now();
-  const totalS = o.simTimeNs / 1e9;
   for (let t = 0; t < o.simTimeNs && !stopped();) {
     t = windows.nextStop(Math.min(o.simTimeNs, t + STEP_NS));
     const r = clock.runTo(t, Infinity, stopped);
     windows.update();
     if (r === RunStop.JobFinished) break;
-    const elapsedMs = performance.now() - t0;
-    if (progress && elapsedMs > QUIET_MS && t < o.simTimeNs)
-      progress.update(
-        Math.floor(t / 1e9),
-        Math.ceil(totalS),
-        ((o.simTimeNs - t) / t) * (elapsedMs / 1000),
-      );
+    stepProgress(progress, t, o.simTimeNs, t0, performance.now());
   }
   progress?.end();
   for (const r of windows.finish()) reportTrace(r);

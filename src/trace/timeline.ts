@@ -46,6 +46,7 @@ export class Timeline implements TraceSink {
   /** Per guest process, in pid order. */
   readonly guests: GuestRows[] = [];
   private readonly byPid = new Map<number, GuestRows>();
+  private readonly pids: number[] = [];
   /** Track names by pid/tid as the metadata gave them. */
   readonly cpuNames: string[] = [];
   count = 0;
@@ -109,15 +110,12 @@ export class Timeline implements TraceSink {
     if (g === undefined) {
       g = { name: 'guest', vcpus: [], holds: [], moments: [] };
       this.byPid.set(pid, g);
-      this.guests.push(g);
-      this.guests.sort((a, b) => this.pidOf(a) - this.pidOf(b));
+      // Kept in pid order (the recorder names the guests in order anyway).
+      const at = this.pids.filter((p) => p < pid).length;
+      this.pids.splice(at, 0, pid);
+      this.guests.splice(at, 0, g);
     }
     return g;
-  }
-
-  private pidOf(g: GuestRows): number {
-    for (const [pid, x] of this.byPid) if (x === g) return pid;
-    return 0;
   }
 
   private track(pid: number, tid: number): Span[] {
