@@ -4,11 +4,11 @@ import type { Host } from './host';
 import type { Kvm } from './kvm';
 import { HostListener, Task, TaskKind, TaskState } from './task';
 import { ConvoyTracker, LatencyHisto } from './instruments';
-import { Rng } from './rng';
+import { lognormalMu, Rng } from './rng';
 import { QStats } from './qstats';
 import { Histo, PvStats } from './stats';
 import { Act, GuestCounters, GuestLock, isWaiting, LockAlgorithmImpl, Vcpu } from './vcpu';
-import { category, pickLock, zipfCdf } from './workload';
+import { category, pickLock, ZipfTable } from './workload';
 import { Mark, SimTracer } from './trace';
 import { releasedHint } from './host-hints';
 
@@ -43,9 +43,12 @@ export class Guest implements HostListener {
   retired = false;
   /** Whether the guest keeps the RFC's statistics block (the RFC's lock and its Xen template). */
   readonly rfcStats: boolean;
-  private readonly lockCdf: Float64Array;
+  private readonly lockCdf: ZipfTable;
   private readonly userMeanNs: number;
   private readonly burstMean: number;
+  /** Log-space means of the hold times (shared and others' locks, the vCPU's own lock). */
+  private readonly holdMu: number;
+  private readonly localHoldMu: number;
 
   /** `rfcStats`: whether the guest's lock keeps the RFC's statistics (from the lock registry). */
   constructor(
@@ -58,7 +61,9 @@ export class Guest implements HostListener {
     this.convoys = new ConvoyTracker(cfg.convoyMinWaiters);
     // The shared lock population, then one local lock per vCPU (index cfg.locks + vCPU).
     for (let i = 0; i < cfg.locks + cfg.vcpus; i++) this.locks.push(new GuestLock(i));
-    this.lockCdf = zipfCdf(cfg.locks, cfg.lockZipf);
+    this.lockCdf = new ZipfTable(cfg.locks, cfg.lockZipf);
+    this.holdMu = lognormalMu(cfg.holdNsMean, cfg.holdSigma);
+    this.localHoldMu = lognormalMu(cfg.localHoldNsMean, cfg.holdSigma);
     // Without bursts the same acquisitions are spread evenly: one per user stretch, the stretch
     // shortened so that the acquisition rate and the work per acquisition stay the same.
     this.burstMean = cfg.bursty ? cfg.burstAcquisitionsMean : 1;
@@ -160,8 +165,8 @@ export class Guest implements HostListener {
     this.waitAll.add(waitNs);
     v.acquisitions += 1;
     this.changeWaiting(lock, -1);
-    const hold = v.rng.lognormalNs(
-      v.lock === this.cfg.locks + v.index ? this.cfg.localHoldNsMean : this.cfg.holdNsMean,
+    const hold = v.rng.lognormalMuNs(
+      v.lock === this.cfg.locks + v.index ? this.localHoldMu : this.holdMu,
       this.cfg.holdSigma,
     );
     v.segWorkNs = hold;

@@ -2,8 +2,11 @@ import { fail } from './assert';
 
 /**
  * Event queue: a binary min-heap ordered by (time, insertion sequence), stored in parallel typed
- * arrays so pushing and popping allocate nothing. Cancelled events are not removed: each carries a
- * version that the handler compares with its target's current one (lazy invalidation).
+ * arrays so pushing and popping allocate nothing, with one slot in front of it for the earliest
+ * event when that event arrived after the heap's own earliest (a hold that ends before anything
+ * else happens is pushed and popped without touching the heap; the order is the same). Cancelled
+ * events are not removed: each carries a version that the handler compares with its target's
+ * current one (lazy invalidation).
  */
 /**
  * The most events the queue may hold. A machine keeps a few per task (a timer, a wake-up) and one
@@ -21,14 +24,22 @@ export class EventQueue {
   private version = new Float64Array(256);
   private count = 0;
   private nextSeq = 0;
+  /** The front slot: an event earlier than every event in the heap, when `front` is set. */
+  private front = false;
+  private fTime = 0;
+  private fSeq = 0;
+  private fKind = 0;
+  private fTarget = 0;
+  private fVersion = 0;
 
   /** Number of queued events (including stale ones). */
   get size(): number {
-    return this.count;
+    return this.count + (this.front ? 1 : 0);
   }
 
   /** Time of the earliest event, or Infinity when empty. */
   peekTime(): number {
+    if (this.front) return this.fTime;
     return this.count === 0 ? Infinity : this.time[0];
   }
 
@@ -36,9 +47,29 @@ export class EventQueue {
   push(timeNs: number, kind: number, target: number, version: number): void {
     if (!(Number.isInteger(timeNs) && timeNs >= 0))
       fail(`event time must be a whole ns, got ${timeNs}`);
+    const s = this.nextSeq++;
+    // Later sequence numbers sort after equal times, so "earliest" is a strict time comparison.
+    if (this.front) {
+      if (timeNs >= this.fTime) {
+        this.heapPush(timeNs, s, kind, target, version);
+        return;
+      }
+      this.heapPush(this.fTime, this.fSeq, this.fKind, this.fTarget, this.fVersion);
+    } else if (this.count > 0 && timeNs >= this.time[0]) {
+      this.heapPush(timeNs, s, kind, target, version);
+      return;
+    }
+    this.front = true;
+    this.fTime = timeNs;
+    this.fSeq = s;
+    this.fKind = kind;
+    this.fTarget = target;
+    this.fVersion = version;
+  }
+
+  private heapPush(timeNs: number, s: number, kind: number, target: number, version: number): void {
     if (this.count === this.time.length) this.grow();
     let i = this.count++;
-    const s = this.nextSeq++;
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (this.time[p] < timeNs || (this.time[p] === timeNs && this.seq[p] < s)) break;
@@ -50,6 +81,14 @@ export class EventQueue {
 
   /** Removes the earliest event and writes it into `out` (time, kind, target, version). */
   pop(out: PoppedEvent): boolean {
+    if (this.front) {
+      this.front = false;
+      out.timeNs = this.fTime;
+      out.kind = this.fKind;
+      out.target = this.fTarget;
+      out.version = this.fVersion;
+      return true;
+    }
     if (this.count === 0) return false;
     out.timeNs = this.time[0];
     out.kind = this.kind[0];

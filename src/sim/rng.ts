@@ -47,7 +47,11 @@ export class Rng {
 
   /** Lognormal with the given mean and log-space sigma, in whole nanoseconds (at least 1). */
   lognormalNs(meanNs: number, sigma: number): number {
-    const mu = Math.log(meanNs) - (sigma * sigma) / 2;
+    return this.lognormalMuNs(lognormalMu(meanNs, sigma), sigma);
+  }
+
+  /** The same draw with the log-space mean `mu` (from `lognormalMu`) worked out once by the caller. */
+  lognormalMuNs(mu: number, sigma: number): number {
     return Math.max(1, Math.round(Math.exp(mu + sigma * this.normal())));
   }
 
@@ -61,13 +65,21 @@ export class Rng {
   /** Poisson count with a small mean (inversion; bounded so a huge mean cannot loop forever). */
   poisson(mean: number): number {
     if (mean <= 0) return 0;
+    let prod = this.next();
+    // exp(−mean) ≥ 1 − mean: a first draw below that (less a margin for rounding) is a zero
+    // count without computing the exponential; the answer is the same.
+    if (prod < 1 - mean - 2 ** -50) return 0;
     const limit = Math.exp(-mean);
     let k = 0;
-    let prod = this.next();
     while (prod > limit && k < 1000) {
       k += 1;
       prod *= this.next();
     }
     return k;
   }
+}
+
+/** The log-space mean of a lognormal with mean `meanNs` and log-space sigma `sigma`. */
+export function lognormalMu(meanNs: number, sigma: number): number {
+  return Math.log(meanNs) - (sigma * sigma) / 2;
 }

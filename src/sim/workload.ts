@@ -12,7 +12,7 @@ import { Act, isSpinning, Vcpu } from './vcpu';
  * The lock of the next acquisition: the vCPU's own local lock (long hold), another vCPU's local
  * lock (ordinary hold), or one of the shared locks by Zipf popularity (`lockCdf`).
  */
-export function pickLock(cfg: SimConfig, lockCdf: Float64Array, v: Vcpu): number {
+export function pickLock(cfg: SimConfig, lockCdf: ZipfTable, v: Vcpu): number {
   if (cfg.localLockShare > 0 || cfg.remoteLocalShare > 0) {
     const r = v.rng.uniform();
     if (r < cfg.localLockShare) return cfg.locks + v.index;
@@ -21,15 +21,7 @@ export function pickLock(cfg: SimConfig, lockCdf: Float64Array, v: Vcpu): number
       return cfg.locks + (other >= v.index ? other + 1 : other);
     }
   }
-  const u = v.rng.uniform();
-  let lo = 0;
-  let hi = lockCdf.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (lockCdf[mid] > u) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
+  return lockCdf.pick(v.rng.uniform());
 }
 
 /** The time category a vCPU is in now (what its time counts as). */
@@ -42,16 +34,44 @@ export function category(v: Vcpu): Cat {
   return isSpinning(v.act) ? Cat.Spin : Cat.Run;
 }
 
-/** Cumulative Zipf(s) popularity over n locks. */
-export function zipfCdf(n: number, s: number): Float64Array {
-  const cdf = new Float64Array(n);
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += 1 / (i + 1) ** s;
-  let acc = 0;
-  for (let i = 0; i < n; i++) {
-    acc += 1 / (i + 1) ** s / sum;
-    cdf[i] = acc;
+/**
+ * Zipf(s) popularity over n locks as a cumulative table, with a guide table (one entry per
+ * 1/n of [0, 1): the first lock whose cumulative share exceeds it) so that a pick starts next to
+ * its answer instead of bisecting.
+ */
+export class ZipfTable {
+  readonly cdf: Float64Array;
+  private readonly guide: Int32Array;
+
+  constructor(n: number, s: number) {
+    const cdf = new Float64Array(n);
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += 1 / (i + 1) ** s;
+    let acc = 0;
+    for (let i = 0; i < n; i++) {
+      acc += 1 / (i + 1) ** s / sum;
+      cdf[i] = acc;
+    }
+    cdf[n - 1] = 1;
+    this.cdf = cdf;
+    this.guide = new Int32Array(n);
+    let i = 0;
+    for (let j = 0; j < n; j++) {
+      while (cdf[i] <= j / n) i += 1;
+      this.guide[j] = i;
+    }
   }
-  cdf[n - 1] = 1;
-  return cdf;
+
+  /** The first lock whose cumulative share exceeds `u` (uniform in [0, 1)). */
+  pick(u: number): number {
+    const cdf = this.cdf;
+    const n = cdf.length;
+    // guide[j] is the first index with cdf > j/n; with j/n ≤ u the answer is at or after it
+    // (one step back where rounding made u·n reach the next integer).
+    let j = Math.floor(u * n);
+    if (j / n > u) j -= 1;
+    let i = this.guide[j];
+    while (cdf[i] <= u) i += 1;
+    return i;
+  }
 }
