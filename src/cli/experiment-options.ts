@@ -9,6 +9,7 @@ import {
   ReservedParams,
 } from './args';
 import { parseDurationNs } from './duration';
+import { MECHANISM_SWITCHES } from './options-mechanisms';
 import { CellName, parseCells } from './experiment-trace';
 import { parseBounded, parseFrom, SVG_FOR_MAX_NS, TRACE_FOR_MAX_NS } from './trace';
 
@@ -25,6 +26,8 @@ export interface ExperimentOptions {
   json: boolean;
   out: string | null;
   named: boolean;
+  /** A mechanism of the 2010 host to run the matrix without and with (`--ablation`), or null. */
+  ablation: string | null;
   /** Which published table to run against: the RFC's (default) or Long's 2015 (held out). */
   table: 'rfc' | 'long2015';
   params: Partial<SimConfig>;
@@ -103,6 +106,17 @@ export const EXPERIMENT_OPTIONS: readonly OptionSpec<ExperimentOptions>[] = [
       const [k, x] = parseParam(f, v, RESERVED);
       (o.params as Record<string, unknown>)[k] = x;
     },
+  },
+  {
+    flag: '--ablation',
+    arg: 'NAME',
+    help: `run the matrix without and with one mechanism of the 2010 host and print each cell's Difference side by side: ${MECHANISM_SWITCHES.map((m) => m.name).join(', ')}`,
+    set: (o, v, f) =>
+      (o.ablation = oneOfArg(
+        f,
+        v,
+        MECHANISM_SWITCHES.map((m) => m.name),
+      )),
   },
   {
     flag: '--named',

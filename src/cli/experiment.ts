@@ -1,19 +1,20 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { defaultConfig, validateConfig } from '../sim/config';
-import { RunSpec, runConfig } from '../experiment/run';
+import { runConfig } from '../experiment/run';
+import { compareWithRfc, specs } from './experiment-matrix';
 import { optionLines, parseArgv, shown } from './args';
 import { UsageError } from './errors';
 import { prepareOutDir, writeReport } from './experiment-report';
 import { runPool } from './experiment-run';
 import { progressReporter } from './progress';
-import { cells, compare, explainUnmet, targetChecks } from '../experiment/compare';
+import { explainUnmet, targetChecks } from '../experiment/compare';
 import { formatCells, formatNamed, formatTable, formatTargets } from '../render/tables';
 import { namedExperiments } from './experiment-named';
-import { RFC_TABLE } from '../experiment/rfc-table';
 import { EXPERIMENT_OPTIONS, ExperimentOptions } from './experiment-options';
 import { CellName, CellTraceResult, traceCell } from './experiment-trace';
 import { long2015Command } from './experiment-long2015';
+import { ablationCommand } from './experiment-ablation';
 
 export type { ExperimentOptions } from './experiment-options';
 
@@ -35,6 +36,7 @@ export function parseExperiment(argv: readonly string[]): ExperimentOptions {
     out: null,
     named: false,
     table: 'rfc',
+    ablation: null,
     params: {},
     traceCells: [],
     traceFromNs: 1e9,
@@ -42,6 +44,11 @@ export function parseExperiment(argv: readonly string[]): ExperimentOptions {
     svgForNs: 20e6,
   };
   parseArgv('experiment', EXPERIMENT_OPTIONS, { name: 'arguments', min: 0, max: 0 }, argv, o);
+  if (o.ablation !== null) {
+    const other = argv.find((a) => /^--(named|out|trace-cells|table)\b/.test(a));
+    if (other !== undefined)
+      throw new UsageError(`${other.split('=')[0]} does not go with --ablation`);
+  }
   if (o.table === 'long2015') {
     const other = argv.find((a) =>
       /^--(scenarios|overcommit|locks|named|out|trace-cells)\b/.test(a),
@@ -121,47 +128,17 @@ function timelines(o: ExperimentOptions, dir: string): CellTraceResult[] {
   return out;
 }
 
-/** Every run of the matrix, in a fixed order. */
-export function specs(o: ExperimentOptions): RunSpec[] {
-  const out: RunSpec[] = [];
-  for (const scenario of o.scenarios)
-    for (const overcommit of o.overcommits)
-      for (const lock of o.locks)
-        for (let r = 0; r < o.reps; r++)
-          out.push({
-            scenario,
-            overcommit,
-            lock,
-            seed: o.seed + r,
-            workNs: o.workNs,
-            capNs: o.capNs,
-            params: o.params,
-          });
-  return out;
-}
-
 /** `pvlockfs experiment`: runs the matrix and prints the RFC-format table (or JSON). */
 export async function experimentCommand(o: ExperimentOptions): Promise<number> {
   if (o.table === 'long2015') return long2015Command(o);
+  if (o.ablation !== null) return ablationCommand(o, o.ablation);
   const t0 = performance.now();
   if (o.out) await prepareOutDir(o.out);
   const all = specs(o);
   const progress = progressReporter('experiment', process.stderr);
   const results = await runPool(all, o.jobs, progress.update);
   progress.end();
-  const a1pv = results.filter(
-    (r) =>
-      r.spec.scenario === 'A' &&
-      r.spec.overcommit === 1 &&
-      r.spec.lock === 'pv-yield' &&
-      r.completionNs !== null,
-  );
-  const simA1 = a1pv.length
-    ? a1pv.reduce((a, r) => a + (r.completionNs as number), 0) / a1pv.length / 1e9
-    : 0;
-  const scale = simA1 > 0 ? Math.round((RFC_TABLE.A[1].pv / simA1) * 1e6) / 1e6 : 1;
-  const table = cells(results, scale);
-  const cmp = compare(table);
+  const { scale, table, cmp } = compareWithRfc(results);
   const named = o.named
     ? await namedExperiments({
         seed: o.seed,

@@ -26,6 +26,7 @@ import {
 import { formatNs, parseDurationNs } from './duration';
 import { defaultTrace, TraceRequest } from './trace';
 import { SCENARIO_OPTION_SPECS } from './options-scenario';
+import { MECHANISM_OPTION_SPECS } from './options-mechanisms';
 import { UsageError } from './errors';
 import type { GuestOption } from './guests';
 
@@ -261,6 +262,7 @@ export const OPTION_SPECS: readonly OptionRow[] = [
     set: (o) => (o.debug = true),
   },
   ...SCENARIO_OPTION_SPECS,
+  ...MECHANISM_OPTION_SPECS,
 ];
 
 /** Parses the arguments after the command name (`mount` takes one mount point, `run` none). */

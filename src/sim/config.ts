@@ -4,6 +4,9 @@
  * a crash deep inside the engine.
  */
 
+import { MECHANISM_DEFAULTS, MECHANISM_INT_RANGES, MECHANISM_REAL_RANGES } from './mech-config';
+import type { MechanismConfig } from './mech-config';
+
 /** Lock algorithms the guest can run (each declared once in `lock-registry.ts`). */
 export const LOCKS = [
   'ticket',
@@ -41,7 +44,7 @@ export const PINNINGS = ['A', 'B', 'C'] as const;
 export type Pinning = (typeof PINNINGS)[number];
 
 /** All parameters of one simulated guest and host. Times are whole nanoseconds. */
-export interface SimConfig {
+export interface SimConfig extends MechanismConfig {
   seed: number;
   vcpus: number;
   pcpus: number;
@@ -207,6 +210,7 @@ export function defaultConfig(): SimConfig {
     convoyMinWaiters: 2,
     jobWorkNs: 4_000_000_000,
     loopJobs: true,
+    ...MECHANISM_DEFAULTS,
   };
 }
 
@@ -263,6 +267,7 @@ export const INT_RANGES: Readonly<Partial<Record<keyof SimConfig, readonly [numb
   hintMaxDeferNs: [1, 1e8],
   shares: [2, 262144],
   jobWorkNs: [1, 1e15],
+  ...MECHANISM_INT_RANGES,
 };
 
 /** The real-valued parameters and their ranges (inclusive). */
@@ -277,6 +282,7 @@ export const REAL_RANGES: Readonly<Partial<Record<keyof SimConfig, readonly [num
   remoteLocalShare: [0, 1],
   idleProbability: [0, 1],
   stallRatePerSec: [0, 1e7],
+  ...MECHANISM_REAL_RANGES,
 };
 
 /** Checks every parameter; returns the problems found (empty when the config is usable). */
@@ -334,6 +340,12 @@ export function validateConfig(c: SimConfig): ConfigProblem[] {
       expected: `at least the vCPU count (${c.vcpus}) with pv-qspinlock`,
     });
   }
+  if (c.mmuLockHoldNs > c.mmuFaultNs)
+    problems.push({
+      key: 'mmuLockHoldNs',
+      value: c.mmuLockHoldNs,
+      expected: `at most mmuFaultNs (${c.mmuFaultNs}): the lock is held inside the fault`,
+    });
   if (c.pinning === 'C' && c.pcpus < 2)
     problems.push({ key: 'pcpus', value: c.pcpus, expected: 'at least 2 for pinning C' });
   return problems;

@@ -11,6 +11,9 @@ import { Act, GuestCounters, GuestLock, isWaiting, LockAlgorithmImpl, Vcpu } fro
 import { category, pickLock, ZipfTable } from './workload';
 import { Mark, SimTracer } from './trace';
 import { releasedHint } from './host-hints';
+import { IpisUnderLock } from './mech-ipi';
+import { ShadowPaging } from './mech-mmu';
+import { firstVfsLock, guestLockCount } from './mech-vfs';
 
 /**
  * The guest: V vCPUs running a synthetic kernel compile — user-mode stretches with no lock,
@@ -49,6 +52,12 @@ export class Guest implements HostListener {
   /** Log-space means of the hold times (shared and others' locks, the vCPU's own lock). */
   private readonly holdMu: number;
   private readonly localHoldMu: number;
+  private readonly vfsHoldMu: number;
+  /** Index of the first global VFS lock (past every lock when that mechanism is off). */
+  private readonly vfsFirst: number;
+  /** The 2010 host's mechanisms that are switched on (mech-*.ts), else null. */
+  private readonly shadow: ShadowPaging | null;
+  private readonly ipis: IpisUnderLock | null;
 
   /** `rfcStats`: whether the guest's lock keeps the RFC's statistics (from the lock registry). */
   constructor(
@@ -59,11 +68,16 @@ export class Guest implements HostListener {
     this.stats = new PvStats(cfg.timeout);
     this.rfcStats = rfcStats;
     this.convoys = new ConvoyTracker(cfg.convoyMinWaiters);
-    // The shared lock population, then one local lock per vCPU (index cfg.locks + vCPU).
-    for (let i = 0; i < cfg.locks + cfg.vcpus; i++) this.locks.push(new GuestLock(i));
+    // The shared lock population, then one local lock per vCPU (index cfg.locks + vCPU), then
+    // the global VFS locks when that mechanism is on.
+    for (let i = 0; i < guestLockCount(cfg); i++) this.locks.push(new GuestLock(i));
     this.lockCdf = new ZipfTable(cfg.locks, cfg.lockZipf);
     this.holdMu = lognormalMu(cfg.holdNsMean, cfg.holdSigma);
     this.localHoldMu = lognormalMu(cfg.localHoldNsMean, cfg.holdSigma);
+    this.vfsHoldMu = lognormalMu(cfg.vfsHoldNsMean, cfg.holdSigma);
+    this.vfsFirst = cfg.vfsLocks ? firstVfsLock(cfg) : Infinity;
+    this.shadow = cfg.shadowPaging ? new ShadowPaging(this) : null;
+    this.ipis = cfg.ipiUnderLock ? new IpisUnderLock(this) : null;
     // Without bursts the same acquisitions are spread evenly: one per user stretch, the stretch
     // shortened so that the acquisition rate and the work per acquisition stay the same.
     this.burstMean = cfg.bursty ? cfg.burstAcquisitionsMean : 1;
@@ -165,13 +179,17 @@ export class Guest implements HostListener {
     this.waitAll.add(waitNs);
     v.acquisitions += 1;
     this.changeWaiting(lock, -1);
-    const hold = v.rng.lognormalMuNs(
-      v.lock === this.cfg.locks + v.index ? this.localHoldMu : this.holdMu,
-      this.cfg.holdSigma,
-    );
+    const ownLock = v.lock === this.cfg.locks + v.index;
+    const mu = ownLock ? this.localHoldMu : v.lock >= this.vfsFirst ? this.vfsHoldMu : this.holdMu;
+    const hold = v.rng.lognormalMuNs(mu, this.cfg.holdSigma);
     v.segWorkNs = hold;
     this.setAct(v, Act.Hold);
-    this.host.armTimer(v.task, latencyNs + hold + this.stallsFor(v, hold));
+    const runNs = hold + this.stallsFor(v, hold, ownLock);
+    if (this.ipis === null) this.host.armTimer(v.task, latencyNs + runNs);
+    else {
+      const armNs = this.ipis.acquired(v, latencyNs, runNs);
+      if (armNs >= 0) this.host.armTimer(v.task, armNs);
+    }
   }
 
   /** Adjusts a lock's waiter count and its convoy episode. */
@@ -193,6 +211,7 @@ export class Guest implements HostListener {
     const v = this.vcpus[task.index];
     v.overheadNs += task.resumeAtNs - now;
     this.recat(v);
+    if (this.ipis !== null) this.ipis.deliver(v);
     if (v.act === Act.Halted) this.startBurst(v);
     else if (isWaiting(v.act)) this.algo.dispatched(v);
   }
@@ -284,6 +303,10 @@ export class Guest implements HostListener {
     this.counters.acquisitions += 1;
     const lock = this.locks[v.lock];
     if (lock.holder >= 0) this.counters.contended += 1;
+    if (v.lock >= this.vfsFirst) {
+      this.counters.vfsAcquisitions += 1;
+      if (lock.holder >= 0) this.counters.vfsContended += 1;
+    }
     this.changeWaiting(lock, +1);
     this.algo.begin(v);
   }
@@ -297,6 +320,8 @@ export class Guest implements HostListener {
     v.lock = -1;
     if (this.tracer !== null) this.tracer.released(lock, v.index);
     this.algo.released(lock);
+    // Interrupts are on again: IPIs that waited for this vCPU are taken.
+    if (this.ipis !== null) this.ipis.deliver(v);
     if (this.finished) return;
     v.burstLeft -= 1;
     if (v.burstLeft > 0) this.startGap(v);
@@ -315,14 +340,18 @@ export class Guest implements HostListener {
     this.jobStartNs = this.now;
   }
 
-  /** µs-scale VM-exit stalls landing inside `ns` of guest running time (Poisson). */
-  private stallsFor(v: Vcpu, ns: number): number {
-    if (!this.cfg.stalls || this.cfg.stallNs === 0) return 0;
+  /**
+   * µs-scale VM-exit stalls landing inside `ns` of guest running time (Poisson), and with shadow
+   * paging its faults (`ptLockHold`: the stretch is a hold of the vCPU's page-table lock).
+   */
+  private stallsFor(v: Vcpu, ns: number, ptLockHold = false): number {
+    const faults = this.shadow === null ? 0 : this.shadow.faultsIn(v, ns, ptLockHold);
+    if (!this.cfg.stalls || this.cfg.stallNs === 0) return faults;
     const n = v.rng.poisson((this.cfg.stallRatePerSec * ns) / 1e9);
-    if (n === 0) return 0;
+    if (n === 0) return faults;
     this.counters.stalls += n;
     v.overheadNs += n * this.cfg.stallNs;
-    return n * this.cfg.stallNs;
+    return faults + n * this.cfg.stallNs;
   }
 
   /**

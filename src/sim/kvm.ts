@@ -39,6 +39,19 @@ export class Kvm {
     if (v.task.state === TaskState.Sleeping) this.g.host.wake(v.task);
   }
 
+  /**
+   * The host takes vCPU `v` out of guest mode for `ns` (an exit it did not ask for: an IPI's
+   * kick and EOI, a remote TLB flush): its guest code resumes that much later and its
+   * running-time timer moves with it. A vCPU that is not running is not in guest mode: nothing.
+   */
+  forceExit(v: Vcpu, ns: number): void {
+    const t = v.task;
+    if (t.state !== TaskState.Running || ns <= 0) return;
+    v.overheadNs += ns;
+    t.resumeAtNs = Math.max(this.g.now, t.resumeAtNs) + ns;
+    if (t.timerArmed) this.g.host.armTimer(t, t.timerEndNs + ns - t.resumeAtNs);
+  }
+
   /** `KVM_HC_YIELD` as 2.6.35 runs it: the host's plain `yield()`. Returns whether it switched. */
   plainYield(v: Vcpu): boolean {
     return this.g.host.yield(v.task);

@@ -97,7 +97,33 @@ export function summarize(m: Machine, g: Guest = m.guest): RunReport {
           }
         : {}),
       ...(g.cfg.runState ? { run_state_stops: g.counters.runStateStops } : {}),
+      ...mechanismCounters(g),
     },
+  };
+}
+
+/** The 2010 host's mechanisms' counters, each group only when its mechanism is on. */
+function mechanismCounters(g: Guest): Record<string, number> {
+  const c = g.counters;
+  return {
+    ...(g.cfg.shadowPaging
+      ? {
+          mmu_faults: c.mmuFaults,
+          mmu_lock_wait_ns: c.mmuLockWaitNs,
+          remote_tlb_flushes: c.remoteFlushes,
+        }
+      : {}),
+    ...(g.cfg.vfsLocks
+      ? { vfs_acquisitions: c.vfsAcquisitions, vfs_contended: c.vfsContended }
+      : {}),
+    ...(g.cfg.ipiUnderLock
+      ? {
+          resched_ipis_under_lock: c.reschedIpis,
+          tlb_shootdowns_under_lock: c.shootdowns,
+          ipi_acks_deferred: c.deferredAcks,
+          shootdown_wait_ns: c.shootdownWaitNs,
+        }
+      : {}),
   };
 }
 

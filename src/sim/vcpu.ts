@@ -160,4 +160,17 @@ export class GuestCounters {
   qHalts = 0;
   /** Run-state sharing (solution (c)): spins cut short or skipped because the owner was preempted. */
   runStateStops = 0;
+  // The 2010 host's mechanisms (mech-*.ts), counted when they are on.
+  /** Shadow paging: faults, time spent waiting for the VM's mmu_lock, remote TLB flushes. */
+  mmuFaults = 0;
+  mmuLockWaitNs = 0;
+  remoteFlushes = 0;
+  /** VFS locks: acquisitions of the global locks, and of those the contended ones. */
+  vfsAcquisitions = 0;
+  vfsContended = 0;
+  /** IPIs under a lock: reschedule IPIs, TLB shootdowns, acknowledgements that had to wait, and the holders' wait for them. */
+  reschedIpis = 0;
+  shootdowns = 0;
+  deferredAcks = 0;
+  shootdownWaitNs = 0;
 }

@@ -1,5 +1,6 @@
 import type { SimConfig } from './config';
 import { Cat } from './instruments';
+import { pickVfsLock } from './mech-vfs';
 import { TaskState } from './task';
 import { Act, isSpinning, Vcpu } from './vcpu';
 
@@ -10,7 +11,8 @@ import { Act, isSpinning, Vcpu } from './vcpu';
 
 /**
  * The lock of the next acquisition: the vCPU's own local lock (long hold), another vCPU's local
- * lock (ordinary hold), or one of the shared locks by Zipf popularity (`lockCdf`).
+ * lock (ordinary hold), with `vfsLocks` one of the global VFS locks, or one of the shared locks
+ * by Zipf popularity (`lockCdf`).
  */
 export function pickLock(cfg: SimConfig, lockCdf: ZipfTable, v: Vcpu): number {
   if (cfg.localLockShare > 0 || cfg.remoteLocalShare > 0) {
@@ -20,6 +22,11 @@ export function pickLock(cfg: SimConfig, lockCdf: ZipfTable, v: Vcpu): number {
       const other = v.rng.int(0, cfg.vcpus - 2);
       return cfg.locks + (other >= v.index ? other + 1 : other);
     }
+  }
+  if (cfg.vfsLocks) {
+    // A path walk's acquisition goes to one of the global VFS locks instead (one draw picks both).
+    const r = v.rng.uniform();
+    if (r < cfg.vfsShare) return pickVfsLock(cfg, r / cfg.vfsShare);
   }
   return lockCdf.pick(v.rng.uniform());
 }

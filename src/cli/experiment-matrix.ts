@@ -1,0 +1,47 @@
+import { Cell, cells, compare, Comparison } from '../experiment/compare';
+import { RFC_TABLE } from '../experiment/rfc-table';
+import type { RunResult, RunSpec } from '../experiment/run';
+import type { ExperimentOptions } from './experiment-options';
+
+/** Every run of the matrix, in a fixed order. */
+export function specs(o: ExperimentOptions): RunSpec[] {
+  const out: RunSpec[] = [];
+  for (const scenario of o.scenarios)
+    for (const overcommit of o.overcommits)
+      for (const lock of o.locks)
+        for (let r = 0; r < o.reps; r++)
+          out.push({
+            scenario,
+            overcommit,
+            lock,
+            seed: o.seed + r,
+            workNs: o.workNs,
+            capNs: o.capNs,
+            params: o.params,
+          });
+  return out;
+}
+
+/**
+ * The matrix's results beside the RFC's table: simulated seconds scaled so that pv-yield's A-1x
+ * matches the RFC's, the cells, and the comparison (null without both locks).
+ */
+export function compareWithRfc(results: RunResult[]): {
+  scale: number;
+  table: Cell[];
+  cmp: Comparison | null;
+} {
+  const a1pv = results.filter(
+    (r) =>
+      r.spec.scenario === 'A' &&
+      r.spec.overcommit === 1 &&
+      r.spec.lock === 'pv-yield' &&
+      r.completionNs !== null,
+  );
+  const simA1 = a1pv.length
+    ? a1pv.reduce((a, r) => a + (r.completionNs as number), 0) / a1pv.length / 1e9
+    : 0;
+  const scale = simA1 > 0 ? Math.round((RFC_TABLE.A[1].pv / simA1) * 1e6) / 1e6 : 1;
+  const table = cells(results, scale);
+  return { scale, table, cmp: compare(table) };
+}

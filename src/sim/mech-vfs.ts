@@ -1,0 +1,35 @@
+import type { SimConfig } from './config';
+
+/**
+ * The 2.6.35 guest's global VFS spinlocks and their shares of path-walk acquisitions
+ * (docs/mechanisms.md): `dput()` takes `dcache_lock` whenever a dentry's count drops to zero,
+ * once per path component walked; `files_lock` is taken when a file is opened and closed;
+ * `inode_lock` by `iput()` and when an inode is dirtied; `vfsmount_lock` when a walk crosses a
+ * mount. The VFS scalability work of 2.6.36–2.6.39 took them off the hot path.
+ */
+export const VFS_LOCKS: readonly { name: string; share: number }[] = [
+  { name: 'dcache_lock', share: 0.6 },
+  { name: 'files_lock', share: 0.2 },
+  { name: 'inode_lock', share: 0.15 },
+  { name: 'vfsmount_lock', share: 0.05 },
+];
+
+/** Index of the first VFS lock in a guest's lock list (after the shared and the local locks). */
+export function firstVfsLock(cfg: SimConfig): number {
+  return cfg.locks + cfg.vcpus;
+}
+
+/** How many locks a guest keeps: the shared population, one local per vCPU, the VFS locks when on. */
+export function guestLockCount(cfg: SimConfig): number {
+  return cfg.locks + cfg.vcpus + (cfg.vfsLocks ? VFS_LOCKS.length : 0);
+}
+
+/** The VFS lock a path-walk acquisition takes, from `u` uniform in [0, 1). */
+export function pickVfsLock(cfg: SimConfig, u: number): number {
+  let acc = 0;
+  for (let i = 0; i < VFS_LOCKS.length - 1; i++) {
+    acc += VFS_LOCKS[i].share;
+    if (u < acc) return firstVfsLock(cfg) + i;
+  }
+  return firstVfsLock(cfg) + VFS_LOCKS.length - 1;
+}
