@@ -1,6 +1,7 @@
 import type { LockAlgorithm, Pinning, SimConfig } from '../sim/config';
 import type { RunResult, RunSpec } from './run';
 import { GUEST_AND_SOLUTION_CELLS, GUEST_AND_SOLUTION_EXPERIMENTS } from './named-solutions';
+import { MECHANISM_CELLS, MECHANISM_EXPERIMENTS } from './named-mechanisms';
 
 /** One named experiment's verdict: the effect it shows, the evidence, and whether the model shows it. */
 export interface NamedResult {
@@ -92,6 +93,7 @@ export const NAMED_CELLS: readonly NamedCell[] = [
   { scenario: 'A', k: 1, lock: 'ticket' },
   { scenario: 'A', k: 1, lock: 'pv-yield' },
   ...GUEST_AND_SOLUTION_CELLS,
+  ...MECHANISM_CELLS,
 ];
 
 const f2 = (x: number): string => x.toFixed(2);
@@ -204,6 +206,7 @@ export const NAMED_EXPERIMENTS: readonly NamedExperiment[] = [
     },
   },
   ...GUEST_AND_SOLUTION_EXPERIMENTS,
+  ...MECHANISM_EXPERIMENTS,
 ];
 
 /** The runs of the named cells: `reps` seeds each, in cell order; `cellOf[i]` is run i's cell. */

@@ -208,6 +208,9 @@ describe('pvlockfs experiment', () => {
       'ablation-1x-gap',
       'yield-fairness',
       'solutions-b-c',
+      'mechanism-shadow-paging',
+      'mechanism-vfs-locks',
+      'mechanism-ipi-under-lock',
     ]);
     for (const n of named) {
       expect(typeof n.shown).toBe('boolean');
@@ -224,6 +227,9 @@ describe('pvlockfs experiment', () => {
       'ablation-bursty',
       'yield-fairness',
       'solutions-b-c',
+      'mechanism-shadow-paging',
+      'mechanism-vfs-locks',
+      'mechanism-ipi-under-lock',
     ]) {
       const n = named.find((x) => x.name === name);
       expect(n?.shown, `${name}: ${n?.evidence}`).toBe(true);
@@ -237,7 +243,16 @@ describe('pvlockfs experiment', () => {
     expect(bc).toMatch(
       /hints make the ticket lock \d+\.\d % faster on average \(faster in \d\/9 cells\)/,
     );
-  }, 300_000); // 74 cells × 3 seeds: ~30 s on a quiet machine, over a minute on a busy one
+    // Each mechanism alone, in numbers: the Difference without → with, per cell.
+    for (const name of [
+      'mechanism-shadow-paging',
+      'mechanism-vfs-locks',
+      'mechanism-ipi-under-lock',
+    ]) {
+      const e = named.find((x) => x.name === name)?.evidence ?? '';
+      expect(e).toMatch(/A-1x Difference -?\d+\.\d % → -?\d+\.\d %.*C-3x Difference/);
+    }
+  }, 300_000); // 92 cells × 3 seeds: ~40 s on a quiet machine, two minutes on a busy one
 
   it('each run of the matrix is repeated exactly by the `pvlockfs run` line a failure would print', async () => {
     const spec = {
@@ -418,5 +433,45 @@ describe('experiment --table long2015: a table the model was never fitted to', (
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--locks does not go with --table long2015/);
+  });
+});
+
+describe('pvlockfs experiment --ablation', () => {
+  const tiny = ['--scenarios', 'A,C', '--overcommit', '1,3', '--reps', '1', '--work', '2s'];
+
+  it('runs the matrix without and with one mechanism and prints each cell side by side', async () => {
+    const r = await run(LAUNCHER, ['experiment', '--ablation', 'vfs-locks', ...tiny], {
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    // The harness reads bytes as latin1; the table's minus signs are UTF-8.
+    const out = Buffer.from(r.stdout, 'latin1').toString('utf8');
+    expect(out).toMatch(/^Ablation of vfs-locks: Difference/);
+    const rows = out.split('\n').filter((l) => /^\| [ABC]-\dx \|/.test(l));
+    expect(rows.map((l) => l.split('|')[1].trim())).toEqual(['A-1x', 'A-3x', 'C-1x', 'C-3x']);
+    // Without, with, change, RFC: the change is with − without.
+    for (const l of rows) {
+      const [, , without, withIt, change] = l.split('|').map((x) => x.trim());
+      const num = (x: string): number => Number(x.replace('−', '-').replace(/ %| pp/, ''));
+      expect(num(change)).toBeCloseTo(num(withIt) - num(without), 0);
+    }
+    expect(out).toMatch(/\| Difference MAE \| \d+\.\d pp \| \d+\.\d pp \|/);
+    const j = await run(LAUNCHER, ['experiment', '--ablation', 'vfs-locks', ...tiny, '--json'], {
+      timeoutMs: 120_000,
+    });
+    expect(j.code, j.stderr).toBe(0);
+    const json = JSON.parse(j.stdout);
+    expect(json.ablation).toBe('vfs-locks');
+    expect(json.rows).toHaveLength(4);
+    expect(json.with.maePp).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('refuses an unknown mechanism and options it does not go with', async () => {
+    const bad = await run(LAUNCHER, ['experiment', '--ablation', 'nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--ablation.*shadow-paging \| vfs-locks \| ipi-under-lock/);
+    const named = await run(LAUNCHER, ['experiment', '--ablation', 'vfs-locks', '--named']);
+    expect(named.code).toBe(2);
+    expect(named.stderr).toMatch(/--named does not go with --ablation/);
   });
 });

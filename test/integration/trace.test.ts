@@ -76,6 +76,23 @@ const CASES: { name: string; cfg: string[]; from: string; to: string; forArg: st
     to: '80ms',
     forArg: '80ms',
   },
+  {
+    name: 'ticket, B-3x, with the three 2010 host mechanisms',
+    cfg: [
+      '--lock',
+      'ticket',
+      '--pinning',
+      'B',
+      '--overcommit',
+      '3',
+      '--shadow-paging',
+      '--vfs-locks',
+      '--ipi-under-lock',
+    ],
+    from: '100ms',
+    to: '250ms',
+    forArg: '150ms',
+  },
 ];
 
 describe('run --trace: the timeline, read by an independent checker', () => {

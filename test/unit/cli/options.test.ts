@@ -87,6 +87,19 @@ describe('command-line options', () => {
     expect(parseOptions('mount', ['--abi', '2.6.35', '--speed', '10']).abi).toBe('2.6.35');
   });
 
+  it('each mechanism of the 2010 host has a switch and an ablation; the last one given wins', () => {
+    for (const [flag, key] of [
+      ['shadow-paging', 'shadowPaging'],
+      ['vfs-locks', 'vfsLocks'],
+      ['ipi-under-lock', 'ipiUnderLock'],
+    ] as const) {
+      expect(parseOptions('run', []).sim[key]).toBe(false);
+      expect(parseOptions('run', [`--${flag}`]).sim[key]).toBe(true);
+      expect(parseOptions('mount', [`--${flag}`, `--no-${flag}`, 'dir']).sim[key]).toBe(false);
+      expect(parseOptions('run', ['--param', `${key}=true`]).sim[key]).toBe(true);
+    }
+  });
+
   it('--param sets any model parameter with its type', () => {
     const o = parseOptions('run', ['--param', 'holdNsMean=1500', '--param', 'bursty=false']);
     expect(o.sim.holdNsMean).toBe(1500);
