@@ -105,48 +105,6 @@ export class Guest implements HostListener {
     this.startUser(v);
   }
 
-  /** Cost of moving a lock's cache line between two pCPUs. */
-  transferNs(fromCpu: number, toCpu: number): number {
-    if (fromCpu < 0 || fromCpu === toCpu) return 0;
-    const pkg = (c: number): number => Math.floor(c / this.cfg.coresPerPackage);
-    return pkg(fromCpu) === pkg(toCpu)
-      ? this.cfg.samePackageTransferNs
-      : this.cfg.crossPackageTransferNs;
-  }
-
-  /** Latency of `v`'s successful atomic exchange on `lock`. */
-  xchgLatencyNs(v: Vcpu, lock: GuestLock): number {
-    return this.cfg.xchgNs + this.transferNs(lock.lastCpu, v.task.cpu);
-  }
-
-  /**
-   * Of the `candidates` (vCPU indices, ties go to the earlier) that run and spin in `act` on
-   * `lock`, the one whose exchange lands first (the nearest cache line, counted from when its
-   * guest code resumes) and its latency; null if none.
-   */
-  firstToExchange(
-    lock: GuestLock,
-    act: Act,
-    candidates: readonly number[],
-  ): { v: Vcpu; latencyNs: number } | null {
-    let best: Vcpu | null = null;
-    let bestAt = Infinity;
-    let bestLatency = 0;
-    for (const i of candidates) {
-      const w = this.vcpus[i];
-      if (w.act !== act || w.task.state !== TaskState.Running || this.locks[w.lock] !== lock)
-        continue;
-      const latency = this.xchgLatencyNs(w, lock);
-      const at = Math.max(this.now, w.task.resumeAtNs) + latency;
-      if (at < bestAt) {
-        best = w;
-        bestAt = at;
-        bestLatency = latency;
-      }
-    }
-    return best === null ? null : { v: best, latencyNs: bestLatency };
-  }
-
   /** Sets a vCPU's activity and re-files its time accounting. */
   setAct(v: Vcpu, act: Act): void {
     v.act = act;
@@ -352,19 +310,5 @@ export class Guest implements HostListener {
     this.counters.stalls += n;
     v.overheadNs += n * this.cfg.stallNs;
     return faults + n * this.cfg.stallNs;
-  }
-
-  /**
-   * A stall in progress when a waiter is handed the lock delays its pick-up (renewal argument:
-   * in a stall with probability rate × length, residual uniform).
-   */
-  pickupStallNs(v: Vcpu): number {
-    if (!this.cfg.stalls || this.cfg.stallNs === 0) return 0;
-    const p = Math.min(1, (this.cfg.stallRatePerSec * this.cfg.stallNs) / 1e9);
-    if (this.rng.uniform() >= p) return 0;
-    const d = this.rng.int(0, this.cfg.stallNs);
-    v.overheadNs += d;
-    this.counters.stalls += 1;
-    return d;
   }
 }

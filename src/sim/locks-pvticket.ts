@@ -5,6 +5,7 @@ import { grantNextTicket, isPreempted, stopSpinning, TicketLock } from './locks'
 import { Histo, SlowCount } from './stats';
 import { TaskState } from './task';
 import { Act, GuestLock, Vcpu } from './vcpu';
+import { pickupStallNs, transferNs } from './handoff';
 
 /**
  * The KVM pv ticketlock of Linux 3.12–4.8 (arch/x86/kernel/kvm.c, `kvm_lock_spinning` /
@@ -34,7 +35,7 @@ export class PvTicketLock extends TicketLock {
       this.g.acquired(
         v,
         lock,
-        this.g.transferNs(lock.lastCpu, v.task.cpu) + this.g.pickupStallNs(v),
+        transferNs(this.g, lock.lastCpu, v.task.cpu) + pickupStallNs(this.g, v),
       );
     else if (v.act === Act.PvHalted) this.spin(v);
   }
@@ -52,7 +53,7 @@ export class PvTicketLock extends TicketLock {
       // The lock was handed to us before we halted: leave the slow path at once.
       g.stats.addSlowCount(SlowCount.Pickup);
       g.stats.addSample(Histo.Blocked, 0);
-      g.acquired(v, lock, g.transferNs(lock.lastCpu, v.task.cpu));
+      g.acquired(v, lock, transferNs(g, lock.lastCpu, v.task.cpu));
       return;
     }
     g.setAct(v, Act.PvHalted);

@@ -6,6 +6,7 @@ import { Mark } from './trace';
 import { Q } from './qstats';
 import { TaskState } from './task';
 import { Act, GuestLock, LockAlgorithmImpl, QState, Vcpu } from './vcpu';
+import { firstToExchange, xchgLatencyNs } from './handoff';
 
 /**
  * The pv queued spinlock of Linux 4.2+ (kernel/locking/qspinlock.c and qspinlock_paravirt.h,
@@ -51,7 +52,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
   begin(v: Vcpu): void {
     const lock = this.g.locks[v.lock];
     if (lock.holder < 0 && this.st.pending[lock.index] < 0 && lock.queue.length === 0) {
-      this.g.acquired(v, lock, this.g.xchgLatencyNs(v, lock));
+      this.g.acquired(v, lock, xchgLatencyNs(this.g, v, lock));
       return;
     }
     this.trylock(v, lock);
@@ -69,7 +70,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
         else this.checkEarly(v, lock);
         return;
       case Act.QHead:
-        if (lock.holder < 0) this.gotLock(v, lock, g.xchgLatencyNs(v, lock));
+        if (lock.holder < 0) this.gotLock(v, lock, xchgLatencyNs(g, v, lock));
         return;
       case Act.QHalted:
         this.woke(v, lock);
@@ -95,7 +96,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
     }
     if (v.act !== Act.QHead) fail(`pv-qspinlock: timer in activity ${v.act}`);
     if (lock.holder < 0) {
-      this.gotLock(v, lock, g.xchgLatencyNs(v, lock));
+      this.gotLock(v, lock, xchgLatencyNs(g, v, lock));
       return;
     }
     // The head's spin ran out: clear pending, hash once, wait for the unlocker's kick.
@@ -132,7 +133,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
     if (this.st.pending[lock.index] >= 0) {
       const h = g.vcpus[this.st.pending[lock.index]];
       if (h.act === Act.QHead && h.task.state === TaskState.Running)
-        this.gotLock(h, lock, g.xchgLatencyNs(h, lock));
+        this.gotLock(h, lock, xchgLatencyNs(g, h, lock));
     } else {
       this.stealRace(lock);
     }
@@ -147,7 +148,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
   /** `pv_hybrid_queued_unfair_trylock`: steal, keep spinning, or queue up. */
   private trylock(v: Vcpu, lock: GuestLock): void {
     if (lock.holder < 0 && this.st.pending[lock.index] < 0) {
-      this.steal(v, lock, this.g.xchgLatencyNs(v, lock));
+      this.steal(v, lock, xchgLatencyNs(this.g, v, lock));
       return;
     }
     if (lock.queue.length === 0 || this.st.pending[lock.index] >= 0) {
@@ -165,7 +166,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
 
   /** The released lock goes to the running stealer whose exchange lands first. */
   private stealRace(lock: GuestLock): void {
-    const first = this.g.firstToExchange(lock, Act.QSteal, this.g.vcpuIndices);
+    const first = firstToExchange(this.g, lock, Act.QSteal, this.g.vcpuIndices);
     if (first !== null) this.steal(first.v, lock, first.latencyNs);
   }
 
@@ -239,7 +240,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
     this.st.qState[v.index] = QState.Running;
     this.st.pending[lock.index] = v.index;
     if (lock.holder < 0) {
-      this.gotLock(v, lock, g.xchgLatencyNs(v, lock));
+      this.gotLock(v, lock, xchgLatencyNs(g, v, lock));
       return;
     }
     g.setAct(v, Act.QHead);

@@ -1,6 +1,7 @@
 import { fail } from './assert';
 import type { Guest } from './guest';
 import { Act, GuestLock, LockAlgorithmImpl, Vcpu } from './vcpu';
+import { firstToExchange, xchgLatencyNs } from './handoff';
 
 /**
  * The unfair test-and-set byte lock x86 guests fall back to without pv spinlocks
@@ -16,14 +17,14 @@ export class TasLock implements LockAlgorithmImpl {
   begin(v: Vcpu): void {
     const lock = this.g.locks[v.lock];
     lock.spinners.push(v.index);
-    if (lock.holder < 0) this.win(v, lock, this.g.xchgLatencyNs(v, lock));
+    if (lock.holder < 0) this.win(v, lock, xchgLatencyNs(this.g, v, lock));
     else this.g.setAct(v, Act.SpinPv);
   }
 
   /** A spinner runs again and finds the byte free: its exchange wins. */
   dispatched(v: Vcpu): void {
     const lock = this.g.locks[v.lock];
-    if (v.act === Act.SpinPv && lock.holder < 0) this.win(v, lock, this.g.xchgLatencyNs(v, lock));
+    if (v.act === Act.SpinPv && lock.holder < 0) this.win(v, lock, xchgLatencyNs(this.g, v, lock));
   }
 
   /** No timers: a test-and-set spinner spins until the byte is free. */
@@ -33,7 +34,7 @@ export class TasLock implements LockAlgorithmImpl {
 
   /** Running spinners race for the released byte; the nearest cache line wins. */
   released(lock: GuestLock): void {
-    const first = this.g.firstToExchange(lock, Act.SpinPv, lock.spinners);
+    const first = firstToExchange(this.g, lock, Act.SpinPv, lock.spinners);
     if (first !== null) this.win(first.v, lock, first.latencyNs);
   }
 

@@ -4,6 +4,7 @@ import { Mark } from './trace';
 import { PvYieldLock } from './locks';
 import { Histo, SlowCount } from './stats';
 import { Act, GuestLock, Vcpu } from './vcpu';
+import { xchgLatencyNs } from './handoff';
 
 /**
  * Xen's 2.6.35 pv spinlock (arch/x86/xen/spinlock.c), the template the RFC copied: the same
@@ -45,7 +46,7 @@ export class XenBlockLock extends PvYieldLock {
       // "Check again": the lock became free while we were announcing ourselves.
       g.stats.addSlowCount(SlowCount.Pickup);
       this.leave(v, lock);
-      this.win(v, lock, g.xchgLatencyNs(v, lock), false);
+      this.win(v, lock, xchgLatencyNs(g, v, lock), false);
       return;
     }
     g.setAct(v, Act.XenPolled);

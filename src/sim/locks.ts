@@ -4,6 +4,7 @@ import { Mark } from './trace';
 import { TaskState } from './task';
 import { Act, GuestLock, LockAlgorithmImpl, Vcpu } from './vcpu';
 import { Histo } from './stats';
+import { firstToExchange, pickupStallNs, transferNs, xchgLatencyNs } from './handoff';
 
 /** Never-taking-the-slow-path value of `timeout` (the RFC's `TIMEOUT == ~0`). */
 export const TIMEOUT_NEVER_YIELD = 0xffffffff;
@@ -22,7 +23,7 @@ export class TicketLock implements LockAlgorithmImpl {
   begin(v: Vcpu): void {
     const lock = this.g.locks[v.lock];
     if (lock.holder < 0 && (lock.queue.length === 0 || this.g.cfg.grantOnlyToRunning)) {
-      this.g.acquired(v, lock, this.g.xchgLatencyNs(v, lock));
+      this.g.acquired(v, lock, xchgLatencyNs(this.g, v, lock));
       return;
     }
     lock.queue.push(v.index);
@@ -36,11 +37,11 @@ export class TicketLock implements LockAlgorithmImpl {
       this.g.acquired(
         v,
         lock,
-        this.g.transferNs(lock.lastCpu, v.task.cpu) + this.g.pickupStallNs(v),
+        transferNs(this.g, lock.lastCpu, v.task.cpu) + pickupStallNs(this.g, v),
       );
     } else if (lock.holder < 0 && this.g.cfg.grantOnlyToRunning) {
       lock.queue.splice(lock.queue.indexOf(v.index), 1);
-      this.g.acquired(v, lock, this.g.xchgLatencyNs(v, lock));
+      this.g.acquired(v, lock, xchgLatencyNs(this.g, v, lock));
     } else if (v.act === Act.PleSleep) {
       this.spin(v);
     }
@@ -87,7 +88,7 @@ export function grantNextTicket(g: Guest, lock: GuestLock, next: number): Vcpu |
   if (g.tracer !== null) g.tracer.held(lock, w.index, w.task.state !== TaskState.Running);
   lock.holder = w.index;
   if (w.task.state === TaskState.Running && w.act === Act.SpinTicket) {
-    g.acquired(w, lock, g.transferNs(lock.lastCpu, w.task.cpu) + g.pickupStallNs(w));
+    g.acquired(w, lock, transferNs(g, lock.lastCpu, w.task.cpu) + pickupStallNs(g, w));
     return null;
   }
   w.granted = true;
@@ -126,7 +127,7 @@ export class PvYieldLock implements LockAlgorithmImpl {
       // The first attempt's exchange wins at once (what `attempt` then `win` do, without
       // entering and leaving the spinner list).
       v.startSpinNs = g.now;
-      g.acquired(v, lock, g.xchgLatencyNs(v, lock));
+      g.acquired(v, lock, xchgLatencyNs(g, v, lock));
       return;
     }
     lock.spinners.push(v.index);
@@ -136,7 +137,7 @@ export class PvYieldLock implements LockAlgorithmImpl {
   /** A spinning vCPU runs again and finds the lock free: its exchange wins. */
   dispatched(v: Vcpu): void {
     const lock = this.g.locks[v.lock];
-    if (v.act === Act.SpinPv && lock.holder < 0) this.win(v, lock, this.g.xchgLatencyNs(v, lock));
+    if (v.act === Act.SpinPv && lock.holder < 0) this.win(v, lock, xchgLatencyNs(this.g, v, lock));
   }
 
   /** Countdown exhausted, hypercall done, or back from the host's yield. */
@@ -183,7 +184,7 @@ export class PvYieldLock implements LockAlgorithmImpl {
 
   /** Running spinners race for the released byte; the nearest cache line wins. */
   released(lock: GuestLock): void {
-    const first = this.g.firstToExchange(lock, Act.SpinPv, lock.spinners);
+    const first = firstToExchange(this.g, lock, Act.SpinPv, lock.spinners);
     if (first !== null) this.win(first.v, lock, first.latencyNs);
   }
 
@@ -193,7 +194,7 @@ export class PvYieldLock implements LockAlgorithmImpl {
     const lock = g.locks[v.lock];
     v.startSpinNs = g.now;
     if (lock.holder < 0) {
-      this.win(v, lock, g.xchgLatencyNs(v, lock));
+      this.win(v, lock, xchgLatencyNs(g, v, lock));
       return;
     }
     // The countdown is decremented before it is tested, so 0 means 2^32 iterations.

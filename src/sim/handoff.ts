@@ -1,0 +1,66 @@
+import type { Guest } from './guest';
+import { TaskState } from './task';
+import type { Act, GuestLock, Vcpu } from './vcpu';
+
+/*
+ * The costs of handing a lock over, shared by every lock algorithm: moving the lock's cache line,
+ * the winning exchange, which running spinner's exchange lands first, and a hand-off that finds
+ * its waiter inside a VM-exit stall.
+ */
+
+/** Cost of moving a lock's cache line between two pCPUs of `g`'s host. */
+export function transferNs(g: Guest, fromCpu: number, toCpu: number): number {
+  if (fromCpu < 0 || fromCpu === toCpu) return 0;
+  const per = g.cfg.coresPerPackage;
+  return Math.floor(fromCpu / per) === Math.floor(toCpu / per)
+    ? g.cfg.samePackageTransferNs
+    : g.cfg.crossPackageTransferNs;
+}
+
+/** Latency of `v`'s successful atomic exchange on `lock`. */
+export function xchgLatencyNs(g: Guest, v: Vcpu, lock: GuestLock): number {
+  return g.cfg.xchgNs + transferNs(g, lock.lastCpu, v.task.cpu);
+}
+
+/**
+ * Of the `candidates` (vCPU indices, ties go to the earlier) that run and spin in `act` on
+ * `lock`, the one whose exchange lands first (the nearest cache line, counted from when its
+ * guest code resumes) and its latency; null if none.
+ */
+export function firstToExchange(
+  g: Guest,
+  lock: GuestLock,
+  act: Act,
+  candidates: readonly number[],
+): { v: Vcpu; latencyNs: number } | null {
+  let best: Vcpu | null = null;
+  let bestAt = Infinity;
+  let bestLatency = 0;
+  for (const i of candidates) {
+    const w = g.vcpus[i];
+    if (w.act !== act || w.task.state !== TaskState.Running || g.locks[w.lock] !== lock) continue;
+    const latency = xchgLatencyNs(g, w, lock);
+    const at = Math.max(g.now, w.task.resumeAtNs) + latency;
+    if (at < bestAt) {
+      best = w;
+      bestAt = at;
+      bestLatency = latency;
+    }
+  }
+  return best === null ? null : { v: best, latencyNs: bestLatency };
+}
+
+/**
+ * A stall in progress when a waiter is handed the lock delays its pick-up (renewal argument:
+ * in a stall with probability rate × length, residual uniform).
+ */
+export function pickupStallNs(g: Guest, v: Vcpu): number {
+  const cfg = g.cfg;
+  if (!cfg.stalls || cfg.stallNs === 0) return 0;
+  const p = Math.min(1, (cfg.stallRatePerSec * cfg.stallNs) / 1e9);
+  if (g.rng.uniform() >= p) return 0;
+  const d = g.rng.int(0, cfg.stallNs);
+  v.overheadNs += d;
+  g.counters.stalls += 1;
+  return d;
+}
