@@ -107,6 +107,19 @@ export const EXPERIMENT_OPTIONS: readonly OptionSpec<ExperimentOptions>[] = [
       (o.params as Record<string, unknown>)[k] = x;
     },
   },
+  // The 2010 host's mechanisms, for every run (as --param KEY=true|false would set them).
+  ...MECHANISM_SWITCHES.flatMap((m): OptionSpec<ExperimentOptions>[] => [
+    {
+      flag: `--${m.name}`,
+      help: `every run with ${m.name} (docs/mechanisms.md)`,
+      set: (o) => ((o.params as Record<string, unknown>)[m.key] = true),
+    },
+    {
+      flag: `--no-${m.name}`,
+      help: `every run without ${m.name}`,
+      set: (o) => ((o.params as Record<string, unknown>)[m.key] = false),
+    },
+  ]),
   {
     flag: '--ablation',
     arg: 'NAME',

@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { defaultConfig, validateConfig } from '../sim/config';
+import { defaultConfig } from '../sim/config';
+import { validateConfig } from '../sim/config-check';
 import { runConfig } from '../experiment/run';
 import { compareWithRfc, specs } from './experiment-matrix';
 import { optionLines, parseArgv, shown } from './args';

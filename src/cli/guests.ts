@@ -1,5 +1,6 @@
 import { Layout, LAYOUTS, naturalLayout } from '../layout/tree';
-import { LOCKS, PINNINGS, SimConfig, validateConfig } from '../sim/config';
+import { LOCKS, PINNINGS, SimConfig } from '../sim/config';
+import { validateConfig } from '../sim/config-check';
 import { intArg, oneOfArg, shown } from './args';
 import { UsageError } from './errors';
 

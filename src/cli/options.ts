@@ -8,8 +8,8 @@ import {
   PINNINGS,
   PLES,
   SimConfig,
-  validateConfig,
 } from '../sim/config';
+import { validateConfig } from '../sim/config-check';
 import { LOCK_ALGORITHMS } from '../sim/lock-registry';
 import {
   intArg,

@@ -13,7 +13,10 @@ import { runPool } from './experiment-run';
  * matrix at one seed, the best few are run again at three seeds. One JSON line per candidate on
  * stdout, the ranking on stderr.
  *
- *   scripts/refit-search [CANDIDATES (default 120)] [SEED (default 1)]
+ *   scripts/refit-search [CANDIDATES (default 120)] [SEED (default 1)] [--with-base]
+ *
+ * With `--with-base` the fitted parameters the RFC table moves most (docs/calibration.md, "What
+ * moves what") are drawn too, inside the ranges that table and its sources allow.
  */
 
 type Range = readonly [number, number, 'int' | 'real'];
@@ -35,14 +38,26 @@ export const SOURCE_RANGES: Readonly<Partial<Record<keyof SimConfig, Range>>> = 
   shootdownTargets: [1, 3, 'int'],
 };
 
+/** The fitted parameters drawn with `--with-base`, inside the ranges docs/calibration.md allows. */
+export const BASE_RANGES: Readonly<Partial<Record<keyof SimConfig, Range>>> = {
+  holdNsMean: [300, 3_000, 'int'],
+  localLockShare: [0.25, 0.45, 'real'],
+  localHoldNsMean: [65_000, 260_000, 'int'],
+  remoteLocalShare: [0.005, 0.03, 'real'],
+  noiseShare: [0.01, 0.05, 'real'],
+  idleProbability: [0.1, 0.2, 'real'],
+  cHogShare: [0, 1, 'real'],
+};
+
 /** One candidate: each mechanism on or off, each parameter drawn inside its range. */
-export function candidate(rng: Rng): Partial<SimConfig> {
+export function candidate(rng: Rng, withBase = false): Partial<SimConfig> {
   const p: Record<string, number | boolean> = {
     shadowPaging: rng.uniform() < 0.5,
     vfsLocks: rng.uniform() < 0.5,
     ipiUnderLock: rng.uniform() < 0.5,
   };
-  for (const [k, [lo, hi, kind]] of Object.entries(SOURCE_RANGES) as [string, Range][]) {
+  const ranges = withBase ? { ...SOURCE_RANGES, ...BASE_RANGES } : SOURCE_RANGES;
+  for (const [k, [lo, hi, kind]] of Object.entries(ranges) as [string, Range][]) {
     const x = lo + rng.uniform() * (hi - lo);
     p[k] = kind === 'int' ? Math.round(x) : Math.round(x * 1e4) / 1e4;
   }
@@ -62,11 +77,14 @@ async function evaluate(params: Partial<SimConfig>, reps: number): Promise<Recor
     params,
   } as unknown as ExperimentOptions;
   const results = await runPool(specs(o), cpus().length, () => {});
-  const cmp = compareWithRfc(results).cmp;
+  const { table, cmp } = compareWithRfc(results);
   if (cmp === null) throw new Error('no comparison');
   const s = ablationSummary(cmp);
+  // A candidate with a run that did not finish fails the first target: it ranks last.
+  const dnf = table.reduce((a, c) => a + c.did_not_finish, 0);
   return {
-    mae_pp: Math.round(s.maePp * 100) / 100,
+    mae_pp: dnf > 0 || !Number.isFinite(s.maePp) ? 999 : Math.round(s.maePp * 100) / 100,
+    did_not_finish: dnf,
     pv_wins: s.pvWins,
     base_ratio_err: Math.round(s.baseScenarioRatioErr * 1000) / 1000,
     pv_ratio_err: Math.round(s.pvScenarioRatioErr * 1000) / 1000,
@@ -76,10 +94,12 @@ async function evaluate(params: Partial<SimConfig>, reps: number): Promise<Recor
 }
 
 async function main(): Promise<void> {
-  const n = Number(process.argv[2] ?? 120);
-  const seed = Number(process.argv[3] ?? 1);
+  const args = process.argv.slice(2).filter((a) => a !== '--with-base');
+  const withBase = process.argv.includes('--with-base');
+  const n = Number(args[0] ?? 120);
+  const seed = Number(args[1] ?? 1);
   if (!Number.isInteger(n) || n < 1 || !Number.isInteger(seed) || seed < 0) {
-    process.stderr.write('usage: scripts/refit-search [CANDIDATES] [SEED]\n');
+    process.stderr.write('usage: scripts/refit-search [CANDIDATES] [SEED] [--with-base]\n');
     process.exit(2);
   }
   const rng = new Rng(seed, 'refit');
@@ -87,7 +107,7 @@ async function main(): Promise<void> {
   const base = await evaluate({}, 1);
   process.stdout.write(`${JSON.stringify({ stage: 'one seed', params: {}, ...base })}\n`);
   for (let i = 0; i < n; i++) {
-    const params = candidate(rng);
+    const params = candidate(rng, withBase);
     const score = await evaluate(params, 1);
     tried.push({ params, score });
     process.stdout.write(`${JSON.stringify({ stage: 'one seed', params, ...score })}\n`);

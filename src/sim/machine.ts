@@ -1,5 +1,6 @@
 import { assert, fail } from './assert';
-import { SimConfig, validateConfig } from './config';
+import { SimConfig } from './config';
+import { validateConfig } from './config-check';
 import { Guest } from './guest';
 import { Host } from './host';
 import { Kvm } from './kvm';

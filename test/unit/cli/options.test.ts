@@ -97,6 +97,8 @@ describe('command-line options', () => {
       expect(parseOptions('run', [`--${flag}`]).sim[key]).toBe(true);
       expect(parseOptions('mount', [`--${flag}`, `--no-${flag}`, 'dir']).sim[key]).toBe(false);
       expect(parseOptions('run', ['--param', `${key}=true`]).sim[key]).toBe(true);
+      expect(parseExperiment([`--${flag}`]).params[key]).toBe(true);
+      expect(parseExperiment([`--${flag}`, `--no-${flag}`]).params[key]).toBe(false);
     }
   });
 

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  defaultConfig,
-  INT_RANGES,
-  LOCKS,
-  PINNINGS,
-  PLES,
-  REAL_RANGES,
-  SimConfig,
-  validateConfig,
-} from '../../../src/sim/config';
+import { defaultConfig, LOCKS, PINNINGS, PLES, SimConfig } from '../../../src/sim/config';
+import { INT_RANGES, REAL_RANGES, validateConfig } from '../../../src/sim/config-check';
 import { Machine } from '../../../src/sim/machine';
 import { Rng } from '../../../src/sim/rng';
 

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  defaultConfig,
-  hogsForOvercommit,
-  LOCKS,
-  SimConfig,
-  validateConfig,
-} from '../../../src/sim/config';
+import { defaultConfig, hogsForOvercommit, LOCKS, SimConfig } from '../../../src/sim/config';
+import { validateConfig } from '../../../src/sim/config-check';
 import { Machine } from '../../../src/sim/machine';
 import { summarize } from '../../../src/sim/report';
 import { pickVfsLock, VFS_LOCKS } from '../../../src/sim/mech-vfs';

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  defaultConfig,
-  hogsForOvercommit,
-  SimConfig,
-  validateConfig,
-} from '../../../src/sim/config';
+import { defaultConfig, hogsForOvercommit, SimConfig } from '../../../src/sim/config';
+import { validateConfig } from '../../../src/sim/config-check';
 import { Machine } from '../../../src/sim/machine';
 import { summarize } from '../../../src/sim/report';
 import { Cpu, Task, TaskKind } from '../../../src/sim/task';
