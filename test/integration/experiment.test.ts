@@ -193,7 +193,8 @@ describe('pvlockfs experiment', () => {
       { timeoutMs: 290_000 },
     );
     expect(r.code, r.stderr).toBe(0);
-    const named = JSON.parse(r.stdout).named as {
+    // The harness reads bytes as latin1; the evidence has UTF-8 arrows.
+    const named = JSON.parse(Buffer.from(r.stdout, 'latin1').toString('utf8')).named as {
       name: string;
       evidence: string;
       shown: boolean;
