@@ -120,10 +120,8 @@ export class Guest implements HostListener {
     const base = Math.max(this.now, v.task.resumeAtNs);
     const at = base + latencyNs;
     // One holder per lock: it was free, or already handed to this vCPU (a ticket grant).
-    assert(
-      lock.holder < 0 || lock.holder === v.index,
-      `vCPU ${v.index} acquires a lock held by vCPU ${lock.holder}`,
-    );
+    if (!(lock.holder < 0 || lock.holder === v.index))
+      fail(`vCPU ${v.index} acquires a lock held by vCPU ${lock.holder}`);
     if (lock.holder !== v.index && this.tracer !== null) this.tracer.held(lock, v.index, false);
     lock.holder = v.index;
     lock.lastCpu = v.task.cpu;

@@ -277,10 +277,8 @@ export class Host {
     c.curr = next;
     if (this.tracer !== null) this.tracer.queued(c);
     if (next === null) return;
-    assert(
-      next.state === TaskState.Runnable,
-      `task ${next.id} switched to while not runnable (state ${next.state})`,
-    );
+    if (next.state !== TaskState.Runnable)
+      fail(`task ${next.id} switched to while not runnable (state ${next.state})`);
     removeFrom(c.rq, next);
     if (next.yieldBonusNs > 0) reclaim(this, c, next);
     next.state = TaskState.Running;
