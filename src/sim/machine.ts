@@ -160,28 +160,32 @@ export class Machine {
    */
   runUntil(limitNs: number, maxEvents = Infinity): RunStop {
     const ev = this.ev;
+    const queue = this.queue;
+    const host = this.host;
     let n = 0;
     // One guest: the run ends with its job. Several: each finished guest is retired (its vCPUs
-    // leave the host) after the event that finished it, and the run ends with the last.
+    // leave the host) after the event that finished it, and the run ends with the last (guests
+    // that loop their jobs never finish, so then there is nothing to look for).
     const only = this.guests[0];
+    const retiring = this.multi && this.guests.some((g) => !g.cfg.loopJobs);
     while (this.multi ? this.retired < this.guests.length : !only.finished) {
       if (n >= maxEvents) return RunStop.EventBudget;
-      if (this.queue.peekTime() > limitNs) {
-        this.host.advanceTo(Math.max(this.host.now, limitNs));
+      if (queue.peekTime() > limitNs) {
+        host.advanceTo(Math.max(host.now, limitNs));
         return RunStop.ReachedTime;
       }
-      this.queue.pop(ev);
+      queue.pop(ev);
       // The loop is bounded by simulated time; what could keep it from advancing is events that
       // keep scheduling events at the same instant, a livelock: fail on it instead of spinning.
-      if (ev.timeNs === this.host.now) {
+      if (ev.timeNs === host.now) {
         this.eventsAtNow += 1;
         if (this.eventsAtNow > MAX_EVENTS_PER_INSTANT)
           fail(`livelock: more than ${MAX_EVENTS_PER_INSTANT} events at ${ev.timeNs} ns`);
       } else this.eventsAtNow = 0;
-      this.host.advanceTo(ev.timeNs);
+      host.advanceTo(ev.timeNs);
       this.dispatch(ev);
       n += 1;
-      if (this.multi) this.retireFinished();
+      if (retiring) this.retireFinished();
     }
     return RunStop.JobFinished;
   }
