@@ -1,9 +1,8 @@
-import { cpus } from 'node:os';
-import { defaultConfig, SimConfig } from '../sim/config';
+import type { SimConfig } from '../sim/config';
 import { Rng } from '../sim/rng';
 import { ablationSummary } from '../experiment/ablation';
 import { compareWithRfc, specs } from './experiment-matrix';
-import type { ExperimentOptions } from './experiment-options';
+import { parseExperiment } from './experiment';
 import { runPool } from './experiment-run';
 
 /**
@@ -66,17 +65,9 @@ export function candidate(rng: Rng, withBase = false): Partial<SimConfig> {
 }
 
 async function evaluate(params: Partial<SimConfig>, reps: number): Promise<Record<string, number>> {
-  const o = {
-    reps,
-    seed: defaultConfig().seed,
-    scenarios: ['A', 'B', 'C'],
-    overcommits: [1, 2, 3, 4],
-    locks: ['ticket', 'pv-yield'],
-    workNs: 20e9,
-    capNs: 120e9,
-    params,
-  } as unknown as ExperimentOptions;
-  const results = await runPool(specs(o), cpus().length, () => {});
+  // The experiment's defaults (the RFC matrix, 20 s of work), with this candidate's parameters.
+  const o = { ...parseExperiment([]), reps, params };
+  const results = await runPool(specs(o), o.jobs, () => {});
   const { table, cmp } = compareWithRfc(results);
   if (cmp === null) throw new Error('no comparison');
   const s = ablationSummary(cmp);
