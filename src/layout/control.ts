@@ -65,6 +65,7 @@ export function buildControl(root: DirNode, port: GuestPort, nowMs: number): voi
   );
   createText('config', 0o444, c, () => port.configText(), nowMs);
   if (port.solutions !== undefined) createText('solutions', 0o444, c, port.solutions, nowMs);
+  if (port.mechanisms !== undefined) createText('mechanisms', 0o444, c, port.mechanisms, nowMs);
   const trace = port.trace;
   if (trace !== undefined) {
     const set = (v: bigint): void => trace.set(Number(v));

@@ -1,5 +1,6 @@
 import type { SimConfig } from '../sim/config';
 import type { Machine } from '../sim/machine';
+import { mechanismCounters } from '../sim/report';
 import type { GuestPort, TraceControl } from './tree';
 
 /** Extra `key=value` settings shown in `pvlockfs/config` besides the simulation's own. */
@@ -52,9 +53,15 @@ export function machinePort(
     if (cfg.runState) lines.push(['run_state_stops', g.counters.runStateStops]);
     return lines.map(([k, v]) => `${k}=${v}\n`).join('');
   };
+  const mechanisms = (): string =>
+    Object.entries(mechanismCounters(g))
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join('');
+  const anyMechanism = cfg.shadowPaging || cfg.vfsLocks || cfg.ipiUnderLock;
   return {
     ...(trace ? { trace } : {}),
     ...(m.cfg.preemptHints || cfg.runState ? { solutions } : {}),
+    ...(anyMechanism ? { mechanisms } : {}),
     stats: g.stats,
     qstats: g.qstats,
     seed: cfg.seed,

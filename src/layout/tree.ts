@@ -25,6 +25,8 @@ export interface GuestPort {
   trace?: TraceControl;
   /** `key=value` lines of the RFC's solutions (b) and (c) when either is on (`pvlockfs/solutions`). */
   solutions?: () => string;
+  /** `key=value` counters of the 2010 host's mechanisms that are on (`pvlockfs/mechanisms`). */
+  mechanisms?: () => string;
 }
 
 /** What the control directory's trace files read and write. */

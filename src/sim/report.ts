@@ -102,8 +102,8 @@ export function summarize(m: Machine, g: Guest = m.guest): RunReport {
   };
 }
 
-/** The 2010 host's mechanisms' counters, each group only when its mechanism is on. */
-function mechanismCounters(g: Guest): Record<string, number> {
+/** The 2010 host's mechanisms' counters, each group only when its mechanism is on (`run --json`, `pvlockfs/mechanisms`). */
+export function mechanismCounters(g: Guest): Record<string, number> {
   const c = g.counters;
   return {
     ...(g.cfg.shadowPaging
