@@ -1,6 +1,7 @@
 import type { Guest } from './guest';
 import { TaskState } from './task';
 import type { Vcpu } from './vcpu';
+import { Mark } from './trace';
 import { firstVfsLock } from './mech-vfs';
 
 /** xAPIC accesses to send one IPI (ICR read to wait for idle, ICR2 write, ICR write). */
@@ -90,6 +91,7 @@ export class IpisUnderLock {
     const g = this.g;
     const cfg = g.cfg;
     g.counters.shootdowns += 1;
+    g.note(Mark.Shootdown, v.index);
     const others = cfg.vcpus - 1;
     let ackNs = 0;
     let missing = 0;

@@ -1,6 +1,7 @@
 import type { Guest } from './guest';
 import { TaskState } from './task';
 import type { Vcpu } from './vcpu';
+import { Mark } from './trace';
 
 /**
  * Shadow paging on a host without EPT or VPID (2.6.35 `arch/x86/kvm/mmu.c`): a guest page fault
@@ -46,6 +47,7 @@ export class ShadowPaging {
   private flushRemote(v: Vcpu): number {
     const cost = this.g.cfg.remoteFlushNs;
     this.g.counters.remoteFlushes += 1;
+    this.g.note(Mark.RemoteFlush, v.index);
     let forced = 0;
     for (const w of this.g.vcpus) {
       if (w === v || w.task.state !== TaskState.Running) continue;

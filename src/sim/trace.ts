@@ -42,6 +42,10 @@ export const enum Mark {
   PleExit = 3,
   /** A spinner's directed yield at a preempted sibling. */
   DirectedYield = 4,
+  /** A lock holder sent a TLB shootdown and waits for every target (tlb_shootdowns_under_lock). */
+  Shootdown = 5,
+  /** A shadow-page fault flushed the other vCPUs' TLBs, forcing them out (remote_tlb_flushes). */
+  RemoteFlush = 6,
 }
 
 /**

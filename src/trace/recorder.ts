@@ -13,6 +13,8 @@ const MARK_NAMES = [
   'kick',
   'PLE exit',
   'directed yield',
+  'TLB shootdown',
+  'remote TLB flush',
 ] as const;
 
 /** What a recorder counted in its window (the marks, by name). */

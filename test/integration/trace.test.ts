@@ -143,6 +143,15 @@ describe('run --trace: the timeline, read by an independent checker', () => {
     expect(c.instants['directed yield'] ?? 0).toBe(delta('directed_yields'));
     // Every lock's kicks are counted under pv_ticket_kicks (the name the first one gave it).
     expect(c.instants.kick ?? 0).toBe(delta('pv_ticket_kicks'));
+    // The 2010 host's mechanisms, when on: a shootdown or a remote flush is an instant each.
+    if (cfg.includes('--ipi-under-lock')) {
+      expect(delta('tlb_shootdowns_under_lock')).toBeGreaterThan(0);
+      expect(c.instants['TLB shootdown'] ?? 0).toBe(delta('tlb_shootdowns_under_lock'));
+    }
+    if (cfg.includes('--shadow-paging')) {
+      expect(delta('remote_tlb_flushes')).toBeGreaterThan(0);
+      expect(c.instants['remote TLB flush'] ?? 0).toBe(delta('remote_tlb_flushes'));
+    }
   });
 
   it('the ticket lock at B-2x shows lock-holder preemption in its first 100 ms', async () => {
