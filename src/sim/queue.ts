@@ -1,12 +1,15 @@
 import { fail } from './assert';
 
 /**
- * Event queue: a binary min-heap ordered by (time, insertion sequence), stored in parallel typed
- * arrays so pushing and popping allocate nothing, with one slot in front of it for the earliest
- * event when that event arrived after the heap's own earliest (a hold that ends before anything
- * else happens is pushed and popped without touching the heap; the order is the same). Cancelled
- * events are not removed: each carries a version that the handler compares with its target's
- * current one (lazy invalidation).
+ * Event queue: a binary min-heap ordered by (time, insertion sequence). It allocates nothing
+ * while it runs: each event's fields sit in a numbered slot of parallel typed arrays, and the heap
+ * itself moves only two numbers per step, the event's time (compared at every step) and its slot
+ * number (the sequence is looked up only when two times are equal). Two shortcuts keep the common
+ * patterns cheap without changing the order: a slot in front of the heap for an event earlier
+ * than all of it (a hold that ends before anything else happens is pushed and popped without
+ * touching the heap), and a popped root left free until the next push fills it with one pass down
+ * (a popped timer is usually re-armed at once). Cancelled events are not removed: each carries a
+ * version that the handler compares with its target's current one (lazy invalidation).
  */
 /**
  * The most events the queue may hold. A machine keeps a few per task (a timer, a wake-up) and one
@@ -16,12 +19,21 @@ import { fail } from './assert';
  */
 export const MAX_QUEUED_EVENTS = 1 << 24;
 
+const INITIAL = 256;
+
 export class EventQueue {
-  private time = new Float64Array(256);
-  private seq = new Float64Array(256);
-  private kind = new Uint8Array(256);
-  private target = new Int32Array(256);
-  private version = new Float64Array(256);
+  /** The heap: each position's event time and slot. */
+  private hTime = new Float64Array(INITIAL);
+  private hSlot = new Int32Array(INITIAL);
+  /** The slots: each event's sequence number, kind, target and version. */
+  private seq = new Float64Array(INITIAL);
+  private kind = new Uint8Array(INITIAL);
+  private target = new Int32Array(INITIAL);
+  private version = new Float64Array(INITIAL);
+  /** Slots not in use (a stack). */
+  private free = new Int32Array(INITIAL);
+  private freeCount = INITIAL;
+  /** Heap positions in use, the free root included. */
   private count = 0;
   private nextSeq = 0;
   /** The front slot: an event earlier than every event in the heap, when `front` is set. */
@@ -31,16 +43,23 @@ export class EventQueue {
   private fKind = 0;
   private fTarget = 0;
   private fVersion = 0;
+  /** The heap's root was popped and not yet refilled (its slot is already free). */
+  private hole = false;
+
+  constructor() {
+    for (let i = 0; i < INITIAL; i++) this.free[i] = INITIAL - 1 - i;
+  }
 
   /** Number of queued events (including stale ones). */
   get size(): number {
-    return this.count + (this.front ? 1 : 0);
+    return this.count - (this.hole ? 1 : 0) + (this.front ? 1 : 0);
   }
 
   /** Time of the earliest event, or Infinity when empty. */
   peekTime(): number {
     if (this.front) return this.fTime;
-    return this.count === 0 ? Infinity : this.time[0];
+    if (this.hole) this.closeHole();
+    return this.count === 0 ? Infinity : this.hTime[0];
   }
 
   /** Adds an event. */
@@ -48,15 +67,21 @@ export class EventQueue {
     if (!(Number.isInteger(timeNs) && timeNs >= 0))
       fail(`event time must be a whole ns, got ${timeNs}`);
     const s = this.nextSeq++;
+    if (this.hole) {
+      // The root is free (and the front slot empty: it only fills while the root is taken).
+      this.hole = false;
+      this.siftDown(timeNs, this.fill(s, kind, target, version));
+      return;
+    }
     // Later sequence numbers sort after equal times, so "earliest" is a strict time comparison.
     if (this.front) {
       if (timeNs >= this.fTime) {
-        this.heapPush(timeNs, s, kind, target, version);
+        this.siftUp(timeNs, this.fill(s, kind, target, version));
         return;
       }
-      this.heapPush(this.fTime, this.fSeq, this.fKind, this.fTarget, this.fVersion);
-    } else if (this.count > 0 && timeNs >= this.time[0]) {
-      this.heapPush(timeNs, s, kind, target, version);
+      this.siftUp(this.fTime, this.fill(this.fSeq, this.fKind, this.fTarget, this.fVersion));
+    } else if (this.count > 0 && timeNs >= this.hTime[0]) {
+      this.siftUp(timeNs, this.fill(s, kind, target, version));
       return;
     }
     this.front = true;
@@ -65,18 +90,6 @@ export class EventQueue {
     this.fKind = kind;
     this.fTarget = target;
     this.fVersion = version;
-  }
-
-  private heapPush(timeNs: number, s: number, kind: number, target: number, version: number): void {
-    if (this.count === this.time.length) this.grow();
-    let i = this.count++;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (this.time[p] < timeNs || (this.time[p] === timeNs && this.seq[p] < s)) break;
-      this.move(p, i);
-      i = p;
-    }
-    this.set(i, timeNs, s, kind, target, version);
   }
 
   /** Removes the earliest event and writes it into `out` (time, kind, target, version). */
@@ -89,75 +102,109 @@ export class EventQueue {
       out.version = this.fVersion;
       return true;
     }
+    if (this.hole) this.closeHole();
     if (this.count === 0) return false;
-    out.timeNs = this.time[0];
-    out.kind = this.kind[0];
-    out.target = this.target[0];
-    out.version = this.version[0];
-    const last = --this.count;
-    if (last > 0) this.siftDownFrom(last);
+    const slot = this.hSlot[0];
+    out.timeNs = this.hTime[0];
+    out.kind = this.kind[slot];
+    out.target = this.target[slot];
+    out.version = this.version[slot];
+    this.free[this.freeCount++] = slot;
+    this.hole = true;
     return true;
   }
 
-  private siftDownFrom(last: number): void {
-    const t = this.time[last];
-    const s = this.seq[last];
-    const k = this.kind[last];
-    const g = this.target[last];
-    const v = this.version[last];
+  /** Takes a free slot for an event's fields; returns its number. */
+  private fill(s: number, kind: number, target: number, version: number): number {
+    if (this.freeCount === 0) this.grow();
+    const slot = this.free[--this.freeCount];
+    this.seq[slot] = s;
+    this.kind[slot] = kind;
+    this.target[slot] = target;
+    this.version[slot] = version;
+    return slot;
+  }
+
+  /** Fills a popped root with the heap's last event. */
+  private closeHole(): void {
+    this.hole = false;
+    const last = --this.count;
+    if (last > 0) this.siftDown(this.hTime[last], this.hSlot[last]);
+  }
+
+  /** Puts an event at the (free) root and moves it down to its place. */
+  private siftDown(t: number, slot: number): void {
+    const hTime = this.hTime;
+    const hSlot = this.hSlot;
+    const n = this.count;
     let i = 0;
     for (;;) {
       let c = 2 * i + 1;
-      if (c >= this.count) break;
+      if (c >= n) break;
       const r = c + 1;
-      if (r < this.count && this.less(r, c)) c = r;
-      if (t < this.time[c] || (t === this.time[c] && s < this.seq[c])) break;
-      this.move(c, i);
+      let ct = hTime[c];
+      if (r < n) {
+        const rt = hTime[r];
+        if (rt < ct || (rt === ct && this.seq[hSlot[r]] < this.seq[hSlot[c]])) {
+          c = r;
+          ct = rt;
+        }
+      }
+      if (t < ct || (t === ct && this.seq[slot] < this.seq[hSlot[c]])) break;
+      hTime[i] = ct;
+      hSlot[i] = hSlot[c];
       i = c;
     }
-    this.set(i, t, s, k, g, v);
+    hTime[i] = t;
+    hSlot[i] = slot;
   }
 
-  private less(a: number, b: number): boolean {
-    return (
-      this.time[a] < this.time[b] || (this.time[a] === this.time[b] && this.seq[a] < this.seq[b])
-    );
+  /** Adds an event at a new last position and moves it up to its place. */
+  private siftUp(t: number, slot: number): void {
+    if (this.count === this.hTime.length) this.grow();
+    const hTime = this.hTime;
+    const hSlot = this.hSlot;
+    const s = this.seq[slot];
+    let i = this.count++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pt = hTime[p];
+      if (pt < t || (pt === t && this.seq[hSlot[p]] < s)) break;
+      hTime[i] = pt;
+      hSlot[i] = hSlot[p];
+      i = p;
+    }
+    hTime[i] = t;
+    hSlot[i] = slot;
   }
 
-  private move(from: number, to: number): void {
-    this.time[to] = this.time[from];
-    this.seq[to] = this.seq[from];
-    this.kind[to] = this.kind[from];
-    this.target[to] = this.target[from];
-    this.version[to] = this.version[from];
-  }
-
-  private set(i: number, t: number, s: number, k: number, g: number, v: number): void {
-    this.time[i] = t;
-    this.seq[i] = s;
-    this.kind[i] = k;
-    this.target[i] = g;
-    this.version[i] = v;
-  }
-
+  /** Doubles the heap and the slots (there are as many slots as heap positions). */
   private grow(): void {
-    const n = this.time.length * 2;
+    const old = this.hTime.length;
+    const n = old * 2;
     if (n > MAX_QUEUED_EVENTS)
       fail(`event queue above ${MAX_QUEUED_EVENTS} events: events are leaking`);
-    const grow64 = (a: Float64Array): Float64Array<ArrayBuffer> => {
+    const f64 = (a: Float64Array): Float64Array<ArrayBuffer> => {
       const b = new Float64Array(n);
       b.set(a);
       return b;
     };
-    this.time = grow64(this.time);
-    this.seq = grow64(this.seq);
-    this.version = grow64(this.version);
+    const i32 = (a: Int32Array): Int32Array<ArrayBuffer> => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.hTime = f64(this.hTime);
+    this.hSlot = i32(this.hSlot);
+    this.seq = f64(this.seq);
+    this.version = f64(this.version);
+    this.target = i32(this.target);
     const k = new Uint8Array(n);
     k.set(this.kind);
     this.kind = k;
-    const g = new Int32Array(n);
-    g.set(this.target);
-    this.target = g;
+    // The new slots old … n − 1 join the free ones.
+    this.free = i32(this.free);
+    for (let i = n - 1; i >= old; i--) this.free[this.freeCount++] = i;
   }
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import seedrandom from 'seedrandom';
 import { lognormalMu, Rng } from '../../../src/sim/rng';
 
 /** Poisson by inversion with the exponential always computed (what the shortcut must equal). */
@@ -15,6 +16,21 @@ function plainPoisson(r: Rng, mean: number): number {
 }
 
 describe('Rng', () => {
+  it('steps the same Alea stream as seedrandom does, for the machine and named streams', () => {
+    for (const [seed, name, key] of [
+      [1, '', 'pvlockfs:1'],
+      [42, 'vcpu3', 'pvlockfs:42:vcpu3'],
+      [0, 'noise7', 'pvlockfs:0:noise7'],
+      [123456789, 'guest:web', 'pvlockfs:123456789:guest:web'],
+    ] as const) {
+      const ours = new Rng(seed, name);
+      const theirs = seedrandom.alea(key);
+      const a = Array.from({ length: 100_000 }, () => ours.uniform());
+      const b = Array.from({ length: 100_000 }, () => theirs());
+      expect(a).toEqual(b);
+    }
+  });
+
   it('poisson gives the same counts, from the same draws, as plain inversion', () => {
     const a = new Rng(7, 'p');
     const b = new Rng(7, 'p');
