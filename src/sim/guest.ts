@@ -1,4 +1,5 @@
 import { assert, fail } from './assert';
+import { doubleFields } from './doubles';
 import type { SimConfig } from './config';
 import type { Host } from './host';
 import type { Kvm } from './kvm';
@@ -65,6 +66,7 @@ export class Guest implements HostListener {
     readonly rng: Rng,
     rfcStats: boolean,
   ) {
+    doubleFields(this, ['workDoneNs', 'jobStartNs']);
     this.stats = new PvStats(cfg.timeout);
     this.rfcStats = rfcStats;
     this.convoys = new ConvoyTracker(cfg.convoyMinWaiters);

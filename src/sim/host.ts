@@ -1,4 +1,5 @@
 import { assert, fail } from './assert';
+import { doubleFields } from './doubles';
 import type { SimConfig } from './config';
 import type { EventQueue } from './queue';
 import { leftmost, removeFrom, selectCpu } from './balance';
@@ -42,6 +43,7 @@ export class Host {
     readonly listener: HostListener,
     tickPhasesNs: number[],
   ) {
+    doubleFields(this, ['nowValue']);
     for (let i = 0; i < cfg.pcpus; i++) {
       this.cpus.push(new Cpu(i, Math.floor(i / cfg.coresPerPackage)));
       queue.push(tickPhasesNs[i], Ev.Tick, i, 0);

@@ -3,6 +3,8 @@
  * convoy episodes, per-vCPU time split. Deterministic and allocation-free on the hot path.
  */
 
+import { doubleFields } from './doubles';
+
 const SUB = 8; // sub-buckets per power of two: ≤ 12.5 % relative error on percentiles
 const LAT_BUCKETS = 64 * SUB;
 
@@ -12,6 +14,10 @@ export class LatencyHisto {
   count = 0;
   maxNs = 0;
   sumNs = 0;
+
+  constructor() {
+    doubleFields(this, ['maxNs', 'sumNs']);
+  }
 
   /** Adds one duration. */
   add(ns: number): void {
@@ -65,7 +71,9 @@ export class ConvoyTracker {
   totalNs = 0;
   maxNs = 0;
 
-  constructor(readonly minWaiters: number) {}
+  constructor(readonly minWaiters: number) {
+    doubleFields(this, ['totalNs', 'maxNs']);
+  }
 
   /** Given a lock's convoy start (-1: none) and its new waiter count, returns the new start. */
   update(sinceNs: number, waiting: number, nowNs: number): number {

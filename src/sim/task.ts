@@ -1,3 +1,5 @@
+import { doubleFields } from './doubles';
+
 /** The load weight of a nice-0 task (2.6.35 `NICE_0_LOAD`). */
 export const NICE_0_LOAD = 1024;
 
@@ -63,8 +65,24 @@ export class Task {
     readonly index: number,
     readonly allowed: Uint8Array,
     public cpu: number,
-  ) {}
+  ) {
+    doubleFields(this, TASK_TIMES);
+  }
 }
+
+/** Task fields that hold simulated times (see doubleFields). */
+const TASK_TIMES = [
+  'vruntime',
+  'execStartNs',
+  'lastUpdateNs',
+  'timerEndNs',
+  'timerRemainingNs',
+  'resumeAtNs',
+  'onCpuTotalNs',
+  'onCpuSinceNs',
+  'deferUntilNs',
+  'yieldBonusNs',
+];
 
 /** Callbacks from the scheduler to the guest model. */
 export interface HostListener {
@@ -91,7 +109,9 @@ export class Cpu {
   constructor(
     readonly id: number,
     readonly pkg: number,
-  ) {}
+  ) {
+    doubleFields(this, ['minVruntime']);
+  }
 
   /** Tasks on this pCPU, running or queued (CFS's nr_running). */
   get nrRunning(): number {

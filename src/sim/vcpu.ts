@@ -1,4 +1,5 @@
 import { fail } from './assert';
+import { doubleFields } from './doubles';
 import type { Rng } from './rng';
 import type { Task } from './task';
 import { CAT_COUNT, Cat, LatencyHisto } from './instruments';
@@ -102,13 +103,24 @@ export class Vcpu {
     readonly task: Task,
     /** This vCPU's workload stream: user stretches, bursts, lock choice, holds, halts, stalls. */
     readonly rng: Rng,
-  ) {}
+  ) {
+    doubleFields(this, [
+      'segWorkNs',
+      'startTotalNs',
+      'startSpinNs',
+      'startSlowNs',
+      'catSinceNs',
+      'overheadNs',
+    ]);
+  }
 }
 
 /** One guest spinlock. `holder` is the vCPU owning it (or granted it), -1 when free. */
 export class GuestLock {
   /** Creates lock number `index` (its place in the guest's lock list). */
-  constructor(readonly index: number) {}
+  constructor(readonly index: number) {
+    doubleFields(this, ['convoySinceNs']);
+  }
   holder = -1;
   lastCpu = -1;
   /** Ticket lock: FIFO of waiting vCPUs (the tickets after the owner's). */
@@ -173,4 +185,8 @@ export class GuestCounters {
   shootdowns = 0;
   deferredAcks = 0;
   shootdownWaitNs = 0;
+
+  constructor() {
+    doubleFields(this, ['mmuLockWaitNs', 'shootdownWaitNs']);
+  }
 }
