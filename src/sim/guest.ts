@@ -1,4 +1,4 @@
-import { assert, fail } from './assert';
+import { fail } from './assert';
 import { doubleFields } from './doubles';
 import type { SimConfig } from './config';
 import type { Host } from './host';
@@ -8,8 +8,16 @@ import { ConvoyTracker, LatencyHisto } from './instruments';
 import { lognormalMu, Rng } from './rng';
 import { QStats } from './qstats';
 import { Histo, PvStats } from './stats';
-import { Act, GuestCounters, GuestLock, isWaiting, LockAlgorithmImpl, Vcpu } from './vcpu';
-import { category, pickLock, ZipfTable } from './workload';
+import {
+  Act,
+  GuestCounters,
+  GuestLock,
+  isWaiting,
+  LockAlgorithmImpl,
+  LockTable,
+  Vcpu,
+} from './vcpu';
+import { category, pickLock, ZipfTable, zipfTable } from './workload';
 import { Mark, SimTracer } from './trace';
 import { releasedHint } from './host-hints';
 import { IpisUnderLock } from './mech-ipi';
@@ -26,6 +34,8 @@ export class Guest implements HostListener {
   /** 0 … vCPUs − 1. */
   readonly vcpuIndices: number[] = [];
   readonly locks: GuestLock[] = [];
+  /** The locks' hot numbers (holder, last pCPU, waiters, convoy start), by lock index. */
+  readonly lockTable: LockTable;
   readonly stats: PvStats;
   /** pv-qspinlock's event counters (qlockstat). */
   readonly qstats = new QStats();
@@ -72,8 +82,10 @@ export class Guest implements HostListener {
     this.convoys = new ConvoyTracker(cfg.convoyMinWaiters);
     // The shared lock population, then one local lock per vCPU (index cfg.locks + vCPU), then
     // the global VFS locks when that mechanism is on.
-    for (let i = 0; i < guestLockCount(cfg); i++) this.locks.push(new GuestLock(i));
-    this.lockCdf = new ZipfTable(cfg.locks, cfg.lockZipf);
+    this.lockTable = new LockTable(guestLockCount(cfg));
+    for (let i = 0; i < this.lockTable.count; i++)
+      this.locks.push(new GuestLock(i, this.lockTable));
+    this.lockCdf = zipfTable(cfg.locks, cfg.lockZipf);
     this.holdMu = lognormalMu(cfg.holdNsMean, cfg.holdSigma);
     this.localHoldMu = lognormalMu(cfg.localHoldNsMean, cfg.holdSigma);
     this.vfsHoldMu = lognormalMu(cfg.vfsHoldNsMean, cfg.holdSigma);
@@ -121,12 +133,17 @@ export class Guest implements HostListener {
   acquired(v: Vcpu, lock: GuestLock, latencyNs: number, spinSample = true): void {
     const base = Math.max(this.now, v.task.resumeAtNs);
     const at = base + latencyNs;
+    // The lock a vCPU acquires is the one it asked for (`v.lock`): its numbers are read by index.
+    const i = v.lock;
+    const table = this.lockTable;
+    if (this.locks[i] !== lock) fail(`vCPU ${v.index} acquires a lock it did not ask for`);
     // One holder per lock: it was free, or already handed to this vCPU (a ticket grant).
-    if (!(lock.holder < 0 || lock.holder === v.index))
-      fail(`vCPU ${v.index} acquires a lock held by vCPU ${lock.holder}`);
-    if (lock.holder !== v.index && this.tracer !== null) this.tracer.held(lock, v.index, false);
-    lock.holder = v.index;
-    lock.lastCpu = v.task.cpu;
+    const holder = table.holder(i);
+    if (!(holder < 0 || holder === v.index))
+      fail(`vCPU ${v.index} acquires a lock held by vCPU ${holder}`);
+    if (holder !== v.index && this.tracer !== null) this.tracer.held(lock, v.index, false);
+    table.setHolder(i, v.index);
+    table.setLastCpu(i, v.task.cpu);
     v.granted = false;
     if (this.rfcStats) {
       if (spinSample) this.stats.addSample(Histo.Spinning, at - v.startSpinNs);
@@ -136,7 +153,7 @@ export class Guest implements HostListener {
     v.wait.add(waitNs);
     this.waitAll.add(waitNs);
     v.acquisitions += 1;
-    this.changeWaiting(lock, -1);
+    this.changeWaiting(i, -1);
     const ownLock = v.lock === this.cfg.locks + v.index;
     const mu = ownLock ? this.localHoldMu : v.lock >= this.vfsFirst ? this.vfsHoldMu : this.holdMu;
     const hold = v.rng.lognormalMuNs(mu, this.cfg.holdSigma);
@@ -150,12 +167,14 @@ export class Guest implements HostListener {
     }
   }
 
-  /** Adjusts a lock's waiter count and its convoy episode. */
-  changeWaiting(lock: GuestLock, delta: number): void {
-    lock.waiting += delta;
-    assert(lock.waiting >= 0, 'negative waiter count');
-    lock.convoySinceNs = this.convoys.update(lock.convoySinceNs, lock.waiting, this.now);
-    if (this.tracer !== null) this.tracer.waiters(lock);
+  /** Adjusts lock `i`'s waiter count and its convoy episode. */
+  private changeWaiting(i: number, delta: number): void {
+    const table = this.lockTable;
+    const n = table.waiting(i) + delta;
+    if (n < 0) fail('negative waiter count');
+    table.setWaiting(i, n);
+    table.setConvoySinceNs(i, this.convoys.update(table.convoySinceNs(i), n, this.now));
+    if (this.tracer !== null) this.tracer.waiters(this.locks[i]);
   }
 
   /** Tells the tracer (if any) of a moment: `m` happened to vCPU `v` (`other`: the vCPU it names). */
@@ -259,25 +278,29 @@ export class Guest implements HostListener {
     v.lock = pickLock(this.cfg, this.lockCdf, v);
     v.startTotalNs = this.now;
     this.counters.acquisitions += 1;
-    const lock = this.locks[v.lock];
-    if (lock.holder >= 0) this.counters.contended += 1;
+    const held = this.lockTable.holder(v.lock) >= 0;
+    if (held) this.counters.contended += 1;
     if (v.lock >= this.vfsFirst) {
       this.counters.vfsAcquisitions += 1;
-      if (lock.holder >= 0) this.counters.vfsContended += 1;
+      if (held) this.counters.vfsContended += 1;
     }
-    this.changeWaiting(lock, +1);
+    this.changeWaiting(v.lock, +1);
     this.algo.begin(v);
   }
 
   private release(v: Vcpu): void {
-    const lock = this.locks[v.lock];
-    if (!(lock.holder === v.index)) fail(`vCPU ${v.index} releases a lock it does not hold`);
+    const i = v.lock;
+    const table = this.lockTable;
+    if (!(table.holder(i) === v.index)) fail(`vCPU ${v.index} releases a lock it does not hold`);
     if (this.rfcStats) this.stats.addReleased();
-    lock.holder = -1;
-    lock.lastCpu = v.task.cpu;
+    table.setHolder(i, -1);
+    table.setLastCpu(i, v.task.cpu);
     v.lock = -1;
+    const lock = this.locks[i];
     if (this.tracer !== null) this.tracer.released(lock, v.index);
-    this.algo.released(lock);
+    // An algorithm with nothing to do when nobody waits is not called then (its state, in the
+    // lock object, stays out of the cache).
+    if (table.waiting(i) > 0 || !this.algo.idleWhenUncontended) this.algo.released(lock);
     // Interrupts are on again: IPIs that waited for this vCPU are taken.
     if (this.ipis !== null) this.ipis.deliver(v);
     if (this.finished) return;

@@ -17,9 +17,9 @@ export function transferNs(g: Guest, fromCpu: number, toCpu: number): number {
     : g.cfg.crossPackageTransferNs;
 }
 
-/** Latency of `v`'s successful atomic exchange on `lock`. */
-export function xchgLatencyNs(g: Guest, v: Vcpu, lock: GuestLock): number {
-  return g.cfg.xchgNs + transferNs(g, lock.lastCpu, v.task.cpu);
+/** Latency of `v`'s successful atomic exchange on the lock it is acquiring (`v.lock`). */
+export function xchgLatencyNs(g: Guest, v: Vcpu): number {
+  return g.cfg.xchgNs + transferNs(g, g.lockTable.lastCpu(v.lock), v.task.cpu);
 }
 
 /**
@@ -39,7 +39,7 @@ export function firstToExchange(
   for (const i of candidates) {
     const w = g.vcpus[i];
     if (w.act !== act || w.task.state !== TaskState.Running || g.locks[w.lock] !== lock) continue;
-    const latency = xchgLatencyNs(g, w, lock);
+    const latency = xchgLatencyNs(g, w);
     const at = Math.max(g.now, w.task.resumeAtNs) + latency;
     if (at < bestAt) {
       best = w;

@@ -33,6 +33,9 @@ import { firstToExchange, xchgLatencyNs } from './handoff';
  * the spin with a fresh budget (the kernel keeps counting; the difference is at most one check).
  */
 export class PvQspinLock implements LockAlgorithmImpl {
+  /** A release may have a hashed node to unhash: always called. */
+  readonly idleWhenUncontended = false;
+
   /** Lock → hashed node table. */
   private readonly table: PvHashTable;
 
@@ -52,7 +55,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
   begin(v: Vcpu): void {
     const lock = this.g.locks[v.lock];
     if (lock.holder < 0 && this.st.pending[lock.index] < 0 && lock.queue.length === 0) {
-      this.g.acquired(v, lock, xchgLatencyNs(this.g, v, lock));
+      this.g.acquired(v, lock, xchgLatencyNs(this.g, v));
       return;
     }
     this.trylock(v, lock);
@@ -70,7 +73,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
         else this.checkEarly(v, lock);
         return;
       case Act.QHead:
-        if (lock.holder < 0) this.gotLock(v, lock, xchgLatencyNs(g, v, lock));
+        if (lock.holder < 0) this.gotLock(v, lock, xchgLatencyNs(g, v));
         return;
       case Act.QHalted:
         this.woke(v, lock);
@@ -96,7 +99,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
     }
     if (v.act !== Act.QHead) fail(`pv-qspinlock: timer in activity ${v.act}`);
     if (lock.holder < 0) {
-      this.gotLock(v, lock, xchgLatencyNs(g, v, lock));
+      this.gotLock(v, lock, xchgLatencyNs(g, v));
       return;
     }
     // The head's spin ran out: clear pending, hash once, wait for the unlocker's kick.
@@ -133,7 +136,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
     if (this.st.pending[lock.index] >= 0) {
       const h = g.vcpus[this.st.pending[lock.index]];
       if (h.act === Act.QHead && h.task.state === TaskState.Running)
-        this.gotLock(h, lock, xchgLatencyNs(g, h, lock));
+        this.gotLock(h, lock, xchgLatencyNs(g, h));
     } else {
       this.stealRace(lock);
     }
@@ -148,7 +151,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
   /** `pv_hybrid_queued_unfair_trylock`: steal, keep spinning, or queue up. */
   private trylock(v: Vcpu, lock: GuestLock): void {
     if (lock.holder < 0 && this.st.pending[lock.index] < 0) {
-      this.steal(v, lock, xchgLatencyNs(this.g, v, lock));
+      this.steal(v, lock, xchgLatencyNs(this.g, v));
       return;
     }
     if (lock.queue.length === 0 || this.st.pending[lock.index] >= 0) {
@@ -240,7 +243,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
     this.st.qState[v.index] = QState.Running;
     this.st.pending[lock.index] = v.index;
     if (lock.holder < 0) {
-      this.gotLock(v, lock, xchgLatencyNs(g, v, lock));
+      this.gotLock(v, lock, xchgLatencyNs(g, v));
       return;
     }
     g.setAct(v, Act.QHead);

@@ -11,20 +11,23 @@ import { firstToExchange, xchgLatencyNs } from './handoff';
  * released races for it, so a preempted waiter never blocks the others.
  */
 export class TasLock implements LockAlgorithmImpl {
+  /** Spinners are acquiring vCPUs: a release nobody waits for has nobody to race. */
+  readonly idleWhenUncontended = true;
+
   constructor(private readonly g: Guest) {}
 
   /** Exchange at once when the byte is free; otherwise spin. */
   begin(v: Vcpu): void {
     const lock = this.g.locks[v.lock];
     lock.spinners.push(v.index);
-    if (lock.holder < 0) this.win(v, lock, xchgLatencyNs(this.g, v, lock));
+    if (lock.holder < 0) this.win(v, lock, xchgLatencyNs(this.g, v));
     else this.g.setAct(v, Act.SpinPv);
   }
 
   /** A spinner runs again and finds the byte free: its exchange wins. */
   dispatched(v: Vcpu): void {
     const lock = this.g.locks[v.lock];
-    if (v.act === Act.SpinPv && lock.holder < 0) this.win(v, lock, xchgLatencyNs(this.g, v, lock));
+    if (v.act === Act.SpinPv && lock.holder < 0) this.win(v, lock, xchgLatencyNs(this.g, v));
   }
 
   /** No timers: a test-and-set spinner spins until the byte is free. */

@@ -23,6 +23,9 @@ import { xchgLatencyNs } from './handoff';
  * handlers take no contended spinlock.
  */
 export class XenBlockLock extends PvYieldLock {
+  /** Its release also looks at the blocked list: always called. */
+  override readonly idleWhenUncontended = false;
+
   /** Per vCPU: its event channel is pending (a kick arrived since the slow path cleared it). */
   private readonly kickPending: Uint8Array;
   /** Per lock: the vCPUs inside the slow path on it (their `lock_spinners` points here), by index. */
@@ -46,7 +49,7 @@ export class XenBlockLock extends PvYieldLock {
       // "Check again": the lock became free while we were announcing ourselves.
       g.stats.addSlowCount(SlowCount.Pickup);
       this.leave(v, lock);
-      this.win(v, lock, xchgLatencyNs(g, v, lock), false);
+      this.win(v, lock, xchgLatencyNs(g, v), false);
       return;
     }
     g.setAct(v, Act.XenPolled);

@@ -17,13 +17,16 @@ const TWO32 = 4294967296;
  * release skips preempted waiters instead.
  */
 export class TicketLock implements LockAlgorithmImpl {
+  /** A release with no ticket queued behind still has work (pv-ticket's flag): always called. */
+  readonly idleWhenUncontended: boolean = false;
+
   constructor(protected readonly g: Guest) {}
 
   /** Takes a ticket; acquires at once when the lock is free and nobody is queued. */
   begin(v: Vcpu): void {
     const lock = this.g.locks[v.lock];
     if (lock.holder < 0 && (lock.queue.length === 0 || this.g.cfg.grantOnlyToRunning)) {
-      this.g.acquired(v, lock, xchgLatencyNs(this.g, v, lock));
+      this.g.acquired(v, lock, xchgLatencyNs(this.g, v));
       return;
     }
     lock.queue.push(v.index);
@@ -41,7 +44,7 @@ export class TicketLock implements LockAlgorithmImpl {
       );
     } else if (lock.holder < 0 && this.g.cfg.grantOnlyToRunning) {
       lock.queue.splice(lock.queue.indexOf(v.index), 1);
-      this.g.acquired(v, lock, xchgLatencyNs(this.g, v, lock));
+      this.g.acquired(v, lock, xchgLatencyNs(this.g, v));
     } else if (v.act === Act.PleSleep) {
       this.spin(v);
     }
@@ -116,6 +119,9 @@ export function stopSpinning(g: Guest, v: Vcpu): void {
  * again. Unlock stores 0 and wakes no one. Statistics exactly as docs/debugfs.md §4.
  */
 export class PvYieldLock implements LockAlgorithmImpl {
+  /** Spinners are acquiring vCPUs: a release nobody waits for has nobody to race. */
+  readonly idleWhenUncontended: boolean = true;
+
   constructor(protected readonly g: Guest) {}
 
   /** `taken += 1`, then the first attempt. */
@@ -123,11 +129,11 @@ export class PvYieldLock implements LockAlgorithmImpl {
     const g = this.g;
     g.stats.addTaken();
     const lock = g.locks[v.lock];
-    if (lock.holder < 0) {
+    if (g.lockTable.holder(v.lock) < 0) {
       // The first attempt's exchange wins at once (what `attempt` then `win` do, without
-      // entering and leaving the spinner list).
+      // entering and leaving the spinner list, or reading the lock object).
       v.startSpinNs = g.now;
-      g.acquired(v, lock, xchgLatencyNs(g, v, lock));
+      g.acquired(v, lock, xchgLatencyNs(g, v));
       return;
     }
     lock.spinners.push(v.index);
@@ -137,7 +143,7 @@ export class PvYieldLock implements LockAlgorithmImpl {
   /** A spinning vCPU runs again and finds the lock free: its exchange wins. */
   dispatched(v: Vcpu): void {
     const lock = this.g.locks[v.lock];
-    if (v.act === Act.SpinPv && lock.holder < 0) this.win(v, lock, xchgLatencyNs(this.g, v, lock));
+    if (v.act === Act.SpinPv && lock.holder < 0) this.win(v, lock, xchgLatencyNs(this.g, v));
   }
 
   /** Countdown exhausted, hypercall done, or back from the host's yield. */
@@ -194,7 +200,7 @@ export class PvYieldLock implements LockAlgorithmImpl {
     const lock = g.locks[v.lock];
     v.startSpinNs = g.now;
     if (lock.holder < 0) {
-      this.win(v, lock, xchgLatencyNs(g, v, lock));
+      this.win(v, lock, xchgLatencyNs(g, v));
       return;
     }
     // The countdown is decremented before it is tested, so 0 means 2^32 iterations.

@@ -42,6 +42,25 @@ export function category(v: Vcpu): Cat {
 }
 
 /**
+ * The Zipf table for `n` locks with exponent `s`, one per distinct pair and shared by every guest
+ * that asks for it (it is read-only; guests of one host usually share their workload, and one
+ * table in the cache serves them all).
+ */
+export function zipfTable(n: number, s: number): ZipfTable {
+  const key = `${n}:${s}`;
+  let t = zipfTables.get(key);
+  if (t === undefined) {
+    t = new ZipfTable(n, s);
+    // A process that builds machines of many different workloads (a refit) keeps only the last.
+    if (zipfTables.size >= 64) zipfTables.clear();
+    zipfTables.set(key, t);
+  }
+  return t;
+}
+
+const zipfTables = new Map<string, ZipfTable>();
+
+/**
  * Zipf(s) popularity over n locks as a cumulative table, with a guide table (one entry per
  * 1/n of [0, 1): the first lock whose cumulative share exceeds it) so that a pick starts next to
  * its answer instead of bisecting.
