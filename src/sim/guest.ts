@@ -41,7 +41,6 @@ export class Guest implements HostListener {
   readonly qstats = new QStats();
   readonly counters = new GuestCounters();
   readonly convoys: ConvoyTracker;
-  readonly waitAll = new LatencyHisto();
   algo!: LockAlgorithmImpl;
   host!: Host;
   /** KVM's host-side mechanisms (pause-loop exits, the yield hypercalls). */
@@ -106,6 +105,11 @@ export class Guest implements HostListener {
         );
   }
 
+  /** Lock waits of every vCPU together (merged when asked: one histogram fewer per acquisition). */
+  get waitAll(): LatencyHisto {
+    return LatencyHisto.merged(this.vcpus.map((v) => v.wait));
+  }
+
   /** Current simulated time (the host's clock; the guest's sched_clock is the same). */
   get now(): number {
     return this.host.now;
@@ -151,7 +155,6 @@ export class Guest implements HostListener {
     }
     const waitNs = at - v.startTotalNs;
     v.wait.add(waitNs);
-    this.waitAll.add(waitNs);
     v.acquisitions += 1;
     this.changeWaiting(i, -1);
     const ownLock = v.lock === this.cfg.locks + v.index;

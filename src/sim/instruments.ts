@@ -27,6 +27,18 @@ export class LatencyHisto {
     if (ns > this.maxNs) this.maxNs = ns;
   }
 
+  /** One histogram of every duration the given ones hold (exact: the counts and sums are whole numbers). */
+  static merged(parts: readonly LatencyHisto[]): LatencyHisto {
+    const m = new LatencyHisto();
+    for (const p of parts) {
+      for (let i = 0; i < LAT_BUCKETS; i++) m.counts[i] += p.counts[i];
+      m.count += p.count;
+      m.sumNs += p.sumNs;
+      if (p.maxNs > m.maxNs) m.maxNs = p.maxNs;
+    }
+    return m;
+  }
+
   /** Upper bound of the bucket holding quantile `q` (0..1), 0 when empty. */
   quantileNs(q: number): number {
     if (this.count === 0) return 0;
