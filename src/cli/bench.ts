@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { cpus } from 'node:os';
 import { intArg, OptionSpec, parseArgv, realArg } from './args';
 import { benchRead } from './bench-read';
@@ -16,7 +17,9 @@ scripts/bench sim [--runs N] [--sim-seconds S] [--soak SECONDS]
   Simulation speed of the default guest (median of N runs of S simulated seconds each, after a
   1 s warm-up), the curve for 4, 16 and 64 vCPUs (pCPUs = vCPUs/2, 2x), 8 guests of 8 vCPUs on
   32 pCPUs (2x, one CFS group per guest), and with --soak the
-  daemon-free memory profile of the default guest over SECONDS of wall time.
+  daemon-free memory profile of the default guest over SECONDS of wall time. Each case runs in a
+  process of its own, as a real run does (one configuration per process), so that the code the
+  engine compiled for one case does not slow down the next.
   JSON on stdout, progress on stderr.`;
 
 /** The options of `scripts/bench`, parsed by the one argv parser. */
@@ -73,6 +76,53 @@ function options(command: string, argv: string[]): BenchOptions {
   return o;
 }
 
+/** The cases of `bench sim`: each gives its result for `runs` runs of about `simSeconds`. */
+const SIM_CASES = {
+  default_pv_yield: (runs: number, simSeconds: number) => speed(defaultConfig(), simSeconds, runs),
+  default_ticket: (runs: number, simSeconds: number) =>
+    speed({ ...defaultConfig(), lock: 'ticket' }, simSeconds, runs),
+  curve_2x: (runs: number, simSeconds: number) => curve([4, 16, 64], simSeconds, Math.min(runs, 3)),
+  guests_8x8_on_32: (runs: number, simSeconds: number) =>
+    guestsSpeed(8, 8, 32, Math.max(1, simSeconds / 4), Math.min(runs, 3)),
+} satisfies Record<string, (runs: number, simSeconds: number) => unknown>;
+type SimCase = keyof typeof SIM_CASES;
+
+function isSimCase(name: string | undefined): name is SimCase {
+  return name !== undefined && Object.hasOwn(SIM_CASES, name);
+}
+
+/** One result row of a case, as the progress line names it. */
+type SpeedRow = { median_sim_s_per_wall_s: number; vcpus?: number; pcpus?: number };
+
+function caseLabel(name: SimCase, row: SpeedRow): string {
+  if (name === 'curve_2x') return `${row.vcpus} vCPUs on ${row.pcpus} pCPUs`;
+  if (name === 'guests_8x8_on_32') return '8 guests × 8 vCPUs on 32 pCPUs';
+  return name === 'default_ticket' ? 'default guest, ticket lock' : 'default guest, pv-yield';
+}
+
+/**
+ * Runs one case in a new process of this program (the same node, the same engine flags), and
+ * returns what it printed. A case that fails ends the benchmark with its error.
+ */
+function runCase(name: SimCase, runs: number, simSeconds: number): Promise<SpeedRow | SpeedRow[]> {
+  const args = [
+    ...process.execArgv,
+    __filename,
+    'sim-case',
+    name,
+    '--runs',
+    String(runs),
+    '--sim-seconds',
+    String(simSeconds),
+  ];
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { maxBuffer: 1 << 24 }, (err, out, errOut) => {
+      if (err) reject(new Error(`bench: case ${name} failed: ${errOut.trim() || err.message}`));
+      else resolve(JSON.parse(out) as SpeedRow | SpeedRow[]);
+    });
+  });
+}
+
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'read') {
     const o = options('read', argv.slice(1));
@@ -85,6 +135,17 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return;
   }
+  if (argv[0] === 'sim-case') {
+    // One case of `sim`, in the process `sim` started for it (not for users: not in the help).
+    const name = argv[1];
+    const { runs, simSeconds } = options('sim', argv.slice(2));
+    if (!isSimCase(name)) {
+      process.stderr.write(`bench: no such case: ${String(name)}\n`);
+      process.exit(2);
+    }
+    process.stdout.write(`${JSON.stringify(SIM_CASES[name](runs, simSeconds))}\n`);
+    return;
+  }
   if (argv[0] !== 'sim') {
     process.stdout.write(`${HELP}\n`);
     process.exitCode = argv[0] === 'help' || argv[0] === '--help' ? 0 : 2;
@@ -93,26 +154,16 @@ async function main(argv: string[]): Promise<void> {
   const { runs, simSeconds, soak: soakSeconds } = options('sim', argv.slice(1));
   const say = (s: string): void => void process.stderr.write(`${s}\n`);
   say(`bench: default guest, ${runs} runs of ${simSeconds} simulated s`);
-  const def = speed(defaultConfig(), simSeconds, runs);
-  say(`bench: default ${def.median_sim_s_per_wall_s} simulated s per wall s`);
-  const pv = speed({ ...defaultConfig(), lock: 'ticket' }, simSeconds, runs);
-  say('bench: curve 4/16/64 vCPUs');
-  const c = curve([4, 16, 64], simSeconds, Math.min(runs, 3));
-  for (const row of c)
-    say(
-      `bench: ${row.vcpus} vCPUs on ${row.pcpus} pCPUs: ${row.median_sim_s_per_wall_s} simulated s per wall s`,
-    );
-  say('bench: 8 guests of 8 vCPUs on 32 pCPUs');
-  const g8 = guestsSpeed(8, 8, 32, Math.max(1, simSeconds / 4), Math.min(runs, 3));
-  say(`bench: 8 guests × 8 vCPUs: ${g8.median_sim_s_per_wall_s} simulated s per wall s`);
   const result: Record<string, unknown> = {
     node: process.version,
     cpu: cpus()[0]?.model ?? 'unknown',
-    default_pv_yield: def,
-    default_ticket: pv,
-    curve_2x: c,
-    guests_8x8_on_32: g8,
   };
+  for (const name of Object.keys(SIM_CASES) as SimCase[]) {
+    const r = await runCase(name, runs, simSeconds);
+    result[name] = r;
+    for (const row of Array.isArray(r) ? r : [r])
+      say(`bench: ${caseLabel(name, row)}: ${row.median_sim_s_per_wall_s} simulated s per wall s`);
+  }
   if (soakSeconds > 0)
     result.soak = await soak(soakSeconds, Math.max(1, Math.round(soakSeconds / 60)), say);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -140,11 +140,10 @@ export class Guest implements HostListener {
     // The lock a vCPU acquires is the one it asked for (`v.lock`): its numbers are read by index.
     const i = v.lock;
     const table = this.lockTable;
-    if (this.locks[i] !== lock) fail(`vCPU ${v.index} acquires a lock it did not ask for`);
+    if (this.locks[i] !== lock) badLock(v, 'acquires a lock it did not ask for');
     // One holder per lock: it was free, or already handed to this vCPU (a ticket grant).
     const holder = table.holder(i);
-    if (!(holder < 0 || holder === v.index))
-      fail(`vCPU ${v.index} acquires a lock held by vCPU ${holder}`);
+    if (!(holder < 0 || holder === v.index)) badLock(v, `acquires a lock held by vCPU ${holder}`);
     if (holder !== v.index && this.tracer !== null) this.tracer.held(lock, v.index, false);
     table.setHolder(i, v.index);
     table.setLastCpu(i, v.task.cpu);
@@ -294,7 +293,7 @@ export class Guest implements HostListener {
   private release(v: Vcpu): void {
     const i = v.lock;
     const table = this.lockTable;
-    if (!(table.holder(i) === v.index)) fail(`vCPU ${v.index} releases a lock it does not hold`);
+    if (!(table.holder(i) === v.index)) badLock(v, 'releases a lock it does not hold');
     if (this.rfcStats) this.stats.addReleased();
     table.setHolder(i, -1);
     table.setLastCpu(i, v.task.cpu);
@@ -337,4 +336,9 @@ export class Guest implements HostListener {
     v.overheadNs += n * this.cfg.stallNs;
     return faults + n * this.cfg.stallNs;
   }
+}
+
+/** A broken lock invariant (the message is built out of line: see queue.ts). */
+function badLock(v: Vcpu, what: string): never {
+  fail(`vCPU ${v.index} ${what}`);
 }

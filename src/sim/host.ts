@@ -115,7 +115,7 @@ export class Host {
 
   /** Moves the clock to `ns`; time never goes backwards. */
   advanceTo(ns: number): void {
-    if (!(ns >= this.nowValue)) fail(`time went backwards: ${ns} < ${this.nowValue}`);
+    if (!(ns >= this.nowValue)) backwards(ns, this.nowValue);
     this.nowValue = ns;
   }
 
@@ -129,7 +129,7 @@ export class Host {
 
   /** Arms a task's timer for `durationNs` of its running time (guest time, after resume). */
   armTimer(t: Task, durationNs: number): void {
-    if (!(durationNs >= 0 && Number.isInteger(durationNs))) fail(`timer duration ${durationNs}`);
+    if (!(durationNs >= 0 && Number.isInteger(durationNs))) badDuration(durationNs);
     t.timerArmed = true;
     t.timerVersion += 1;
     if (t.state === TaskState.Running) {
@@ -310,4 +310,13 @@ export class Host {
     }
     this.listener.descheduled(t, this.now);
   }
+}
+
+// The hot paths' failures build their messages out of line (see queue.ts).
+function backwards(ns: number, now: number): never {
+  fail(`time went backwards: ${ns} < ${now}`);
+}
+
+function badDuration(ns: number): never {
+  fail(`timer duration ${ns}`);
 }

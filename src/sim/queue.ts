@@ -64,8 +64,7 @@ export class EventQueue {
 
   /** Adds an event. */
   push(timeNs: number, kind: number, target: number, version: number): void {
-    if (!(Number.isInteger(timeNs) && timeNs >= 0))
-      fail(`event time must be a whole ns, got ${timeNs}`);
+    if (!(Number.isInteger(timeNs) && timeNs >= 0)) badTime(timeNs);
     const s = this.nextSeq++;
     if (this.hole) {
       // The root is free (and the front slot empty: it only fills while the root is taken).
@@ -214,4 +213,12 @@ export interface PoppedEvent {
   kind: number;
   target: number;
   version: number;
+}
+
+/*
+ * The failures of the hot paths build their messages out of line: the code that checks stays
+ * small enough for the engine to compile it into its callers.
+ */
+function badTime(timeNs: number): never {
+  fail(`event time must be a whole ns, got ${timeNs}`);
 }

@@ -90,7 +90,11 @@ export class PvStats {
 
   /** Mirrors `check_zero()`: a nonzero `zero_stats` clears every statistic, then itself. */
   checkZero(): void {
-    if (this.zeroStats[0] === 0) return;
+    // Small enough to be compiled into every statistic's update; the clearing is out of line.
+    if (this.zeroStats[0] !== 0) this.clear();
+  }
+
+  private clear(): void {
     this.u64.fill(0n);
     this.pending.fill(0);
     this.takenSlow[0] = 0;
@@ -129,7 +133,8 @@ export class PvStats {
    */
   addSample(which: Histo, deltaNs: number): void {
     this.checkZero();
-    const delta = deltaNs % TWO32;
+    // The remainder only where it changes the value: on a double it is a call into the C library.
+    const delta = deltaNs >= 0 && deltaNs < TWO32 ? deltaNs : deltaNs % TWO32;
     const cell =
       which === Histo.Total
         ? U64.TimeTotal
