@@ -5,7 +5,7 @@ import type { Host } from './host';
 import type { Kvm } from './kvm';
 import { HostListener, Task, TaskKind, TaskState } from './task';
 import { ConvoyTracker, LatencyHisto } from './instruments';
-import { lognormalMu, Rng } from './rng';
+import { Lognormal, Rng } from './rng';
 import { QStats } from './qstats';
 import { Histo, PvStats } from './stats';
 import {
@@ -59,10 +59,10 @@ export class Guest implements HostListener {
   private readonly lockCdf: ZipfTable;
   private readonly userMeanNs: number;
   private readonly burstMean: number;
-  /** Log-space means of the hold times (shared and others' locks, the vCPU's own lock). */
-  private readonly holdMu: number;
-  private readonly localHoldMu: number;
-  private readonly vfsHoldMu: number;
+  /** The hold-time distributions (shared and others' locks, the vCPU's own lock, VFS locks). */
+  private readonly hold: Lognormal;
+  private readonly localHold: Lognormal;
+  private readonly vfsHold: Lognormal;
   /** Index of the first global VFS lock (past every lock when that mechanism is off). */
   private readonly vfsFirst: number;
   /** The 2010 host's mechanisms that are switched on (mech-*.ts), else null. */
@@ -85,9 +85,9 @@ export class Guest implements HostListener {
     for (let i = 0; i < this.lockTable.count; i++)
       this.locks.push(new GuestLock(i, this.lockTable));
     this.lockCdf = zipfTable(cfg.locks, cfg.lockZipf);
-    this.holdMu = lognormalMu(cfg.holdNsMean, cfg.holdSigma);
-    this.localHoldMu = lognormalMu(cfg.localHoldNsMean, cfg.holdSigma);
-    this.vfsHoldMu = lognormalMu(cfg.vfsHoldNsMean, cfg.holdSigma);
+    this.hold = new Lognormal(cfg.holdNsMean, cfg.holdSigma);
+    this.localHold = new Lognormal(cfg.localHoldNsMean, cfg.holdSigma);
+    this.vfsHold = new Lognormal(cfg.vfsHoldNsMean, cfg.holdSigma);
     this.vfsFirst = cfg.vfsLocks ? firstVfsLock(cfg) : Infinity;
     this.shadow = cfg.shadowPaging ? new ShadowPaging(this) : null;
     this.ipis = cfg.ipiUnderLock ? new IpisUnderLock(this) : null;
@@ -157,8 +157,8 @@ export class Guest implements HostListener {
     v.acquisitions += 1;
     this.changeWaiting(i, -1);
     const ownLock = v.lock === this.cfg.locks + v.index;
-    const mu = ownLock ? this.localHoldMu : v.lock >= this.vfsFirst ? this.vfsHoldMu : this.holdMu;
-    const hold = v.rng.lognormalMuNs(mu, this.cfg.holdSigma);
+    const dist = ownLock ? this.localHold : v.lock >= this.vfsFirst ? this.vfsHold : this.hold;
+    const hold = dist.draw(v.rng);
     v.segWorkNs = hold;
     this.setAct(v, Act.Hold);
     const runNs = hold + this.stallsFor(v, hold, ownLock);
@@ -175,7 +175,10 @@ export class Guest implements HostListener {
     const n = table.waiting(i) + delta;
     if (n < 0) fail('negative waiter count');
     table.setWaiting(i, n);
-    table.setConvoySinceNs(i, this.convoys.update(table.convoySinceNs(i), n, this.now));
+    // The tracker is asked only when an episode may open or close (else it keeps the start).
+    const since = table.convoySinceNs(i);
+    if (since < 0 ? n >= this.convoys.minWaiters : n === 0)
+      table.setConvoySinceNs(i, this.convoys.update(since, n, this.now));
     if (this.tracer !== null) this.tracer.waiters(this.locks[i]);
   }
 
@@ -330,7 +333,7 @@ export class Guest implements HostListener {
   private stallsFor(v: Vcpu, ns: number, ptLockHold = false): number {
     const faults = this.shadow === null ? 0 : this.shadow.faultsIn(v, ns, ptLockHold);
     if (!this.cfg.stalls || this.cfg.stallNs === 0) return faults;
-    const n = v.rng.poisson((this.cfg.stallRatePerSec * ns) / 1e9);
+    const n = v.rng.poissonIn(this.cfg.stallRatePerSec, ns);
     if (n === 0) return faults;
     this.counters.stalls += n;
     v.overheadNs += n * this.cfg.stallNs;

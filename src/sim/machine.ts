@@ -1,4 +1,5 @@
 import { assert, fail } from './assert';
+import { doubleFields } from './doubles';
 import { SimConfig } from './config';
 import { validateConfig } from './config-check';
 import { Guest } from './guest';
@@ -88,6 +89,7 @@ export class Machine {
     readonly cfg: SimConfig,
     setups?: readonly GuestSetup[],
   ) {
+    doubleFields(this.ev, ['timeNs', 'version']);
     const problems = validateConfig(cfg);
     assert(problems.length === 0, `invalid config: ${problems.map((p) => p.key).join(', ')}`);
     this.rng = new Rng(cfg.seed);

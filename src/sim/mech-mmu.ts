@@ -24,7 +24,7 @@ export class ShadowPaging {
   /** Extra running time of `v`'s next `ns` of guest code (`ptLockHold`: a page-table lock's hold). */
   faultsIn(v: Vcpu, ns: number, ptLockHold: boolean): number {
     const cfg = this.g.cfg;
-    let n = v.rng.poisson((cfg.mmuFaultRatePerSec * ns) / 1e9);
+    let n = v.rng.poissonIn(cfg.mmuFaultRatePerSec, ns);
     if (ptLockHold) n += v.rng.poisson(cfg.ptWritesPerLocalHold);
     if (n === 0) return 0;
     const now = this.g.now;

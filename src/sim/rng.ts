@@ -79,6 +79,15 @@ export class Rng {
     return Math.max(1, Math.round(Math.exp(mu + sigma * this.normal())));
   }
 
+  /**
+   * Poisson count of events at `ratePerSec` in `ns` nanoseconds: `poisson(ratePerSec × ns / 1e9)`,
+   * with the mean worked out here (whole-number arguments pass into a call unboxed; a fractional
+   * mean would be a new heap number at every call the engine does not inline).
+   */
+  poissonIn(ratePerSec: number, ns: number): number {
+    return this.poisson((ratePerSec * ns) / 1e9);
+  }
+
   /** Geometric count ≥ 1 with the given mean. */
   geometric(mean: number): number {
     if (mean <= 1) return 1;
@@ -100,6 +109,24 @@ export class Rng {
       prod *= this.next();
     }
     return k;
+  }
+}
+
+/** A lognormal distribution, its log-space mean worked out once (see `Rng.lognormalMuNs`). */
+export class Lognormal {
+  readonly mu: number;
+
+  /** The lognormal with mean `meanNs` and log-space sigma `sigma`. */
+  constructor(
+    meanNs: number,
+    readonly sigma: number,
+  ) {
+    this.mu = lognormalMu(meanNs, sigma);
+  }
+
+  /** One draw from `rng`, in whole nanoseconds (at least 1): `rng.lognormalMuNs(mu, sigma)`. */
+  draw(rng: Rng): number {
+    return rng.lognormalMuNs(this.mu, this.sigma);
   }
 }
 
