@@ -16,6 +16,9 @@ export class Rng {
   /** The three lagged words and the carry. */
   private readonly st = new Float64Array(4);
   private spareNormal = NaN;
+  /** The last mean `geometric` was asked for, and its log(1 − 1/mean). */
+  private geoMean = NaN;
+  private geoLogQ = NaN;
 
   /** Creates the stream for a seed (any non-negative integer); `name` selects an independent sub-stream. */
   constructor(seed: number, name = '') {
@@ -91,8 +94,12 @@ export class Rng {
   /** Geometric count ≥ 1 with the given mean. */
   geometric(mean: number): number {
     if (mean <= 1) return 1;
-    const p = 1 / mean;
-    return 1 + Math.floor(Math.log(1 - this.next()) / Math.log(1 - p));
+    // log(1 − 1/mean) is the same number for the same mean: worked out once per mean in a row.
+    if (mean !== this.geoMean) {
+      this.geoMean = mean;
+      this.geoLogQ = Math.log(1 - 1 / mean);
+    }
+    return 1 + Math.floor(Math.log(1 - this.next()) / this.geoLogQ);
   }
 
   /** Poisson count with a small mean (inversion; bounded so a huge mean cannot loop forever). */
