@@ -15,7 +15,7 @@ const HELP = `scripts/bench read [--runs N] [--seconds S] | read --soak SECONDS 
 
 scripts/bench sim [--runs N] [--sim-seconds S] [--soak SECONDS]
   Simulation speed of the default guest (median of N runs of S simulated seconds each, after a
-  1 s warm-up), the curve for 4, 16 and 64 vCPUs (pCPUs = vCPUs/2, 2x), 8 guests of 8 vCPUs on
+  warm-up of at least 1 simulated s and 0.5 wall s), the curve for 4, 16 and 64 vCPUs (pCPUs = vCPUs/2, 2x), 8 guests of 8 vCPUs on
   32 pCPUs (2x, one CFS group per guest; up to 3 runs of S s), and with --soak the
   daemon-free memory profile of the default guest over SECONDS of wall time. Each case runs in a
   process of its own, as a real run does (one configuration per process), so that the code the
