@@ -48,6 +48,7 @@ export class EventQueue {
 
   constructor() {
     for (let i = 0; i < INITIAL; i++) this.free[i] = INITIAL - 1 - i;
+    this.hTime[0] = Infinity;
   }
 
   /** Number of queued events (including stale ones). */
@@ -59,7 +60,9 @@ export class EventQueue {
   peekTime(): number {
     if (this.front) return this.fTime;
     if (this.hole) this.closeHole();
-    return this.count === 0 ? Infinity : this.hTime[0];
+    // An empty heap keeps Infinity at its root: the answer is always a number from the array
+    // (a branch that returned the constant would make the engine box every time it returns).
+    return this.hTime[0];
   }
 
   /** Adds an event. */
@@ -129,6 +132,7 @@ export class EventQueue {
     this.hole = false;
     const last = --this.count;
     if (last > 0) this.siftDown(this.hTime[last], this.hSlot[last]);
+    else this.hTime[0] = Infinity;
   }
 
   /** Puts an event at the (free) root and moves it down to its place. */
