@@ -1,6 +1,8 @@
-// First of all: no inspector on SIGUSR1, and no preload passed on (see each module).
+// First of all: no inspector on SIGUSR1, no preload passed on, the engine's inlining budget
+// (see each module).
 import './no-inspector';
 import './preload';
+import './engine-flags';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, RuntimeError } from './errors';

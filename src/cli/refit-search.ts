@@ -1,3 +1,5 @@
+// First: the engine's inlining budget (see the module).
+import './engine-flags';
 import type { SimConfig } from '../sim/config';
 import { Rng } from '../sim/rng';
 import { ablationSummary } from '../experiment/ablation';
