@@ -18,7 +18,10 @@ export function leftmost(rq: Task[]): Task | null {
 export function removeFrom(rq: Task[], t: Task): void {
   const i = rq.indexOf(t);
   if (!(i >= 0)) fail(`task ${t.id} not queued on its pCPU`);
-  rq.splice(i, 1);
+  // The order of the others is kept (ties go to the first queued); no array of the removed one
+  // is made, as `splice` would at every switch.
+  for (let j = i + 1; j < rq.length; j++) rq[j - 1] = rq[j];
+  rq.pop();
 }
 
 /** Wake placement (select_task_rq_fair, simplified): previous pCPU if idle, else an idle sibling. */
