@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { LiveDriver } from '../../../src/cli/live';
+import { defaultConfig } from '../../../src/sim/config';
+import { Machine } from '../../../src/sim/machine';
+
+/** A wall clock that is a millisecond later at every reading: a 2-ms slice ends after two. */
+function steppingClock(): () => number {
+  let t = 0;
+  return () => (t += 1);
+}
+
+describe('LiveDriver', () => {
+  it('when a slice ends behind the wall clock, the next one is queued right after pending I/O, and runs', async () => {
+    const m = new Machine(defaultConfig());
+    // Far behind from the first slice: 10^5 simulated ns per wall ns.
+    const d = new LiveDriver(m, 1e5, undefined, { clockMs: steppingClock() });
+    d.start();
+    try {
+      d.step();
+      expect(d.catchingUp).toBe(true);
+      const after = m.nowNs;
+      expect(after).toBeGreaterThan(0);
+      await new Promise((r) => setImmediate(r));
+      expect(m.nowNs).toBeGreaterThan(after);
+      expect(d.catchingUp).toBe(true);
+    } finally {
+      d.stop();
+    }
+    expect(d.catchingUp).toBe(false);
+  });
+
+  it('a slice that reaches the wall clock queues nothing: the next waits for the period', () => {
+    const m = new Machine(defaultConfig());
+    const d = new LiveDriver(m, 1e-6, undefined, { clockMs: steppingClock() });
+    d.start();
+    try {
+      d.step();
+      expect(d.catchingUp).toBe(false);
+    } finally {
+      d.stop();
+    }
+  });
+
+  it('a paused driver runs no slice and queues none', () => {
+    const m = new Machine(defaultConfig());
+    const d = new LiveDriver(m, 1e5, undefined, { paused: true, clockMs: steppingClock() });
+    d.start();
+    try {
+      d.step();
+      expect([m.nowNs, d.catchingUp]).toEqual([0, false]);
+    } finally {
+      d.stop();
+    }
+  });
+});
