@@ -6,7 +6,9 @@ import { ScriptedClock } from './script';
 
 /** Wall-clock period of the driver, and the most wall time one step may take. */
 const PERIOD_MS = 10;
-const SLICE_MS = 2;
+const SLICE_MS = 0.5;
+/** While file operations come in, a simulation that is behind pauses this long between slices. */
+const IO_PAUSE_MS = 1;
 const EVENTS_PER_CHECK = 1000;
 /** If the simulation falls this far behind the wall clock it drops the backlog instead of racing. */
 const MAX_LAG_MS = 250;
@@ -20,11 +22,12 @@ export const MAX_ADVANCE_NS = 600e9;
 
 /**
  * Drives a machine in real time: simulated time follows the wall clock × speed, advanced in
- * slices of at most ~2 ms so the main thread (which also answers every FUSE operation) stays
- * free: every 10 ms, and while the simulation is behind, one slice after another, each after the
- * file operations that arrived meanwhile (so a large guest can use the whole core, and a read
- * still waits at most one slice). `running` = 0 freezes the machine: all files then form one
- * consistent snapshot.
+ * slices of at most ~0.5 ms so the main thread (which also answers every FUSE operation) stays
+ * free: every 10 ms, and while the simulation is behind, one slice after another — at once when
+ * nobody is using the files (a large guest can use the whole core), 1 ms apart while file
+ * operations come in (a read's lookup, open, read and release then follow each other without
+ * waiting for slices). `running` = 0 freezes the machine: all files then form one consistent
+ * snapshot.
  */
 export class LiveDriver {
   private runningValue: number;
@@ -33,8 +36,10 @@ export class LiveDriver {
   private anchorWallMs = 0;
   private anchorSimNs = 0;
   private timer: NodeJS.Timeout | null = null;
-  /** The next slice of a simulation that is behind, queued after pending I/O. */
-  private again: NodeJS.Immediate | null = null;
+  /** The next slice of a simulation that is behind (cancels it). */
+  private again: (() => void) | null = null;
+  /** Whether a file operation arrived since the last slice began. */
+  private operations = false;
   /** The wall clock, in ms (a test may give its own). */
   private readonly clockMs: () => number;
   /** Wall milliseconds of backlog dropped because the simulation could not keep up. */
@@ -99,6 +104,26 @@ export class LiveDriver {
     this.timer = setInterval(() => this.step(), PERIOD_MS);
   }
 
+  /** Tells the driver that a file operation arrived (see `queueSlice`). */
+  noteOperation(): void {
+    this.operations = true;
+  }
+
+  /** Queues the next slice: after pending I/O, or IO_PAUSE_MS later if file operations came. */
+  private queueSlice(operations: boolean): void {
+    const run = (): void => {
+      this.again = null;
+      this.step();
+    };
+    if (operations) {
+      const t = setTimeout(run, IO_PAUSE_MS);
+      this.again = () => clearTimeout(t);
+    } else {
+      const i = setImmediate(run);
+      this.again = () => clearImmediate(i);
+    }
+  }
+
   /** Whether a slice is queued to run right after pending I/O (the simulation is behind). */
   get catchingUp(): boolean {
     return this.again !== null;
@@ -108,7 +133,7 @@ export class LiveDriver {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    if (this.again) clearImmediate(this.again);
+    if (this.again) this.again();
     this.again = null;
   }
 
@@ -136,6 +161,8 @@ export class LiveDriver {
       this.anchor();
       return;
     }
+    const operations = this.operations;
+    this.operations = false;
     const target = this.anchorSimNs + Math.floor((nowMs - this.anchorWallMs) * 1e6 * this.speed);
     const deadline = nowMs + SLICE_MS;
     const stopped = (): boolean => this.runningValue === 0;
@@ -144,12 +171,10 @@ export class LiveDriver {
     }
     if (stopped()) return;
     // Still behind after a whole slice: the next one runs as soon as the file operations that
-    // are waiting have been answered, not at the next tick of the period.
+    // are waiting have been answered (a moment later while they keep coming), not at the next
+    // tick of the period.
     if (this.machine.nowNs < target && this.again === null && this.timer !== null)
-      this.again = setImmediate(() => {
-        this.again = null;
-        this.step();
-      });
+      this.queueSlice(operations);
     const lagMs = (target - this.machine.nowNs) / 1e6 / this.speed;
     if (lagMs > MAX_LAG_MS) {
       this.droppedLagMs += lagMs;

@@ -225,6 +225,7 @@ export async function mountCommand(o: Options): Promise<number> {
       debug: o.debug,
       nonempty,
       log: (l) => process.stderr.write(`${l}\n`),
+      onOperation: () => driver.noteOperation(),
     });
   } catch (e) {
     if (e instanceof FuseLoadError) throw new RuntimeError(e.message);

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import type { DebugFs } from '../debugfs/fs';
-import { makeOps, OpLogger } from './ops';
+import { makeOps, OpLogger, withActivity } from './ops';
 
 /** How to mount. */
 export interface MountOptions {
@@ -12,6 +12,8 @@ export interface MountOptions {
   /** Mount over a directory that is not empty (only the default mount point's placeholder). */
   nonempty: boolean;
   log: OpLogger;
+  /** Told of every file operation as it arrives (optional). */
+  onOperation?: () => void;
 }
 
 /** A live mount. */
@@ -153,7 +155,9 @@ export function lazyUnmount(mountpoint: string): Promise<boolean> {
 export function mountFs(fs: DebugFs, opts: MountOptions): Promise<Mounted> {
   ensureFusermountOnPath();
   const Fuse = loadFuse();
-  const fuse = new Fuse(opts.mountpoint, makeOps(fs, opts.log), {
+  const table = makeOps(fs, opts.log);
+  const ops = opts.onOperation ? withActivity(table, opts.onOperation) : table;
+  const fuse = new Fuse(opts.mountpoint, ops, {
     allowOther: true,
     defaultPermissions: true,
     fsname: 'pvlockfs',

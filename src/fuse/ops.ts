@@ -147,3 +147,20 @@ export function makeOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
       guard('symlink', path, cb, log, () => fs.refuse('symlink', path)),
   };
 }
+
+/**
+ * The same table, telling `onOperation` of each operation before it is answered (the live driver
+ * then leaves the main thread free a moment longer for the operations that follow).
+ */
+export function withActivity(
+  ops: Record<string, Handler>,
+  onOperation: () => void,
+): Record<string, Handler> {
+  const out: Record<string, Handler> = {};
+  for (const [name, h] of Object.entries(ops))
+    out[name] = (...args: unknown[]) => {
+      onOperation();
+      h(...args);
+    };
+  return out;
+}

@@ -1,12 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LiveDriver } from '../../../src/cli/live';
 import { defaultConfig } from '../../../src/sim/config';
 import { Machine } from '../../../src/sim/machine';
 
-/** A wall clock that is a millisecond later at every reading: a 2-ms slice ends after two. */
+/** A wall clock that is 0.2 ms later at every reading: a 0.5-ms slice ends after a few. */
 function steppingClock(): () => number {
   let t = 0;
-  return () => (t += 1);
+  return () => (t += 0.2);
 }
 
 describe('LiveDriver', () => {
@@ -25,6 +25,30 @@ describe('LiveDriver', () => {
       expect(d.catchingUp).toBe(true);
     } finally {
       d.stop();
+    }
+    expect(d.catchingUp).toBe(false);
+  });
+
+  it('while file operations come in, the next slice of a driver that is behind waits a millisecond; without them it waits only for pending I/O', async () => {
+    const m = new Machine(defaultConfig());
+    const d = new LiveDriver(m, 1e5, undefined, { clockMs: steppingClock() });
+    const timeouts = vi.spyOn(globalThis, 'setTimeout');
+    const immediates = vi.spyOn(globalThis, 'setImmediate');
+    d.start();
+    try {
+      d.noteOperation();
+      d.step();
+      expect(d.catchingUp).toBe(true);
+      expect(timeouts.mock.calls.map((c) => c[1])).toEqual([1]);
+      expect(immediates).not.toHaveBeenCalled();
+      // The paused slice runs (and, nobody reading meanwhile, queues the next at once).
+      const before = m.nowNs;
+      await vi.waitFor(() => expect(m.nowNs).toBeGreaterThan(before), { timeout: 10_000 });
+      await vi.waitFor(() => expect(immediates).toHaveBeenCalled(), { timeout: 10_000 });
+    } finally {
+      d.stop();
+      timeouts.mockRestore();
+      immediates.mockRestore();
     }
     expect(d.catchingUp).toBe(false);
   });

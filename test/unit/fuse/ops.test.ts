@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ERRNO, FsError } from '../../../src/debugfs/errors';
 import { DebugFs } from '../../../src/debugfs/fs';
 import { createAttr, createDir, createU32Array } from '../../../src/debugfs/nodes';
-import { guard, makeOps } from '../../../src/fuse/ops';
+import { guard, makeOps, withActivity } from '../../../src/fuse/ops';
 import { withDirectIo } from '../../../src/fuse/mount';
 
 function recorder(): { cb: (...a: unknown[]) => void; calls: unknown[][] } {
@@ -151,5 +151,23 @@ describe('makeOps over a real DebugFs', () => {
       '-oallow_other,default_permissions,direct_io',
     );
     expect(withDirectIo('-oallow_other', true)).toBe('-oallow_other,direct_io,nonempty');
+  });
+});
+
+describe('withActivity', () => {
+  it('tells of each operation before answering it, and answers exactly as the table does', () => {
+    const { o } = ops();
+    const seen: string[] = [];
+    const w = withActivity(o, () => seen.push('op'));
+    expect(Object.keys(w).sort()).toEqual(Object.keys(o).sort());
+    const plain = recorder();
+    const told = recorder();
+    o.getattr('/kvm/timeout', plain.cb);
+    w.getattr('/kvm/timeout', (...a: unknown[]) => {
+      seen.push('answer');
+      told.cb(...a);
+    });
+    expect(told.calls).toEqual(plain.calls);
+    expect(seen).toEqual(['op', 'answer']);
   });
 });
