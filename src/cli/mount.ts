@@ -1,5 +1,6 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { DebugFs } from '../debugfs/fs';
 import { FuseLoadError, lazyUnmount, mountAt, mountFs, Mounted, sessionOpen } from '../fuse/mount';
 import { machinePort } from '../layout/port';
@@ -144,16 +145,36 @@ function mountGone(): { gone: Promise<'gone'>; stop(): void } {
   return { gone, stop: () => clearInterval(timer) };
 }
 
+/**
+ * A second signal within this long of the first is the same request: timeout(1) and many
+ * supervisors send a signal to the daemon and to its process group at once, so it arrives twice.
+ */
+const SAME_REQUEST_MS = 1000;
+
+/** What a later signal does before the daemon exits: detach the mount (set once it is up). */
+let detachMount: () => Promise<unknown> = () => Promise.resolve();
+
+/**
+ * Resolves with the first of SIGINT, SIGTERM, SIGHUP. One that comes again later means the
+ * unmount is taking too long: the mount is detached (a lazy unmount, so nothing is left mounted)
+ * and the daemon exits 1; a third exits at once.
+ */
 function waitForSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolveSignal) => {
-    let seen = 0;
+    let firstAtMs = -1;
+    let forcing = false;
     const on = (sig: NodeJS.Signals): void => {
-      seen += 1;
-      if (seen === 1) resolveSignal(sig);
-      else {
-        process.stderr.write(`pvlockfs: ${sig} again, exiting without waiting for the unmount\n`);
-        process.exit(1);
+      const nowMs = performance.now();
+      if (firstAtMs < 0) {
+        firstAtMs = nowMs;
+        resolveSignal(sig);
+        return;
       }
+      if (nowMs - firstAtMs < SAME_REQUEST_MS) return;
+      if (forcing) process.exit(1);
+      forcing = true;
+      process.stderr.write(`pvlockfs: ${sig} again: detaching the mount and exiting\n`);
+      void detachMount().finally(() => process.exit(1));
     };
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, on);
   });
@@ -249,6 +270,7 @@ export async function mountCommand(o: Options): Promise<number> {
   say(
     `pvlockfs: mounted at ${mnt} (${who}, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}${o.paused ? ', paused at 0 ns: echo N > pvlockfs/advance_ns steps it' : ''}${actions.length > 0 ? `, ${actions.length} scripted actions` : ''}); Ctrl-C unmounts`,
   );
+  detachMount = async () => lazyUnmount((await mounted.where()) ?? mnt);
   const watch = mountGone();
   const reason = await Promise.race([signalled, watch.gone]);
   watch.stop();

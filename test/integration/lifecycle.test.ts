@@ -40,6 +40,17 @@ describeFuse('daemon lifecycle and refusals', () => {
     expect(d.output).not.toMatch(/cannot keep up/);
   });
 
+  it('a signal that arrives twice at once (sent to the daemon and to its process group, as timeout(1) does) unmounts cleanly and exits 0', async () => {
+    // A guest that keeps the main thread busy (behind at this speed), as when it happened.
+    const d = await Daemon.start(['--speed', '1000'], await tmp());
+    expect(await cat(d.path('kvm/spinlocks/timeout'))).toBe('1024\n');
+    d.proc.kill('SIGINT');
+    expect(await d.stop('SIGINT')).toBe(0);
+    expect(await isMounted(d.mnt)).toBe(false);
+    expect(d.output).toMatch(/SIGINT: unmounted/);
+    expect(d.output).not.toMatch(/again/);
+  });
+
   it('a speed the machine cannot reach is said once on stderr; the files keep answering', async () => {
     const d = await Daemon.start(['--speed', '1000'], await tmp());
     await waitFor(() => /cannot keep up/.test(d.output), 15_000, 'the falling-behind notice');
