@@ -78,6 +78,7 @@ export function runOne(spec: RunSpec): RunResult {
     shareMin = Math.min(shareMin, share);
     shareMax = Math.max(shareMax, share);
   }
+  const waits = g.lockWaits();
   let convoyMax = g.convoys.maxNs;
   for (const l of g.locks)
     if (l.convoySinceNs >= 0) convoyMax = Math.max(convoyMax, now - l.convoySinceNs);
@@ -89,9 +90,9 @@ export function runOne(spec: RunSpec): RunResult {
     cpuShare: now > 0 ? onCpu / (now * g.vcpus.length) : 0,
     vcpuShareMin: shareMin,
     vcpuShareMax: shareMax,
-    lockWaitP99Ns: g.waitAll.quantileNs(0.99),
-    lockWaitP999Ns: g.waitAll.quantileNs(0.999),
-    lockWaitMaxNs: g.waitAll.maxNs,
+    lockWaitP99Ns: waits.quantileNs(0.99),
+    lockWaitP999Ns: waits.quantileNs(0.999),
+    lockWaitMaxNs: waits.maxNs,
     grantsToPreempted: g.counters.grantsToPreempted,
     preemptedHolders: g.counters.preemptedHolders,
     convoyEpisodes: g.convoys.episodes,

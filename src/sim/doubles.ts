@@ -1,3 +1,5 @@
+import { fail } from './assert';
+
 /**
  * Makes the named number fields of `obj` doubles from the start, keeping their values.
  *
@@ -12,7 +14,7 @@ export function doubleFields(obj: object, keys: readonly string[]): void {
   const o = obj as Record<string, number>;
   for (const k of keys) {
     const v = o[k];
-    if (typeof v !== 'number') throw new Error(`doubleFields: ${k} is not a number field`);
+    if (typeof v !== 'number') fail(`doubleFields: ${k} is not a number field`);
     o[k] = 0.5;
     o[k] = v;
   }

@@ -105,8 +105,8 @@ export class Guest implements HostListener {
         );
   }
 
-  /** Lock waits of every vCPU together (merged when asked: one histogram fewer per acquisition). */
-  get waitAll(): LatencyHisto {
+  /** Lock waits of every vCPU together, merged now (one histogram fewer per acquisition). */
+  lockWaits(): LatencyHisto {
     return LatencyHisto.merged(this.vcpus.map((v) => v.wait));
   }
 
@@ -175,10 +175,7 @@ export class Guest implements HostListener {
     const n = table.waiting(i) + delta;
     if (n < 0) fail('negative waiter count');
     table.setWaiting(i, n);
-    // The tracker is asked only when an episode may open or close (else it keeps the start).
-    const since = table.convoySinceNs(i);
-    if (since < 0 ? n >= this.convoys.minWaiters : n === 0)
-      table.setConvoySinceNs(i, this.convoys.update(since, n, this.now));
+    table.setConvoySinceNs(i, this.convoys.update(table.convoySinceNs(i), n, this.now));
     if (this.tracer !== null) this.tracer.waiters(this.locks[i]);
   }
 

@@ -54,6 +54,7 @@ export function summarize(m: Machine, g: Guest = m.guest): RunReport {
   for (const l of g.locks)
     if (l.convoySinceNs >= 0) openMax = Math.max(openMax, now - l.convoySinceNs);
   const cv = g.convoys;
+  const waits = g.lockWaits();
   return {
     vcpus,
     job: {
@@ -69,9 +70,9 @@ export function summarize(m: Machine, g: Guest = m.guest): RunReport {
     locks: {
       acquisitions: g.counters.acquisitions,
       contended: g.counters.contended,
-      lock_wait_p50_ns: g.waitAll.quantileNs(0.5),
-      lock_wait_p99_ns: g.waitAll.quantileNs(0.99),
-      lock_wait_max_ns: g.waitAll.maxNs,
+      lock_wait_p50_ns: waits.quantileNs(0.5),
+      lock_wait_p99_ns: waits.quantileNs(0.99),
+      lock_wait_max_ns: waits.maxNs,
       host_preemptions_of_holders: g.counters.preemptedHolders,
       grants_to_preempted_waiters: g.counters.grantsToPreempted,
       convoy_episodes: cv.episodes,

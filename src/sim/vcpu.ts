@@ -123,7 +123,7 @@ export class Vcpu {
  */
 export class LockTable {
   /** The numbers, lock by lock (see the offsets below). */
-  readonly f: Float64Array;
+  private readonly f: Float64Array;
 
   constructor(readonly count: number) {
     this.f = new Float64Array(count * LOCK_FIELDS);
