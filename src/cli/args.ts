@@ -95,10 +95,14 @@ export function intArg(flag: string, text: string, lo: number, hi: number): numb
   return Number(text);
 }
 
-/** A finite number from `lo` to `hi`, or a usage error naming the flag. */
+/**
+ * A decimal number (`2`, `0.5`, `1.25`) from `lo` to `hi`, or a usage error naming the flag; the
+ * other spellings JavaScript would take (`0x2`, `1e1`, `.5`, ` 2`) are refused, as whole-number
+ * options refuse them.
+ */
 export function realArg(flag: string, text: string, lo: number, hi: number): number {
   const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || v < lo || v > hi) {
+  if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(v) || v < lo || v > hi) {
     throw new UsageError(
       `${flag}: '${shown(text)}' is not valid (expected a number from ${lo} to ${hi})`,
     );

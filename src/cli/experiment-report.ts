@@ -1,12 +1,13 @@
-import { constants as fsc, promises as fsp } from 'node:fs';
-import { basename, join } from 'node:path';
-import { makeDirs, why } from './dirs';
-import { RuntimeError } from './errors';
+import { basename } from 'node:path';
+import { openPinnedDir, PinnedDir } from '../os/dir';
+import { errnoOf, why } from '../os/errors';
+import { OutFile } from '../os/out-file';
+import { shownPath } from '../os/shown';
+import { RuntimeError, UsageError } from './errors';
 import { histogramsSvg, timesSvg } from '../render/svg';
 import { Cell, Comparison, explainUnmet } from '../experiment/compare';
 import { formatCells, formatTable, formatTargets } from '../render/tables';
 import type { CellTraceResult } from './experiment-trace';
-import { OutFile } from './out-file';
 
 /** The report's account of the targets this run misses (with the fitting protocol, which is never met). */
 function unmetSection(cmp: Comparison): string {
@@ -35,21 +36,31 @@ function timelineSection(ts: CellTraceResult[]): string {
 }
 
 /**
- * Makes `--out DIR` (and any missing parents) before the matrix runs, so a bad path fails at once
- * instead of after the runs.
+ * Makes `--out DIR` (and any missing parents) and opens it once, before the matrix runs, so a bad
+ * path fails at once instead of after the runs; every file of the report is then written
+ * relative to it (a symlink swapped in for it later changes nothing).
  */
-export async function prepareOutDir(dir: string): Promise<void> {
-  const abs = await makeDirs(dir, `--out ${dir}`);
+export function prepareOutDir(dir: string): PinnedDir {
+  let d: PinnedDir;
   try {
-    await fsp.access(abs, fsc.W_OK);
+    d = openPinnedDir(dir, { create: true });
   } catch (e) {
-    throw new RuntimeError(`--out ${dir}: cannot write there (${why(e)})`);
+    const message = `--out ${shownPath(dir)}: ${why(e)}`;
+    throw errnoOf(e) === 'ENOTDIR' ? new UsageError(message) : new RuntimeError(message);
   }
+  // A trial file: an unwritable directory is found now, not after the runs.
+  try {
+    OutFile.inDir(d, '.pvlockfs-write-test', `--out ${shownPath(dir)}`).abort();
+  } catch (e) {
+    d.close();
+    throw new RuntimeError(`--out ${shownPath(dir)}: cannot write there (${why(e)})`);
+  }
+  return d;
 }
 
 /** Writes report.md, results.json and the two charts into `dir` (made by prepareOutDir). */
 export async function writeReport(
-  dir: string,
+  dir: PinnedDir,
   json: Record<string, unknown>,
   all: Cell[],
   cmp: Comparison | null,
@@ -60,13 +71,13 @@ export async function writeReport(
     await writeFiles(dir, json, all, cmp, notes, timelines);
   } catch (e) {
     throw new RuntimeError(
-      `--out ${dir}: writing the report failed (${why(e)}); the results are on stdout`,
+      `--out ${shownPath(dir.path)}: writing the report failed (${why(e)}); the results are on stdout`,
     );
   }
 }
 
 async function writeFiles(
-  dir: string,
+  dir: PinnedDir,
   json: Record<string, unknown>,
   all: Cell[],
   cmp: Comparison | null,
@@ -74,8 +85,11 @@ async function writeFiles(
   timelines: CellTraceResult[],
 ): Promise<void> {
   // Through temporary files: a symlink planted in the directory is replaced, never followed.
-  const put = (name: string, text: string): string =>
-    OutFile.write(join(dir, name), `--out ${dir}`, text);
+  const put = (name: string, text: string): string => {
+    const f = OutFile.inDir(dir, name, `--out ${shownPath(dir.path)}`);
+    f.write(text);
+    return f.commit();
+  };
   put('results.json', `${JSON.stringify(json, null, 2)}\n`);
   put('times.svg', timesSvg(all));
   put('histograms.svg', histogramsSvg(all));

@@ -2,8 +2,10 @@ import { Machine, RunStop } from '../sim/machine';
 import type { LockAlgorithm, Pinning, SimConfig } from '../sim/config';
 import { PINNINGS } from '../sim/config';
 import { runConfig } from '../experiment/run';
-import { join } from 'node:path';
-import { UsageError } from './errors';
+import type { PinnedDir } from '../os/dir';
+import { OutFile } from '../os/out-file';
+import { shownPath } from '../os/shown';
+import { RuntimeError, UsageError } from './errors';
 import { shown } from './args';
 import { jsonWindow, svgWindow, TraceWindow, WindowResult, WindowRunner } from './trace';
 
@@ -57,7 +59,7 @@ export interface CellTraceResult {
  * `dir`. The run is the matrix's own first run of that cell, cut short: the same events.
  */
 export function traceCell(
-  dir: string,
+  dir: PinnedDir,
   r: CellTraceRequest,
   base: { seed: number; workNs: number; capNs: number; params: Partial<SimConfig> },
 ): CellTraceResult {
@@ -69,11 +71,14 @@ export function traceCell(
   const stem = `${name}-${r.lock}`;
   const toJson = r.fromNs + r.forNs;
   const toSvg = r.fromNs + r.svgForNs;
+  const open = (name: string) => () => OutFile.inDir(dir, name, `--out ${shownPath(dir.path)}`);
   if (r.json)
-    windows.push(jsonWindow(m, join(dir, `trace-${stem}.json`), r.fromNs, toJson, 1024e6, meta));
+    windows.push(jsonWindow(m, open(`trace-${stem}.json`), r.fromNs, toJson, 1024e6, meta));
   const title = `pvlockfs: cell ${r.cell.scenario}-${r.cell.overcommit}x, ${r.lock}, seed ${cfg.seed}`;
-  windows.push(svgWindow(m, join(dir, `timeline-${stem}.svg`), r.fromNs, toSvg, title));
+  windows.push(svgWindow(m, open(`timeline-${stem}.svg`), r.fromNs, toSvg, title));
   const results = runWindows(m, windows, Math.max(r.json ? toJson : 0, toSvg));
+  const failed = results.find((x) => x.error !== '');
+  if (failed !== undefined) throw new RuntimeError(failed.error);
   const svg = results.find((x) => x.file.endsWith('.svg')) ?? null;
   const json = results.find((x) => x.file.endsWith('.json')) ?? null;
   return { cell: name, lock: r.lock, json, svg, endNs: m.nowNs };

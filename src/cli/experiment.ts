@@ -7,6 +7,7 @@ import { compareWithRfc, specs } from './experiment-matrix';
 import { optionLines, parseArgv, shown } from './args';
 import { UsageError } from './errors';
 import { prepareOutDir, writeReport } from './experiment-report';
+import type { PinnedDir } from '../os/dir';
 import { runPool } from './experiment-run';
 import { progressReporter } from './progress';
 import { explainUnmet, targetChecks } from '../experiment/compare';
@@ -94,7 +95,7 @@ export function parseExperiment(argv: readonly string[]): ExperimentOptions {
  * The timelines of `--out`: each `--trace-cells` cell with every lock (JSON and SVG), or without
  * it an SVG of cell B-2x (or the matrix's first cell) for every lock.
  */
-function timelines(o: ExperimentOptions, dir: string): CellTraceResult[] {
+function timelines(o: ExperimentOptions, dir: PinnedDir): CellTraceResult[] {
   const traced = o.traceCells.length > 0;
   const b2 = o.scenarios.includes('B') && o.overcommits.includes(2);
   const cellsWanted: CellName[] = traced
@@ -134,7 +135,7 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
   if (o.table === 'long2015') return long2015Command(o);
   if (o.ablation !== null) return ablationCommand(o, o.ablation);
   const t0 = performance.now();
-  if (o.out) await prepareOutDir(o.out);
+  const outDir = o.out === null ? null : prepareOutDir(o.out);
   const all = specs(o);
   const progress = progressReporter('experiment', process.stderr);
   const results = await runPool(all, o.jobs, progress.update);
@@ -199,6 +200,12 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
     );
   }
   // The report is written after stdout, so a failed write loses no result.
-  if (o.out) await writeReport(o.out, json, table, cmp, notes, timelines(o, o.out));
+  if (outDir !== null) {
+    try {
+      await writeReport(outDir, json, table, cmp, notes, timelines(o, outDir));
+    } finally {
+      outDir.close();
+    }
+  }
   return 0;
 }

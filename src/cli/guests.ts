@@ -71,6 +71,20 @@ export function parseGuest(flag: string, text: string): GuestOption {
   return g;
 }
 
+/**
+ * Guest `i`'s default seed: the run's seed + i, wrapping to 0 past the largest seed (a run seed
+ * near the top must not make a guest's seed invalid when the user set none).
+ */
+export function guestSeed(seed: number, i: number): number {
+  const max = Number.MAX_SAFE_INTEGER;
+  return seed <= max - i ? seed + i : i - (max - seed) - 1;
+}
+
+/** The most guests one host runs, and the most vCPUs they may have together. */
+export const MAX_GUESTS = 64;
+/** See `MAX_GUESTS`. */
+export const MAX_TOTAL_VCPUS = 1024;
+
 /** A guest ready to run: its name, its whole configuration and its layout. */
 export interface GuestPlan {
   name: string;
@@ -84,11 +98,18 @@ export interface GuestPlan {
  * as the single guest is.
  */
 export function planGuests(base: SimConfig, guests: readonly GuestOption[]): GuestPlan[] {
+  if (guests.length > MAX_GUESTS)
+    throw new UsageError(`--guest: at most ${MAX_GUESTS} guests (got ${guests.length})`);
+  const total = guests.reduce((n, g) => n + (g.over.vcpus ?? base.vcpus), 0);
+  if (total > MAX_TOTAL_VCPUS)
+    throw new UsageError(
+      `--guest: at most ${MAX_TOTAL_VCPUS} vCPUs in all the guests together (got ${total})`,
+    );
   const seen = new Set<string>();
   return guests.map((g, i) => {
     if (seen.has(g.name)) throw new UsageError(`--guest ${g.name}: given twice`);
     seen.add(g.name);
-    const cfg: SimConfig = { ...base, seed: base.seed + i, ...g.over };
+    const cfg: SimConfig = { ...base, seed: guestSeed(base.seed, i), ...g.over };
     const natural = naturalLayout(cfg.lock);
     if (g.layout !== null && g.layout !== natural)
       throw new UsageError(

@@ -1,8 +1,11 @@
 import { esc } from '../render/svg';
 import { nonEmptyArg, OptionSpec, parseArgv } from './args';
 import { RuntimeError } from './errors';
-import { OutFile } from './out-file';
-import { readSmallFile } from './small-file';
+import { why } from '../os/errors';
+import { OutFile } from '../os/out-file';
+import { shownPath } from '../os/shown';
+import { sayLine, stdout } from '../os/stdio';
+import { readSmallFile } from '../os/small-file';
 
 /** Human label for the lower bound of log2 bucket `i` (bucket 30 is the overflow). */
 export function bucketLabel(i: number): string {
@@ -117,17 +120,17 @@ export async function histoCommand(argv: readonly string[]): Promise<number> {
     text = await readSmallFile(path);
   } catch (e) {
     if (e instanceof RuntimeError) throw e;
-    throw new RuntimeError(`cannot read ${path}: ${(e as Error).message}`);
+    throw new RuntimeError(`cannot read ${shownPath(path)}: ${why(e)}`);
   }
   const counts = parseHisto(text, path);
   if (out) {
+    let wrote: string;
     try {
-      OutFile.write(out, `--svg ${out}`, histoSvg(counts, path));
+      wrote = OutFile.write(out, '--svg', histoSvg(counts, path));
     } catch (e) {
-      if (e instanceof RuntimeError) throw e;
-      throw new RuntimeError(`cannot write ${out}: ${(e as Error).message}`);
+      throw new RuntimeError(why(e));
     }
-    process.stdout.write(`pvlockfs: wrote ${out}\n`);
-  } else process.stdout.write(histoText(counts, path));
+    sayLine(`pvlockfs: wrote ${shownPath(wrote)}`);
+  } else stdout().write(histoText(counts, path));
   return 0;
 }

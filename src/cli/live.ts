@@ -14,11 +14,18 @@ const EVENTS_PER_CHECK = 1000;
 const MAX_LAG_MS = 250;
 /** The falling-behind notice waits this long after start, so the speed it states is not the JIT's warm-up. */
 const WARMUP_MS = 2000;
-/**
- * The most one write to `pvlockfs/advance_ns` may ask for: 10 simulated minutes. The write is
- * served on the main thread, so every other file operation waits for it (seconds at most).
- */
+/** The most one write to `pvlockfs/advance_ns` may ask for: 10 simulated minutes. */
 export const MAX_ADVANCE_NS = 600e9;
+/**
+ * Wall time a step of `advance_ns` runs before it lets the event loop turn: file operations,
+ * signals and timers are served between slices, so a long step holds nothing up for longer.
+ */
+const ADVANCE_SLICE_MS = 10;
+
+/** Lets the event loop serve what is waiting (I/O, signals), then resumes. */
+function turn(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
 
 /**
  * Drives a machine in real time: simulated time follows the wall clock × speed, advanced in
@@ -44,8 +51,12 @@ export class LiveDriver {
   private readonly clockMs: () => number;
   /** Wall milliseconds of backlog dropped because the simulation could not keep up. */
   droppedLagMs = 0;
-  /** Wall milliseconds in which the driver itself did not run (SIGSTOP, a starved process). */
-  stoppedMs = 0;
+  /** The steps of `advance_ns` in progress, one after another (each waits for the one before). */
+  private advances: Promise<void> = Promise.resolve();
+  /** How many `advance_ns` writes have not returned yet. */
+  private advancing = 0;
+  /** Set by `stop`: a step in progress ends at its next slice with EINTR. */
+  private stopping = false;
   /** The mount's timeline recorder: the driver stops at a recording's end so it is exact. */
   trace: LiveTrace | null = null;
   private warned = false;
@@ -74,17 +85,40 @@ export class LiveDriver {
 
   /**
    * The `pvlockfs/advance_ns` knob: runs exactly `ns` simulated nanoseconds, applying the
-   * script's actions on the way, and returns when done. Only a stopped guest can be stepped
-   * (EBUSY while running); more than 10 simulated minutes at once is EINVAL.
+   * script's actions on the way; the write returns when they are done. Only a stopped guest can
+   * be stepped (EBUSY while running); more than 10 simulated minutes at once is EINVAL. The step
+   * runs in slices of about 10 ms of wall time: between them the daemon answers other file
+   * operations (which see the guest part of the way) and acts on signals (a stop ends the step
+   * with EINTR). Steps written at once run one after another, in the order they came. The
+   * slicing changes nothing in the simulation: the same events run in the same order.
    */
-  advance(ns: number): void {
+  advance(ns: number): Promise<void> {
     if (this.runningValue !== 0)
       throw new FsError('EBUSY', 'advance_ns while the guest runs (write 0 to running first)');
     if (ns > MAX_ADVANCE_NS)
       throw new FsError('EINVAL', `advance_ns ${ns} above ${MAX_ADVANCE_NS}`);
+    this.advancing += 1;
+    const step = this.advances.then(() => this.runAdvance(ns));
+    const settled = step.finally(() => (this.advancing -= 1));
+    this.advances = settled.catch(() => undefined);
+    return settled;
+  }
+
+  /** Whether a step of `advance_ns` is in progress or waiting. */
+  get stepping(): boolean {
+    return this.advancing > 0;
+  }
+
+  private async runAdvance(ns: number): Promise<void> {
     const target = this.machine.nowNs + ns;
     while (this.machine.nowNs < target) {
-      if (this.runTo(target, Infinity, () => false) !== RunStop.ReachedTime) break;
+      if (this.stopping) throw new FsError('EINTR', 'the daemon is stopping');
+      const deadline = this.clockMs() + ADVANCE_SLICE_MS;
+      while (this.machine.nowNs < target && this.clockMs() < deadline) {
+        const r = this.runTo(target, EVENTS_PER_CHECK, () => false);
+        if (r === RunStop.JobFinished) return;
+      }
+      if (this.machine.nowNs < target) await turn();
     }
   }
 
@@ -129,8 +163,9 @@ export class LiveDriver {
     return this.again !== null;
   }
 
-  /** Stops advancing (for shutdown). */
+  /** Stops advancing (for shutdown); a step of `advance_ns` in progress ends at its next slice. */
   stop(): void {
+    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     if (this.again) this.again();
@@ -141,6 +176,8 @@ export class LiveDriver {
   readonly runningKnob = {
     get: (): number => this.runningValue,
     set: (v: number): void => {
+      if ((v & 0xff) !== 0 && this.advancing > 0)
+        throw new FsError('EBUSY', 'running while advance_ns is stepping the guest');
       const was = this.runningValue !== 0;
       this.runningValue = v & 0xff;
       const is = this.runningValue !== 0;
@@ -157,7 +194,6 @@ export class LiveDriver {
     if (sinceLastMs > MAX_LAG_MS) {
       // The timer itself did not fire (the process was stopped, e.g. SIGSTOP/SIGCONT, or got no
       // CPU): that is not the simulation being too slow. Resume from here without a warning.
-      this.stoppedMs += sinceLastMs;
       this.anchor();
       return;
     }

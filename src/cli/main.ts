@@ -5,6 +5,8 @@ import './preload';
 import './engine-flags';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { OsError } from '../os/errors';
+import { flushStdout, guardStdio, logLine, stderr, stdout, stdoutFailure } from '../os/stdio';
 import { UsageError, RuntimeError } from './errors';
 import { parseArgv } from './args';
 import { optionHelp, parseOptions } from './options';
@@ -30,7 +32,7 @@ ${optionHelp('run')}
 Options for mount (besides the simulation options above, except --sim-time/--work/--json):
 ${optionHelp('mount')
   .split('\n')
-  .filter((l) => /--(abi|speed|debug|paused)/.test(l))
+  .filter((l) => /--(abi|speed|debug|paused|max-open-files|trace-dir)/.test(l))
   .join('\n')}
 
 Options for experiment:
@@ -49,8 +51,23 @@ function version(): string {
 
 /** Runs the CLI; resolves to the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
+  guardStdio();
+  const code = await dispatch(argv);
+  // A daemon's standard output carries diagnostics only: what could not be written was dropped.
+  if (argv[0] === 'mount') return code;
+  // The output is written when the system has taken it; one it could not take decides the exit
+  // status: a reader that went away (`| head`) ends the command quietly, a full disk is an error.
+  await flushStdout();
+  const failed = stdoutFailure();
+  if (failed === null) return code;
+  if (failed.message !== '') logLine(failed.message);
+  return code === 0 ? failed.code : code;
+}
+
+/** Runs one command; resolves to its exit status. */
+async function dispatch(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const out = (s: string): void => void process.stdout.write(s);
+  const out = (s: string): void => stdout().write(s);
   if (rest.includes('--help') || rest.includes('-h')) {
     out(`${USAGE}\n`);
     return 0;
@@ -61,7 +78,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await runCommand(
           parseOptions('run', rest),
           out,
-          progressReporter('run', process.stderr, 5000, undefined, 'simulated s'),
+          progressReporter('run', stderr(), 5000, undefined, 'simulated s'),
         );
       case 'experiment': {
         const { experimentCommand, parseExperiment } = await import('./experiment');
@@ -98,11 +115,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`pvlockfs: ${e.message}\nTry 'pvlockfs help'.\n`);
+      logLine(`pvlockfs: ${e.message}\nTry 'pvlockfs help'.`);
       return 2;
     }
-    if (e instanceof RuntimeError) {
-      process.stderr.write(`pvlockfs: ${e.message}\n`);
+    if (e instanceof RuntimeError || e instanceof OsError) {
+      logLine(`pvlockfs: ${e.message}`);
       return 1;
     }
     throw e;
@@ -118,8 +135,8 @@ if (require.main === module) {
       setTimeout(() => process.exit(code), 500).unref();
     },
     (e: unknown) => {
-      process.stderr.write(
-        `pvlockfs: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+      logLine(
+        `pvlockfs: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
       );
       process.exitCode = 1;
       setTimeout(() => process.exit(1), 500).unref();

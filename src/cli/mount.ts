@@ -1,13 +1,25 @@
-import { constants as fsc, promises as fsp } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { constants as fsc, promises as fsp, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DebugFs } from '../debugfs/fs';
-import { FuseLoadError, lazyUnmount, mountAt, mountFs, Mounted, sessionOpen } from '../fuse/mount';
+import { DebugFs, MAX_CAPTURED_BYTES } from '../debugfs/fs';
+import {
+  FSTYPE,
+  FuseLoadError,
+  lazyUnmount,
+  mountAt,
+  mountFs,
+  Mounted,
+  sessionOpen,
+  unmountDevice,
+} from '../fuse/mount';
+import { openPinnedDir, PinnedDir } from '../os/dir';
+import { OsError, why } from '../os/errors';
+import { shownPath } from '../os/shown';
+import { logLine, sayLine } from '../os/stdio';
 import { machinePort } from '../layout/port';
 import { buildTree } from '../layout/tree';
 import { Machine } from '../sim/machine';
 import { shown } from './args';
-import { makeDirs, why } from './dirs';
 import { errnoOf, RuntimeError, UsageError } from './errors';
 import { LiveDriver } from './live';
 import { LiveTrace } from './live-trace';
@@ -51,15 +63,31 @@ async function served(path: string): Promise<boolean> {
   }
 }
 
+/** Clears the stale mount at `at` (its daemon died), if it is pvlockfs's: another's is left alone. */
+async function clearStale(at: string, say: (s: string) => void): Promise<void> {
+  const m = await mountAt(at);
+  if (m !== null && m.fstype !== FSTYPE)
+    throw new RuntimeError(
+      `${shownPath(at)} holds a stale mount of another filesystem (${shownPath(m.fstype)}); pvlockfs clears only its own: run 'umount -l ${shownPath(at)}' if it is not needed`,
+    );
+  say(`pvlockfs: ${shownPath(at)} holds a stale mount (its daemon died); clearing it`);
+  if (!(await lazyUnmount(at)))
+    throw new RuntimeError(
+      `cannot clear the stale mount at ${shownPath(at)}: run 'umount -l ${shownPath(at)}' as root`,
+    );
+}
+
 /**
- * Checks /dev/fuse and the mount point, clears a stale mount (a daemon that died) and resolves
- * the mount point once (symlinks followed), so that what is mounted is what is unmounted.
- * Returns the resolved mount point and whether to pass `nonempty`.
+ * Checks /dev/fuse and the mount point, clears a stale pvlockfs mount (a daemon that died), and
+ * opens the mount point once (`openPinnedDir`: symlinks that another user can change are not
+ * followed): the checks are made on that descriptor and root mounts exactly that directory, so
+ * nobody can swap another directory in between. Returns it, and whether to pass `nonempty`
+ * (only the default mount point's `.gitkeep` is allowed in it).
  */
 export async function preflight(
   arg: string | undefined,
   say: (s: string) => void,
-): Promise<{ mnt: string; nonempty: boolean }> {
+): Promise<{ dir: PinnedDir; nonempty: boolean }> {
   try {
     await fsp.access('/dev/fuse', fsc.R_OK | fsc.W_OK);
   } catch (e) {
@@ -73,61 +101,70 @@ export async function preflight(
   }
   const isDefault = arg === undefined;
   const abs = resolve(arg ?? DEFAULT_MOUNTPOINT);
-  const clear = async (at: string): Promise<void> => {
-    say(`pvlockfs: ${at} holds a stale mount (its daemon died); clearing it`);
-    if (!(await lazyUnmount(at)))
-      throw new RuntimeError(
-        `cannot clear the stale mount at ${at}: run 'umount -l ${at}' as root`,
-      );
-  };
+  const shown = shownPath(abs);
   for (let clears = 0; ; clears++) {
     if (clears > MAX_CLEARS)
       throw new RuntimeError(
-        `${abs}: a stale mount came back after ${MAX_CLEARS} clears; run 'umount -l ${abs}' as root`,
+        `${shown}: a stale mount came back after ${MAX_CLEARS} clears; run 'umount -l ${shown}' as root`,
       );
-    let mnt: string;
-    let st;
+    let dir: PinnedDir;
     try {
-      if (isDefault) await makeDirs(abs, `mount point ${abs}`);
-      mnt = await fsp.realpath(abs);
-      st = await fsp.stat(mnt);
+      dir = openPinnedDir(abs, { create: isDefault });
     } catch (e) {
       const code = errnoOf(e);
       if (code === 'ENOTCONN' || code === 'ECONNABORTED') {
-        await clear(abs);
+        await clearStale(abs, say);
         continue;
       }
-      if (e instanceof UsageError || e instanceof RuntimeError) throw e;
+      if (e instanceof OsError && e.creating)
+        throw new RuntimeError(`mount point ${shown}: ${e.message}`);
       if (code === 'ENOENT')
         throw new UsageError(
-          `mountpoint ${abs} does not exist (expected an empty directory; create it with mkdir)`,
+          `mountpoint ${shown} does not exist (expected an empty directory; create it with mkdir)`,
         );
-      if (code === 'EACCES') throw new RuntimeError(`no permission to use ${abs}`);
-      throw new RuntimeError(`cannot use ${abs}: ${why(e)}`);
+      if (code === 'ENOTDIR')
+        throw new UsageError(`mountpoint ${shown}: ${why(e)} (expected an empty directory)`);
+      if (code === 'EACCES') throw new RuntimeError(`no permission to use ${shown}`);
+      throw new RuntimeError(`cannot use ${shown}: ${why(e)}`);
     }
-    if (!st.isDirectory())
-      throw new UsageError(`mountpoint ${mnt} is not a directory (expected an empty directory)`);
-    if ((await mountAt(mnt)) !== null) {
-      if (await served(mnt))
-        throw new RuntimeError(
-          `${mnt} is already a mount point (unmount it first, e.g. 'umount ${mnt}')`,
-        );
-      await clear(mnt);
+    const ok = await checkMountPoint(dir, isDefault, say).catch((e: unknown) => {
+      dir.close();
+      throw e;
+    });
+    if (ok === 'stale') {
+      dir.close();
       continue;
     }
-    const entries = await fsp.readdir(mnt);
-    const others = entries.filter((n) => n !== PLACEHOLDER);
-    if (others.length > 0)
-      throw new UsageError(
-        `mountpoint ${mnt} is not empty (expected an empty directory; it holds ${others.slice(0, 3).map(shown).join(', ')}${others.length > 3 ? ', …' : ''})`,
-      );
-    try {
-      await fsp.access(dirname(mnt), fsc.X_OK);
-    } catch {
-      throw new RuntimeError(`no permission to use ${mnt}`);
-    }
-    return { mnt, nonempty: entries.length > 0 };
+    return { dir, nonempty: ok === 'placeholder' };
   }
+}
+
+/**
+ * The checks on the opened mount point: not a mount point already (a stale pvlockfs one is
+ * cleared: 'stale', try again), and empty — but for the default mount point's placeholder
+ * ('placeholder': mount with `nonempty`).
+ */
+async function checkMountPoint(
+  dir: PinnedDir,
+  isDefault: boolean,
+  say: (s: string) => void,
+): Promise<'empty' | 'placeholder' | 'stale'> {
+  const mnt = dir.path;
+  if ((await mountAt(mnt)) !== null) {
+    if (await served(mnt))
+      throw new RuntimeError(
+        `${shownPath(mnt)} is already a mount point (unmount it first, e.g. 'umount ${shownPath(mnt)}')`,
+      );
+    await clearStale(mnt, say);
+    return 'stale';
+  }
+  const entries = await fsp.readdir(dir.self);
+  const others = entries.filter((n) => !(isDefault && n === PLACEHOLDER));
+  if (others.length > 0)
+    throw new UsageError(
+      `mountpoint ${shownPath(mnt)} is not empty (expected an empty directory; it holds ${others.slice(0, 3).map(shown).join(', ')}${others.length > 3 ? ', …' : ''})`,
+    );
+  return entries.length > 0 ? 'placeholder' : 'empty';
 }
 
 /** How often the daemon checks that its mount is still there (an admin may `umount` it). */
@@ -155,11 +192,27 @@ const SAME_REQUEST_MS = 1000;
 let detachMount: () => Promise<unknown> = () => Promise.resolve();
 
 /**
- * Resolves with the first of SIGINT, SIGTERM, SIGHUP. One that comes again later means the
- * unmount is taking too long: the mount is detached (a lazy unmount, so nothing is left mounted)
- * and the daemon exits 1; a third exits at once.
+ * Whether SIGHUP was ignored when the process started (`nohup`): then it stays ignored, as the
+ * user asked. Read from /proc/self/status before any listener is installed.
+ */
+function hangupIgnored(): boolean {
+  try {
+    const m = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m !== null && (BigInt(`0x${m[1]}`) & 1n) !== 0n;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves with the first of SIGINT, SIGTERM, SIGHUP (not SIGHUP when it was ignored at start).
+ * One that comes again later means the unmount is taking too long: the mount is detached (a lazy
+ * unmount, so nothing is left mounted) and the daemon exits 1; a third exits at once.
  */
 function waitForSignal(): Promise<NodeJS.Signals> {
+  const signals: NodeJS.Signals[] = hangupIgnored()
+    ? ['SIGINT', 'SIGTERM']
+    : ['SIGINT', 'SIGTERM', 'SIGHUP'];
   return new Promise((resolveSignal) => {
     let firstAtMs = -1;
     let forcing = false;
@@ -173,28 +226,24 @@ function waitForSignal(): Promise<NodeJS.Signals> {
       if (nowMs - firstAtMs < SAME_REQUEST_MS) return;
       if (forcing) process.exit(1);
       forcing = true;
-      process.stderr.write(`pvlockfs: ${sig} again: detaching the mount and exiting\n`);
+      logLine(`pvlockfs: ${sig} again: detaching the mount and exiting`);
       void detachMount().finally(() => process.exit(1));
     };
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, on);
+    for (const s of signals) process.on(s, on);
   });
 }
 
 /**
- * The directory recordings go into: `--trace-dir` must be a directory (refused at start
- * otherwise); the default, the working directory, is checked only when a recording starts.
+ * The directory recordings go into, opened once now: `--trace-dir` must be a directory (refused at
+ * start otherwise); the default is the working directory.
  */
-async function traceDirOf(dir: string | null): Promise<string> {
-  if (dir === null) return process.cwd();
-  const abs = resolve(dir);
-  let st;
+function traceDirOf(dir: string | null): PinnedDir {
   try {
-    st = await fsp.stat(abs);
+    return openPinnedDir(dir ?? process.cwd());
   } catch (e) {
-    throw new UsageError(`--trace-dir ${dir}: ${why(e)}`);
+    if (dir === null) throw new RuntimeError(`the working directory: ${why(e)}`);
+    throw new UsageError(`--trace-dir ${shownPath(dir)}: ${why(e)}`);
   }
-  if (!st.isDirectory()) throw new UsageError(`--trace-dir ${dir}: not a directory`);
-  return abs;
 }
 
 /** `pvlockfs mount`: runs the live guest and serves it until SIGINT/SIGTERM (or an outside unmount). */
@@ -203,12 +252,12 @@ export async function mountCommand(o: Options): Promise<number> {
   // stop the daemon the instant it reads the ready line (or earlier). A signal that arrives
   // while mounting is acted on as soon as the mount is up: unmount and exit.
   const signalled = waitForSignal();
-  const say = (s: string): void => void process.stdout.write(`${s}\n`);
   // A bad script is refused before anything is mounted.
   const plans = planGuests(o.sim, o.guests);
   const actions = o.script === null ? [] : await loadScript(o.script, o.layout, plans);
-  const traceDir = await traceDirOf(o.traceDir);
-  const { mnt, nonempty } = await preflight(o.positional[0], say);
+  const traceDir = traceDirOf(o.traceDir);
+  const { dir, nonempty } = await preflight(o.positional[0], sayLine);
+  const mnt = dir.path;
   const machine =
     plans.length > 0
       ? new Machine(
@@ -220,37 +269,47 @@ export async function mountCommand(o: Options): Promise<number> {
     machine,
     o.speed,
     (reached) =>
-      process.stderr.write(
-        `pvlockfs: the simulation cannot keep up with speed ${o.speed}: it reaches about ${reached < 10 ? reached.toFixed(2) : Math.round(reached)} simulated ns per wall ns here, and simulated time falls behind the wall clock (the files stay consistent; a lower --speed or a smaller guest keeps up)\n`,
+      logLine(
+        `pvlockfs: the simulation cannot keep up with speed ${o.speed}: it reaches about ${reached < 10 ? reached.toFixed(2) : Math.round(reached)} simulated ns per wall ns here, and simulated time falls behind the wall clock (the files stay consistent; a lower --speed or a smaller guest keeps up)`,
       ),
     { paused: o.paused },
   );
   const control = { ...driver.runningKnob, advance: (ns: number) => driver.advance(ns) };
   const meta = { generator: 'pvlockfs mount', seed: o.sim.seed, layout: o.layout, config: o.sim };
-  const log = (l: string): void => void process.stderr.write(`${l}\n`);
-  const trace = new LiveTrace(machine, traceDir, o.trace.maxBytes, meta, log);
+  const trace = new LiveTrace(machine, traceDir, o.trace.maxBytes, meta, logLine);
   driver.trace = trace;
-  const extra = { abi: o.abi, speed: o.speed, layout: o.layout, trace_dir: traceDir };
+  const extra = {
+    abi: o.abi,
+    speed: o.speed,
+    layout: o.layout,
+    trace_dir: shownPath(traceDir.path, 4096),
+  };
   // Several guests: one root per guest, and the host's controls with the timeline recorder.
   const root =
     plans.length > 0
       ? guestsTree(machine, plans, extra, control, o.abi, Date.now(), trace)
       : buildTree(machinePort(machine, extra, control, trace), o.abi, Date.now(), o.layout);
-  const fs = new DebugFs(root, o.abi, () => Date.now());
+  const fs = new DebugFs(root, o.abi, () => Date.now(), {
+    handles: o.maxOpenFiles,
+    capturedBytes: MAX_CAPTURED_BYTES,
+  });
   fs.onWritten = (name, value) => trace.knob(name, value);
   driver.useClock(new ScriptedClock(machine, actions, writeThrough(fs)));
   let mounted: Mounted;
   try {
     mounted = await mountFs(fs, {
-      mountpoint: mnt,
+      // Root mounts the directory it checked, through its descriptor; fusermount (for other
+      // users) is another process, which is given the path.
+      mountpoint: process.geteuid?.() === 0 ? dir.self : mnt,
+      at: () => dir.now(),
       debug: o.debug,
       nonempty,
-      log: (l) => process.stderr.write(`${l}\n`),
+      log: logLine,
       onOperation: () => driver.noteOperation(),
     });
   } catch (e) {
     if (e instanceof FuseLoadError) throw new RuntimeError(e.message);
-    throw new RuntimeError(`cannot mount ${mnt}: ${(e as Error).message}`);
+    throw new RuntimeError(`cannot mount ${shownPath(mnt)}: ${(e as Error).message}`);
   }
   driver.start();
   // SIGUSR2 prints the daemon's memory and open-file count (diagnostics for long-running mounts).
@@ -258,8 +317,8 @@ export async function mountCommand(o: Options): Promise<number> {
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
     const mb = (b: number): string => (b / 2 ** 20).toFixed(1);
-    process.stderr.write(
-      `pvlockfs: rss ${mb(m.rss)} MiB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB, external ${mb(m.external)} MiB, array buffers ${mb(m.arrayBuffers)} MiB, open files ${fs.openCount}, simulated ${(machine.nowNs / 1e9).toFixed(1)} s, backlog dropped ${(driver.droppedLagMs / 1000).toFixed(1)} wall s\n`,
+    logLine(
+      `pvlockfs: rss ${mb(m.rss)} MiB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB, external ${mb(m.external)} MiB, array buffers ${mb(m.arrayBuffers)} MiB, open files ${fs.openCount} (captured text ${(fs.capturedCount / 1024).toFixed(1)} KiB, ${fs.evicted} closed to make room), simulated ${(machine.nowNs / 1e9).toFixed(1)} s, backlog dropped ${(driver.droppedLagMs / 1000).toFixed(1)} wall s`,
     );
   });
   const c = o.sim;
@@ -267,10 +326,10 @@ export async function mountCommand(o: Options): Promise<number> {
     plans.length > 0
       ? `guests ${plans.map((p) => `${p.name} (${p.cfg.lock}, ${p.cfg.vcpus} vCPUs)`).join(', ')} on ${c.pcpus} pCPUs`
       : `${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs`;
-  say(
-    `pvlockfs: mounted at ${mnt} (${who}, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}${o.paused ? ', paused at 0 ns: echo N > pvlockfs/advance_ns steps it' : ''}${actions.length > 0 ? `, ${actions.length} scripted actions` : ''}); Ctrl-C unmounts`,
+  sayLine(
+    `pvlockfs: mounted at ${shownPath(mnt)} (${who}, ${machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}${o.paused ? ', paused at 0 ns: echo N > pvlockfs/advance_ns steps it' : ''}${actions.length > 0 ? `, ${actions.length} scripted actions` : ''}); Ctrl-C unmounts`,
   );
-  detachMount = async () => lazyUnmount((await mounted.where()) ?? mnt);
+  detachMount = () => unmountDevice(mounted.dev);
   const watch = mountGone();
   const reason = await Promise.race([signalled, watch.gone]);
   watch.stop();
@@ -279,7 +338,7 @@ export async function mountCommand(o: Options): Promise<number> {
   trace.finish();
   if (reason === 'gone') {
     mounted.release();
-    say(`pvlockfs: the mount at ${mnt} was removed from outside (umount); exiting`);
+    sayLine(`pvlockfs: the mount at ${shownPath(mnt)} was removed from outside (umount); exiting`);
     return 0;
   }
   const at = (await mounted.where()) ?? mnt;
@@ -287,9 +346,9 @@ export async function mountCommand(o: Options): Promise<number> {
     await mounted.unmount();
   } catch (e) {
     throw new RuntimeError(
-      `${reason}: unmounting ${at} failed: ${(e as Error).message}; run 'umount -l ${at}'`,
+      `${reason}: unmounting ${shownPath(at)} failed: ${(e as Error).message}`,
     );
   }
-  say(`pvlockfs: ${reason}: unmounted ${at}`);
+  sayLine(`pvlockfs: ${reason}: unmounted ${shownPath(at)}`);
   return 0;
 }

@@ -4,8 +4,10 @@
  * daemon running as root that would let any local user run code as root. A listener of our own
  * replaces that default, so SIGUSR1 does nothing but say it was ignored.
  */
+import { logLine } from '../os/stdio';
+
 process.on('SIGUSR1', () => {
-  process.stderr.write(
-    'pvlockfs: SIGUSR1 ignored (no debugger is opened in this daemon; SIGUSR2 prints diagnostics)\n',
+  logLine(
+    'pvlockfs: SIGUSR1 ignored (no debugger is opened in this daemon; SIGUSR2 prints diagnostics)',
   );
 });

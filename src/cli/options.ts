@@ -1,3 +1,4 @@
+import { MAX_HANDLES } from '../debugfs/fs';
 import { ABIS, Abi } from '../debugfs/parse';
 import { Layout, LAYOUTS, naturalLayout } from '../layout/tree';
 import {
@@ -50,6 +51,8 @@ export interface Options {
   traceDir: string | null;
   /** Several guests on one host (`--guest`, repeatable); none: the one guest of the options. */
   guests: GuestOption[];
+  /** mount: the most files kept open at once (the least recently used is closed past it). */
+  maxOpenFiles: number;
   positional: string[];
 }
 
@@ -256,6 +259,13 @@ export const OPTION_SPECS: readonly OptionRow[] = [
     set: (o, v, f) => (o.speed = realArg(f, v, 0.001, 1000)),
   },
   {
+    flag: '--max-open-files',
+    arg: 'N',
+    help: `the most files the mount keeps open (default ${MAX_HANDLES}); past it the least recently used is closed (its next read: EIO), so an open never fails`,
+    commands: ['mount'],
+    set: (o, v, f) => (o.maxOpenFiles = intArg(f, v, 16, 1 << 20)),
+  },
+  {
     flag: '--debug',
     help: 'print every FUSE operation (libfuse debug)',
     commands: ['mount'],
@@ -281,6 +291,7 @@ export function parseOptions(command: Command, argv: readonly string[]): Options
     trace: defaultTrace(),
     traceDir: null,
     guests: [],
+    maxOpenFiles: MAX_HANDLES,
     positional: [],
   };
   const specs = OPTION_SPECS.filter((s) => s.commands.includes(command));

@@ -11,3 +11,6 @@ if (preloaded !== undefined) {
   else delete process.env.LD_PRELOAD;
   delete process.env.PVLOCKFS_PRELOADED;
 }
+
+// node-gyp-build would load fuse-native's binary from wherever this names: never from there.
+delete process.env.FUSE_NATIVE_PREBUILD;

@@ -10,7 +10,7 @@ import type { Options } from './options';
 import { Progress, stepProgress } from './progress';
 import { Action, ScriptedClock, writeThrough } from './script';
 import { guestsTree } from './mount-guests';
-import { jsonWindow, reportTrace, svgWindow, WindowRunner } from './trace';
+import { jsonWindow, outAt, reportTrace, svgWindow, WindowRunner } from './trace';
 
 /** Fairness is sampled once per simulated second. */
 const STEP_NS = 1e9;
@@ -52,6 +52,7 @@ export function runGuestsHeadless(
   plans: readonly GuestPlan[],
   progress?: Progress,
   actions: readonly Action[] = [],
+  traceFailures: string[] = [],
 ): Record<string, unknown> {
   const { m, trees, host, running } = guestsMachine(o, plans);
   // A script's `running=0` ends the run at that instant, as with one guest.
@@ -69,7 +70,15 @@ export function runGuestsHeadless(
   const svg =
     t.svg === null
       ? []
-      : [svgWindow(m, t.svg, t.fromNs, Math.min(o.simTimeNs, t.fromNs + t.svgForNs), title)];
+      : [
+          svgWindow(
+            m,
+            outAt(t.svg, '--trace-svg'),
+            t.fromNs,
+            Math.min(o.simTimeNs, t.fromNs + t.svgForNs),
+            title,
+          ),
+        ];
   const windows = new WindowRunner(
     m,
     t.file === null
@@ -78,7 +87,7 @@ export function runGuestsHeadless(
           ...svg,
           jsonWindow(
             m,
-            t.file,
+            outAt(t.file, '--trace'),
             t.fromNs,
             Math.min(o.simTimeNs, t.fromNs + t.forNs),
             t.maxBytes,
@@ -109,7 +118,7 @@ export function runGuestsHeadless(
     stepProgress(progress, step, o.simTimeNs, t0, performance.now());
   }
   progress?.end();
-  for (const r of windows.finish()) reportTrace(r);
+  for (const r of windows.finish()) if (!reportTrace(r)) traceFailures.push(r.error);
   const wallMs = performance.now() - t0;
   const now = m.nowNs;
   const guests: Record<string, unknown> = {};

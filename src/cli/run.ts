@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { OutFile } from '../os/out-file';
 import { DebugFs } from '../debugfs/fs';
 import { machinePort } from '../layout/port';
 import { buildTree, readableFiles, readAll } from '../layout/tree';
@@ -9,7 +10,7 @@ import { Progress, stepProgress } from './progress';
 import { Action, loadScript, ScriptedClock, writeThrough } from './script';
 import { planGuests } from './guests';
 import { runGuestsHeadless } from './run-guests';
-import { jsonWindow, reportTrace, svgWindow, TraceWindow, WindowRunner } from './trace';
+import { jsonWindow, outAt, reportTrace, svgWindow, TraceWindow, WindowRunner } from './trace';
 
 /** Simulated time per step of a headless run: progress is reported between steps. */
 const STEP_NS = 1e9;
@@ -23,6 +24,7 @@ export function runHeadless(
   o: Options,
   progress?: Progress,
   actions: readonly Action[] = [],
+  traceFailures: string[] = [],
 ): Record<string, unknown> {
   const m = new Machine(o.sim);
   // The files exist from the start: a script's actions are written through them, as a user's
@@ -43,7 +45,7 @@ export function runHeadless(
     stepProgress(progress, t, o.simTimeNs, t0, performance.now());
   }
   progress?.end();
-  for (const r of windows.finish()) reportTrace(r);
+  for (const r of windows.finish()) if (!reportTrace(r)) traceFailures.push(r.error);
   const wallMs = performance.now() - t0;
   const files = readAll(fs, readableFiles(o.layout));
   const report = summarize(m);
@@ -67,10 +69,11 @@ function traceWindows(o: Options, m: Machine): TraceWindow[] {
   const out: TraceWindow[] = [];
   const meta = { generator: 'pvlockfs run', seed: o.sim.seed, layout: o.layout, config: o.sim };
   const end = (forNs: number): number => Math.min(o.simTimeNs, t.fromNs + forNs);
-  if (t.file !== null) out.push(jsonWindow(m, t.file, t.fromNs, end(t.forNs), t.maxBytes, meta));
+  if (t.file !== null)
+    out.push(jsonWindow(m, outAt(t.file, '--trace'), t.fromNs, end(t.forNs), t.maxBytes, meta));
   if (t.svg !== null) {
     const title = `pvlockfs: ${o.sim.lock}, ${o.sim.vcpus} vCPUs on ${o.sim.pcpus} pCPUs, ${o.sim.hogs} hogs, pinning ${o.sim.pinning}, seed ${o.sim.seed}`;
-    out.push(svgWindow(m, t.svg, t.fromNs, end(t.svgForNs), title));
+    out.push(svgWindow(m, outAt(t.svg, '--trace-svg'), t.fromNs, end(t.svgForNs), title));
   }
   return out;
 }
@@ -83,13 +86,20 @@ export async function runCommand(
 ): Promise<number> {
   const plans = planGuests(o.sim, o.guests);
   const actions = o.script === null ? [] : await loadScript(o.script, o.layout, plans);
+  // An output that will be refused is refused now, not after the run.
+  if (o.trace.file !== null) OutFile.open(o.trace.file, '--trace').abort();
+  if (o.trace.svg !== null) OutFile.open(o.trace.svg, '--trace-svg').abort();
+  // A trace file that could not be written does not lose the run's result: it is printed, and
+  // the command then exits 1 (the reason is on stderr already).
+  const traceFailures: string[] = [];
   const result =
     plans.length > 0
-      ? runGuestsHeadless(o, plans, progress, actions)
-      : runHeadless(o, progress, actions);
+      ? runGuestsHeadless(o, plans, progress, actions, traceFailures)
+      : runHeadless(o, progress, actions, traceFailures);
+  const status = traceFailures.length > 0 ? 1 : 0;
   if (o.json) {
     write(`${JSON.stringify(result)}\n`);
-    return 0;
+    return status;
   }
   // Several guests: each guest's files under its name, as `grep -r .` in the mount's root shows.
   const roots: [string, Record<string, string>][] =
@@ -102,5 +112,5 @@ export async function runCommand(
     for (const [path, text] of Object.entries(files)) {
       for (const line of text.split('\n').slice(0, -1)) write(`${prefix}${path}:${line}\n`);
     }
-  return 0;
+  return status;
 }

@@ -5,8 +5,10 @@ import { MAX_HOGS } from '../sim/config';
 import { Machine, RunStop } from '../sim/machine';
 import { shown } from './args';
 import { durationNs } from './duration';
-import { errnoOf, UsageError } from './errors';
-import { readSmallFile } from './small-file';
+import { UsageError } from './errors';
+import { why } from '../os/errors';
+import { shownPath } from '../os/shown';
+import { readSmallFileWithMode } from '../os/small-file';
 
 /** The knobs a script may set, and where each lives (`null` directory: the layout's statistics). */
 const KNOBS = {
@@ -34,6 +36,8 @@ export interface Action {
 const MAX_AT_NS = Number.MAX_SAFE_INTEGER;
 /** The most lines a script may hold (it is read whole). */
 const MAX_LINES = 100_000;
+/** The longest line a script may have: an action is a few dozen characters. */
+const MAX_LINE_CHARS = 4096;
 
 /** The path of `knob` in `layout`, or null when that layout has no such file. */
 function knobPath(knob: Knob, layout: Layout): string | null {
@@ -55,35 +59,47 @@ export function parseScript(
   file: string,
   layout: Layout,
   guests: readonly { name: string; layout: Layout }[] = [],
+  quote = true,
 ): Action[] {
   const lines = text.split('\n');
+  // A file that ends with a newline has no line after it.
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   if (lines.length > MAX_LINES) throw new UsageError(`${file}: more than ${MAX_LINES} lines`);
+  // A file other users may not read is never quoted in a message (root reading /etc/shadow as
+  // a script learns nothing from the error).
+  const q = (s: string): string => (quote ? `'${shown(s)}'` : 'this');
   const out: Action[] = [];
   lines.forEach((raw, i) => {
-    const line = raw.replace(/\r$/, '');
-    const hash = line.indexOf('#');
-    const body = hash >= 0 ? line.slice(0, hash) : line;
-    if (body.trim() === '') return;
     const at = (col: number, msg: string): UsageError =>
       new UsageError(`${file}:${i + 1}:${col + 1}: ${msg}`);
-    const m = /^(\s*)(\S+)(\s+)(\S+?)(=)(\S*)(\s*)$/.exec(body);
-    if (!m)
+    if (raw.length > MAX_LINE_CHARS)
+      throw at(0, `line longer than ${MAX_LINE_CHARS} characters (expected TIME KNOB=VALUE)`);
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    const hash = line.indexOf('#');
+    const body = hash >= 0 ? line.slice(0, hash) : line;
+    // Two words, the second KNOB=VALUE with a non-empty KNOB; found in one pass over the line.
+    const words = [...body.matchAll(/\S+/g)];
+    if (words.length === 0) return;
+    const eq = words.length === 2 ? words[1][0].indexOf('=') : -1;
+    if (eq <= 0)
       throw at(
-        body.search(/\S/),
-        `expected TIME KNOB=VALUE (e.g. 10s hogs=12), got '${shown(body.trim())}'`,
+        words[0].index ?? 0,
+        `expected TIME KNOB=VALUE (e.g. 10s hogs=12), got ${quote ? q(body.trim()) : 'something else'}`,
       );
-    const [, lead, time, gap, knob, , value] = m;
-    const timeCol = lead.length;
-    const knobCol = timeCol + time.length + gap.length;
+    const time = words[0][0];
+    const knob = words[1][0].slice(0, eq);
+    const value = words[1][0].slice(eq + 1);
+    const timeCol = words[0].index ?? 0;
+    const knobCol = words[1].index ?? 0;
     const valueCol = knobCol + knob.length + 1;
     const atNs = durationNs(time);
     if (atNs === null)
       throw at(
         timeCol,
-        `'${shown(time)}' is not a time (expected a number with a unit: ns, us, ms, s, m, h — e.g. 10s)`,
+        `${q(time)} is not a time (expected a number with a unit: ns, us, ms, s, m, h — e.g. 10s)`,
       );
     if (!Number.isSafeInteger(atNs) || atNs > MAX_AT_NS)
-      throw at(timeCol, `'${shown(time)}' is too far (at most 104 days)`);
+      throw at(timeCol, `${q(time)} is too far (at most 104 days)`);
     // With several guests a guest's knob is named after its guest: `web/timeout=1`.
     const slash = knob.indexOf('/');
     const guestName = slash >= 0 ? knob.slice(0, slash) : null;
@@ -91,7 +107,7 @@ export function parseScript(
     if (!Object.prototype.hasOwnProperty.call(KNOBS, name))
       throw at(
         knobCol + (slash + 1),
-        `'${shown(name)}' is not a knob (expected ${Object.keys(KNOBS).join(', ')})`,
+        `${q(name)} is not a knob (expected ${Object.keys(KNOBS).join(', ')})`,
       );
     const k = name as Knob;
     const hostKnob = KNOBS[k] !== null;
@@ -100,8 +116,8 @@ export function parseScript(
       throw at(
         knobCol,
         guests.length === 0
-          ? `'${shown(knob)}': guests are named only with --guest`
-          : `'${shown(guestName)}' is not a guest (expected ${guests.map((g) => g.name).join(', ')})`,
+          ? `${q(knob)}: guests are named only with --guest`
+          : `${q(guestName)} is not a guest (expected ${guests.map((g) => g.name).join(', ')})`,
       );
     if (guests.length > 0 && hostKnob && guestName !== null)
       throw at(knobCol, `${k} is the host's: write it without a guest (${k}=…)`);
@@ -114,9 +130,9 @@ export function parseScript(
     if (k !== 'reset_counters') {
       const parsed = parseAttrWrite('modern', Buffer.from(`${value}\n`, 'latin1'));
       if (!parsed.ok)
-        throw at(valueCol, `'${shown(value)}' is not a value ${k} accepts (${parsed.code})`);
+        throw at(valueCol, `${q(value)} is not a value ${k} accepts (${parsed.code})`);
       if (k === 'hogs' && parsed.value > BigInt(MAX_HOGS))
-        throw at(valueCol, `hogs ${shown(value)} is above ${MAX_HOGS}`);
+        throw at(valueCol, `hogs ${quote ? shown(value) : 'this value'} is above ${MAX_HOGS}`);
     }
     out.push({ atNs, knob: k, path, value, where: `${file}:${i + 1}` });
   });
@@ -188,15 +204,13 @@ export async function loadScript(
   layout: Layout,
   guests: readonly { name: string; layout: Layout }[] = [],
 ): Promise<Action[]> {
-  let text: string;
+  let read: { text: string; othersRead: boolean };
   try {
-    text = await readSmallFile(file, MAX_SCRIPT_BYTES);
+    read = await readSmallFileWithMode(file, MAX_SCRIPT_BYTES);
   } catch (e) {
-    throw new UsageError(
-      `--script ${shown(file)}: cannot read it (${e instanceof Error ? errnoOf(e) || e.message : String(e)})`,
-    );
+    throw new UsageError(`--script ${shownPath(file)}: cannot read it (${why(e)})`);
   }
-  return parseScript(text, file, layout, guests);
+  return parseScript(read.text, shownPath(file), layout, guests, read.othersRead);
 }
 
 /** Applies actions as a user's `echo VALUE > FILE` would: through the filesystem's own write. */

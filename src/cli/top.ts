@@ -4,7 +4,10 @@ import { formatNs } from './duration';
 import { errnoOf, RuntimeError } from './errors';
 import { HISTO_NAMES, SCALAR_NAMES } from '../layout/tree';
 import { bar, bucketLabel, compact, parseHisto } from './histo';
-import { readSmallFile } from './small-file';
+import { why } from '../os/errors';
+import { shownPath } from '../os/shown';
+import { readSmallFile } from '../os/small-file';
+import { logLine, stdout } from '../os/stdio';
 
 const SCALARS = SCALAR_NAMES;
 const HISTOS = HISTO_NAMES;
@@ -116,24 +119,27 @@ export async function topCommand(dir: string): Promise<number> {
       clearInterval(timer);
       if (tty) stdin.setRawMode(false);
       stdin.pause();
-      process.stdout.write('\x1b[?25h\n');
+      stdout().write('\x1b[?25h\n');
       resolve(code);
     };
     const tick = async (): Promise<void> => {
       try {
         const cur = await readSample(sl, Date.now());
         if (stopped) return;
-        process.stdout.write(`\x1b[H\x1b[2J\x1b[?25l${renderFrame(sl, prev, cur).join('\n')}`);
+        stdout().write(`\x1b[H\x1b[2J\x1b[?25l${renderFrame(sl, prev, cur).join('\n')}`, () => {
+          // A reader that went away (`top | head`) ends top quietly, as a pipe's writer should.
+          if (stdout().failed !== '') stop(0);
+        });
         prev = cur;
       } catch (e) {
         if (stopped) return;
         stop(1);
         const code = errnoOf(e);
         const gone = code === 'ENOENT' || code === 'ENOTCONN' || code === 'ECONNABORTED';
-        process.stderr.write(
+        logLine(
           gone
-            ? `pvlockfs top: ${sl} went away (${code}): the guest was unmounted or its daemon stopped\n`
-            : `pvlockfs top: cannot read ${sl}: ${(e as Error).message}\n`,
+            ? `pvlockfs top: ${shownPath(sl)} went away (${code}): the guest was unmounted or its daemon stopped`
+            : `pvlockfs top: cannot read ${shownPath(sl)}: ${why(e)}`,
         );
       }
     };
@@ -147,13 +153,5 @@ export async function topCommand(dir: string): Promise<number> {
     stdin.on('end', () => undefined);
     process.on('SIGINT', () => stop(0));
     process.on('SIGTERM', () => stop(0));
-    // A reader that went away (`top | head`) ends top quietly, as a pipe's writer should.
-    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EPIPE') throw e;
-      stopped = true;
-      clearInterval(timer);
-      stdin.pause();
-      resolve(0);
-    });
   });
 }

@@ -7,7 +7,18 @@ import { Timeline } from '../trace/timeline';
 import { timelineSvg } from '../render/timeline-svg';
 import { durationNs, formatNs, parseDurationNs } from './duration';
 import { UsageError } from './errors';
-import { OutFile } from './out-file';
+import { logLine } from '../os/stdio';
+import { shownPath } from '../os/shown';
+import { why } from '../os/errors';
+import { OutFile } from '../os/out-file';
+
+/** Opens a window's output file when the window begins (a path, or a name in a pinned directory). */
+export type OpenOut = () => OutFile;
+
+/** The opener of the output file at `path` (see `OutFile.open`); `what` names it in messages. */
+export function outAt(path: string, what: string): OpenOut {
+  return () => OutFile.open(path, what);
+}
 
 /** The longest window a trace may cover (simulated time): the size limit bounds the file too. */
 export const TRACE_FOR_MAX_NS = 60e9;
@@ -62,6 +73,11 @@ export interface WindowResult {
   events: number;
   truncated: boolean;
   marks: Record<string, number>;
+  /**
+   * Why the file could not be written ('' when it was): the window then ended at the failure,
+   * nothing half-written was kept, and the simulation went on untouched.
+   */
+  error: string;
 }
 
 /** A recording over [fromNs, toNs] of simulated time, written to a file when it ends. */
@@ -78,10 +94,14 @@ export interface TraceWindow {
   knob(name: string, value: bigint | null): void;
 }
 
-/** The JSON trace of one window, streamed into `path` (through a temporary file). */
+/**
+ * The JSON trace of one window, streamed into the file `open` makes when the window begins. A
+ * write that fails (a full disk) never reaches the simulation: the writer stops taking events,
+ * the recorder ends the window at once, the partial file is removed, and the result says why.
+ */
 export function jsonWindow(
   m: Machine,
-  path: string,
+  open: OpenOut,
   fromNs: number,
   toNs: number,
   maxBytes: number,
@@ -91,6 +111,7 @@ export function jsonWindow(
   let out: OutFile | null = null;
   let writer: JsonTraceWriter | null = null;
   let rec: Recorder | null = null;
+  let error = '';
   return {
     fromNs,
     toNs,
@@ -102,17 +123,26 @@ export function jsonWindow(
       rec?.knob(name, value);
     },
     begin() {
-      out = new OutFile(path, `--trace ${path}`);
-      const file = out;
-      writer = new JsonTraceWriter((s) => file.write(s), maxBytes);
-      rec = new Recorder(m, writer);
+      const file = open();
+      out = file;
+      const w = new JsonTraceWriter((chunk) => {
+        if (error !== '') return;
+        try {
+          file.write(chunk);
+        } catch (e) {
+          error = why(e);
+          w.full = true;
+        }
+      }, maxBytes);
+      writer = w;
+      rec = new Recorder(m, w);
       this.tracer = rec;
       rec.open();
     },
     end() {
       const r = rec as Recorder;
       const w = writer as JsonTraceWriter;
-      const truncated = r.done && r.endNs < toNs;
+      const truncated = r.done && r.endNs < toNs && error === '';
       r.close();
       const marks = r.markCounts();
       w.finish({
@@ -125,24 +155,33 @@ export function jsonWindow(
         marks,
         time: 'ts is simulated time since the guest started, in µs',
       });
-      const file = (out as OutFile).commit(keep);
+      const f = out as OutFile;
+      let file = f.path;
+      if (error === '') {
+        try {
+          file = f.commit(keep);
+        } catch (e) {
+          error = why(e);
+        }
+      } else f.abort();
       return {
         file,
         fromNs,
         toNs: r.endNs,
-        bytes: w.bytes,
+        bytes: error === '' ? w.bytes : 0,
         events: w.events,
         truncated,
         marks,
+        error,
       };
     },
   };
 }
 
-/** The SVG timeline of one window (kept in memory, drawn when it ends). */
+/** The SVG timeline of one window (kept in memory, drawn into the file `open` makes when it ends). */
 export function svgWindow(
   m: Machine,
-  path: string,
+  open: OpenOut,
   fromNs: number,
   toNs: number,
   title: string,
@@ -167,18 +206,26 @@ export function svgWindow(
       const truncated = rec.done && rec.endNs < toNs;
       rec.close();
       const svg = timelineSvg(tl, fromNs, rec.endNs, title);
-      const out = new OutFile(path, `SVG ${path}`);
-      out.write(svg);
-      out.commit();
-      return {
-        file: out.path,
+      const result = {
+        file: '',
         fromNs,
         toNs: rec.endNs,
         bytes: Buffer.byteLength(svg),
         events: tl.count,
         truncated,
         marks: rec.markCounts(),
+        error: '',
       };
+      try {
+        const out = open();
+        result.file = out.path;
+        out.write(svg);
+        result.file = out.commit();
+      } catch (e) {
+        result.error = why(e);
+        result.bytes = 0;
+      }
+      return result;
     },
   };
 }
@@ -273,13 +320,19 @@ export class WindowRunner {
 
 /**
  * Says on stderr what a trace window wrote (the run's JSON on stdout stays exactly what it is
- * without a trace), and warns when the size limit cut it short.
+ * without a trace), warns when the size limit cut it short, and says why a file could not be
+ * written. Returns false for a window whose file could not be written.
  */
-export function reportTrace(r: WindowResult): void {
-  const what = `${r.file}: simulated ${r.fromNs}–${r.toNs} ns, ${r.events} events, ${r.bytes} bytes`;
-  process.stderr.write(`pvlockfs: wrote ${what}\n`);
+export function reportTrace(r: WindowResult): boolean {
+  if (r.error !== '') {
+    logLine(`pvlockfs: ${r.error}; nothing was kept`);
+    return false;
+  }
+  const what = `${r.file === '-' ? 'standard output' : shownPath(r.file)}: simulated ${r.fromNs}–${r.toNs} ns, ${r.events} events, ${r.bytes} bytes`;
+  logLine(`pvlockfs: wrote ${what}`);
   if (r.truncated)
-    process.stderr.write(
-      `pvlockfs: ${r.file} reached its size limit at simulated ${r.toNs} ns; it holds the window up to there (raise the limit with --trace-max-mb)\n`,
+    logLine(
+      `pvlockfs: ${shownPath(r.file)} reached its size limit at simulated ${r.toNs} ns; it holds the window up to there (raise the limit with --trace-max-mb)`,
     );
+  return true;
 }

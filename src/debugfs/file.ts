@@ -1,5 +1,5 @@
 import { FsError } from './errors';
-import type { ArrayNode, AttrNode, EventNode, Node, Width } from './nodes';
+import type { ArrayNode, AttrNode, EventNode, Node, TextNode, Width } from './nodes';
 import { Abi, parseAttrWrite } from './parse';
 
 /** One open file description: its position and the text captured for it. */
@@ -36,13 +36,46 @@ export function truncateToWidth(value: bigint, width: Width): bigint {
 }
 
 /**
+ * The last text each node's files captured: files that capture the same text share one buffer,
+ * so many open files of one node cost their text once (a paused guest's files never change).
+ */
+const lastText = new WeakMap<Node, { text: string; buf: Buffer }>();
+const lastArray = new WeakMap<Node, { values: Uint32Array; buf: Buffer }>();
+
+/** A text file's text, sharing the buffer of the node's last capture when it is the same. */
+function textOf(node: TextNode): Buffer {
+  const text = node.get();
+  const last = lastText.get(node);
+  if (last !== undefined && last.text === text) return last.buf;
+  const buf = Buffer.from(text, 'utf8');
+  lastText.set(node, { text, buf });
+  return buf;
+}
+
+/** A u32 array's text, sharing the buffer of the node's last capture when the values are the same. */
+function arrayText(node: ArrayNode): Buffer {
+  const values = node.get();
+  const last = lastArray.get(node);
+  if (last !== undefined && sameValues(last.values, values)) return last.buf;
+  const buf = formatArray(values);
+  lastArray.set(node, { values: Uint32Array.from(values), buf });
+  return buf;
+}
+
+function sameValues(a: Uint32Array, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] >>> 0) return false;
+  return true;
+}
+
+/**
  * Opens a file. Directories cannot be opened as files (EISDIR). u32 arrays capture their text
  * here under the modern profile (`u32_array_open`, since 3.6).
  */
 export function openFile(node: Node, abi: Abi): OpenFile {
   if (node.kind === 'dir') throw new FsError('EISDIR');
   const f = new OpenFile(node, abi);
-  if (node.kind === 'array' && abi === 'modern') f.text = formatArray(node.get());
+  if (node.kind === 'array' && abi === 'modern') f.text = arrayText(node);
   return f;
 }
 
@@ -57,11 +90,10 @@ function capture(f: OpenFile): Buffer {
       return f.text;
     case 'array':
       // 2.6.35/RFC: each read at offset 0 formats anew; modern: captured at open.
-      if (f.abi === '2.6.35' && (f.pos === 0 || f.text === null))
-        f.text = formatArray((n as ArrayNode).get());
+      if (f.abi === '2.6.35' && (f.pos === 0 || f.text === null)) f.text = arrayText(n);
       return f.text ?? EMPTY;
     case 'text':
-      if (f.pos === 0 || f.text === null) f.text = Buffer.from(n.get(), 'utf8');
+      if (f.pos === 0 || f.text === null) f.text = textOf(n);
       return f.text;
     default:
       throw new FsError('EISDIR');
@@ -115,28 +147,31 @@ function isContinuation(f: OpenFile, offset: number): boolean {
  * the profile's parser; success returns the full length. Arrays and text files have no write
  * method → EINVAL. The later pieces of a split `write(2)` are accepted whole and ignored.
  */
-export function writeFile(f: OpenFile, data: Uint8Array, offset = f.pos): number {
-  if (!isContinuation(f, offset)) writeWhole(f, data);
+export function writeFile(f: OpenFile, data: Uint8Array, offset = f.pos): number | Promise<number> {
+  const later = isContinuation(f, offset) ? undefined : writeWhole(f, data);
   // A failed write never gets here: the kernel returns its error and sends no further pieces.
   f.lastWriteEnd = offset + data.length;
   f.lastWriteLen = data.length;
   // The kernel leaves f_pos alone, but FUSE advances it; follow so later reads stay in step.
   f.pos = offset + data.length;
-  return data.length;
+  return later instanceof Promise ? later.then(() => data.length) : data.length;
 }
 
-function writeWhole(f: OpenFile, data: Uint8Array): void {
+function writeWhole(f: OpenFile, data: Uint8Array): void | Promise<void> {
   const n = f.node;
   if (n.kind === 'event') {
     if (n.write !== null) n.write();
     return;
   }
   if (n.kind !== 'attr') throw new FsError(n.kind === 'dir' ? 'EISDIR' : 'EINVAL');
-  writeAttr(n, f.abi, data);
+  return writeAttr(n, f.abi, data);
 }
 
-/** Parses and stores one write to an attribute (throws the kernel's errno on failure). */
-export function writeAttr(n: AttrNode, abi: Abi, data: Uint8Array): void {
+/**
+ * Parses and stores one write to an attribute (throws the kernel's errno on failure); a setter
+ * that completes later returns its promise.
+ */
+export function writeAttr(n: AttrNode, abi: Abi, data: Uint8Array): void | Promise<void> {
   if (n.set === null) throw new FsError('EACCES', `${n.name} is read-only`);
   const parsed = parseAttrWrite(abi, data);
   if (!parsed.ok)
@@ -144,5 +179,5 @@ export function writeAttr(n: AttrNode, abi: Abi, data: Uint8Array): void {
       parsed.code,
       `${n.name}: ${JSON.stringify(Buffer.from(data).toString('latin1').slice(0, 32))}`,
     );
-  n.set(truncateToWidth(parsed.value, n.width));
+  return n.set(truncateToWidth(parsed.value, n.width));
 }

@@ -47,15 +47,30 @@ export const REFUSED = {
 /** An operation in `REFUSED`. */
 export type RefusedOp = keyof typeof REFUSED;
 
-const MAX_HANDLES = 1 << 20;
+/**
+ * The most files the mount keeps open at once, and the most text they may hold captured between
+ * them. When either is reached, the file used least recently is closed to make room: an open
+ * never fails, so a user who opens files in a loop cannot starve anyone's `cat` (which opens,
+ * reads and closes at once); a file closed that way answers its next read with EIO.
+ */
+export const MAX_HANDLES = 1 << 16;
+/** See `MAX_HANDLES`. */
+export const MAX_CAPTURED_BYTES = 64 << 20;
 
 /**
  * The mounted tree as path operations, each returning a value or throwing FsError. Pure and
  * synchronous; `clockMs` supplies "now" for the timestamps that setattr changes.
  */
 export class DebugFs {
+  /** Open files, least recently used first (a use moves a handle to the end). */
   private readonly handles = new Map<number, OpenFile>();
   private nextFh = 1;
+  /** Whether handle numbers have wrapped (every number may then have been handed out). */
+  private wrapped = false;
+  /** Bytes of text the open files hold captured. */
+  private capturedBytes = 0;
+  /** Files closed to make room (see `MAX_HANDLES`). */
+  evicted = 0;
   /**
    * Told of every write that took effect: the file's name and, for a number, its new value
    * (a timeline marks knob writes with it). Null: nobody listens.
@@ -66,11 +81,18 @@ export class DebugFs {
     readonly root: DirNode,
     readonly abi: Abi,
     private readonly clockMs: () => number,
+    /** The most files open at once, and the most text they hold captured (see `MAX_HANDLES`). */
+    private readonly limits = { handles: MAX_HANDLES, capturedBytes: MAX_CAPTURED_BYTES },
   ) {}
 
   /** Number of open file descriptions (for leak checks). */
   get openCount(): number {
     return this.handles.size;
+  }
+
+  /** Bytes of text the open files hold captured (files sharing one text count it each). */
+  get capturedCount(): number {
+    return this.capturedBytes;
   }
 
   /** `stat`: size 0, blocks 0, blksize 4096, nlink 1 for files and 2 + subdirs for directories. */
@@ -98,37 +120,76 @@ export class DebugFs {
     return [...n.children.keys()];
   }
 
-  /** Opens a file and returns its handle number. */
+  /** Opens a file and returns its handle number (closing the least recently used if full). */
   open(path: string): number {
-    if (this.handles.size >= MAX_HANDLES) throw new FsError('EIO', 'too many open files');
     const f = openFile(lookup(this.root, path), this.abi);
-    while (this.handles.has(this.nextFh))
-      this.nextFh = this.nextFh >= 0x7fffffff ? 1 : this.nextFh + 1;
+    while (this.handles.size >= this.limits.handles) this.evictOldest();
+    while (this.handles.has(this.nextFh)) this.nextFh = this.after(this.nextFh);
     const fh = this.nextFh;
     this.handles.set(fh, f);
-    this.nextFh = fh >= 0x7fffffff ? 1 : fh + 1;
+    this.nextFh = this.after(fh);
+    this.captured(f, 0);
     return fh;
   }
 
   /** Reads from an open file (see `readFile`). */
   read(fh: number, offset: number, len: number): Buffer {
-    return readFile(this.handle(fh), offset, len);
+    const f = this.handle(fh);
+    const before = capturedLength(f);
+    const data = readFile(f, offset, len);
+    this.captured(f, before);
+    return data;
   }
 
-  /** Writes to an open file (see `writeFile`). */
-  write(fh: number, data: Uint8Array, offset?: number): number {
+  /**
+   * Writes to an open file (see `writeFile`); a write that completes later (`advance_ns`) returns
+   * a promise of its length.
+   */
+  write(fh: number, data: Uint8Array, offset?: number): number | Promise<number> {
     const f = this.handle(fh);
     const n = writeFile(f, data, offset);
+    if (typeof n === 'number') {
+      this.written(f.node);
+      return n;
+    }
+    return n.then((len) => (this.written(f.node), len));
+  }
+
+  /** Tells `onWritten` of a write that took effect. */
+  private written(node: Node): void {
     // A write-only file's value reads as nothing: only a readable number is reported.
-    const node = f.node;
     if (this.onWritten !== null)
       this.onWritten(node.name, node.kind === 'attr' && node.mode & 0o444 ? node.get() : null);
-    return n;
   }
 
   /** Closes a handle; unknown handles are ignored (release cannot fail). */
   release(fh: number): void {
+    const f = this.handles.get(fh);
+    if (f === undefined) return;
+    this.capturedBytes -= capturedLength(f);
     this.handles.delete(fh);
+  }
+
+  /** Accounts for the text `f` holds now (it held `before` bytes); makes room if needed. */
+  private captured(f: OpenFile, before: number): void {
+    this.capturedBytes += capturedLength(f) - before;
+    while (this.capturedBytes > this.limits.capturedBytes && this.handles.size > 1)
+      this.evictOldest();
+  }
+
+  /** Closes the least recently used file. */
+  private evictOldest(): void {
+    const oldest = this.handles.keys().next();
+    if (oldest.done === true) return;
+    this.release(oldest.value);
+    this.evicted += 1;
+  }
+
+  /** The handle number after `fh` (numbers wrap at 2^31 − 1). */
+  private after(fh: number): number {
+    if (fh < 0x7fffffff) return fh + 1;
+    this.wrapped = true;
+    return 1;
   }
 
   /**
@@ -172,11 +233,24 @@ export class DebugFs {
     throw new FsError(REFUSED[op], `${op} ${path}`);
   }
 
+  /** The open file `fh`, now the most recently used. */
   private handle(fh: number): OpenFile {
     const f = this.handles.get(fh);
-    if (f === undefined) throw new FsError('EBADF', `handle ${fh}`);
+    if (f === undefined) {
+      // A number handed out before was closed to make room (the kernel sends no other).
+      if (fh > 0 && (fh < this.nextFh || this.wrapped))
+        throw new FsError('EIO', `handle ${fh} was closed to make room`);
+      throw new FsError('EBADF', `handle ${fh}`);
+    }
+    this.handles.delete(fh);
+    this.handles.set(fh, f);
     return f;
   }
+}
+
+/** Bytes of text an open file holds captured. */
+function capturedLength(f: OpenFile): number {
+  return f.text === null ? 0 : f.text.length;
 }
 
 /** The directory a path's last component would live in (ENOENT/ENOTDIR when it does not exist). */

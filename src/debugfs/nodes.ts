@@ -25,9 +25,15 @@ export interface AttrNode extends NodeBase {
   kind: 'attr';
   width: Width;
   get: () => bigint;
-  /** Absent for files created without write bits (the kernel's `_ro` fops). May throw FsError. */
-  set: ((value: bigint) => void) | null;
+  /**
+   * Absent for files created without write bits (the kernel's `_ro` fops). May throw FsError,
+   * or return a promise when the write completes later (the write(2) returns then).
+   */
+  set: AttrSetter | null;
 }
+
+/** An attribute's setter: done when it returns, or when the promise it returns settles. */
+export type AttrSetter = (value: bigint) => void | Promise<void>;
 
 /** A u32 array (`debugfs_create_u32_array`). */
 export interface ArrayNode extends NodeBase {
@@ -95,7 +101,7 @@ export function createAttr(
   parent: DirNode,
   width: Width,
   get: () => bigint,
-  set: ((value: bigint) => void) | null,
+  set: AttrSetter | null,
   nowMs: number,
 ): AttrNode {
   const node: AttrNode = {

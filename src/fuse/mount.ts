@@ -7,7 +7,14 @@ import { makeOps, OpLogger, withActivity } from './ops';
 
 /** How to mount. */
 export interface MountOptions {
+  /**
+   * What mount(2) is given: for root, `/proc/self/fd/N` of the mount point opened once (the
+   * kernel mounts on exactly that directory, whatever its path has become since); otherwise the
+   * path, which fusermount (another process) resolves itself.
+   */
   mountpoint: string;
+  /** Where the mount point is now (its path in the mount table). */
+  at: () => string;
   debug: boolean;
   /** Mount over a directory that is not empty (only the default mount point's placeholder). */
   nonempty: boolean;
@@ -20,11 +27,14 @@ export interface MountOptions {
 export interface Mounted {
   /** The mount's id in the mount table (stable while its path may change). */
   readonly id: number;
+  /** The mount's device (`major:minor`): the same for every bind mount of it. */
+  readonly dev: string;
   /** Where the mount is now (null once it is gone): its parent may have been renamed. */
   where(): Promise<string | null>;
   /**
-   * Unmounts (lazily, so open readers get errors instead of hanging) the mount itself, wherever
-   * it is now; resolves when it is gone, rejects saying where it is still mounted.
+   * Unmounts (lazily, so open readers get errors instead of hanging) the mount and every bind
+   * mount of it, wherever they are now — never a filesystem someone mounted on top of one of
+   * them; resolves when none is left, rejects saying what remains and why.
    */
   unmount(): Promise<void>;
   /** Lets go of the binding's handle after the mount was removed from outside. */
@@ -87,11 +97,15 @@ export function ensureFusermountOnPath(): void {
   }
 }
 
-/** One line of /proc/self/mountinfo: the mount's id, where it is now, and its filesystem type. */
+/** One line of /proc/self/mountinfo: the mount's id, its parent's, its device, where it is now, and its filesystem type and source. */
 export interface MountEntry {
   id: number;
+  parent: number;
+  /** `major:minor` of the filesystem (bind mounts of one filesystem share it). */
+  dev: string;
   path: string;
   fstype: string;
+  source: string;
 }
 
 /** The filesystem type pvlockfs's mounts show (`fuse.` + the subtype). */
@@ -113,10 +127,14 @@ export async function mountTable(): Promise<MountEntry[]> {
     const sep = line.indexOf(' - ');
     if (sep < 0) continue;
     const f = line.slice(0, sep).split(' ');
+    const tail = line.slice(sep + 3).split(' ');
     out.push({
       id: Number(f[0]),
+      parent: Number(f[1]),
+      dev: f[2],
       path: unescapeMountPath(f[4]),
-      fstype: line.slice(sep + 3).split(' ')[0],
+      fstype: tail[0],
+      source: unescapeMountPath(tail[1] ?? ''),
     });
   }
   return out;
@@ -151,6 +169,10 @@ export function lazyUnmount(mountpoint: string): Promise<boolean> {
  * Mounts the filesystem with direct_io (debugfs files report size 0, so without it the page
  * cache would serve EOF), default_permissions (the kernel checks mode bits for non-root users),
  * allow_other (agents run as other users) and fsname/subtype `pvlockfs`.
+ *
+ * fuse-native's own mount checks the mount point by path (stat, then its parent's device), which
+ * neither works for `/proc/self/fd/N` nor adds anything to the checks pvlockfs made on the
+ * descriptor: its `_open` is replaced by the same call without them.
  */
 export function mountFs(fs: DebugFs, opts: MountOptions): Promise<Mounted> {
   ensureFusermountOnPath();
@@ -163,22 +185,81 @@ export function mountFs(fs: DebugFs, opts: MountOptions): Promise<Mounted> {
     fsname: 'pvlockfs',
     subtype: 'pvlockfs',
     debug: opts.debug,
-    // fuse-native's per-operation timeout costs a timer per request. Every handler here is
-    // synchronous and `guard` answers each exactly once, so the safety net is not needed.
+    // fuse-native's per-operation timeout costs a timer per request. Every handler here answers
+    // each request exactly once (`guard`), so the safety net is not needed.
     timeout: false,
   });
   const base = fuse._fuseOptions.bind(fuse);
   fuse._fuseOptions = () => withDirectIo(base(), opts.nonempty);
-  return new Promise((resolve, reject) => {
-    fuse.mount((err) => {
-      if (err) return reject(err);
-      void mountAt(opts.mountpoint).then((entry) => {
-        if (entry === null || entry.fstype !== FSTYPE)
-          return reject(new Error(`the mount at ${opts.mountpoint} is not in the mount table`));
-        resolve(tracked(fuse, entry.id));
-      }, reject);
-    });
-  });
+  mountWithoutPathChecks(fuse);
+  return mountTable().then(
+    (before) =>
+      new Promise((resolve, reject) => {
+        const known = new Set(before.map((m) => m.id));
+        fuse.mount((err) => {
+          if (err) return reject(err);
+          void identify(fuse, known, opts.at()).then(resolve, reject);
+        });
+      }),
+  );
+}
+
+/** Replaces fuse-native's `_open` by the binding's mount call alone (see `mountFs`). */
+function mountWithoutPathChecks(fuse: InstanceType<FuseCtor>): void {
+  const f = fuse as unknown as {
+    mnt: string;
+    _thread: Buffer;
+    _openCallback: ((err: Error | null) => void) | null;
+    _fuseOptions(): string;
+    _malloc: unknown;
+    _handlers: unknown;
+    _getImplementedArray(): unknown;
+    _open(cb: (err: Error | null) => void): void;
+  };
+  const binding = require('node-gyp-build')(dirname(require.resolve('fuse-native'))) as {
+    sizeof_fuse_thread_t: number;
+    fuse_native_mount(...args: unknown[]): void;
+  };
+  f._open = (cb) => {
+    f._thread = Buffer.alloc(binding.sizeof_fuse_thread_t);
+    f._openCallback = cb;
+    try {
+      binding.fuse_native_mount(
+        f.mnt,
+        f._fuseOptions(),
+        f._thread,
+        f,
+        f._malloc,
+        f._handlers,
+        f._getImplementedArray(),
+      );
+    } catch (e) {
+      f._openCallback = null;
+      cb(e as Error);
+    }
+  };
+}
+
+/**
+ * Finds the mount just made: the one pvlockfs mount that appeared at `path` since `known` was
+ * read. Anything else (none, or two daemons mounting the same directory at the same instant)
+ * fails, after unmounting what appeared, so nothing is left mounted that no one serves.
+ */
+async function identify(
+  fuse: InstanceType<FuseCtor>,
+  known: ReadonlySet<number>,
+  path: string,
+): Promise<Mounted> {
+  const fresh = (await mountTable()).filter((m) => !known.has(m.id) && m.fstype === FSTYPE);
+  const here = fresh.filter((m) => m.path === path);
+  if (here.length === 1) return tracked(fuse, here[0]);
+  for (const p of new Set(fresh.map((m) => m.path))) await lazyUnmount(p);
+  releaseBinding(fuse);
+  throw new Error(
+    here.length === 0
+      ? `the mount at ${path} is not in the mount table`
+      : `${here.length} pvlockfs mounts appeared at ${path} at once; all were unmounted`,
+  );
 }
 
 /** The binding's own handle release (no unmount command: it only lets go of the event loop). */
@@ -191,11 +272,12 @@ function releaseBinding(fuse: InstanceType<FuseCtor>): void {
 }
 
 /**
- * A mount is tracked by its id, which is only trusted while this process's FUSE session is open:
- * the session's open channel keeps the mount alive, so its id cannot have been given to another
- * mount. Once the session has ended (unmounted from outside), the id may be reused at once.
+ * A mount is tracked by its id and device, which are only trusted while this process's FUSE
+ * session is open: the session's open channel keeps the mount alive, so its id cannot have been
+ * given to another mount. Once the session has ended (unmounted from outside), the id may be
+ * reused at once.
  */
-function tracked(fuse: InstanceType<FuseCtor>, id: number): Mounted {
+function tracked(fuse: InstanceType<FuseCtor>, entry: MountEntry): Mounted {
   let done: Promise<void> | null = null;
   let released = false;
   const release = (): void => {
@@ -204,15 +286,42 @@ function tracked(fuse: InstanceType<FuseCtor>, id: number): Mounted {
     releaseBinding(fuse);
   };
   const where = async (): Promise<string | null> =>
-    (await sessionOpen()) ? ((await mountById(id))?.path ?? null) : null;
+    (await sessionOpen()) ? ((await mountById(entry.id))?.path ?? null) : null;
   const unmount = async (): Promise<void> => {
-    const at = await where();
-    if (at !== null && !(await lazyUnmount(at)))
-      throw new Error(`still mounted at ${at} (fusermount -uz and umount -l both failed)`);
+    if (await sessionOpen()) {
+      const left = await unmountDevice(entry.dev);
+      if (left.length > 0) throw new Error(left.join('; '));
+    }
     release();
     await devFuseClosed(CLOSE_WAIT_MS);
   };
-  return { id, where, unmount: () => (done ??= unmount()), release };
+  return { id: entry.id, dev: entry.dev, where, unmount: () => (done ??= unmount()), release };
+}
+
+/**
+ * Lazily unmounts every mount of device `dev` (the mount and its bind mounts) that nothing is
+ * mounted on top of: unmounting by path acts on the topmost mount there, which is then not ours.
+ * Returns what remains, in words: empty when every mount of `dev` is gone.
+ */
+export async function unmountDevice(dev: string): Promise<string[]> {
+  const table = await mountTable();
+  const ours = table.filter((m) => m.dev === dev);
+  const covers = (m: MountEntry): MountEntry | undefined =>
+    table.find((o) => o.parent === m.id && o.path === m.path);
+  for (const m of ours) {
+    if (covers(m) !== undefined) continue;
+    const top = await mountAt(m.path);
+    if (top !== null && top.dev === dev) await lazyUnmount(m.path);
+  }
+  const after = await mountTable();
+  return after
+    .filter((m) => m.dev === dev)
+    .map((m) => {
+      const c = after.find((o) => o.parent === m.id && o.path === m.path);
+      return c !== undefined
+        ? `still mounted at ${m.path}: ${c.source} (${c.fstype}) is mounted on top of it and was left alone; unmount that first ('umount ${m.path}'), then 'umount -l ${m.path}'`
+        : `still mounted at ${m.path} (fusermount -uz and umount -l both failed)`;
+    });
 }
 
 /** Whether this process still holds its /dev/fuse channel (the FUSE session is running). */

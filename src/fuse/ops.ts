@@ -16,21 +16,28 @@ export function guard(
   path: string,
   cb: Cb,
   log: OpLogger,
-  body: () => unknown[],
+  body: () => unknown[] | Promise<unknown[]>,
 ): void {
-  let answer: unknown[];
+  const failed = (e: unknown): unknown[] => {
+    if (e instanceof FsError) return [-e.errno];
+    log(
+      `pvlockfs: ${op} ${path}: unexpected ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+    );
+    return [-ERRNO.EIO];
+  };
+  let answer: unknown[] | Promise<unknown[]>;
   try {
     answer = body();
   } catch (e) {
-    if (e instanceof FsError) answer = [-e.errno];
-    else {
-      log(
-        `pvlockfs: ${op} ${path}: unexpected ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
-      );
-      answer = [-ERRNO.EIO];
-    }
+    answer = failed(e);
   }
-  cb(...(answer as [number, ...unknown[]]));
+  // An operation that completes later (a step of `advance_ns`) is answered when it settles.
+  if (answer instanceof Promise)
+    answer.then(
+      (a) => cb(...(a as [number, ...unknown[]])),
+      (e: unknown) => cb(...(failed(e) as [number, ...unknown[]])),
+    );
+  else cb(...(answer as [number, ...unknown[]]));
 }
 
 function toFuseStat(s: StatInfo): Record<string, number> {
@@ -109,7 +116,11 @@ export function makeOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
         return [data.length];
       }),
     write: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
-      guard('write', path, cb, log, () => [fs.write(fd, buf.subarray(0, len), pos)]),
+      guard('write', path, cb, log, () => {
+        // The data is parsed before this returns, even by a write that completes later.
+        const n = fs.write(fd, buf.subarray(0, len), pos);
+        return typeof n === 'number' ? [n] : n.then((v) => [v]);
+      }),
     release: (path: string, fd: number, cb: Cb) =>
       guard('release', path, cb, log, () => {
         fs.release(fd);

@@ -182,6 +182,17 @@ describeFuse('a real package: npm pack, npm install -g, and the installed pvlock
     await fsp.writeFile(here, unit.replace(/\/usr\/local\/bin\/pvlockfs/g, bin));
     const ok = await run('systemd-analyze', ['verify', '--man=no', here], { timeoutMs: 60_000 });
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    // Sandboxed as far as a unit can be without a mount namespace of its own: exposure <= 4.
+    const sec = await run('systemd-analyze', ['security', '--offline=true', here], {
+      timeoutMs: 60_000,
+    });
+    const level = /Overall exposure level for [^:]*: ([0-9.]+)/.exec(sec.stdout);
+    expect(level, sec.stdout + sec.stderr).not.toBeNull();
+    expect(Number(level?.[1])).toBeLessThanOrEqual(4);
+    // And none of the settings that would hide the mount in a namespace of the unit's own.
+    expect(unit).not.toMatch(
+      /^(Protect(System|Home|KernelTunables|KernelModules|KernelLogs|ControlGroups|Proc)|Private(Tmp|Devices|Mounts|Network)|ReadOnlyPaths|InaccessiblePaths|TemporaryFileSystem)=/m,
+    );
     // verify does check: the same unit naming a command that is not there fails.
     await fsp.writeFile(
       here,

@@ -125,7 +125,7 @@ describe('pvlockfs top on a plain directory laid out like a guest debugfs', () =
     }
   });
 
-  it('piped into head, it ends quietly with exit 0 when head has read enough', async () => {
+  it('piped into head, it ends quietly with exit 141 (as yes | head does) when head has read enough', async () => {
     const root = await fakeDebugfs();
     const r = await run(
       'bash',
@@ -138,7 +138,7 @@ describe('pvlockfs top on a plain directory laid out like a guest debugfs', () =
       ],
       { timeoutMs: 30_000 },
     );
-    expect(r.stdout).toBe('0\n');
+    expect(r.stdout).toBe('141\n');
     expect(r.stderr).toBe('');
   });
 

@@ -28,7 +28,7 @@ function fixture(): {
     root,
     8,
     () => value.v & 0xffn,
-    (x) => (value.v = x),
+    (x) => void (value.v = x),
     0,
   );
   const u32 = createAttr(
@@ -37,7 +37,7 @@ function fixture(): {
     root,
     32,
     () => value.v,
-    (x) => (value.v = x),
+    (x) => void (value.v = x),
     0,
   );
   const ro = createAttr(
@@ -46,7 +46,7 @@ function fixture(): {
     root,
     64,
     () => value.v,
-    (x) => (value.v = x),
+    (x) => void (value.v = x),
     0,
   );
   const arr = Array.from({ length: 31 }, () => 0);
