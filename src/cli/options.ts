@@ -263,7 +263,7 @@ export const OPTION_SPECS: readonly OptionRow[] = [
     arg: 'N',
     help: `the most files the mount keeps open (default ${MAX_HANDLES}); past it the least recently used is closed (its next read: EIO), so an open never fails`,
     commands: ['mount'],
-    set: (o, v, f) => (o.maxOpenFiles = intArg(f, v, 16, 1 << 20)),
+    set: (o, v, f) => (o.maxOpenFiles = intArg(f, v, 1, 1 << 20)),
   },
   {
     flag: '--debug',
