@@ -4,11 +4,17 @@ import { execFile } from 'node:child_process';
 import { cpus } from 'node:os';
 import { intArg, OptionSpec, parseArgv, realArg } from './args';
 import { benchRead } from './bench-read';
+import { soakHostile } from './bench-hostile';
 import { soakRead } from './bench-soak';
 import { curve, guestsSpeed, soak, speed } from './bench-sim';
 import { defaultConfig } from '../sim/config';
 
-const HELP = `scripts/bench read [--runs N] [--seconds S] | read --soak SECONDS [--readers N]
+const HELP = `scripts/bench hostile [--seconds S]
+  A mount with a hostile neighbour for S seconds (default 600): live recordings into a small
+  directory that nobody keeps filling and emptying, nobody opening files of the mount in a loop,
+  the daemon's stdout and stderr closed half-way; root's cat every second must answer. Root only.
+
+scripts/bench read [--runs N] [--seconds S] | read --soak SECONDS [--readers N]
   Read path: open + read-to-EOF + close on kvm/spinlocks/histo_total with 1, 4 and 16 concurrent
   readers (a separate C process), side by side against a trivial fuse-native daemon, a minimal C
   libfuse2 daemon and tmpfs; medians of N rounds of S seconds per reading; daemon CPU when idle.
@@ -125,6 +131,13 @@ function runCase(name: SimCase, runs: number, simSeconds: number): Promise<Speed
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'hostile') {
+    const o = options('read', argv.slice(1));
+    const say = (s: string): void => void process.stderr.write(`${s}\n`);
+    const seconds = argv.some((a) => a.startsWith('--seconds')) ? o.seconds : 600;
+    process.stdout.write(`${JSON.stringify(await soakHostile(seconds, say), null, 2)}\n`);
+    return;
+  }
   if (argv[0] === 'read') {
     const o = options('read', argv.slice(1));
     const say = (s: string): void => void process.stderr.write(`${s}\n`);

@@ -1,4 +1,4 @@
-import { constants as fsc, promises as fsp, readFileSync } from 'node:fs';
+import { constants as fsc, promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DebugFs, MAX_CAPTURED_BYTES } from '../debugfs/fs';
@@ -192,16 +192,15 @@ const SAME_REQUEST_MS = 1000;
 let detachMount: () => Promise<unknown> = () => Promise.resolve();
 
 /**
- * Whether SIGHUP was ignored when the process started (`nohup`): then it stays ignored, as the
- * user asked. Read from /proc/self/status before any listener is installed.
+ * Whether SIGHUP was ignored when pvlockfs was started (`nohup`): then it stays ignored, as the
+ * user asked. Node resets every signal before any of this runs, so the launcher, which saw the
+ * disposition, says it in the environment (taken out again: the commands started later must not
+ * inherit it).
  */
 function hangupIgnored(): boolean {
-  try {
-    const m = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    return m !== null && (BigInt(`0x${m[1]}`) & 1n) !== 0n;
-  } catch {
-    return false;
-  }
+  const ignored = process.env.PVLOCKFS_HUP_IGNORED === '1';
+  delete process.env.PVLOCKFS_HUP_IGNORED;
+  return ignored;
 }
 
 /**
@@ -210,7 +209,11 @@ function hangupIgnored(): boolean {
  * unmount, so nothing is left mounted) and the daemon exits 1; a third exits at once.
  */
 function waitForSignal(): Promise<NodeJS.Signals> {
-  const signals: NodeJS.Signals[] = hangupIgnored()
+  const ignoreHup = hangupIgnored();
+  // Node's own default for SIGHUP would end the process (leaving the mount dead): a listener
+  // that does nothing keeps it ignored.
+  if (ignoreHup) process.on('SIGHUP', () => undefined);
+  const signals: NodeJS.Signals[] = ignoreHup
     ? ['SIGINT', 'SIGTERM']
     : ['SIGINT', 'SIGTERM', 'SIGHUP'];
   return new Promise((resolveSignal) => {

@@ -3,6 +3,8 @@ import { parseArgv, parseParam, shown } from '../../../src/cli/args';
 import { UsageError } from '../../../src/cli/errors';
 import { parseExperiment } from '../../../src/cli/experiment';
 import { OPTION_SPECS, parseOptions } from '../../../src/cli/options';
+import { guestSeed, planGuests } from '../../../src/cli/guests';
+import { defaultConfig } from '../../../src/sim/config';
 
 /** A value for each option argument kind that the option accepts. */
 const GOOD: Record<string, string> = {
@@ -170,5 +172,45 @@ describe('values are shown on one short line', () => {
     }
     expect(message.length).toBeLessThan(200);
     expect(message).not.toContain('\n');
+  });
+});
+
+describe('numbers and guests the options refuse', () => {
+  it.each(['0x2', '1e1', '.5', ' 2', '2 ', '-1', ''])(
+    '--overcommit %j is refused as whole-number options refuse it',
+    (v) => {
+      expect(() => parseOptions('run', ['--overcommit', v])).toThrow(
+        /--overcommit: .* is not valid/,
+      );
+    },
+  );
+
+  it('--overcommit takes decimals', () => {
+    expect(() => parseOptions('run', ['--overcommit', '1.5'])).not.toThrow();
+  });
+
+  it('at most 64 guests and 1024 vCPUs in all; a guest seed past the largest wraps to 0', () => {
+    const base = defaultConfig();
+    const guest = (name: string, vcpus = 4) => ({ name, over: { vcpus }, layout: null });
+    expect(() =>
+      planGuests(
+        base,
+        Array.from({ length: 65 }, (_, i) => guest(`g${i}`, 1)),
+      ),
+    ).toThrow('at most 64 guests');
+    expect(() =>
+      planGuests(
+        base,
+        Array.from({ length: 5 }, (_, i) => guest(`g${i}`, 256)),
+      ),
+    ).toThrow('at most 1024 vCPUs in all the guests together (got 1280)');
+    expect(guestSeed(Number.MAX_SAFE_INTEGER, 0)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(guestSeed(Number.MAX_SAFE_INTEGER, 1)).toBe(0);
+    expect(guestSeed(Number.MAX_SAFE_INTEGER - 1, 3)).toBe(1);
+    const top = { ...base, seed: Number.MAX_SAFE_INTEGER };
+    expect(planGuests(top, [guest('a'), guest('b')]).map((p) => p.cfg.seed)).toEqual([
+      Number.MAX_SAFE_INTEGER,
+      0,
+    ]);
   });
 });

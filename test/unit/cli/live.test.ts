@@ -77,3 +77,39 @@ describe('LiveDriver', () => {
     }
   });
 });
+
+describe('LiveDriver.advance (pvlockfs/advance_ns)', () => {
+  it('runs in slices that let the event loop turn, and ends exactly where one long run ends', async () => {
+    const stepped = new Machine(defaultConfig());
+    const d = new LiveDriver(stepped, 1, undefined, { paused: true });
+    let turns = 0;
+    const ticker = setInterval(() => (turns += 1), 0);
+    try {
+      await d.advance(3e9);
+    } finally {
+      clearInterval(ticker);
+    }
+    const whole = new Machine(defaultConfig());
+    whole.runUntil(3e9);
+    expect(stepped.nowNs).toBe(3e9);
+    expect([stepped.events, stepped.nowNs]).toEqual([whole.events, whole.nowNs]);
+    expect(turns).toBeGreaterThan(0);
+  });
+
+  it('steps written together run one after another; running=1 meanwhile is EBUSY; a stop ends a step with EINTR', async () => {
+    const m = new Machine(defaultConfig());
+    const d = new LiveDriver(m, 1, undefined, { paused: true });
+    const first = d.advance(1e9);
+    const second = d.advance(1e9);
+    expect(d.stepping).toBe(true);
+    expect(() => d.runningKnob.set(1)).toThrow(expect.objectContaining({ code: 'EBUSY' }));
+    await first;
+    expect(m.nowNs).toBeGreaterThanOrEqual(1e9);
+    await second;
+    expect([m.nowNs, d.stepping]).toEqual([2e9, false]);
+    const long = d.advance(600e9);
+    d.stop();
+    await expect(long).rejects.toMatchObject({ code: 'EINTR' });
+    expect(m.nowNs).toBeLessThan(600e9);
+  });
+});

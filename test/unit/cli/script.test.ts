@@ -142,3 +142,27 @@ describe('the scripted clock', () => {
     expect(clock.pending).toBe(0);
   });
 });
+
+describe('scripts a hostile or careless file cannot abuse', () => {
+  it('a line of 128k characters is refused in one pass; exactly 100,000 lines are taken', () => {
+    const long = `0 ${'='.repeat(131_072)} x`;
+    // (The old line pattern backtracked over it for about a minute.)
+    expect(() => parseScript(long, 'f', 'kvm-2010')).toThrow(
+      'f:1:1: line longer than 4096 characters',
+    );
+    const many = '0s timeout=1\n'.repeat(100_000);
+    expect(parseScript(many, 'f', 'kvm-2010')).toHaveLength(100_000);
+    expect(() => parseScript(`${many}0s timeout=1\n`, 'f', 'kvm-2010')).toThrow(
+      'more than 100000 lines',
+    );
+  });
+
+  it('a file other users cannot read is never quoted', () => {
+    expect(() => parseScript('secret:$6$abc', 'f', 'kvm-2010', [], false)).toThrow(
+      'f:1:1: expected TIME KNOB=VALUE (e.g. 10s hogs=12), got something else',
+    );
+    expect(() => parseScript('10s secret=1', 'f', 'kvm-2010', [], false)).toThrow(
+      /this is not a knob/,
+    );
+  });
+});

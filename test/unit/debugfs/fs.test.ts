@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fsErrorCode } from './helpers';
 import { DebugFs, REFUSED, RefusedOp, S_IFDIR, S_IFREG } from '../../../src/debugfs/fs';
-import { createAttr, createDir } from '../../../src/debugfs/nodes';
+import { createAttr, createDir, createText } from '../../../src/debugfs/nodes';
 
 function makeFs(): { fs: DebugFs; clock: { ms: number } } {
   const clock = { ms: 1000 };
@@ -80,5 +80,50 @@ describe('DebugFs', () => {
     const { fs } = makeFs();
     for (let i = 0; i < 10_000; i++) fs.release(fs.open('/kvm/knob'));
     expect(fs.openCount).toBe(0);
+  });
+});
+
+describe('DebugFs open files: bounded, least recently used closed first, text shared', () => {
+  function textFs(handles: number, capturedBytes = 1 << 30): DebugFs {
+    const root = createDir('', null, 0, 0o700);
+    createText('config', 0o444, root, () => 'x'.repeat(1000), 0);
+    createAttr(
+      'knob',
+      0o644,
+      root,
+      32,
+      () => 7n,
+      () => undefined,
+      0,
+    );
+    return new DebugFs(root, 'modern', () => 0, { handles, capturedBytes });
+  }
+
+  it('an open never fails: past the limit the least recently used file is closed (EIO on its next read)', () => {
+    const fs = textFs(3);
+    const a = fs.open('/knob');
+    const b = fs.open('/knob');
+    const c = fs.open('/knob');
+    fs.read(a, 0, 10); // a is now the most recently used
+    const d = fs.open('/knob');
+    expect(fs.openCount).toBe(3);
+    expect(fs.evicted).toBe(1);
+    expect(code(() => fs.read(b, 0, 10))).toBe('EIO');
+    expect(fs.read(a, 2, 10).length).toBe(0);
+    expect(fs.read(c, 0, 10).toString()).toBe('7\n');
+    expect(fs.read(d, 0, 10).toString()).toBe('7\n');
+    expect(code(() => fs.read(99, 0, 1))).toBe('EBADF');
+  });
+
+  it('the text the open files hold is bounded too; files that capture the same text share it', () => {
+    const fs = textFs(100, 2500);
+    const fhs = [0, 1, 2].map(() => fs.open('/config'));
+    const texts = fhs.map((fh) => fs.read(fh, 0, 10));
+    // Two captures fit in 2500 bytes: the third read closed the first file.
+    expect(fs.openCount).toBe(2);
+    expect(fs.capturedCount).toBe(2000);
+    expect(texts[1].buffer).toBe(texts[2].buffer);
+    for (const fh of fhs) fs.release(fh);
+    expect([fs.openCount, fs.capturedCount]).toEqual([0, 0]);
   });
 });

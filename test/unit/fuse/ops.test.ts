@@ -171,3 +171,31 @@ describe('withActivity', () => {
     expect(seen).toEqual(['op', 'answer']);
   });
 });
+
+describe('guard: an operation that completes later', () => {
+  it('is answered once, when its promise settles: its value, or -errno', async () => {
+    const ok = recorder();
+    guard(
+      'write',
+      '/p',
+      ok.cb,
+      () => undefined,
+      () => Promise.resolve([5]),
+    );
+    expect(ok.calls).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(ok.calls).toEqual([[5]]);
+    const failed = recorder();
+    const logs: string[] = [];
+    guard(
+      'write',
+      '/p',
+      failed.cb,
+      (l) => logs.push(l),
+      () => Promise.reject(new FsError('EINTR')),
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(failed.calls).toEqual([[-ERRNO.EINTR]]);
+    expect(logs).toEqual([]);
+  });
+});
