@@ -55,7 +55,7 @@ export class LiveDriver {
   private advances: Promise<void> = Promise.resolve();
   /** How many `advance_ns` writes have not returned yet. */
   private advancing = 0;
-  /** Set by `stop`: a step in progress ends at its next slice with EINTR. */
+  /** Set by `stop`: a step in progress ends at its next slice with ECANCELED. */
   private stopping = false;
   /** The mount's timeline recorder: the driver stops at a recording's end so it is exact. */
   trace: LiveTrace | null = null;
@@ -89,10 +89,12 @@ export class LiveDriver {
    * be stepped (EBUSY while running); more than 10 simulated minutes at once is EINVAL. The step
    * runs in slices of about 10 ms of wall time: between them the daemon answers other file
    * operations (which see the guest part of the way) and acts on signals (a stop ends the step
-   * with EINTR). Steps written at once run one after another, in the order they came. The
+   * with ECANCELED — not EINTR, which writers retry — and refuses any new one). Steps written at
+   * once run one after another, in the order they came. The
    * slicing changes nothing in the simulation: the same events run in the same order.
    */
   advance(ns: number): Promise<void> {
+    if (this.stopping) throw new FsError('ECANCELED', 'the daemon is stopping');
     if (this.runningValue !== 0)
       throw new FsError('EBUSY', 'advance_ns while the guest runs (write 0 to running first)');
     if (ns > MAX_ADVANCE_NS)
@@ -112,7 +114,7 @@ export class LiveDriver {
   private async runAdvance(ns: number): Promise<void> {
     const target = this.machine.nowNs + ns;
     while (this.machine.nowNs < target) {
-      if (this.stopping) throw new FsError('EINTR', 'the daemon is stopping');
+      if (this.stopping) throw new FsError('ECANCELED', 'the daemon is stopping');
       const deadline = this.clockMs() + ADVANCE_SLICE_MS;
       while (this.machine.nowNs < target && this.clockMs() < deadline) {
         const r = this.runTo(target, EVENTS_PER_CHECK, () => false);

@@ -16,6 +16,7 @@ export const ERRNO = {
   ENOTEMPTY: 39,
   ENODATA: 61,
   EOPNOTSUPP: 95,
+  ECANCELED: 125,
 } as const;
 
 /** Name of an errno in `ERRNO`. */

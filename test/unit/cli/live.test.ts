@@ -96,7 +96,7 @@ describe('LiveDriver.advance (pvlockfs/advance_ns)', () => {
     expect(turns).toBeGreaterThan(0);
   });
 
-  it('steps written together run one after another; running=1 meanwhile is EBUSY; a stop ends a step with EINTR', async () => {
+  it('steps written together run one after another; running=1 meanwhile is EBUSY; a stop ends a step with ECANCELED and refuses new ones', async () => {
     const m = new Machine(defaultConfig());
     const d = new LiveDriver(m, 1, undefined, { paused: true });
     const first = d.advance(1e9);
@@ -109,7 +109,8 @@ describe('LiveDriver.advance (pvlockfs/advance_ns)', () => {
     expect([m.nowNs, d.stepping]).toEqual([2e9, false]);
     const long = d.advance(600e9);
     d.stop();
-    await expect(long).rejects.toMatchObject({ code: 'EINTR' });
+    await expect(long).rejects.toMatchObject({ code: 'ECANCELED' });
+    expect(() => d.advance(1)).toThrow(expect.objectContaining({ code: 'ECANCELED' }));
     expect(m.nowNs).toBeLessThan(600e9);
   });
 });
