@@ -1,5 +1,8 @@
 import { defaultConfig, SimConfig } from '../sim/config';
-import { UsageError } from './errors';
+import { UsageError } from '../app/errors';
+import { shown } from '../os/shown';
+
+export { shown };
 
 /** One option of a command: its flag, the value it takes (none for a switch), help, and its effect. */
 export interface OptionSpec<O> {
@@ -17,21 +20,6 @@ export interface Positionals {
 }
 
 /** The longest piece of a user's value a message repeats; the rest is summarised. */
-const SHOWN_MAX = 60;
-
-/**
- * A user's value as a message shows it: on one line (control characters escaped) and at most
- * ~60 characters, so a 100 KB or multi-line argument never floods the terminal or a log.
- */
-export function shown(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  const oneLine = value.replace(/[\u0000-\u001f\u007f]/g, (c) =>
-    c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
-  if (oneLine.length <= SHOWN_MAX) return oneLine;
-  return `${oneLine.slice(0, SHOWN_MAX)}… (${value.length} characters)`;
-}
-
 /**
  * The one argv parser of every command: `--flag value` and `--flag=value`, switches without a
  * value, `--` ends the options (so a path may start with `-`). Anything else that starts with

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { ablationRows, ablationSummary, formatAblation } from '../experiment/ablation';
-import { compareWithRfc, specs } from './experiment-matrix';
+import { compareWithRfc, specs } from '../app/experiment/matrix';
 import type { ExperimentOptions } from './experiment-options';
-import { runPool } from './experiment-run';
+import { runPool } from '../app/experiment/pool';
 import { MECHANISM_SWITCHES } from './options-mechanisms';
 import { progressReporter } from './progress';
 

@@ -7,7 +7,7 @@ import {
 } from '../experiment/long2015';
 import type { RunResult } from '../experiment/run';
 import type { ExperimentOptions } from './experiment-options';
-import { runPool } from './experiment-run';
+import { runPool } from '../app/experiment/pool';
 import { progressReporter } from './progress';
 
 /**

@@ -1,4 +1,4 @@
-import { LOCKS, LockAlgorithm, Pinning, PINNINGS, SimConfig } from '../sim/config';
+import { LOCKS, LockAlgorithm, Pinning, PINNINGS } from '../sim/config';
 import {
   intArg,
   listArg,
@@ -8,21 +8,14 @@ import {
   parseParam,
   ReservedParams,
 } from './args';
-import { parseDurationNs } from './duration';
+import { parseDurationNs } from '../app/duration';
+import type { MatrixRequest } from '../app/experiment/matrix';
 import { MECHANISM_SWITCHES } from './options-mechanisms';
-import { CellName, parseCells } from './experiment-trace';
-import { parseBounded, parseFrom, SVG_FOR_MAX_NS, TRACE_FOR_MAX_NS } from './trace';
+import { CellName, parseCells } from '../app/experiment/trace-cells';
+import { parseBounded, parseFrom, SVG_FOR_MAX_NS, TRACE_FOR_MAX_NS } from '../app/windows';
 
 /** Options of `pvlockfs experiment`. */
-export interface ExperimentOptions {
-  reps: number;
-  seed: number;
-  scenarios: Pinning[];
-  overcommits: number[];
-  locks: LockAlgorithm[];
-  workNs: number;
-  capNs: number;
-  jobs: number;
+export interface ExperimentOptions extends MatrixRequest {
   json: boolean;
   out: string | null;
   named: boolean;
@@ -30,7 +23,6 @@ export interface ExperimentOptions {
   ablation: string | null;
   /** Which published table to run against: the RFC's (default) or Long's 2015 (held out). */
   table: 'rfc' | 'long2015';
-  params: Partial<SimConfig>;
   /** Cells whose first run is recorded as a JSON timeline (each lock), into --out. */
   traceCells: CellName[];
   traceFromNs: number;

@@ -3,18 +3,19 @@ import { performance } from 'node:perf_hooks';
 import { defaultConfig } from '../sim/config';
 import { validateConfig } from '../sim/config-check';
 import { runConfig } from '../experiment/run';
-import { compareWithRfc, specs } from './experiment-matrix';
+import { compareWithRfc, specs } from '../app/experiment/matrix';
 import { optionLines, parseArgv, shown } from './args';
-import { UsageError } from './errors';
-import { prepareOutDir, writeReport } from './experiment-report';
+import { UsageError } from '../app/errors';
+import { prepareOutDir, writeReport } from '../app/experiment/report';
 import type { PinnedDir } from '../os/dir';
-import { runPool } from './experiment-run';
+import { runPool } from '../app/experiment/pool';
 import { progressReporter } from './progress';
+import { stderr } from '../os/stdio';
 import { explainUnmet, targetChecks } from '../experiment/compare';
 import { formatCells, formatNamed, formatTable, formatTargets } from '../render/tables';
-import { namedExperiments } from './experiment-named';
+import { namedExperiments } from '../app/experiment/named';
 import { EXPERIMENT_OPTIONS, ExperimentOptions } from './experiment-options';
-import { CellName, CellTraceResult, traceCell } from './experiment-trace';
+import { CellName, CellTraceResult, traceCell } from '../app/experiment/trace-cells';
 import { long2015Command } from './experiment-long2015';
 import { ablationCommand } from './experiment-ablation';
 
@@ -137,12 +138,12 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
   const t0 = performance.now();
   const outDir = o.out === null ? null : prepareOutDir(o.out);
   const all = specs(o);
-  const progress = progressReporter('experiment', process.stderr);
+  const progress = progressReporter('experiment', stderr());
   const results = await runPool(all, o.jobs, progress.update);
   progress.end();
   const { scale, table, cmp } = compareWithRfc(results);
   const named = o.named
-    ? await namedExperiments({
+    ? await namedExperiments(progressReporter('named experiments', stderr()), {
         seed: o.seed,
         reps: o.reps,
         workNs: o.workNs,

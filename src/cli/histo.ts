@@ -1,6 +1,6 @@
 import { esc } from '../render/svg';
 import { nonEmptyArg, OptionSpec, parseArgv } from './args';
-import { RuntimeError } from './errors';
+import { RuntimeError } from '../app/errors';
 import { why } from '../os/errors';
 import { OutFile } from '../os/out-file';
 import { shownPath } from '../os/shown';

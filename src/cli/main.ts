@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OsError } from '../os/errors';
 import { flushStdout, guardStdio, logLine, stderr, stdout, stdoutFailure } from '../os/stdio';
-import { UsageError, RuntimeError } from './errors';
+import { UsageError, RuntimeError } from '../app/errors';
 import { parseArgv } from './args';
 import { optionHelp, parseOptions } from './options';
 import { progressReporter } from './progress';

@@ -24,11 +24,11 @@ import {
   ReservedParams,
   shown,
 } from './args';
-import { formatNs, parseDurationNs } from './duration';
-import { defaultTrace, TraceRequest } from './trace';
+import { formatNs, parseDurationNs } from '../app/duration';
+import { defaultTrace, TraceRequest } from '../app/windows';
 import { SCENARIO_OPTION_SPECS } from './options-scenario';
 import { MECHANISM_OPTION_SPECS } from './options-mechanisms';
-import { UsageError } from './errors';
+import { UsageError } from '../app/errors';
 import type { GuestOption } from './guests';
 
 /** Everything a command line can set. */

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { formatNs } from './duration';
-import { errnoOf, RuntimeError } from './errors';
+import { formatNs } from '../app/duration';
+import { errnoOf, RuntimeError } from '../app/errors';
 import { HISTO_NAMES, SCALAR_NAMES } from '../layout/tree';
 import { bar, bucketLabel, compact, parseHisto } from './histo';
 import { why } from '../os/errors';

@@ -20,3 +20,18 @@ export function shownPath(path: string, max = PATH_SHOWN_MAX): string {
   if (oneLine.length <= max) return oneLine;
   return `${oneLine.slice(0, max)}… (${path.length} characters)`;
 }
+
+const SHOWN_MAX = 60;
+
+/**
+ * A user's value as a message shows it: on one line (control characters escaped) and at most
+ * ~60 characters, so a 100 KB or multi-line argument never floods the terminal or a log.
+ */
+export function shown(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  const oneLine = value.replace(/[\u0000-\u001f\u007f]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+  if (oneLine.length <= SHOWN_MAX) return oneLine;
+  return `${oneLine.slice(0, SHOWN_MAX)}… (${value.length} characters)`;
+}

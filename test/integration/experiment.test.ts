@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { reproduceCommand } from '../../src/cli/experiment-run';
+import { reproduceCommand } from '../../src/app/experiment/pool';
 import { LAUNCHER, run } from './harness';
 
 const SMALL = ['--scenarios', 'A,B', '--overcommit', '1,2', '--reps', '2', '--work', '300ms'];

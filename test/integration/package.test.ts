@@ -78,7 +78,7 @@ describeFuse('a real package: npm pack, npm install -g, and the installed pvlock
       .map((p) => p.replace(/^package\//, ''));
     expect(list).toContain('bin/pvlockfs');
     expect(list).toContain('dist/cli/main.js');
-    expect(list).toContain('dist/cli/experiment-worker.js');
+    expect(list).toContain('dist/app/experiment/worker.js');
     expect(list).toContain('scripts/pvlockfs-exporter');
     expect(list).toContain('docs/recipes/incident.script');
     expect(

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../../src/cli/options';
-import { runHeadless } from '../../src/cli/run';
+import { runHeadless } from '../../src/app/headless';
+import { runPlan } from '../../src/app/plan';
+import type { Options } from '../../src/cli/options';
+
+/** `run --json` of the options, as a run prints it. */
+function headless(o: Options): Record<string, unknown> {
+  return runHeadless(runPlan(o.sim, o.layout, o.guests), o).result;
+}
 import type { LockAlgorithm } from '../../src/sim/config';
 
 /** The locks the goldens were first recorded with; a lock added later gets a file of its own. */
@@ -31,7 +38,7 @@ function runs(
       '--sim-time',
       '300ms',
     ];
-    const r = runHeadless(parseOptions('run', args));
+    const r = headless(parseOptions('run', args));
     delete r.wall_ms;
     out[args.join(' ')] = r;
   }

@@ -29,7 +29,9 @@ const ALLOWED: Record<string, string[]> = {
   trace: ['trace', 'sim'],
   render: ['render', 'experiment', 'trace'],
   os: ['os'],
-  cli: ['cli', 'os', 'fuse', 'layout', 'debugfs', 'sim', 'experiment', 'trace', 'render'],
+  app: ['app', 'os', 'fuse', 'layout', 'debugfs', 'sim', 'experiment', 'trace', 'render'],
+  cli: ['cli', 'app', 'os', 'layout', 'debugfs', 'sim', 'experiment', 'render'],
+  tools: ['tools', 'cli', 'app', 'os', 'fuse', 'layout', 'debugfs', 'sim', 'experiment'],
 };
 
 describe('module boundaries (STYLE.md)', () => {

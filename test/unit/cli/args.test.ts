@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgv, parseParam, shown } from '../../../src/cli/args';
-import { UsageError } from '../../../src/cli/errors';
+import { UsageError } from '../../../src/app/errors';
 import { parseExperiment } from '../../../src/cli/experiment';
 import { OPTION_SPECS, parseOptions } from '../../../src/cli/options';
-import { guestSeed, planGuests } from '../../../src/cli/guests';
+import { guestSeed, planGuests } from '../../../src/app/plan';
 import { defaultConfig } from '../../../src/sim/config';
 
 /** A value for each option argument kind that the option accepts. */

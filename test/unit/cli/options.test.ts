@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDurationNs } from '../../../src/cli/duration';
-import { UsageError } from '../../../src/cli/errors';
+import { parseDurationNs } from '../../../src/app/duration';
+import { UsageError } from '../../../src/app/errors';
 import { parseExperiment } from '../../../src/cli/experiment';
 import { OPTION_SPECS, parseOptions } from '../../../src/cli/options';
 import { DEFAULT_SEED } from '../../../src/sim/config';

@@ -1,4 +1,4 @@
-import { shown } from './args';
+import { shown } from '../os/shown';
 import { UsageError } from './errors';
 
 const UNITS: Record<string, number> = {

@@ -1,8 +1,8 @@
 // First: the engine's inlining budget (see the module).
-import './engine-flags';
+import '../cli/engine-flags';
 import { execFile } from 'node:child_process';
 import { cpus } from 'node:os';
-import { intArg, OptionSpec, parseArgv, realArg } from './args';
+import { intArg, OptionSpec, parseArgv, realArg } from '../cli/args';
 import { benchRead } from './bench-read';
 import { soakHostile } from './bench-hostile';
 import { soakRead } from './bench-soak';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BASE_RANGES, candidate, SOURCE_RANGES } from '../../../src/cli/refit-search';
+import { BASE_RANGES, candidate, SOURCE_RANGES } from '../../../src/tools/refit-search';
 import { defaultConfig } from '../../../src/sim/config';
 import { validateConfig } from '../../../src/sim/config-check';
 import { Rng } from '../../../src/sim/rng';

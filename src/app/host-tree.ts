@@ -5,7 +5,7 @@ import { buildHostTree } from '../layout/control';
 import { buildTree, TraceControl } from '../layout/tree';
 import { guestCpuNs, guestEntitlements } from '../sim/fairness';
 import type { Machine } from '../sim/machine';
-import type { GuestPlan } from './guests';
+import type { GuestPlan, RunPlan } from './plan';
 
 /**
  * The tree of a mount with several guests: `NAME/` per guest, laid out and behaving exactly as a
@@ -13,28 +13,14 @@ import type { GuestPlan } from './guests';
  * `guests`: per guest its lock, vCPUs, weight, and the CPU it has received so far against its
  * entitlement.
  */
-export function guestsTree(
+function guestsTree(
   m: Machine,
   plans: readonly GuestPlan[],
-  extra: ExtraSettings,
-  control: ClockControl,
-  abi: Abi,
-  nowMs: number,
-  trace?: TraceControl,
-  roots?: readonly DirNode[],
+  roots: readonly DirNode[],
+  o: TreeOptions,
 ): DirNode {
-  // Each guest's root: built here, or given (a headless run reads them on their own too).
-  const guests = plans.map((p, i) => ({
-    name: p.name,
-    root:
-      roots?.[i] ??
-      buildTree(
-        machinePort(m, { ...extra, guest: p.name, layout: p.layout }, control, undefined, i),
-        abi,
-        nowMs,
-        p.layout,
-      ),
-  }));
+  const { extra, control, abi, nowMs, trace } = o;
+  const guests = plans.map((p, i) => ({ name: p.name, root: roots[i] }));
   const host = {
     ...machinePort(m, extra, control, trace),
     seed: m.cfg.seed,
@@ -60,4 +46,44 @@ export function guestsTree(
       .join('');
   };
   return buildHostTree(guests, host, guestsText, abi, nowMs);
+}
+
+/** How a plan's tree is built: its settings, its clock's knobs, its ABI and its recorder. */
+export interface TreeOptions {
+  /** `key=value` settings `pvlockfs/config` shows besides the simulation's. */
+  extra: ExtraSettings;
+  control: ClockControl;
+  abi: Abi;
+  nowMs: number;
+  /** The timeline recorder (`pvlockfs/trace_ns`), on the host's control directory. */
+  trace?: TraceControl;
+}
+
+/**
+ * The tree of a plan and each guest's root in it: the single guest's tree is the root itself;
+ * named guests get `NAME/` each (exactly a single guest's tree) under the host's root.
+ */
+export function planTree(
+  plan: RunPlan,
+  m: Machine,
+  o: TreeOptions,
+): { root: DirNode; guestRoots: DirNode[] } {
+  if (!plan.named) {
+    const root = buildTree(
+      machinePort(m, o.extra, o.control, o.trace),
+      o.abi,
+      o.nowMs,
+      plan.layout,
+    );
+    return { root, guestRoots: [root] };
+  }
+  const guestRoots = plan.guests.map((p, i) =>
+    buildTree(
+      machinePort(m, { ...o.extra, guest: p.name, layout: p.layout }, o.control, undefined, i),
+      o.abi,
+      o.nowMs,
+      p.layout,
+    ),
+  );
+  return { root: guestsTree(m, plan.guests, guestRoots, o), guestRoots };
 }

@@ -1,11 +1,11 @@
 // First: the engine's inlining budget (see the module).
-import './engine-flags';
+import '../cli/engine-flags';
 import type { SimConfig } from '../sim/config';
 import { Rng } from '../sim/rng';
 import { ablationSummary } from '../experiment/ablation';
-import { compareWithRfc, specs } from './experiment-matrix';
-import { parseExperiment } from './experiment';
-import { runPool } from './experiment-run';
+import { compareWithRfc, specs } from '../app/experiment/matrix';
+import { parseExperiment } from '../cli/experiment';
+import { runPool } from '../app/experiment/pool';
 
 /**
  * The refit search of the 2010 host's mechanisms (docs/calibration.md, "Refit with the

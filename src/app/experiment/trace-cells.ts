@@ -1,13 +1,13 @@
-import { Machine, RunStop } from '../sim/machine';
-import type { LockAlgorithm, Pinning, SimConfig } from '../sim/config';
-import { PINNINGS } from '../sim/config';
-import { runConfig } from '../experiment/run';
-import type { PinnedDir } from '../os/dir';
-import { OutFile } from '../os/out-file';
-import { shownPath } from '../os/shown';
-import { RuntimeError, UsageError } from './errors';
-import { shown } from './args';
-import { jsonWindow, svgWindow, TraceWindow, WindowResult, WindowRunner } from './trace';
+import { Machine, RunStop } from '../../sim/machine';
+import type { LockAlgorithm, Pinning, SimConfig } from '../../sim/config';
+import { PINNINGS } from '../../sim/config';
+import { runConfig } from '../../experiment/run';
+import type { PinnedDir } from '../../os/dir';
+import { OutFile } from '../../os/out-file';
+import { shownPath } from '../../os/shown';
+import { RuntimeError, UsageError } from '../errors';
+import { shown } from '../../os/shown';
+import { jsonWindow, svgWindow, TraceWindow, WindowResult, WindowRunner } from '../windows';
 
 /** A cell of the matrix named as `A2`: scenario and overcommit. */
 export interface CellName {

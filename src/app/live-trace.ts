@@ -5,7 +5,7 @@ import { why } from '../os/errors';
 import { OutFile, removeStaleTemps } from '../os/out-file';
 import { shownPath } from '../os/shown';
 import type { Machine } from '../sim/machine';
-import { jsonWindow, TRACE_FOR_MAX_NS, WindowResult, WindowRunner } from './trace';
+import { jsonWindow, TRACE_FOR_MAX_NS, WindowResult, WindowRunner } from './windows';
 
 /**
  * A mount's timeline recorder, driven through `pvlockfs/trace_ns`: writing N starts a recording

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { runOne, RunSpec } from '../experiment/run';
+import { runOne, RunSpec } from '../../experiment/run';
 
 // Worker thread of `pvlockfs experiment`: runs the simulations it is sent, one at a time. A run
 // that throws (a broken invariant) is reported with its id, so the parent can name its seed.

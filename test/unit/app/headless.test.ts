@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../../../src/cli/options';
-import { runHeadless } from '../../../src/cli/run';
+import { runHeadless } from '../../../src/app/headless';
+import { runPlan } from '../../../src/app/plan';
+import type { Options } from '../../../src/cli/options';
+
+/** `run --json` of the options, as a run prints it. */
+function headless(o: Options): Record<string, unknown> {
+  return runHeadless(runPlan(o.sim, o.layout, o.guests), o).result;
+}
 import { Machine } from '../../../src/sim/machine';
 import { summarize } from '../../../src/sim/report';
 
-describe('pvlockfs run', () => {
+describe('the headless run', () => {
   // runHeadless advances in one-simulated-second steps to report progress; the steps must not
   // change a single event.
   it.each([
@@ -26,7 +33,7 @@ describe('pvlockfs run', () => {
     ],
   ])('stepping gives what one long step gives: %s', (_what, args) => {
     const o = parseOptions('run', args);
-    const stepped = runHeadless(o);
+    const stepped = headless(o);
     const m = new Machine(o.sim);
     m.runUntil(o.simTimeNs);
     const once = summarize(m);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../../../src/cli/errors';
-import { parseScript, ScriptedClock } from '../../../src/cli/script';
+import { UsageError } from '../../../src/app/errors';
+import { parseScript, ScriptedClock } from '../../../src/app/script';
 import { defaultConfig } from '../../../src/sim/config';
 import { Machine } from '../../../src/sim/machine';
 

@@ -3,11 +3,10 @@ import { parseAttrWrite } from '../debugfs/parse';
 import { Layout, layoutFiles } from '../layout/tree';
 import { MAX_HOGS } from '../sim/config';
 import { Machine, RunStop } from '../sim/machine';
-import { shown } from './args';
 import { durationNs } from './duration';
 import { UsageError } from './errors';
 import { why } from '../os/errors';
-import { shownPath } from '../os/shown';
+import { shown, shownPath } from '../os/shown';
 import { readSmallFileWithMode } from '../os/small-file';
 
 /** The knobs a script may set, and where each lives (`null` directory: the layout's statistics). */

@@ -1,13 +1,13 @@
 import { basename } from 'node:path';
-import { openPinnedDir, PinnedDir } from '../os/dir';
-import { errnoOf, why } from '../os/errors';
-import { OutFile } from '../os/out-file';
-import { shownPath } from '../os/shown';
-import { RuntimeError, UsageError } from './errors';
-import { histogramsSvg, timesSvg } from '../render/svg';
-import { Cell, Comparison, explainUnmet } from '../experiment/compare';
-import { formatCells, formatTable, formatTargets } from '../render/tables';
-import type { CellTraceResult } from './experiment-trace';
+import { openPinnedDir, PinnedDir } from '../../os/dir';
+import { errnoOf, why } from '../../os/errors';
+import { OutFile } from '../../os/out-file';
+import { shownPath } from '../../os/shown';
+import { RuntimeError, UsageError } from '../errors';
+import { histogramsSvg, timesSvg } from '../../render/svg';
+import { Cell, Comparison, explainUnmet } from '../../experiment/compare';
+import { formatCells, formatTable, formatTargets } from '../../render/tables';
+import type { CellTraceResult } from './trace-cells';
 
 /** The report's account of the targets this run misses (with the fitting protocol, which is never met). */
 function unmetSection(cmp: Comparison): string {

@@ -1,10 +1,24 @@
-import { Cell, cells, compare, Comparison } from '../experiment/compare';
-import { RFC_TABLE } from '../experiment/rfc-table';
-import type { RunResult, RunSpec } from '../experiment/run';
-import type { ExperimentOptions } from './experiment-options';
+import { Cell, cells, compare, Comparison } from '../../experiment/compare';
+import { RFC_TABLE } from '../../experiment/rfc-table';
+import type { RunResult, RunSpec } from '../../experiment/run';
+import type { LockAlgorithm, Pinning, SimConfig } from '../../sim/config';
+
+/** What a matrix of runs is made of: cells (scenario × overcommit), locks, repetitions. */
+export interface MatrixRequest {
+  reps: number;
+  seed: number;
+  scenarios: Pinning[];
+  overcommits: number[];
+  locks: LockAlgorithm[];
+  workNs: number;
+  capNs: number;
+  /** Worker threads to run it on. */
+  jobs: number;
+  params: Partial<SimConfig>;
+}
 
 /** Every run of the matrix, in a fixed order. */
-export function specs(o: ExperimentOptions): RunSpec[] {
+export function specs(o: MatrixRequest): RunSpec[] {
   const out: RunSpec[] = [];
   for (const scenario of o.scenarios)
     for (const overcommit of o.overcommits)

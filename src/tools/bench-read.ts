@@ -131,7 +131,7 @@ export async function benchRead(
   try {
     await pv.start(join(ROOT, 'scripts', 'pvlockfs'), ['mount', pv.mnt as string]);
     await trivial.start(process.execPath, [
-      join(ROOT, 'dist', 'cli', 'bench-trivial-main.js'),
+      join(ROOT, 'dist', 'tools', 'bench-trivial-main.js'),
       trivial.mnt as string,
     ]);
     await cref.start(tools.ref, [cref.mnt as string, '-f', '-o', 'direct_io,allow_other']);

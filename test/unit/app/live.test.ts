@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { LiveDriver } from '../../../src/cli/live';
+import { LiveDriver } from '../../../src/app/live';
 import { defaultConfig } from '../../../src/sim/config';
 import { Machine } from '../../../src/sim/machine';
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { RunResult, RunSpec } from '../experiment/run';
+import type { RunResult, RunSpec } from '../../experiment/run';
 
 /**
  * The `pvlockfs run` command line that repeats one run of a matrix alone: the same configuration,
@@ -26,7 +26,7 @@ export async function runPool(
   let done = 0;
   const workers = Array.from(
     { length: Math.max(1, Math.min(jobs, specs.length)) },
-    () => new Worker(join(__dirname, 'experiment-worker.js')),
+    () => new Worker(join(__dirname, 'worker.js')),
   );
   try {
     await Promise.all(
