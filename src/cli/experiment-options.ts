@@ -11,7 +11,9 @@ import {
 import { parseDurationNs } from '../app/duration';
 import type { MatrixRequest } from '../app/experiment/matrix';
 import { MECHANISM_SWITCHES } from './options-mechanisms';
-import { CellName, parseCells } from '../app/experiment/trace-cells';
+import type { CellName } from '../app/experiment/trace-cells';
+import { UsageError } from '../app/errors';
+import { shown } from '../os/shown';
 import { parseBounded, parseFrom, SVG_FOR_MAX_NS, TRACE_FOR_MAX_NS } from '../app/windows';
 
 /** Options of `pvlockfs experiment`. */
@@ -28,6 +30,22 @@ export interface ExperimentOptions extends MatrixRequest {
   traceFromNs: number;
   traceForNs: number;
   svgForNs: number;
+}
+
+/** `--trace-cells A2,C4`: cells by scenario letter and overcommit factor (1–16). */
+export function parseCells(flag: string, text: string): CellName[] {
+  const out: CellName[] = [];
+  for (const item of text.split(',').map((s) => s.trim())) {
+    const m = /^([A-Z])([1-9]\d?)$/.exec(item);
+    const k = m ? Number(m[2]) : 0;
+    if (!m || !(PINNINGS as readonly string[]).includes(m[1]) || k > 16)
+      throw new UsageError(
+        `${flag}: '${shown(item)}' is not a cell (expected a scenario ${PINNINGS.join('/')} and an overcommit 1–16, e.g. A2,C4)`,
+      );
+    if (!out.some((c) => c.scenario === m[1] && c.overcommit === k))
+      out.push({ scenario: m[1] as Pinning, overcommit: k });
+  }
+  return out;
 }
 
 /** Parameters each run's cell sets: `--param` names the option to use instead. */

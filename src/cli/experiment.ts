@@ -1,23 +1,22 @@
 import { cpus } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { defaultConfig } from '../sim/config';
 import { validateConfig } from '../sim/config-check';
 import { runConfig } from '../experiment/run';
-import { compareWithRfc, specs } from '../app/experiment/matrix';
+import { specs } from '../app/experiment/matrix';
 import { optionLines, parseArgv, shown } from './args';
 import { UsageError } from '../app/errors';
-import { prepareOutDir, writeReport } from '../app/experiment/report';
-import type { PinnedDir } from '../os/dir';
-import { runPool } from '../app/experiment/pool';
+import { prepareOutDir } from '../app/experiment/report';
+import { ablationPossible, runAblation } from '../app/experiment/ablation';
+import { runLong2015 } from '../app/experiment/long2015';
+import { runRfc, writeRfcReport } from '../app/experiment/rfc';
 import { progressReporter } from './progress';
-import { stderr } from '../os/stdio';
-import { explainUnmet, targetChecks } from '../experiment/compare';
+import { logLine, stderr, stdout } from '../os/stdio';
+import { explainUnmet } from '../experiment/compare';
+import { formatAblation } from '../experiment/ablation';
+import { explainLong2015, formatLong2015 } from '../experiment/long2015';
 import { formatCells, formatNamed, formatTable, formatTargets } from '../render/tables';
-import { namedExperiments } from '../app/experiment/named';
 import { EXPERIMENT_OPTIONS, ExperimentOptions } from './experiment-options';
-import { CellName, CellTraceResult, traceCell } from '../app/experiment/trace-cells';
-import { long2015Command } from './experiment-long2015';
-import { ablationCommand } from './experiment-ablation';
+import { MECHANISM_SWITCHES } from './options-mechanisms';
 
 export type { ExperimentOptions } from './experiment-options';
 
@@ -61,6 +60,10 @@ export function parseExperiment(argv: readonly string[]): ExperimentOptions {
         `${other.split('=')[0]} does not go with --table long2015 (its cells are the paper's: 32/48/60 vCPUs × pv-ticket, pv-qspinlock, tas)`,
       );
   }
+  if (o.ablation !== null && !ablationPossible(o))
+    throw new UsageError(
+      '--ablation needs both locks (--locks ticket,pv-yield) and cell A-1x (--scenarios with A, --overcommit with 1)',
+    );
   if (o.traceCells.length > 0 && o.out === null)
     throw new UsageError('--trace-cells needs --out DIR (the timelines are written there)');
   // Every run the matrix will make must be one the model can run: refuse now, not minutes later.
@@ -92,118 +95,67 @@ export function parseExperiment(argv: readonly string[]): ExperimentOptions {
   return o;
 }
 
-/**
- * The timelines of `--out`: each `--trace-cells` cell with every lock (JSON and SVG), or without
- * it an SVG of cell B-2x (or the matrix's first cell) for every lock.
- */
-function timelines(o: ExperimentOptions, dir: PinnedDir): CellTraceResult[] {
-  const traced = o.traceCells.length > 0;
-  const b2 = o.scenarios.includes('B') && o.overcommits.includes(2);
-  const cellsWanted: CellName[] = traced
-    ? o.traceCells
-    : [
-        b2
-          ? { scenario: 'B', overcommit: 2 }
-          : { scenario: o.scenarios[0], overcommit: o.overcommits[0] },
-      ];
-  const base = { seed: o.seed, workNs: o.workNs, capNs: o.capNs, params: o.params };
-  const out = cellsWanted.flatMap((cell) =>
-    o.locks.map((lock) =>
-      traceCell(
-        dir,
-        {
-          cell,
-          lock,
-          json: traced,
-          fromNs: o.traceFromNs,
-          forNs: o.traceForNs,
-          svgForNs: o.svgForNs,
-        },
-        base,
-      ),
-    ),
+/** A progress line on stderr for each batch of runs. */
+const progress = (label: string) => progressReporter(label, stderr());
+
+/** `pvlockfs experiment --ablation NAME`: the matrix without and with one mechanism. */
+async function ablationCommand(o: ExperimentOptions, name: string): Promise<number> {
+  const m = MECHANISM_SWITCHES.find((x) => x.name === name);
+  if (m === undefined) throw new Error(`unknown mechanism ${name}`);
+  const r = await runAblation(o, name, m.key, progress);
+  if (r === null) {
+    logLine('pvlockfs: --ablation: a matrix had no finished A-1x runs of both locks to compare');
+    return 1;
+  }
+  if (o.json)
+    stdout().write(
+      `${JSON.stringify({ ablation: name, seed: o.seed, reps: o.reps, params: o.params, wall_ms: r.wallMs, rows: r.rows, without: r.without, with: r.with })}\n`,
+    );
+  else
+    stdout().write(
+      `${formatAblation(name, r.rows, r.without, r.with)}\n\nwall time ${(r.wallMs / 1000).toFixed(1)} s\n`,
+    );
+  return 0;
+}
+
+/** `pvlockfs experiment --table long2015`: Long's 2015 table beside the model's. */
+async function long2015Command(o: ExperimentOptions): Promise<number> {
+  const { cols, matches, results, wallMs } = await runLong2015(o, progress('experiment long2015'));
+  if (o.json) {
+    stdout().write(
+      `${JSON.stringify({ table: 'long2015', seed: o.seed, reps: o.reps, params: o.params, wall_ms: wallMs, rankings_matching: matches, columns: cols })}\n`,
+    );
+    return 0;
+  }
+  stdout().write(
+    `${formatLong2015(cols)}\n\nRankings matching the paper: ${matches}/3.\n${explainLong2015(cols, results)}\nwall time ${(wallMs / 1000).toFixed(1)} s\n`,
   );
-  for (const t of out)
-    if (t.svg === null)
-      process.stderr.write(
-        `pvlockfs: no timeline of ${t.cell} ${t.lock}: its run ended at simulated ${t.endNs} ns, before --trace-from\n`,
-      );
-  return out;
+  return 0;
 }
 
 /** `pvlockfs experiment`: runs the matrix and prints the RFC-format table (or JSON). */
 export async function experimentCommand(o: ExperimentOptions): Promise<number> {
   if (o.table === 'long2015') return long2015Command(o);
   if (o.ablation !== null) return ablationCommand(o, o.ablation);
-  const t0 = performance.now();
   const outDir = o.out === null ? null : prepareOutDir(o.out);
-  const all = specs(o);
-  const progress = progressReporter('experiment', stderr());
-  const results = await runPool(all, o.jobs, progress.update);
-  progress.end();
-  const { scale, table, cmp } = compareWithRfc(results);
-  const named = o.named
-    ? await namedExperiments(progressReporter('named experiments', stderr()), {
-        seed: o.seed,
-        reps: o.reps,
-        workNs: o.workNs,
-        capNs: o.capNs,
-        jobs: o.jobs,
-        params: o.params,
-      })
-    : null;
-  const wallMs = Math.round(performance.now() - t0);
-  const json: Record<string, unknown> = {
-    seed: o.seed,
-    reps: o.reps,
-    work: `${o.workNs / 1e9}s`,
-    cap: `${o.capNs / 1e9}s`,
-    scale,
-    params: o.params,
-    wall_ms: wallMs,
-    summary: cmp
-      ? {
-          mae_difference_pp: Math.round(cmp.maeDiffPp * 10) / 10,
-          pv_wins: cmp.pvWins,
-          cells_compared: cmp.rows.length,
-          baseline_noisier: cmp.baseNoisier,
-          baseline_ratio_max_rel_err: Math.round(cmp.baseRatioMaxRelErr * 1000) / 1000,
-          pv_ratio_max_rel_err: Math.round(cmp.pvRatioMaxRelErr * 1000) / 1000,
-          targets: targetChecks(cmp).map(({ target, value, met }) => ({ target, value, met })),
-          unmet: explainUnmet(cmp),
-          differences: cmp.rows.map((r) => ({
-            scenario: r.scenario,
-            overcommit: r.k,
-            difference_pct: Math.round(r.diff * 1000) / 10,
-            rfc_pct: Math.round(r.rfcDiff * 1000) / 10,
-            residual_pp: Math.round(r.residualPp * 10) / 10,
-            paired_sd_pct: Math.round(r.paired.sd * 1000) / 10,
-            pv_faster_runs: r.paired.pvFaster,
-            paired_runs: r.paired.runs,
-          })),
-        }
-      : null,
-    cells: table,
-    named,
-  };
-  const notes = `${named ? `Named experiments (one per effect the model must show):\n\n\`\`\`\n${formatNamed(named)}\n\`\`\`\n\n` : ''}See docs/model.md for the model and its parameters, and docs/calibration.md for how the parameter set was chosen.`;
-  if (o.json) process.stdout.write(`${JSON.stringify(json)}\n`);
+  const r = await runRfc(o, progress);
+  const { cmp, table, named } = r;
+  const out = stdout();
+  if (o.json) out.write(`${JSON.stringify(r.json)}\n`);
   else {
     const unmet = cmp ? explainUnmet(cmp) : [];
-    process.stdout.write(cmp ? `${formatTable(cmp)}\n\n${formatTargets(cmp)}\n\n` : '');
+    out.write(cmp ? `${formatTable(cmp)}\n\n${formatTargets(cmp)}\n\n` : '');
     if (unmet.length)
-      process.stdout.write(
-        `What is not met, and why:\n${unmet.map((l) => `- ${l}`).join('\n')}\n\n`,
-      );
-    if (named) process.stdout.write(`${formatNamed(named)}\n\n`);
-    process.stdout.write(
-      `${formatCells(table)}\n\nscale factor ${scale} (simulated s → RFC s); wall time ${(wallMs / 1000).toFixed(1)} s\n`,
+      out.write(`What is not met, and why:\n${unmet.map((l) => `- ${l}`).join('\n')}\n\n`);
+    if (named) out.write(`${formatNamed(named)}\n\n`);
+    out.write(
+      `${formatCells(table)}\n\nscale factor ${r.scale} (simulated s → RFC s); wall time ${(r.wallMs / 1000).toFixed(1)} s\n`,
     );
   }
   // The report is written after stdout, so a failed write loses no result.
   if (outDir !== null) {
     try {
-      await writeReport(outDir, json, table, cmp, notes, timelines(o, outDir));
+      await writeRfcReport(o, outDir, r, logLine);
     } finally {
       outDir.close();
     }

@@ -474,5 +474,17 @@ describe('pvlockfs experiment --ablation', () => {
     const named = await run(LAUNCHER, ['experiment', '--ablation', 'vfs-locks', '--named']);
     expect(named.code).toBe(2);
     expect(named.stderr).toMatch(/--named does not go with --ablation/);
+    // What the comparison needs is checked before anything runs (no progress, no matrix).
+    const oneLock = await run(LAUNCHER, [
+      'experiment',
+      '--ablation',
+      'vfs-locks',
+      '--locks',
+      'ticket',
+    ]);
+    expect(oneLock.code).toBe(2);
+    expect(oneLock.stderr).toBe(
+      "pvlockfs: --ablation needs both locks (--locks ticket,pv-yield) and cell A-1x (--scenarios with A, --overcommit with 1)\nTry 'pvlockfs help'.\n",
+    );
   });
 });

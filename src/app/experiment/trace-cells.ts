@@ -1,34 +1,16 @@
 import { Machine, RunStop } from '../../sim/machine';
 import type { LockAlgorithm, Pinning, SimConfig } from '../../sim/config';
-import { PINNINGS } from '../../sim/config';
 import { runConfig } from '../../experiment/run';
 import type { PinnedDir } from '../../os/dir';
 import { OutFile } from '../../os/out-file';
 import { shownPath } from '../../os/shown';
-import { RuntimeError, UsageError } from '../errors';
-import { shown } from '../../os/shown';
+import { RuntimeError } from '../errors';
 import { jsonWindow, svgWindow, TraceWindow, WindowResult, WindowRunner } from '../windows';
 
 /** A cell of the matrix named as `A2`: scenario and overcommit. */
 export interface CellName {
   scenario: Pinning;
   overcommit: number;
-}
-
-/** `--trace-cells A2,C4`: cells by scenario letter and overcommit factor (1–16). */
-export function parseCells(flag: string, text: string): CellName[] {
-  const out: CellName[] = [];
-  for (const item of text.split(',').map((s) => s.trim())) {
-    const m = /^([A-Z])([1-9]\d?)$/.exec(item);
-    const k = m ? Number(m[2]) : 0;
-    if (!m || !(PINNINGS as readonly string[]).includes(m[1]) || k > 16)
-      throw new UsageError(
-        `${flag}: '${shown(item)}' is not a cell (expected a scenario ${PINNINGS.join('/')} and an overcommit 1–16, e.g. A2,C4)`,
-      );
-    if (!out.some((c) => c.scenario === m[1] && c.overcommit === k))
-      out.push({ scenario: m[1] as Pinning, overcommit: k });
-  }
-  return out;
 }
 
 /** What the experiment records of one cell and lock. */

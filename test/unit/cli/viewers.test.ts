@@ -2,8 +2,10 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bar, bucketLabel, histoSvg, histoText, parseHisto } from '../../../src/cli/histo';
-import { renderFrame, Sample, spinlocksDir } from '../../../src/cli/top';
+import { bar, bucketLabel, histoSvg, histoText } from '../../../src/render/histo';
+import { parseHisto } from '../../../src/app/histo';
+import { renderFrame } from '../../../src/render/top';
+import { Sample, spinlocksDir } from '../../../src/app/top';
 
 const zeros = (): number[] => new Array(31).fill(0);
 
