@@ -5,10 +5,15 @@ import { shown } from '../os/shown';
 export { shown };
 
 /** One option of a command: its flag, the value it takes (none for a switch), help, and its effect. */
-export interface OptionSpec<O> {
+/** What help shows of an option. */
+export interface OptionHelp {
   flag: string;
   arg?: string;
   help: string;
+}
+
+/** An option: its help, and what it sets in the options `O` (from its value). */
+export interface OptionSpec<O> extends OptionHelp {
   set(o: O, value: string, flag: string): void;
 }
 
@@ -174,7 +179,7 @@ export function parseParam(
 }
 
 /** Help lines for an option table. */
-export function optionLines<O>(specs: readonly OptionSpec<O>[], width = 30): string {
+export function optionLines(specs: readonly OptionHelp[], width = 30): string {
   return specs
     .map((s) => `  ${`${s.flag}${s.arg ? ` ${s.arg}` : ''}`.padEnd(width)} ${s.help}`)
     .join('\n');

@@ -3,7 +3,7 @@ import { defaultConfig } from '../sim/config';
 import { validateConfig } from '../sim/config-check';
 import { runConfig } from '../experiment/run';
 import { specs } from '../app/experiment/matrix';
-import { optionLines, parseArgv, shown } from './args';
+import { parseArgv, shown } from './args';
 import { UsageError } from '../app/errors';
 import { prepareOutDir } from '../app/experiment/report';
 import { ablationPossible, runAblation } from '../app/experiment/ablation';
@@ -19,9 +19,6 @@ import { EXPERIMENT_OPTIONS, ExperimentOptions } from './experiment-options';
 import { MECHANISM_SWITCHES } from './options-mechanisms';
 
 export type { ExperimentOptions } from './experiment-options';
-
-/** Help for the experiment command. */
-export const EXPERIMENT_HELP = optionLines(EXPERIMENT_OPTIONS, 24);
 
 /** Parses the experiment's arguments. */
 export function parseExperiment(argv: readonly string[]): ExperimentOptions {

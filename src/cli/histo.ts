@@ -11,7 +11,8 @@ interface HistoOptions {
   svg: string | null;
 }
 
-const HISTO_OPTIONS: readonly OptionSpec<HistoOptions>[] = [
+/** The options of `pvlockfs histo`. */
+export const HISTO_OPTIONS: readonly OptionSpec<HistoOptions>[] = [
   {
     flag: '--svg',
     arg: 'OUT',

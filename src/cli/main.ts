@@ -3,51 +3,17 @@
 import './no-inspector';
 import './preload';
 import './engine-flags';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { OsError } from '../os/errors';
-import { flushStdout, guardStdio, logLine, stderr, stdout, stdoutFailure } from '../os/stdio';
+import {
+  EXIT_PIPE_CLOSED,
+  flushStdout,
+  guardStdio,
+  logLine,
+  stdout,
+  stdoutFailure,
+} from '../os/stdio';
+import { CommandName, commandHelp, commandNamed, COMMANDS, usage } from './commands';
 import { UsageError, RuntimeError } from '../app/errors';
-import { parseArgv } from './args';
-import { optionHelp, parseOptions } from './options';
-import { progressReporter } from './progress';
-import { runCommand } from './run';
-import { EXPERIMENT_HELP } from './experiment';
-
-const USAGE = `pvlockfs — a KVM guest's debugfs kvm/spinlocks/, live over FUSE, fed by a deterministic
-simulation of lock-holder preemption on an overcommitted host.
-
-Usage:
-  pvlockfs mount [MOUNTPOINT] [options]   mount the running guest (default ./mount); Ctrl-C unmounts
-  pvlockfs run [options]                  simulate headless and print the files (or --json)
-  pvlockfs experiment [options]           reproduce the RFC's results table (see below)
-  pvlockfs top [DIR]                      live view of DIR's kvm/ or xen/spinlocks (default ./mount); q quits
-  pvlockfs histo FILE [--svg OUT]         one histogram file as labelled text bars, or an SVG
-  pvlockfs help                           this text
-  pvlockfs version                        the version (also --version)
-
-Options for run:
-${optionHelp('run')}
-
-Options for mount (besides the simulation options above, except --sim-time/--work/--json):
-${optionHelp('mount')
-  .split('\n')
-  .filter((l) => /--(abi|speed|debug|paused|max-open-files|trace-dir)/.test(l))
-  .join('\n')}
-
-Options for experiment:
-${EXPERIMENT_HELP}
-
-Exit status: 0 success, 1 runtime failure, 2 bad usage.`;
-
-/** The package's version, from its package.json (dist/cli → the project's root). */
-function version(): string {
-  return (
-    JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-      version: string;
-    }
-  ).version;
-}
 
 /** Runs the CLI; resolves to the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -61,58 +27,31 @@ export async function main(argv: readonly string[]): Promise<number> {
   const failed = stdoutFailure();
   if (failed === null) return code;
   if (failed.message !== '') logLine(failed.message);
-  return code === 0 ? failed.code : code;
+  return failed.code === EXIT_PIPE_CLOSED || code === 0 ? failed.code : code;
 }
 
-/** Runs one command; resolves to its exit status. */
+/** The spellings of help and version that are not command names. */
+const ALIASES: Readonly<Record<string, CommandName>> = {
+  '--help': 'help',
+  '-h': 'help',
+  '--version': 'version',
+  '-V': 'version',
+};
+
+/** Runs one command (from the COMMANDS table); resolves to its exit status. */
 async function dispatch(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const out = (s: string): void => stdout().write(s);
-  if (rest.includes('--help') || rest.includes('-h')) {
-    out(`${USAGE}\n`);
-    return 0;
-  }
+  const [first, ...rest] = argv;
   try {
-    switch (command) {
-      case 'run':
-        return await runCommand(
-          parseOptions('run', rest),
-          out,
-          progressReporter('run', stderr(), 5000, undefined, 'simulated s'),
-        );
-      case 'experiment': {
-        const { experimentCommand, parseExperiment } = await import('./experiment');
-        return await experimentCommand(parseExperiment(rest));
-      }
-      case 'top': {
-        const { topCommand } = await import('./top');
-        const [dir] = parseArgv('top', [], { name: 'directory', min: 0, max: 1 }, rest, {});
-        return await topCommand(dir ?? './mount');
-      }
-      case 'histo': {
-        const { histoCommand } = await import('./histo');
-        return await histoCommand(rest);
-      }
-      case 'mount': {
-        const { mountCommand } = await import('./mount');
-        return await mountCommand(parseOptions('mount', rest));
-      }
-      case 'version':
-      case '--version':
-      case '-V':
-        out(`pvlockfs ${version()}\n`);
-        return 0;
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        out(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(
-          `unknown command '${command}' (expected mount, run, experiment, top, histo, help or version)`,
-        );
+    if (first === undefined) {
+      stdout().write(`${usage()}\n`);
+      return 2;
     }
+    const name = ALIASES[first] ?? commandNamed(first);
+    if (name !== 'help' && (rest.includes('--help') || rest.includes('-h'))) {
+      stdout().write(`${commandHelp(name)}\n`);
+      return 0;
+    }
+    return await COMMANDS[name].run(rest);
   } catch (e) {
     if (e instanceof UsageError) {
       logLine(`pvlockfs: ${e.message}\nTry 'pvlockfs help'.`);

@@ -17,7 +17,6 @@ import {
   nonEmptyArg,
   oneOfArg,
   OptionSpec,
-  optionLines,
   parseArgv,
   parseParam,
   realArg,
@@ -344,9 +343,4 @@ function finish(o: Tracked): void {
       `parameter ${p.key}: '${shown(String(p.value))}' is not valid (expected ${p.expected})`,
     );
   }
-}
-
-/** Help text for the option table. */
-export function optionHelp(command: Command): string {
-  return optionLines(OPTION_SPECS.filter((s) => s.commands.includes(command)));
 }

@@ -1,0 +1,158 @@
+import { OptionHelp, optionLines, parseArgv } from './args';
+import { EXPERIMENT_OPTIONS } from './experiment-options';
+import { HISTO_OPTIONS } from './histo';
+import { Command, OPTION_SPECS, parseOptions } from './options';
+import { progressReporter } from './progress';
+import { stderr, stdout } from '../os/stdio';
+import { shown } from '../os/shown';
+import { UsageError } from '../app/errors';
+
+/** What a command's handler gets: its arguments (after the command's name). */
+export type Handler = (argv: readonly string[]) => Promise<number>;
+
+/** One command: how it is called, what it does, its options, and its handler. */
+export interface CommandSpec {
+  /** `pvlockfs NAME …`, as the usage shows it. */
+  usage: string;
+  /** One line: what it does. */
+  summary: string;
+  /** Its options (help lists each). */
+  options: readonly OptionHelp[];
+  /** Paragraphs of help beside the options (what it prints, where to read more). */
+  details: string;
+  run: Handler;
+}
+
+/** The options a `run` or `mount` takes (each row says which commands take it). */
+function modelOptions(command: Command): readonly OptionHelp[] {
+  return OPTION_SPECS.filter((s) => s.commands.includes(command));
+}
+
+/** The commands' names, in the order help lists them. */
+export const COMMAND_NAMES = [
+  'mount',
+  'run',
+  'experiment',
+  'top',
+  'histo',
+  'help',
+  'version',
+] as const;
+
+/** A command's name. */
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+/**
+ * Every command, declared once: dispatch, `pvlockfs help` and each `pvlockfs COMMAND --help` are
+ * derived from this table (a test checks that every option appears in both).
+ */
+export const COMMANDS = {
+  mount: {
+    usage: 'pvlockfs mount [MOUNTPOINT] [options]',
+    summary: 'mount the running guest (default ./mount); Ctrl-C unmounts',
+    options: modelOptions('mount'),
+    details:
+      'The guest runs on the wall clock (--speed), or stopped with --paused and stepped by echo N > pvlockfs/advance_ns. SIGINT, SIGTERM and SIGHUP unmount; SIGUSR2 prints diagnostics.',
+    run: async (argv) => (await import('./mount')).mountCommand(parseOptions('mount', argv)),
+  },
+  run: {
+    usage: 'pvlockfs run [options]',
+    summary: 'simulate headless and print the files (or --json)',
+    options: modelOptions('run'),
+    details:
+      'Prints path:content lines as grep -r . on the mount would, or with --json the files and the instruments.',
+    run: async (argv) =>
+      (await import('./run')).runCommand(
+        parseOptions('run', argv),
+        (s) => stdout().write(s),
+        progressReporter('run', stderr(), 5000, undefined, 'simulated s'),
+      ),
+  },
+  experiment: {
+    usage: 'pvlockfs experiment [options]',
+    summary: "reproduce the RFC's results table (or --table long2015, --ablation NAME)",
+    options: EXPERIMENT_OPTIONS,
+    details:
+      'Runs the matrix of scenarios × overcommits × locks on worker threads and prints the RFC-format table, the targets, and every cell; --out DIR writes report.md, results.json and charts.',
+    run: async (argv) => {
+      const { experimentCommand, parseExperiment } = await import('./experiment');
+      return experimentCommand(parseExperiment(argv));
+    },
+  },
+  top: {
+    usage: 'pvlockfs top [DIR]',
+    summary: "live view of DIR's kvm/ or xen/spinlocks (default ./mount); q quits",
+    options: [],
+    details:
+      'DIR is a pvlockfs mount, a debugfs root such as /sys/kernel/debug, or a spinlocks directory.',
+    run: async (argv) => {
+      const [dir] = parseArgv('top', [], { name: 'directory', min: 0, max: 1 }, argv, {});
+      return (await import('./top')).topCommand(dir ?? './mount');
+    },
+  },
+  histo: {
+    usage: 'pvlockfs histo FILE [--svg OUT]',
+    summary: 'one histogram file as labelled text bars, or an SVG',
+    options: HISTO_OPTIONS,
+    details:
+      'FILE is one of the 31-bucket log2 histograms (histo_total, histo_spinning, histo_blocked).',
+    run: async (argv) => (await import('./histo')).histoCommand(argv),
+  },
+  help: {
+    usage: 'pvlockfs help [COMMAND]',
+    summary: "this text, or one command's",
+    options: [],
+    details: '',
+    run: async (argv) => {
+      const [name] = parseArgv('help', [], { name: 'command', min: 0, max: 1 }, argv, {});
+      stdout().write(`${name === undefined ? usage() : commandHelp(commandNamed(name))}\n`);
+      return 0;
+    },
+  },
+  version: {
+    usage: 'pvlockfs version',
+    summary: 'the version (also --version)',
+    options: [],
+    details: '',
+    run: async (argv) => {
+      parseArgv('version', [], { name: 'arguments', min: 0, max: 0 }, argv, {});
+      stdout().write(`pvlockfs ${(await import('./version')).version()}\n`);
+      return 0;
+    },
+  },
+} satisfies Record<CommandName, CommandSpec>;
+
+/** The command of that name (an unknown one is a usage error naming the commands). */
+export function commandNamed(name: string): CommandName {
+  if ((COMMAND_NAMES as readonly string[]).includes(name)) return name as CommandName;
+  throw new UsageError(
+    `unknown command '${shown(name)}' (expected ${COMMAND_NAMES.slice(0, -1).join(', ')} or ${COMMAND_NAMES[COMMAND_NAMES.length - 1]})`,
+  );
+}
+
+/** One command's help: usage, what it does, its options. */
+export function commandHelp(name: CommandName): string {
+  const c: CommandSpec = COMMANDS[name];
+  const opts = c.options.length > 0 ? `\n\nOptions:\n${optionLines(c.options, 30)}` : '';
+  return `Usage: ${c.usage}\n\n${c.summary}.${c.details ? `\n\n${c.details}` : ''}${opts}\n\nExit status: 0 success, 1 runtime failure, 2 bad usage; 141 when the reader of the output went away.`;
+}
+
+/** `pvlockfs help`: every command, then each command's options. */
+export function usage(): string {
+  const lines = COMMAND_NAMES.map(
+    (n) => `  ${COMMANDS[n].usage.padEnd(40)} ${COMMANDS[n].summary}`,
+  );
+  const sections = COMMAND_NAMES.filter((n) => COMMANDS[n].options.length > 0).map(
+    (n) => `Options for ${n}:\n${optionLines(COMMANDS[n].options, 30)}`,
+  );
+  return `pvlockfs — a KVM guest's debugfs kvm/spinlocks/, live over FUSE, fed by a deterministic
+simulation of lock-holder preemption on an overcommitted host.
+
+Usage:
+${lines.join('\n')}
+
+${sections.join('\n\n')}
+
+'pvlockfs COMMAND --help' shows one command. Exit status: 0 success, 1 runtime failure, 2 bad
+usage; 141 when the reader of the output went away.`;
+}
