@@ -1,3 +1,4 @@
+import { HISTO_BUCKETS } from '../sim/stats';
 import { readSmallFile } from '../os/small-file';
 import { shownPath } from '../os/shown';
 import { why } from '../os/errors';
@@ -6,9 +7,9 @@ import { RuntimeError } from './errors';
 /** Parses a u32-array file's text: 31 numbers separated by single spaces. */
 export function parseHisto(text: string, path: string): number[] {
   const parts = text.trim().split(' ');
-  if (parts.length !== 31 || parts.some((p) => !/^\d+$/.test(p))) {
+  if (parts.length !== HISTO_BUCKETS || parts.some((p) => !/^\d+$/.test(p))) {
     throw new RuntimeError(
-      `${shownPath(path)} is not a 31-bucket histogram (expected 31 numbers separated by spaces)`,
+      `${shownPath(path)} is not a ${HISTO_BUCKETS}-bucket histogram (expected ${HISTO_BUCKETS} numbers separated by spaces)`,
     );
   }
   return parts.map(Number);

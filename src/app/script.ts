@@ -159,11 +159,6 @@ export class ScriptedClock {
     private readonly apply: ApplyAction,
   ) {}
 
-  /** Actions not applied yet. */
-  get pending(): number {
-    return this.actions.length - this.next;
-  }
-
   /**
    * Runs to `targetNs` (or until `maxEvents` were processed, or the job finished, or `stop()`
    * says so after an action); returns why it returned, as `Machine.runUntil` does.

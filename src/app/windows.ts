@@ -284,11 +284,6 @@ export class WindowRunner {
     this.update();
   }
 
-  /** Whether a window is open or waiting. */
-  get busy(): boolean {
-    return this.open.length > 0 || this.pending.length > 0;
-  }
-
   /** Ends the open windows now (before their end); returns what they wrote. */
   endOpen(): WindowResult[] {
     const ended = this.open.map((w) => w.end());

@@ -1,4 +1,5 @@
 import { defaultConfig, SimConfig } from '../sim/config';
+import { INT_RANGES } from '../sim/config-check';
 import { UsageError } from '../app/errors';
 import { shown } from '../os/shown';
 
@@ -86,6 +87,16 @@ export function intArg(flag: string, text: string, lo: number, hi: number): numb
     );
   }
   return Number(text);
+}
+
+/**
+ * A whole number in the range the model declares for `key` (config-check's `INT_RANGES`, the one
+ * place the ranges are kept), or a usage error naming the flag.
+ */
+export function configIntArg(flag: string, text: string, key: keyof SimConfig): number {
+  const range = INT_RANGES[key];
+  if (range === undefined) throw new Error(`no range for ${key}`);
+  return intArg(flag, text, range[0], range[1]);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { LOCKS, LockAlgorithm, Pinning, PINNINGS } from '../sim/config';
 import {
+  configIntArg,
   intArg,
   listArg,
   nonEmptyArg,
@@ -70,7 +71,7 @@ export const EXPERIMENT_OPTIONS: readonly OptionSpec<ExperimentOptions>[] = [
     flag: '--seed',
     arg: 'N',
     help: 'first seed; repetition r uses seed + r (default 20100726)',
-    set: (o, v, f) => (o.seed = intArg(f, v, 0, Number.MAX_SAFE_INTEGER)),
+    set: (o, v, f) => (o.seed = configIntArg(f, v, 'seed')),
   },
   {
     flag: '--scenarios',

@@ -1,6 +1,6 @@
 import { LAYOUTS } from '../layout/tree';
 import { LOCKS, PINNINGS } from '../sim/config';
-import { intArg, oneOfArg, shown } from './args';
+import { configIntArg, oneOfArg, shown } from './args';
 import { UsageError } from '../app/errors';
 import type { GuestRequest } from '../app/plan';
 
@@ -38,13 +38,13 @@ export function parseGuest(flag: string, text: string): GuestOption {
     const f = `${flag} ${name}: ${key}`;
     switch (key) {
       case 'vcpus':
-        g.over.vcpus = intArg(f, value, 1, 256);
+        g.over.vcpus = configIntArg(f, value, 'vcpus');
         break;
       case 'lock':
         g.over.lock = oneOfArg(f, value, LOCKS);
         break;
       case 'timeout':
-        g.over.timeout = intArg(f, value, 0, 0xffffffff);
+        g.over.timeout = configIntArg(f, value, 'timeout');
         break;
       case 'pinning':
         g.over.pinning = oneOfArg(f, value, PINNINGS);
@@ -53,10 +53,10 @@ export function parseGuest(flag: string, text: string): GuestOption {
         g.layout = oneOfArg(f, value, LAYOUTS);
         break;
       case 'weight':
-        g.over.shares = intArg(f, value, 2, 262144);
+        g.over.shares = configIntArg(f, value, 'shares');
         break;
       case 'seed':
-        g.over.seed = intArg(f, value, 0, Number.MAX_SAFE_INTEGER);
+        g.over.seed = configIntArg(f, value, 'seed');
         break;
       default:
         throw new UsageError(

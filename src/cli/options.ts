@@ -13,6 +13,7 @@ import {
 import { validateConfig } from '../sim/config-check';
 import { LOCK_ALGORITHMS } from '../sim/lock-registry';
 import {
+  configIntArg,
   intArg,
   nonEmptyArg,
   oneOfArg,
@@ -88,21 +89,21 @@ export const OPTION_SPECS: readonly OptionRow[] = [
     arg: 'N',
     help: `random seed (default ${DEF.seed}); same seed + options ⇒ identical statistics`,
     commands: BOTH,
-    set: (o, v, f) => (o.sim.seed = intArg(f, v, 0, Number.MAX_SAFE_INTEGER)),
+    set: (o, v, f) => (o.sim.seed = configIntArg(f, v, 'seed')),
   },
   {
     flag: '--vcpus',
     arg: 'N',
     help: `guest vCPUs (default ${DEF.vcpus})`,
     commands: BOTH,
-    set: (o, v, f) => (o.sim.vcpus = intArg(f, v, 1, 256)),
+    set: (o, v, f) => (o.sim.vcpus = configIntArg(f, v, 'vcpus')),
   },
   {
     flag: '--pcpus',
     arg: 'N',
     help: `host pCPUs, ${DEF.coresPerPackage} per package (default ${DEF.pcpus})`,
     commands: BOTH,
-    set: (o, v, f) => (o.sim.pcpus = intArg(f, v, 1, 256)),
+    set: (o, v, f) => (o.sim.pcpus = configIntArg(f, v, 'pcpus')),
   },
   {
     flag: '--overcommit',
@@ -117,7 +118,7 @@ export const OPTION_SPECS: readonly OptionRow[] = [
     help: 'number of CPU hogs instead of --overcommit',
     commands: BOTH,
     set: (o, v, f) => {
-      o.sim.hogs = intArg(f, v, 0, MAX_HOGS);
+      o.sim.hogs = configIntArg(f, v, 'hogs');
       (o as Tracked).hogsSet = true;
     },
   },
@@ -147,7 +148,7 @@ export const OPTION_SPECS: readonly OptionRow[] = [
     arg: 'N',
     help: `initial spin count before yielding, 0..4294967295 (default ${DEF.timeout})`,
     commands: BOTH,
-    set: (o, v, f) => (o.sim.timeout = intArg(f, v, 0, 0xffffffff)),
+    set: (o, v, f) => (o.sim.timeout = configIntArg(f, v, 'timeout')),
   },
   {
     flag: '--ple',

@@ -1,3 +1,4 @@
+import { HISTO_BUCKETS } from '../sim/stats';
 import type { RunResult } from './run';
 import { RFC_TABLE, rfcDifference } from './rfc-table';
 
@@ -51,7 +52,7 @@ export function cells(results: RunResult[], scale: number): Cell[] {
       .sort((a, b) => a.spec.seed - b.spec.seed);
     const times = done.map((r) => r3(((r.completionNs as number) / 1e9) * scale));
     const sumArr = (f: (r: RunResult) => number[]): number[] =>
-      rs.reduce((acc, r) => acc.map((v, i) => v + f(r)[i]), new Array(31).fill(0));
+      rs.reduce((acc, r) => acc.map((v, i) => v + f(r)[i]), new Array(HISTO_BUCKETS).fill(0));
     return {
       scenario: s.scenario,
       overcommit: s.overcommit,

@@ -1,4 +1,5 @@
-import type { LockAlgorithm, Pinning, SimConfig } from '../sim/config';
+import { LOCKS, type LockAlgorithm, type Pinning, type SimConfig } from '../sim/config';
+import { LOCK_ALGORITHMS } from '../sim/lock-registry';
 import type { RunResult, RunSpec } from './run';
 import { GUEST_AND_SOLUTION_CELLS, GUEST_AND_SOLUTION_EXPERIMENTS } from './named-solutions';
 import { MECHANISM_CELLS, MECHANISM_EXPERIMENTS } from './named-mechanisms';
@@ -51,22 +52,16 @@ export interface NamedExperiment {
   judge(get: Lookup): { evidence: string; shown: boolean };
 }
 
-const LOCKS6 = [
-  'ticket',
-  'pv-yield',
-  'pv-ticket',
-  'directed-yield',
-  'xen-block',
-  'pv-qspinlock',
-] as const;
+/** The locks the named experiments compare, from the lock registry. */
+const NAMED_LOCKS = LOCKS.filter((l) => LOCK_ALGORITHMS[l].named);
 
 /** Every cell the named experiments need, measured once. */
 export const NAMED_CELLS: readonly NamedCell[] = [
   ...[1, 2, 3, 4].flatMap((k) =>
     (['ticket', 'pv-yield'] as const).map((lock) => ({ scenario: 'B' as const, k, lock })),
   ),
-  ...[2, 3].flatMap((k) => LOCKS6.map((lock) => ({ scenario: 'C' as const, k, lock }))),
-  ...LOCKS6.map((lock) => ({ scenario: 'B' as const, k: 3, lock, tag: 'b3' })),
+  ...[2, 3].flatMap((k) => NAMED_LOCKS.map((lock) => ({ scenario: 'C' as const, k, lock }))),
+  ...NAMED_LOCKS.map((lock) => ({ scenario: 'B' as const, k: 3, lock, tag: 'b3' })),
   {
     scenario: 'B',
     k: 3,

@@ -5,21 +5,23 @@ import { Q, QStats } from '../sim/qstats';
  * The counter files of 4.5+ `qlockstat/` (kernel/locking/qspinlock_stat.h), in the kernel's order,
  * which is also `Q`'s: the simulation counts, this module names and formats.
  */
-export const QSTAT_NAMES = [
-  'pv_hash_hops',
-  'pv_kick_unlock',
-  'pv_kick_wake',
-  'pv_latency_kick',
-  'pv_latency_wake',
-  'pv_lock_stealing',
-  'pv_spurious_wakeup',
-  'pv_wait_again',
-  'pv_wait_early',
-  'pv_wait_head',
-  'pv_wait_node',
-  'lock_pending',
-  'lock_slowpath',
-] as const;
+const QSTAT_FILE = {
+  [Q.HashHops]: 'pv_hash_hops',
+  [Q.KickUnlock]: 'pv_kick_unlock',
+  [Q.KickWake]: 'pv_kick_wake',
+  [Q.LatencyKick]: 'pv_latency_kick',
+  [Q.LatencyWake]: 'pv_latency_wake',
+  [Q.LockStealing]: 'pv_lock_stealing',
+  [Q.SpuriousWakeup]: 'pv_spurious_wakeup',
+  [Q.WaitAgain]: 'pv_wait_again',
+  [Q.WaitEarly]: 'pv_wait_early',
+  [Q.WaitHead]: 'pv_wait_head',
+  [Q.WaitNode]: 'pv_wait_node',
+  [Q.LockPending]: 'lock_pending',
+  [Q.LockSlowpath]: 'lock_slowpath',
+} as const satisfies Record<Q, string>;
+/** The counter files in the kernel's order (`Q`'s; the compiler checks every counter has one). */
+export const QSTAT_NAMES: readonly (typeof QSTAT_FILE)[Q][] = Object.values(QSTAT_FILE);
 /** A counter file's name. */
 export type QStatName = (typeof QSTAT_NAMES)[number];
 

@@ -8,6 +8,9 @@ import { buildQlockstat, QSTAT_NAMES } from './qlockstat';
 import { buildControl } from './control';
 import { Histo, PvStats, SlowCount, U64 } from '../sim/stats';
 
+/** The width of every histogram file: 31 log2 buckets (the simulation's, re-exported for the viewers). */
+export { HISTO_BUCKETS } from '../sim/stats';
+
 /** What the tree needs from the running guest; the live driver and the headless run provide it. */
 export interface GuestPort {
   readonly stats: PvStats;

@@ -1,3 +1,4 @@
+import { HISTO_BUCKETS } from '../layout/tree';
 import { esc } from './svg';
 
 /** Human label for the lower bound of log2 bucket `i` (bucket 30 is the overflow). */
@@ -32,7 +33,7 @@ export function compact(n: number): string {
 export function histoText(counts: number[], title: string): string {
   const nz = counts.map((c, i) => (c > 0 ? i : -1)).filter((i) => i >= 0);
   const out = [`${title} (bucket i: [2^i, 2^(i+1)) ns; ≥1.07 s also holds 0-ns samples)`];
-  if (nz.length === 0) return `${out[0]}\n  all 31 buckets are 0\n`;
+  if (nz.length === 0) return `${out[0]}\n  all ${HISTO_BUCKETS} buckets are 0\n`;
   const max = Math.max(...counts);
   for (let i = nz[0]; i <= nz[nz.length - 1]; i++)
     out.push(
@@ -49,7 +50,7 @@ export function histoSvg(counts: number[], title: string): string {
   const bottom = 290;
   const max = Math.max(1, ...counts);
   const logMax = Math.log10(1 + max);
-  const bw = (W - left - 20) / 31;
+  const bw = (W - left - 20) / HISTO_BUCKETS;
   const bars = counts
     .map((c, i) => {
       const h = (Math.log10(1 + c) / logMax) * (bottom - 50);

@@ -1,3 +1,4 @@
+import { HISTO_BUCKETS } from '../layout/tree';
 import type { Cell } from '../experiment/compare';
 import { RFC_TABLE } from '../experiment/rfc-table';
 
@@ -103,7 +104,7 @@ export function histogramsSvg(all: Cell[]): string {
     const peak = Math.max(1, ...c.histo_spinning, ...c.histo_blocked);
     const max = Math.log10(1 + peak);
     const bars: string[] = [];
-    for (let b = 0; b < 31; b++) {
+    for (let b = 0; b < HISTO_BUCKETS; b++) {
       const hs = (Math.log10(1 + c.histo_spinning[b]) / max) * 90;
       const hb = (Math.log10(1 + c.histo_blocked[b]) / max) * 90;
       const x = x0 + 10 + b * 6.6;

@@ -1,4 +1,4 @@
-import { HISTO_NAMES, SCALAR_NAMES } from '../layout/tree';
+import { HISTO_BUCKETS, HISTO_NAMES, SCALAR_NAMES } from '../layout/tree';
 import { bar, bucketLabel, compact } from './histo';
 import { formatNs } from './units';
 
@@ -41,7 +41,9 @@ export function renderFrame(dir: string, prev: Sample, cur: Sample): string[] {
   for (let b = lo; b <= hi && nz.length; b += group) {
     rows.push({
       label: bucketLabel(b),
-      v: deltas.map((h) => h.slice(b, Math.min(31, b + group)).reduce((a, x) => a + x, 0) / dt),
+      v: deltas.map(
+        (h) => h.slice(b, Math.min(HISTO_BUCKETS, b + group)).reduce((a, x) => a + x, 0) / dt,
+      ),
     });
   }
   const max = [0, 1, 2].map((k) => Math.max(0, ...rows.map((r) => r.v[k])));

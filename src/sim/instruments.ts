@@ -111,13 +111,15 @@ export const enum Cat {
   Halt = 3,
   Wait = 4,
 }
-/** Number of categories in `Cat`. */
-export const CAT_COUNT = 5;
+/** JSON name of each category (the compiler checks every category has one). */
+const CAT_NAME = {
+  [Cat.Run]: 'running_ns',
+  [Cat.Spin]: 'spinning_ns',
+  [Cat.Yield]: 'blocked_in_yield_ns',
+  [Cat.Halt]: 'halted_ns',
+  [Cat.Wait]: 'runnable_waiting_ns',
+} as const satisfies Record<Cat, string>;
 /** JSON names of the categories, in `Cat` order. */
-export const CAT_NAMES = [
-  'running_ns',
-  'spinning_ns',
-  'blocked_in_yield_ns',
-  'halted_ns',
-  'runnable_waiting_ns',
-] as const;
+export const CAT_NAMES: readonly (typeof CAT_NAME)[Cat][] = Object.values(CAT_NAME);
+/** Number of categories in `Cat`. */
+export const CAT_COUNT = CAT_NAMES.length;

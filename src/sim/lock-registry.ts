@@ -17,6 +17,11 @@ export interface LockSpec {
   rfcStats: boolean;
   /** One line for `--lock`'s help. */
   help: string;
+  /**
+   * Whether the named experiments compare it beside the others (C-2x, C-3x, B-3x). A lock added
+   * after their verdicts were set says false, so that adding it changes no verdict.
+   */
+  named: boolean;
 }
 
 /**
@@ -29,41 +34,48 @@ export const LOCK_ALGORITHMS = {
     layout: 'kvm-2010',
     rfcStats: false,
     help: "the stock ticket lock, the RFC's baseline",
+    named: true,
   },
   'pv-yield': {
     create: (g) => new PvYieldLock(g),
     layout: 'kvm-2010',
     rfcStats: true,
     help: "the RFC's spin-then-yield, the default",
+    named: true,
   },
   'pv-ticket': {
     create: (g) => new PvTicketLock(g),
     layout: 'kvm-guest-3.12',
     rfcStats: false,
     help: "3.12's pv ticketlock, halt and kick",
+    named: true,
   },
   'directed-yield': {
     create: (g) => new DirectedYieldLock(g),
     layout: 'kvm-2010',
     rfcStats: true,
     help: "the RFC's lock with 2.6.39's directed yield",
+    named: true,
   },
   'xen-block': {
     create: (g) => new XenBlockLock(g),
     layout: 'xen-2.6.35',
     rfcStats: true,
     help: "Xen 2.6.35's spin-then-block",
+    named: true,
   },
   'pv-qspinlock': {
     create: (g) => new PvQspinLock(g),
     layout: 'qlockstat',
     rfcStats: false,
     help: '4.2+ pv qspinlock',
+    named: true,
   },
   tas: {
     create: (g) => new TasLock(g),
     layout: 'kvm-2010',
     rfcStats: false,
     help: 'the unfair test-and-set byte lock of guests without pv spinlocks, 4.2+ virt_spin_lock',
+    named: false,
   },
 } satisfies Record<LockAlgorithm, LockSpec>;

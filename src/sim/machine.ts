@@ -275,7 +275,6 @@ export class Machine {
 
   /** Puts a task in scheduling group `group` (several guests only). */
   private joinGroup(t: Task, group: number): void {
-    t.group = group;
     (this.host.groups as { tasks: Task[] }[])[group].tasks.push(t);
   }
 

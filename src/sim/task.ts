@@ -52,8 +52,7 @@ export class Task {
   deferUntilNs = -1;
   /** Several guests: which guest a vCPU task belongs to (0 with one guest). */
   owner = 0;
-  /** Group scheduling: the task's group (−1: the root, as host work) and its load weight. */
-  group = -1;
+  /** Group scheduling: the task's load weight (its group's share, with several guests). */
   weight = NICE_0_LOAD;
   /** Srivatsa's yield reclaim: slice time given up by a yield, credited when it next runs. */
   yieldBonusNs = 0;
@@ -103,7 +102,6 @@ export class Cpu {
   minVruntime = 0;
   lastTaskId = -1;
   tickCount = 0;
-  tickVersion = 0;
   /** Solution (b): version of this pCPU's pending DeferEnd event. */
   deferVersion = 0;
   constructor(

@@ -19,16 +19,16 @@ export const enum Leave {
   Exit = 6,
 }
 
-/** Names of `Leave`, in order. */
-export const LEAVE_NAMES = [
-  'tick preemption',
-  'wakeup preemption',
-  'balance preemption',
-  'yield',
-  'directed yield',
-  'sleep',
-  'exit',
-] as const;
+/** Names of `Leave` (the compiler checks every reason has one). */
+export const LEAVE_NAMES = {
+  [Leave.Tick]: 'tick preemption',
+  [Leave.Wakeup]: 'wakeup preemption',
+  [Leave.Balance]: 'balance preemption',
+  [Leave.Yield]: 'yield',
+  [Leave.DirectedYield]: 'directed yield',
+  [Leave.Sleep]: 'sleep',
+  [Leave.Exit]: 'exit',
+} as const satisfies Record<Leave, string>;
 
 /** Moments a timeline marks. */
 export const enum Mark {

@@ -208,3 +208,12 @@ describe('layout qlockstat (4.5+ qspinlock statistics)', () => {
       expect(text, p).toBe(p.endsWith('pv_hash_hops') ? '0.00\n' : '0\n');
   });
 });
+
+describe('name tables keyed by the simulation enums', () => {
+  it('qlockstat names every counter the simulation keeps, one file each', async () => {
+    const { QSTAT_NAMES } = await import('../../../src/layout/qlockstat');
+    const { Q_COUNT } = await import('../../../src/sim/qstats');
+    expect(QSTAT_NAMES).toHaveLength(Q_COUNT);
+    expect(new Set(QSTAT_NAMES).size).toBe(Q_COUNT);
+  });
+});
