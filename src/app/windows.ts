@@ -1,7 +1,7 @@
 import type { Machine } from '../sim/machine';
 import type { SimTracer } from '../sim/trace';
 import { JsonTraceWriter } from '../trace/json';
-import { Recorder } from '../trace/recorder';
+import { guestNames, Recorder } from '../trace/recorder';
 import { TracerTee } from '../trace/tee';
 import { Timeline } from '../trace/timeline';
 import { timelineSvg } from '../render/timeline-svg';
@@ -125,15 +125,19 @@ export function jsonWindow(
     begin() {
       const file = open();
       out = file;
-      const w = new JsonTraceWriter((chunk) => {
-        if (error !== '') return;
-        try {
-          file.write(chunk);
-        } catch (e) {
-          error = why(e);
-          w.full = true;
-        }
-      }, maxBytes);
+      const w = new JsonTraceWriter(
+        (chunk) => {
+          if (error !== '') return;
+          try {
+            file.write(chunk);
+          } catch (e) {
+            error = why(e);
+            w.full = true;
+          }
+        },
+        maxBytes,
+        guestNames(m),
+      );
       writer = w;
       rec = new Recorder(m, w);
       this.tracer = rec;

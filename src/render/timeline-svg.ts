@@ -1,4 +1,6 @@
-import type { GuestRows, Hold, Span, Timeline } from '../trace/timeline';
+import { Doing, Mark, TaskKind, TaskShown, VcpuShown } from '../trace/event';
+import type { CpuSpan, GuestRows, Hold, Timeline, VcpuSpan } from '../trace/timeline';
+import { leftWord, stateWord, taskWord } from '../trace/words';
 import { esc } from './svg';
 
 const W = 1200;
@@ -8,29 +10,40 @@ const ROW = 18;
 const BAR = 12;
 const HOLD = 4;
 
-/** Colours of a vCPU's states (by the state's first word) and of host tasks. */
-const STATE_COLOURS: [RegExp, string, string][] = [
-  [/^preempted/, '#d62728', 'runnable, preempted'],
-  [/^user/, '#9bd49b', 'user'],
-  [/^kernel/, '#4c8fd6', 'kernel'],
-  [/^spin/, '#ff9f1c', 'spinning on a lock'],
-  [/^yield/, '#9467bd', 'in the yield hypercall'],
-  [/^blocked/, '#c5b0d5', 'blocked on a lock (halted until kicked)'],
-  [/^halted/, '#e8e8e8', 'halted (idle)'],
+/** The colour of a preempted vCPU, and the legend's key for it. */
+const PREEMPTED: [string, string] = ['#d62728', 'runnable, preempted'];
+/** Colours of what a running (or sleeping) vCPU does, and the legend's keys, in the legend's order. */
+const DOING_COLOURS = {
+  [Doing.User]: ['#9bd49b', 'user'],
+  [Doing.Kernel]: ['#4c8fd6', 'kernel'],
+  [Doing.Spin]: ['#ff9f1c', 'spinning on a lock'],
+  [Doing.Yield]: ['#9467bd', 'in the yield hypercall'],
+  [Doing.Blocked]: ['#c5b0d5', 'blocked on a lock (halted until kicked)'],
+  [Doing.Halted]: ['#e8e8e8', 'halted (idle)'],
+} as const satisfies Record<Doing, readonly [string, string]>;
+const LEGEND_ORDER = [
+  Doing.User,
+  Doing.Kernel,
+  Doing.Spin,
+  Doing.Yield,
+  Doing.Blocked,
+  Doing.Halted,
+];
+const STATE_COLOURS: readonly (readonly [string, string])[] = [
+  PREEMPTED,
+  ...LEGEND_ORDER.map((d) => DOING_COLOURS[d]),
 ];
 const VCPU_PALETTE = ['#1f77b4', '#2ca02c', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#bcbd22'];
 
-function stateColour(name: string): string {
-  for (const [re, colour] of STATE_COLOURS) if (re.test(name)) return colour;
-  return '#999999';
+function stateColour(s: VcpuShown): string {
+  return s.preempted ? PREEMPTED[0] : DOING_COLOURS[s.doing][0];
 }
 
-/** A pCPU row's colour: per vCPU with one guest, per guest (`NAME vCPU n`) with several. */
-function taskColour(name: string, guests: ReadonlyMap<string, number>): string {
-  const m = /^(?:(\S+) )?vCPU (\d+)$/.exec(name);
-  if (m && m[1] !== undefined) return VCPU_PALETTE[(guests.get(m[1]) ?? 0) % VCPU_PALETTE.length];
-  if (m) return VCPU_PALETTE[Number(m[2]) % VCPU_PALETTE.length];
-  return name.startsWith('hog') ? '#b0b0b0' : '#606060';
+/** A pCPU row's colour: per vCPU with one guest, per guest with several. */
+function taskColour(t: TaskShown, perGuest: boolean): string {
+  if (t.kind === TaskKind.Vcpu)
+    return VCPU_PALETTE[(perGuest ? t.guest : t.index) % VCPU_PALETTE.length];
+  return t.kind === TaskKind.Hog ? '#b0b0b0' : '#606060';
 }
 
 type RectFn = (a: number, b: number, y: number, h: number, fill: string, tip: string) => string;
@@ -49,12 +62,12 @@ function guestRows(
   g.vcpus.forEach((spans, v) => {
     parts.push(rowLabel(`vCPU ${v}`, y));
     for (const s of spans)
-      parts.push(rect(s.startNs, s.endNs, y, BAR, stateColour(s.name), tip(s)));
+      parts.push(rect(s.startNs, s.endNs, y, BAR, stateColour(s.state), vcpuTip(s)));
     const hy = y + BAR + 1;
     for (const h of byVcpu[v]) {
       parts.push(rect(h.startNs, h.endNs, hy, HOLD, '#f2c200', holdTip(h)));
       for (const p of spans)
-        if (p.name.startsWith('preempted') && p.endNs > h.startNs && p.startNs < h.endNs)
+        if (p.state.preempted && p.endNs > h.startNs && p.startNs < h.endNs)
           parts.push(
             rect(
               Math.max(p.startNs, h.startNs),
@@ -62,18 +75,18 @@ function guestRows(
               hy,
               HOLD,
               '#000000',
-              `${h.lock} held by vCPU ${v} while it is preempted`,
+              `L${h.lock} held by vCPU ${v} while it is preempted`,
             ),
           );
     }
     for (const m of g.moments) {
       if (m.vcpu !== v) continue;
       const mx = x(m.ns).toFixed(2);
-      if (m.name === 'holder preempted')
+      if (m.mark === Mark.HolderPreempted)
         parts.push(
           `<path d="M${mx},${y - 1} l-4,-6 h8 z" fill="#000"><title>holder preempted at ${label(m.ns)}</title></path>`,
         );
-      else if (m.name === 'granted while preempted')
+      else if (m.mark === Mark.GrantToPreempted)
         parts.push(
           `<path d="M${mx},${y - 1} l-4,-6 h8 z" fill="#fff" stroke="#000"><title>lock granted to vCPU ${v} while preempted, at ${label(m.ns)}</title></path>`,
         );
@@ -111,11 +124,13 @@ export function timelineSvg(tl: Timeline, fromNs: number, toNs: number, title: s
   const parts: string[] = [];
   let y = 44;
   parts.push(`<text x="${LEFT}" y="${y - 8}" font-size="12" font-weight="bold">host</text>`);
-  const guestIndex = new Map(tl.guests.map((g, i) => [g.name.replace(/^guest /, ''), i]));
+  // Several guests: a pCPU row is coloured by guest, and a vCPU task named after its guest.
+  const perGuest = tl.guests.length > 1;
+  const names = perGuest ? tl.guests.map((g) => g.name.replace(/^guest /, '')) : [];
   tl.cpus.forEach((spans, c) => {
     parts.push(rowLabel(tl.cpuNames[c] ?? `pCPU ${c}`, y));
     for (const s of spans)
-      parts.push(rect(s.startNs, s.endNs, y, BAR, taskColour(s.name, guestIndex), tip(s)));
+      parts.push(rect(s.startNs, s.endNs, y, BAR, taskColour(s.task, perGuest), cpuTip(s, names)));
     y += ROW;
   });
   for (const g of tl.guests) {
@@ -131,7 +146,7 @@ export function timelineSvg(tl: Timeline, fromNs: number, toNs: number, title: s
   parts.push(legend(legendY, tl.guests.length > 1));
   const H = legendY + 16 * (Math.ceil((STATE_COLOURS.length + 2) / 3) + 1) + 10;
   const moments = tl.guests.flatMap((g) => g.moments);
-  const counts = `${moments.filter((m) => m.name === 'holder preempted').length} holder preemptions, ${moments.filter((m) => m.name === 'granted while preempted').length} grants to preempted waiters`;
+  const counts = `${moments.filter((m) => m.mark === Mark.HolderPreempted).length} holder preemptions, ${moments.filter((m) => m.mark === Mark.GrantToPreempted).length} grants to preempted waiters`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">`,
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
@@ -147,14 +162,23 @@ function rowLabel(text: string, y: number): string {
   return `<text x="${LEFT - 6}" y="${y + BAR - 2}" font-size="11" text-anchor="end">${esc(text)}</text>`;
 }
 
-function tip(s: Span): string {
-  const len = label(s.endNs - s.startNs);
-  return `${s.name}: ${label(s.startNs)} – ${label(s.endNs)} (${len})${s.left ? `, left: ${s.left}` : ''}`;
+function spanTip(name: string, startNs: number, endNs: number, left?: string): string {
+  const len = label(endNs - startNs);
+  return `${name}: ${label(startNs)} – ${label(endNs)} (${len})${left ? `, left: ${left}` : ''}`;
+}
+
+function vcpuTip(s: VcpuSpan): string {
+  return spanTip(stateWord(s.state), s.startNs, s.endNs);
+}
+
+function cpuTip(s: CpuSpan, names: readonly string[]): string {
+  const left = s.left === undefined ? undefined : leftWord(s.left);
+  return spanTip(taskWord(s.task, names), s.startNs, s.endNs, left);
 }
 
 function holdTip(h: Hold): string {
   const g = h.granted ? ', granted while preempted' : '';
-  return `${h.lock} held by vCPU ${h.vcpu}: ${label(h.startNs)} – ${label(h.endNs)}${g}`;
+  return `L${h.lock} held by vCPU ${h.vcpu}: ${label(h.startNs)} – ${label(h.endNs)}${g}`;
 }
 
 function axis(fromNs: number, toNs: number, x: (ns: number) => number, y: number): string {
@@ -172,7 +196,7 @@ function axis(fromNs: number, toNs: number, x: (ns: number) => number, y: number
 
 function legend(y: number, perGuest: boolean): string {
   const items: [string, string][] = [
-    ...STATE_COLOURS.map(([, c, n]): [string, string] => [c, n]),
+    ...STATE_COLOURS.map(([c, n]): [string, string] => [c, n]),
     ['#f2c200', 'lock held (bar under the vCPU)'],
     ['#000000', 'lock held by a preempted vCPU'],
   ];

@@ -8,16 +8,9 @@ import { ConvoyTracker, LatencyHisto } from './instruments';
 import { Lognormal, Rng } from './rng';
 import { QStats } from './qstats';
 import { Histo, PvStats } from './stats';
-import {
-  Act,
-  GuestCounters,
-  GuestLock,
-  isWaiting,
-  LockAlgorithmImpl,
-  LockTable,
-  Vcpu,
-} from './vcpu';
+import { Act, GuestCounters, GuestLock, LockAlgorithmImpl, LockTable, Vcpu } from './vcpu';
 import { category, pickLock, ZipfTable, zipfTable } from './workload';
+import { isWaiting } from './acts';
 import { Mark, SimTracer } from './trace';
 import { releasedHint } from './host-hints';
 import { IpisUnderLock } from './mech-ipi';

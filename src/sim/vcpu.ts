@@ -1,4 +1,3 @@
-import { fail } from './assert';
 import { doubleFields } from './doubles';
 import type { Rng } from './rng';
 import type { Task } from './task';
@@ -28,48 +27,6 @@ export const enum Act {
   QHead = 13,
   /** pv-qspinlock: halted in `pv_wait` (as a node or as the head). */
   QHalted = 14,
-}
-
-/** Whether a vCPU in this activity is waiting for a lock (the algorithm hears of its dispatch). */
-export function isWaiting(act: Act): boolean {
-  switch (act) {
-    case Act.SpinTicket:
-    case Act.SpinPv:
-    case Act.PvHalted:
-    case Act.PleSleep:
-    case Act.XenPolled:
-    case Act.QSteal:
-    case Act.QNode:
-    case Act.QHead:
-    case Act.QHalted:
-      return true;
-    case Act.User:
-    case Act.Gap:
-    case Act.Hold:
-    case Act.Hypercall:
-    case Act.Yielded:
-    case Act.Halted:
-      return false;
-    default:
-      return assertNever(act);
-  }
-}
-
-/** For switches over a closed set: the compiler proves this is never reached. */
-function assertNever(x: never): never {
-  return fail(`unexpected activity ${String(x)}`);
-}
-
-/** Whether this activity burns CPU spinning on a lock. */
-export function isSpinning(act: Act): boolean {
-  return (
-    act === Act.SpinTicket ||
-    act === Act.SpinPv ||
-    act === Act.PvHalted ||
-    act === Act.QSteal ||
-    act === Act.QNode ||
-    act === Act.QHead
-  );
 }
 
 /** pv-qspinlock node states (`vcpu_running`, `vcpu_halted`, `vcpu_hashed`). */

@@ -2,7 +2,8 @@ import type { SimConfig } from './config';
 import { Cat } from './instruments';
 import { pickVfsLock } from './mech-vfs';
 import { TaskState } from './task';
-import { Act, isSpinning, Vcpu } from './vcpu';
+import { Act, Vcpu } from './vcpu';
+import { isSpinning } from './acts';
 
 /*
  * The guest's workload choices and the time categories of its vCPUs, as pure functions over the

@@ -1,4 +1,5 @@
-import type { TraceEvent, TraceSink } from './event';
+import type { TimelineEvent, TraceSink } from './event';
+import { toTef } from './tef';
 
 /** Output is handed on in pieces of about this size. */
 const CHUNK_BYTES = 1 << 16;
@@ -25,12 +26,14 @@ export class JsonTraceWriter implements TraceSink {
   constructor(
     private readonly out: (chunk: string) => void,
     readonly limitBytes: number,
+    /** The guests' names, when there are several (their vCPUs' tasks carry them). */
+    private readonly guestNames: readonly string[] = [],
   ) {
     this.put('{"displayTimeUnit":"ns","traceEvents":[\n');
   }
 
-  event(e: TraceEvent): void {
-    const { ts, ...rest } = e;
+  event(ev: TimelineEvent): void {
+    const { ts, ...rest } = toTef(ev, this.guestNames);
     const fields: Record<string, unknown> = { ...rest, ts: micros(ts) };
     if (fields.args === undefined) delete fields.args;
     this.put(`${this.first ? '' : ',\n'}${JSON.stringify(fields)}`);

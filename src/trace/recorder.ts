@@ -1,77 +1,52 @@
+import { Doing, doingOf, isWaiting } from '../sim/acts';
 import type { Machine } from '../sim/machine';
 import { Cpu, Task, TaskKind, TaskState } from '../sim/task';
-import { LEAVE_NAMES, Leave, Mark, SimTracer } from '../sim/trace';
-import { Act, GuestLock, isWaiting, Vcpu } from '../sim/vcpu';
-import { GUEST_PID, HOST_PID, TraceEvent, TraceSink } from './event';
+import { Leave, Mark, SimTracer } from '../sim/trace';
+import { Act, GuestLock, Vcpu } from '../sim/vcpu';
+import {
+  GUEST_PID,
+  HOST_PID,
+  LeftShown,
+  TaskShown,
+  TimelineEvent,
+  TraceSink,
+  VcpuShown,
+} from './event';
+import { MARK_NAMES, MarkCounts } from './words';
 
 /** Locks whose waiter counts are drawn as counters: the most popular of the Zipf population. */
 export const HOT_LOCKS = 4;
 
-/** What a timeline calls each mark (the compiler checks every mark has a name). */
-const MARK_NAME = {
-  [Mark.HolderPreempted]: 'holder preempted',
-  [Mark.GrantToPreempted]: 'granted while preempted',
-  [Mark.Kick]: 'kick',
-  [Mark.PleExit]: 'PLE exit',
-  [Mark.DirectedYield]: 'directed yield',
-  [Mark.Shootdown]: 'TLB shootdown',
-  [Mark.RemoteFlush]: 'remote TLB flush',
-} as const satisfies Record<Mark, string>;
-const MARK_NAMES: readonly (typeof MARK_NAME)[Mark][] = Object.values(MARK_NAME);
-
-/** What a recorder counted in its window (the marks, by name). */
-export type MarkCounts = Record<(typeof MARK_NAMES)[number], number>;
-
-/** A task's name on a pCPU track (a vCPU of one of several guests is named after its guest). */
-export function taskName(t: Task, guestNames: readonly string[] = []): string {
-  if (t.kind === TaskKind.Vcpu)
-    return guestNames.length > 1 ? `${guestNames[t.owner]} vCPU ${t.index}` : `vCPU ${t.index}`;
-  return t.kind === TaskKind.Hog ? `hog ${t.index}` : 'host work';
+/** The guests' names a timeline shows (only when there are several). */
+export function guestNames(m: Machine): readonly string[] {
+  return m.multi ? m.names : [];
 }
 
-/** What a vCPU's guest code is doing, in a few words (`lockName` names its lock). */
-export function doing(v: Vcpu): string {
-  const on = v.lock >= 0 ? ` L${v.lock}` : '';
-  switch (v.act) {
-    case Act.User:
-      return 'user';
-    case Act.Gap:
-    case Act.Hold:
-      return 'kernel';
-    case Act.Hypercall:
-    case Act.Yielded:
-      return `yield hypercall${on}`;
-    case Act.Halted:
-      return 'halted';
-    case Act.PvHalted:
-    case Act.PleSleep:
-    case Act.XenPolled:
-    case Act.QHalted:
-      return `blocked${on}`;
-    default:
-      return `spin${on}`;
-  }
+/** Who a task is, for a pCPU track. */
+function taskShown(t: Task): TaskShown {
+  return { kind: t.kind, guest: t.owner, index: t.index };
 }
 
-/** A vCPU track's state: what its code does, or that it is runnable but preempted. */
-function vcpuState(v: Vcpu): string | null {
-  switch (v.task.state) {
-    case TaskState.Running:
-    case TaskState.Sleeping:
-      return doing(v);
-    case TaskState.Runnable:
-      return `preempted (${doing(v)})`;
-    default:
-      return null;
-  }
+/** A vCPU track's state: what its code does (and on which lock), and whether it is preempted. */
+function vcpuShown(v: Vcpu): VcpuShown | null {
+  const s = v.task.state;
+  if (s !== TaskState.Running && s !== TaskState.Sleeping && s !== TaskState.Runnable) return null;
+  const doing = doingOf(v.act);
+  const namesLock = doing === Doing.Yield || doing === Doing.Blocked || doing === Doing.Spin;
+  return { doing, lock: namesLock ? v.lock : -1, preempted: s === TaskState.Runnable };
 }
 
-/** Why `t` left its pCPU, in words (a sleep says whether the vCPU halted or blocked on a lock). */
-function leftFor(t: Task, why: Leave, m: Machine): string {
-  if (why !== Leave.Sleep || t.kind !== TaskKind.Vcpu) return LEAVE_NAMES[why];
+function sameShown(a: VcpuShown | null, b: VcpuShown | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.doing === b.doing && a.lock === b.lock && a.preempted === b.preempted;
+}
+
+/** Why `t` left its pCPU (a vCPU's sleep: whether it halted or blocked on a lock). */
+function leftFor(t: Task, why: Leave, m: Machine): LeftShown {
+  if (why !== Leave.Sleep || t.kind !== TaskKind.Vcpu) return why;
   const v = m.guests[t.owner].vcpus[t.index];
   if (v.act === Act.Halted) return 'halt';
-  return isWaiting(v.act) ? 'block' : 'sleep';
+  return isWaiting(v.act) ? 'block' : Leave.Sleep;
 }
 
 /**
@@ -82,8 +57,10 @@ function leftFor(t: Task, why: Leave, m: Machine): string {
  * closing what is open; a sink that fills up ends it early.
  */
 export class Recorder implements SimTracer {
-  private readonly cpuSpan: (string | null)[];
-  private readonly vcpuSpan: (string | null)[] = [];
+  /** Per pCPU: the task whose span is open, or null. */
+  private readonly cpuSpan: (TaskShown | null)[];
+  /** Per vCPU (every guest's in one numbering): the state whose span is open, or null. */
+  private readonly vcpuSpan: (VcpuShown | null)[] = [];
   /** Per lock: the number of its open hold (−1: none) and the holder. */
   private readonly holdId: Int32Array;
   private readonly holdBy: Int32Array;
@@ -111,13 +88,13 @@ export class Recorder implements SimTracer {
       locks += guest.locks.length;
       for (const l of guest.locks) this.lockGuest.set(l, g);
     }
-    this.vcpuSpan = new Array<string | null>(vcpus).fill(null);
+    this.vcpuSpan = new Array<VcpuShown | null>(vcpus).fill(null);
     this.holdId = new Int32Array(locks).fill(-1);
     this.holdBy = new Int32Array(locks).fill(-1);
     this.lastQueued = new Int32Array(m.host.cpus.length).fill(-1);
     this.hot = Math.min(HOT_LOCKS, m.cfg.locks);
     this.lastWaiters = new Int32Array(this.hot * m.guests.length).fill(-1);
-    this.names = m.multi ? m.names : [];
+    this.names = guestNames(m);
   }
 
   private readonly vcpuBase: number[] = [];
@@ -169,7 +146,7 @@ export class Recorder implements SimTracer {
     }
     for (const guest of guests) {
       for (const v of guest.vcpus) this.vcpu(v);
-      for (const l of guest.locks) if (l.holder >= 0) this.beginHold(l, l.holder, { before: true });
+      for (const l of guest.locks) if (l.holder >= 0) this.beginHold(l, l.holder, false, 'before');
       for (let i = 0; i < this.hot; i++) this.waiters(guest.locks[i]);
     }
   }
@@ -180,16 +157,16 @@ export class Recorder implements SimTracer {
     const ts = this.m.nowNs;
     this.m.guests.forEach((guest, g) => {
       for (const l of guest.locks)
-        if (this.holdId[this.lockBase[g] + l.index] >= 0)
-          this.endHold(l, ts, { after: true }, true);
+        if (this.holdId[this.lockBase[g] + l.index] >= 0) this.endHold(l, ts, 'after', true);
     });
-    this.cpuSpan.forEach((s, c) => {
-      if (s !== null) this.sink.event({ ph: 'E', name: s, ts, pid: HOST_PID, tid: c });
+    this.cpuSpan.forEach((task, cpu) => {
+      if (task !== null) this.sink.event({ kind: 'cpu-end', ts, cpu, task });
     });
     this.m.guests.forEach((guest, g) => {
       for (const v of guest.vcpus) {
-        const s = this.vcpuSpan[this.vcpuBase[g] + v.index];
-        if (s !== null) this.sink.event({ ph: 'E', name: s, ts, pid: this.pid(g), tid: v.index });
+        const state = this.vcpuSpan[this.vcpuBase[g] + v.index];
+        if (state !== null)
+          this.sink.event({ kind: 'vcpu-end', ts, guest: g, vcpu: v.index, state });
       }
     });
     this.stopped = true;
@@ -197,11 +174,9 @@ export class Recorder implements SimTracer {
   }
 
   /** A knob was written (`zero_stats` applied, `timeout` changed …): a global instant. */
-  knob(name: string, value: bigint | null): void {
+  knob(file: string, value: bigint | null): void {
     if (this.stopped) return;
-    const label = name === 'zero_stats' ? 'zero_stats applied' : `${name} written`;
-    const args = value === null ? undefined : { file: name, value: value.toString() };
-    this.emit({ ph: 'i', s: 'g', name: label, ts: this.m.nowNs, pid: HOST_PID, tid: 0, args });
+    this.emit({ kind: 'knob', ts: this.m.nowNs, file, value });
   }
 
   switched(cpu: Cpu, prev: Task | null, next: Task | null, why: Leave): void {
@@ -209,9 +184,8 @@ export class Recorder implements SimTracer {
     const ts = this.m.nowNs;
     const open = this.cpuSpan[cpu.id];
     if (prev !== null && open !== null) {
-      const left = leftFor(prev, why, this.m);
       this.cpuSpan[cpu.id] = null;
-      this.emit({ ph: 'E', name: open, ts, pid: HOST_PID, tid: cpu.id, args: { left } });
+      this.emit({ kind: 'cpu-end', ts, cpu: cpu.id, task: open, left: leftFor(prev, why, this.m) });
     }
     if (next !== null) this.beginCpu(cpu, next);
   }
@@ -220,24 +194,22 @@ export class Recorder implements SimTracer {
     const n = cpu.nrRunning;
     if (this.stopped || this.lastQueued[cpu.id] === n) return;
     this.lastQueued[cpu.id] = n;
-    const name = `runnable pCPU ${cpu.id}`;
-    this.emit({ ph: 'C', name, ts: this.m.nowNs, pid: HOST_PID, tid: 0, args: { tasks: n } });
+    this.emit({ kind: 'runnable', ts: this.m.nowNs, cpu: cpu.id, tasks: n });
   }
 
   vcpu(v: Vcpu): void {
     if (this.stopped) return;
-    const state = vcpuState(v);
+    const state = vcpuShown(v);
     const g = v.task.owner;
     const key = this.vcpuBase[g] + v.index;
     const open = this.vcpuSpan[key];
-    if (state === open) return;
+    if (sameShown(state, open)) return;
     const ts = this.m.nowNs;
-    const pid = this.pid(g);
     this.vcpuSpan[key] = null;
-    if (open !== null) this.emit({ ph: 'E', name: open, ts, pid, tid: v.index });
+    if (open !== null) this.emit({ kind: 'vcpu-end', ts, guest: g, vcpu: v.index, state: open });
     if (state === null || this.stopped) return;
     this.vcpuSpan[key] = state;
-    this.emit({ ph: 'B', name: state, ts, pid, tid: v.index });
+    this.emit({ kind: 'vcpu-begin', ts, guest: g, vcpu: v.index, state });
   }
 
   /** A lock's place in the one numbering of every guest's locks. */
@@ -249,7 +221,7 @@ export class Recorder implements SimTracer {
     if (this.stopped) return;
     if (this.holdId[this.lockKey(lock)] >= 0) this.endHold(lock, this.m.nowNs);
     if (this.stopped) return;
-    this.beginHold(lock, v, granted ? { granted_while_preempted: true } : undefined);
+    this.beginHold(lock, v, granted);
   }
 
   released(lock: GuestLock): void {
@@ -264,70 +236,79 @@ export class Recorder implements SimTracer {
     const k = g * this.hot + i;
     if (this.lastWaiters[k] === lock.waiting) return;
     this.lastWaiters[k] = lock.waiting;
-    const name = `waiters L${i}`;
-    const args = { vCPUs: lock.waiting };
-    this.emit({ ph: 'C', name, ts: this.m.nowNs, pid: this.pid(g), tid: 0, args });
+    this.emit({ kind: 'waiters', ts: this.m.nowNs, guest: g, lock: i, vcpus: lock.waiting });
   }
 
   mark(m: Mark, w: Vcpu, other: number): void {
     if (this.stopped) return;
     this.marks[m] += 1;
-    const args: Record<string, number> = {};
-    if (w.lock >= 0) args.lock = w.lock;
-    if (other >= 0) args.to = other;
-    const name = MARK_NAMES[m];
-    const pid = this.pid(w.task.owner);
-    this.emit({ ph: 'i', s: 't', name, ts: this.m.nowNs, pid, tid: w.index, args });
+    const ts = this.m.nowNs;
+    this.emit({
+      kind: 'mark',
+      ts,
+      mark: m,
+      guest: w.task.owner,
+      vcpu: w.index,
+      lock: w.lock,
+      to: other,
+    });
   }
 
   private beginCpu(c: Cpu, t: Task): void {
     if (this.stopped) return;
-    const name = taskName(t, this.names);
-    this.cpuSpan[c.id] = name;
-    this.emit({ ph: 'B', name, ts: this.m.nowNs, pid: HOST_PID, tid: c.id });
+    const task = taskShown(t);
+    this.cpuSpan[c.id] = task;
+    this.emit({ kind: 'cpu-begin', ts: this.m.nowNs, cpu: c.id, task });
   }
 
-  private beginHold(lock: GuestLock, v: number, args?: Record<string, boolean>): void {
+  private beginHold(lock: GuestLock, v: number, granted: boolean, when?: 'before'): void {
     if (this.stopped) return;
     const id = this.nextHold++;
     const key = this.lockKey(lock);
     this.holdId[key] = id;
     this.holdBy[key] = v;
-    const name = `hold L${lock.index}`;
-    const pid = this.pid(this.lockGuest.get(lock) as number);
-    this.emit({ ph: 'b', cat: 'lock', name, id, ts: this.m.nowNs, pid, tid: v, args });
+    const guest = this.lockGuest.get(lock) as number;
+    const e: TimelineEvent = {
+      kind: 'hold-begin',
+      ts: this.m.nowNs,
+      guest,
+      lock: lock.index,
+      vcpu: v,
+      id,
+    };
+    if (granted) e.granted = true;
+    if (when !== undefined) e.when = when;
+    this.emit(e);
   }
 
-  private endHold(
-    lock: GuestLock,
-    ts: number,
-    args?: Record<string, boolean>,
-    direct = false,
-  ): void {
+  private endHold(lock: GuestLock, ts: number, when?: 'after', direct = false): void {
     const key = this.lockKey(lock);
-    const e: TraceEvent = {
-      ph: 'e',
-      cat: 'lock',
-      name: `hold L${lock.index}`,
-      id: this.holdId[key],
+    const guest = this.lockGuest.get(lock) as number;
+    const e: TimelineEvent = {
+      kind: 'hold-end',
       ts,
-      pid: this.pid(this.lockGuest.get(lock) as number),
-      tid: this.holdBy[key],
-      args,
+      guest,
+      lock: lock.index,
+      vcpu: this.holdBy[key],
+      id: this.holdId[key],
     };
+    if (when !== undefined) e.when = when;
     this.holdId[key] = -1;
     this.holdBy[key] = -1;
     if (direct) this.sink.event(e);
     else this.emit(e);
   }
 
-  private meta(name: string, pid: number, tid: number, value: string | number): void {
-    const args: Record<string, string | number> =
-      typeof value === 'string' ? { name: value } : { sort_index: value };
-    this.sink.event({ ph: 'M', name, ts: 0, pid, tid, args });
+  private meta(
+    name: 'process_name' | 'process_sort_index' | 'thread_name' | 'thread_sort_index',
+    pid: number,
+    tid: number,
+    value: string | number,
+  ): void {
+    this.sink.event({ kind: 'meta', name, pid, tid, value });
   }
 
-  private emit(e: TraceEvent): void {
+  private emit(e: TimelineEvent): void {
     if (this.stopped) return;
     this.sink.event(e);
     // A full sink ends the window here; `close` writes the ends of what is open (past the limit

@@ -1,11 +1,27 @@
-import { GUEST_PID, HOST_PID, TraceEvent, TraceSink } from './event';
+import type { Mark } from '../sim/trace';
+import {
+  GUEST_PID,
+  HOST_PID,
+  LeftShown,
+  TaskShown,
+  TimelineEvent,
+  TraceSink,
+  VcpuShown,
+} from './event';
 
-/** A span on one track: [startNs, endNs), its name, and (pCPU tracks) why its task left. */
-export interface Span {
+/** A pCPU's stint: [startNs, endNs), the task, and why it left (absent where the window ended). */
+export interface CpuSpan {
   startNs: number;
   endNs: number;
-  name: string;
-  left?: string;
+  task: TaskShown;
+  left?: LeftShown;
+}
+
+/** A vCPU's state over [startNs, endNs). */
+export interface VcpuSpan {
+  startNs: number;
+  endNs: number;
+  state: VcpuShown;
 }
 
 /** A lock hold: which vCPU, which lock, whether it was granted to a waiter that was not running. */
@@ -13,7 +29,7 @@ export interface Hold {
   startNs: number;
   endNs: number;
   vcpu: number;
-  lock: string;
+  lock: number;
   granted: boolean;
 }
 
@@ -21,14 +37,14 @@ export interface Hold {
 export interface Moment {
   ns: number;
   vcpu: number;
-  name: string;
+  mark: Mark;
 }
 
 /** One guest's rows: its vCPUs' spans, its holds and its moments. */
 export interface GuestRows {
   /** The process name: `guest`, or `guest NAME` with several guests. */
   name: string;
-  vcpus: Span[][];
+  vcpus: VcpuSpan[][];
   holds: Hold[];
   moments: Moment[];
 }
@@ -41,86 +57,102 @@ export const TIMELINE_MAX_EVENTS = 400_000;
  * timeline draws. Bounded (TIMELINE_MAX_EVENTS).
  */
 export class Timeline implements TraceSink {
-  /** Per pCPU, per vCPU: closed spans in time order. */
-  readonly cpus: Span[][] = [];
-  /** Per guest process, in pid order. */
+  /** Per pCPU: closed spans in time order. */
+  readonly cpus: CpuSpan[][] = [];
+  /** Per guest, in order. */
   readonly guests: GuestRows[] = [];
-  private readonly byPid = new Map<number, GuestRows>();
-  private readonly pids: number[] = [];
-  /** Track names by pid/tid as the metadata gave them. */
+  /** Track names of the pCPUs as the metadata gave them. */
   readonly cpuNames: string[] = [];
   count = 0;
   full = false;
-  private readonly openSpans = new Map<string, { startNs: number; name: string }>();
+  private readonly openCpus = new Map<number, { startNs: number; task: TaskShown }>();
+  private readonly openVcpus = new Map<string, { startNs: number; state: VcpuShown }>();
   private readonly openHolds = new Map<number, Hold>();
 
-  event(e: TraceEvent): void {
+  event(e: TimelineEvent): void {
     this.count += 1;
     if (this.count >= TIMELINE_MAX_EVENTS) this.full = true;
-    const key = `${e.pid}/${e.tid}`;
-    switch (e.ph) {
-      case 'M':
-        if (e.name === 'process_name' && e.pid !== HOST_PID)
-          this.guest(e.pid).name = String(e.args?.name);
-        if (e.name === 'thread_name' && e.pid === HOST_PID)
-          this.cpuNames[e.tid] = String(e.args?.name);
-        if (e.name === 'thread_name') this.track(e.pid, e.tid);
+    switch (e.kind) {
+      case 'meta':
+        this.meta(e.name, e.pid, e.tid, e.value);
         return;
-      case 'B':
-        this.openSpans.set(key, { startNs: e.ts, name: e.name });
+      case 'cpu-begin':
+        this.openCpus.set(e.cpu, { startNs: e.ts, task: e.task });
         return;
-      case 'E': {
-        const o = this.openSpans.get(key);
+      case 'cpu-end': {
+        const o = this.openCpus.get(e.cpu);
         if (o === undefined) return;
-        this.openSpans.delete(key);
-        const left = e.args?.left;
-        const span: Span = { startNs: o.startNs, endNs: e.ts, name: o.name };
-        if (typeof left === 'string') span.left = left;
-        this.track(e.pid, e.tid).push(span);
+        this.openCpus.delete(e.cpu);
+        const span: CpuSpan = { startNs: o.startNs, endNs: e.ts, task: o.task };
+        if (e.left !== undefined) span.left = e.left;
+        at(this.cpus, e.cpu).push(span);
         return;
       }
-      case 'b':
-        this.openHolds.set(e.id as number, {
-          startNs: e.ts,
+      case 'vcpu-begin':
+        this.openVcpus.set(`${e.guest}/${e.vcpu}`, { startNs: e.ts, state: e.state });
+        return;
+      case 'vcpu-end': {
+        const key = `${e.guest}/${e.vcpu}`;
+        const o = this.openVcpus.get(key);
+        if (o === undefined) return;
+        this.openVcpus.delete(key);
+        at(this.guest(e.guest).vcpus, e.vcpu).push({
+          startNs: o.startNs,
           endNs: e.ts,
-          vcpu: e.tid,
-          lock: e.name.replace(/^hold /, ''),
-          granted: e.args?.granted_while_preempted === true,
+          state: o.state,
         });
         return;
-      case 'e': {
-        const h = this.openHolds.get(e.id as number);
+      }
+      case 'hold-begin':
+        this.openHolds.set(e.id, {
+          startNs: e.ts,
+          endNs: e.ts,
+          vcpu: e.vcpu,
+          lock: e.lock,
+          granted: e.granted === true,
+        });
+        return;
+      case 'hold-end': {
+        const h = this.openHolds.get(e.id);
         if (h === undefined) return;
-        this.openHolds.delete(e.id as number);
+        this.openHolds.delete(e.id);
         h.endNs = e.ts;
-        this.guest(e.pid).holds.push(h);
+        this.guest(e.guest).holds.push(h);
         return;
       }
-      case 'i':
-        if (e.pid >= GUEST_PID)
-          this.guest(e.pid).moments.push({ ns: e.ts, vcpu: e.tid, name: e.name });
+      case 'mark':
+        this.guest(e.guest).moments.push({ ns: e.ts, vcpu: e.vcpu, mark: e.mark });
         return;
-      default:
+      case 'knob':
+      case 'runnable':
+      case 'waiters':
         return;
     }
   }
 
-  private guest(pid: number): GuestRows {
-    let g = this.byPid.get(pid);
-    if (g === undefined) {
-      g = { name: 'guest', vcpus: [], holds: [], moments: [] };
-      this.byPid.set(pid, g);
-      // Kept in pid order (the recorder names the guests in order anyway).
-      const at = this.pids.filter((p) => p < pid).length;
-      this.pids.splice(at, 0, pid);
-      this.guests.splice(at, 0, g);
+  /** Track names and tracks from the metadata (guest g is process GUEST_PID + g). */
+  private meta(name: string, pid: number, tid: number, value: string | number): void {
+    if (pid === HOST_PID) {
+      if (name === 'thread_name') {
+        this.cpuNames[tid] = String(value);
+        at(this.cpus, tid);
+      }
+      return;
     }
-    return g;
+    const g = this.guest(pid - GUEST_PID);
+    if (name === 'process_name') g.name = String(value);
+    if (name === 'thread_name') at(g.vcpus, tid);
   }
 
-  private track(pid: number, tid: number): Span[] {
-    const list = pid === HOST_PID ? this.cpus : this.guest(pid).vcpus;
-    while (list.length <= tid) list.push([]);
-    return list[tid];
+  private guest(g: number): GuestRows {
+    while (this.guests.length <= g)
+      this.guests.push({ name: 'guest', vcpus: [], holds: [], moments: [] });
+    return this.guests[g];
   }
+}
+
+/** The list at `i` of `lists`, made (with any before it) if missing. */
+function at<T>(lists: T[][], i: number): T[] {
+  while (lists.length <= i) lists.push([]);
+  return lists[i];
 }
