@@ -12,7 +12,6 @@ import { Act, GuestCounters, GuestLock, LockAlgorithmImpl, LockTable, Vcpu } fro
 import { category, pickLock, ZipfTable, zipfTable } from './workload';
 import { isWaiting } from './acts';
 import { Mark, SimTracer } from './trace';
-import { releasedHint } from './host-hints';
 import { IpisUnderLock } from './mech-ipi';
 import { ShadowPaging } from './mech-mmu';
 import { firstVfsLock, guestLockCount } from './mech-vfs';
@@ -303,7 +302,7 @@ export class Guest implements HostListener {
     if (v.burstLeft > 0) this.startGap(v);
     else this.startUser(v);
     // Solution (b): the hint is cleared; a vCPU the host held a preemption for yields now.
-    if (this.cfg.preemptHints) releasedHint(this.host, v.task);
+    if (this.cfg.preemptHints) this.host.releasedHint(v.task);
   }
 
   private addWork(ns: number): void {

@@ -1,31 +1,31 @@
 import { findPullable, removeFrom } from './balance';
-import type { Host } from './host';
+import type { SchedCore } from './host';
 import type { Cpu, Task } from './task';
 import { Leave } from './trace';
 
 /** The host's load balancing: which task moves where is chosen by `findPullable` (balance.ts). */
 
 /** An idle pCPU pulls a queued task it may run, from the busiest queue (same package first). */
-export function idleBalance(h: Host, c: Cpu): void {
+export function idleBalance(h: SchedCore, c: Cpu): void {
   if (!h.cfg.loadBalance) return;
   const t = findPullable(h.cpus, c, 1, false, h.now, h.cfg.migrationCostNs);
   if (t) {
     migrate(h, t, c);
-    if (c.curr === null) h.switchTo(c, t);
+    if (c.curr === null) h.switchTo(c, t, Leave.Balance);
   }
 }
 
 /** Periodic balance: pull one cache-cold task when the busiest queue has ≥ 2 more tasks. */
-export function periodicBalance(h: Host, c: Cpu): void {
+export function periodicBalance(h: SchedCore, c: Cpu): void {
   const t = findPullable(h.cpus, c, c.nrRunning + 2, true, h.now, h.cfg.migrationCostNs);
   if (!t) return;
   migrate(h, t, c);
   h.updateCurr(c);
-  h.why = Leave.Balance;
-  if (c.curr && c.curr.vruntime - t.vruntime > h.cfg.wakeupGranularityNs) h.resched(c);
+  if (c.curr && c.curr.vruntime - t.vruntime > h.cfg.wakeupGranularityNs)
+    h.resched(c, Leave.Balance);
 }
 
-function migrate(h: Host, t: Task, dst: Cpu): void {
+function migrate(h: SchedCore, t: Task, dst: Cpu): void {
   const src = h.cpus[t.cpu];
   removeFrom(src.rq, t);
   h.updateCurr(dst);

@@ -1,8 +1,8 @@
-import type { Host } from './host';
+import type { SchedCore } from './host';
 import { Cpu, NICE_0_LOAD, Task, TaskState } from './task';
 
 /**
- * CFS group scheduling as 2.6.35 has it, for a host with several guests (`Host.groups`; with one
+ * CFS group scheduling as 2.6.35 has it, for a host with several guests (its groups; with one
  * guest the host never calls these): weights from each group's shares, weighted slices and
  * wakeup granularity, and Srivatsa's reclaim of a yielded slice.
  */
@@ -11,20 +11,20 @@ import { Cpu, NICE_0_LOAD, Task, TaskState } from './task';
  * Srivatsa's reclaim: a task that yielded gets the slice time it gave up as virtual-time credit
  * when it runs again (never more than one scheduling latency behind the queue).
  */
-export function reclaim(h: Host, c: Cpu, t: Task): void {
+export function reclaim(h: SchedCore, c: Cpu, t: Task): void {
   const credit = h.groups === null ? t.yieldBonusNs : (t.yieldBonusNs * NICE_0_LOAD) / t.weight;
   t.vruntime = Math.max(c.minVruntime - h.cfg.latencyNs, t.vruntime - credit);
   t.yieldBonusNs = 0;
 }
 
 /** 2.6.35 `wakeup_gran`: the granularity in the woken task's virtual time. */
-export function wakeupGran(h: Host, t: Task): number {
+export function wakeupGran(h: SchedCore, t: Task): number {
   const g = h.cfg.wakeupGranularityNs;
   return h.groups === null ? g : (g * NICE_0_LOAD) / t.weight;
 }
 
 /** `t`'s share of the scheduling period on `c`, by its weight among the tasks there. */
-export function weightedSlice(h: Host, c: Cpu, t: Task): number {
+export function weightedSlice(h: SchedCore, c: Cpu, t: Task): number {
   let total = c.curr ? c.curr.weight : 0;
   for (const o of c.rq) total += o.weight;
   const n = Math.max(1, c.nrRunning);
@@ -38,7 +38,7 @@ export function weightedSlice(h: Host, c: Cpu, t: Task): number {
  * among its runnable tasks wherever they run (at least MIN_SHARES = 2 each); host work stays at
  * the root with a nice-0 weight. Every pCPU is charged at the old weights first.
  */
-export function updateShares(h: Host): void {
+export function updateShares(h: SchedCore): void {
   if (h.groups === null) return;
   for (const c of h.cpus) h.updateCurr(c);
   for (const g of h.groups) {

@@ -1,4 +1,4 @@
-import type { Host } from './host';
+import type { SchedCore } from './host';
 import { yieldTask } from './host-yield';
 import { Cpu, Ev, Task } from './task';
 import { Leave } from './trace';
@@ -14,7 +14,7 @@ import { Leave } from './trace';
  * DeferEnd event preempts it then if it still should be); while it lasts every preemption is
  * deferred.
  */
-export function defers(h: Host, c: Cpu): boolean {
+export function defers(h: SchedCore, c: Cpu): boolean {
   const t = c.curr;
   if (!h.cfg.preemptHints || t === null) return false;
   if (t.deferUntilNs >= 0) return h.now < t.deferUntilNs;
@@ -27,22 +27,21 @@ export function defers(h: Host, c: Cpu): boolean {
 }
 
 /** A deferral's bound ran out: if its task still runs flagged, it is preempted anyway. */
-export function deferEnd(h: Host, cpuId: number, version: number): void {
+export function deferEnd(h: SchedCore, cpuId: number, version: number): void {
   const c = h.cpus[cpuId];
   const t = c.curr;
   if (version !== c.deferVersion || t === null || t.deferUntilNs < 0) return;
   t.deferUntilNs = -1;
   if (!h.listener.hinted(t)) return;
   h.hints.expired += 1;
-  h.why = Leave.Tick;
-  h.resched(c);
+  h.resched(c, Leave.Tick);
 }
 
 /**
  * A vCPU that was granted a deferral released its lock; it yields the pCPU it kept
  * (`sched_yield`) so that the task it held off runs. Returns whether it had one.
  */
-export function releasedHint(h: Host, t: Task): boolean {
+export function releasedHint(h: SchedCore, t: Task): boolean {
   if (t.deferUntilNs < 0) return false;
   t.deferUntilNs = -1;
   h.hints.yields += 1;

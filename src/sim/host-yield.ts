@@ -1,6 +1,6 @@
 import { assert } from './assert';
 import { leftmost } from './balance';
-import type { Host } from './host';
+import type { SchedCore } from './host';
 import { Task, TaskState } from './task';
 import { Leave } from './trace';
 
@@ -9,18 +9,17 @@ import { Leave } from './trace';
  * otherwise the default keeps the yielder's vruntime and re-picks the leftmost task, compat
  * mode moves it behind the rightmost. Returns whether another task now runs.
  */
-export function yieldTask(h: Host, t: Task): boolean {
+export function yieldTask(h: SchedCore, t: Task): boolean {
   const c = h.cpus[t.cpu];
   assert(c.curr === t, `only the running task can yield`);
   if (c.rq.length === 0) return false;
   h.updateCurr(c);
-  h.why = Leave.Yield;
   if (h.cfg.compatYield) {
     let right = t.vruntime;
     for (const o of c.rq) right = Math.max(right, o.vruntime);
     t.vruntime = right + 1;
   }
-  h.resched(c);
+  h.resched(c, Leave.Yield);
   const switched = c.curr !== t;
   // Srivatsa's reclaim: the rest of the slice given up is kept for when the task next runs.
   if (switched && h.cfg.yieldReclaim) {
@@ -36,7 +35,7 @@ export function yieldTask(h: Host, t: Task): boolean {
  * pCPU is rescheduled; the caller then yields (`yield_task_fair`). Returns whether the caller
  * stopped running.
  */
-export function yieldToTask(h: Host, caller: Task, target: Task): boolean {
+export function yieldToTask(h: SchedCore, caller: Task, target: Task): boolean {
   const tc = h.cpus[target.cpu];
   h.updateCurr(tc);
   const left = leftmost(tc.rq);
@@ -45,21 +44,20 @@ export function yieldToTask(h: Host, caller: Task, target: Task): boolean {
     left !== null &&
     target.vruntime - left.vruntime <= h.cfg.wakeupGranularityNs;
   if (honoured) {
-    h.boosts += 1;
+    h.honoured();
     const curr = tc.curr;
-    h.why = curr === caller ? Leave.Yield : Leave.DirectedYield;
     if (curr === caller) {
       // Same pCPU: the caller gives its pCPU to the target directly.
       caller.state = TaskState.Runnable;
       tc.rq.push(caller);
-      h.switchTo(tc, target);
+      h.switchTo(tc, target, Leave.Yield);
       return true;
     }
     if (curr && curr.state === TaskState.Running) {
       curr.state = TaskState.Runnable;
       tc.rq.push(curr);
     }
-    h.switchTo(tc, target);
+    h.switchTo(tc, target, Leave.DirectedYield);
   }
   return yieldTask(h, caller);
 }

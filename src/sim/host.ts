@@ -6,9 +6,48 @@ import { leftmost, removeFrom, selectCpu } from './balance';
 import { idleBalance, periodicBalance } from './host-balance';
 import { yieldTask, yieldToTask } from './host-yield';
 import { reclaim, updateShares, wakeupGran, weightedSlice } from './host-groups';
-import { defers } from './host-hints';
+import { deferEnd, defers, releasedHint } from './host-hints';
 import { Cpu, Ev, HostListener, NICE_0_LOAD, Task, TaskKind, TaskState } from './task';
 import { Leave, SimTracer } from './trace';
+
+/** A scheduling group (several guests: one per VM, and one for the hogs). */
+export interface Group {
+  shares: number;
+  tasks: Task[];
+}
+
+/** Solution (b)'s counts: preemptions deferred, deferrals that ran out, yields on release. */
+export interface HintCounts {
+  granted: number;
+  expired: number;
+  yields: number;
+}
+
+/**
+ * What the scheduler's own files (host-balance, host-yield, host-groups, host-hints) see of it:
+ * its internals, which the rest of the simulation does not. Every switch takes the reason the
+ * task leaving its pCPU leaves for, from whoever asks for it.
+ */
+export interface SchedCore {
+  readonly cfg: SimConfig;
+  readonly cpus: readonly Cpu[];
+  readonly queue: EventQueue;
+  readonly listener: HostListener;
+  readonly groups: readonly Group[] | null;
+  readonly hints: HintCounts;
+  readonly tracer: SimTracer | null;
+  readonly now: number;
+  /** Charges the running task of `c` and advances `c`'s min_vruntime (`update_curr`). */
+  updateCurr(c: Cpu): void;
+  /** Re-picks the task to run on `c` (the running task leaves for `why` if another is picked). */
+  resched(c: Cpu, why: Leave): void;
+  /** Makes `next` the running task of `c`; the one running leaves for `why`. */
+  switchTo(c: Cpu, next: Task | null, why: Leave): void;
+  /** The slice of a pCPU with `nr` tasks. */
+  sliceNs(nr: number): number;
+  /** A directed yield was honoured. */
+  honoured(): void;
+}
 
 /**
  * The host: per-pCPU CFS-like run queues as in 2.6.35 `kernel/sched_fair.c` — vruntime order,
@@ -19,20 +58,18 @@ export class Host {
   readonly cpus: Cpu[] = [];
   readonly tasks: Task[] = [];
   private nowValue = 0;
-  /** Directed yields the scheduler honoured. */
-  boosts = 0;
+  private boostCount = 0;
   /** Who is told of every switch (a timeline's recorder), or null. */
   tracer: SimTracer | null = null;
-  /** Why the task a switch takes off its pCPU is leaving: set by each way in to a switch. */
-  why = Leave.Tick;
-  /** Solution (b): preemptions deferred, deferrals that ran out, yields on release. */
-  readonly hints = { granted: 0, expired: 0, yields: 0 };
+  private readonly hintCounts: HintCounts = { granted: 0, expired: 0, yields: 0 };
   /**
    * Group scheduling (several guests, 2.6.35's CFS groups as libvirt makes them: one per VM, and
    * one for the hogs): each group's `cpu.shares` and its tasks; null with one guest, where every
    * task is a nice-0 task on a flat queue exactly as before.
    */
-  groups: { shares: number; tasks: Task[] }[] | null = null;
+  private groupList: Group[] | null = null;
+  /** The scheduler's internals, for its own files only (see `SchedCore`). */
+  private readonly core: SchedCore;
 
   /** Builds the pCPUs; ticks start at a random phase per pCPU (given by the caller). */
   constructor(
@@ -44,10 +81,76 @@ export class Host {
     tickPhasesNs: number[],
   ) {
     doubleFields(this, ['nowValue']);
+    this.core = this.makeCore();
     for (let i = 0; i < cfg.pcpus; i++) {
       this.cpus.push(new Cpu(i, Math.floor(i / cfg.coresPerPackage)));
       queue.push(tickPhasesNs[i], Ev.Tick, i, 0);
     }
+  }
+
+  private makeCore(): SchedCore {
+    const host = this;
+    return {
+      cfg: this.cfg,
+      cpus: this.cpus,
+      queue: this.queue,
+      listener: this.listener,
+      get groups() {
+        return host.groupList;
+      },
+      hints: this.hintCounts,
+      get tracer() {
+        return host.tracer;
+      },
+      get now() {
+        return host.nowValue;
+      },
+      updateCurr: (c) => this.updateCurr(c),
+      resched: (c, why) => this.resched(c, why),
+      switchTo: (c, next, why) => this.switchTo(c, next, why),
+      sliceNs: (nr) => this.sliceNs(nr),
+      honoured: () => void (this.boostCount += 1),
+    };
+  }
+
+  /** Directed yields the scheduler honoured. */
+  get boosts(): number {
+    return this.boostCount;
+  }
+
+  /** Solution (b)'s counts so far. */
+  get hints(): Readonly<HintCounts> {
+    return this.hintCounts;
+  }
+
+  /** Several guests: one scheduling group per guest (and one for the hogs) from now on. */
+  useGroups(shares: readonly number[]): void {
+    this.groupList = shares.map((s) => ({ shares: s, tasks: [] }));
+  }
+
+  /** Puts a task in scheduling group `group` (several guests only). */
+  joinGroup(t: Task, group: number): void {
+    (this.groupList as Group[])[group].tasks.push(t);
+  }
+
+  /** Whether the host schedules by groups (several guests). */
+  get grouped(): boolean {
+    return this.groupList !== null;
+  }
+
+  /** 2.6.35's `update_shares`: the groups' weights from their runnable tasks (see host-groups.ts). */
+  updateShares(): void {
+    updateShares(this.core);
+  }
+
+  /** A deferral's bound ran out (solution (b); see host-hints.ts). */
+  deferEnd(cpuId: number, version: number): void {
+    deferEnd(this.core, cpuId, version);
+  }
+
+  /** A hinted vCPU released its lock: it yields what its deferral kept (see host-hints.ts). */
+  releasedHint(t: Task): boolean {
+    return releasedHint(this.core, t);
   }
 
   /** Creates a sleeping task on `cpu`; `start` makes it runnable. */
@@ -86,18 +189,17 @@ export class Host {
     t.state = TaskState.Runnable;
     c.rq.push(t);
     if (this.tracer !== null) this.tracer.queued(c);
-    if (c.curr === null) this.switchTo(c, t);
+    if (c.curr === null) this.switchTo(c, t, Leave.Wakeup);
   }
 
   /** Removes a task for good (used when hogs are taken away). */
   killTask(t: Task): void {
     const c = this.cpus[t.cpu];
-    this.why = Leave.Exit;
     if (t.state === TaskState.Running) {
       this.updateCurr(c);
       t.state = TaskState.Dead;
-      this.switchTo(c, leftmost(c.rq));
-      if (c.curr === null) idleBalance(this, c);
+      this.switchTo(c, leftmost(c.rq), Leave.Exit);
+      if (c.curr === null) idleBalance(this.core, c);
     } else if (t.state === TaskState.Runnable) {
       removeFrom(c.rq, t);
       if (this.tracer !== null) this.tracer.queued(c);
@@ -172,9 +274,8 @@ export class Host {
     assert(c.curr === t && t.state === TaskState.Running, `only the running task can sleep`);
     this.updateCurr(c);
     t.state = TaskState.Sleeping;
-    this.why = Leave.Sleep;
-    this.switchTo(c, leftmost(c.rq));
-    if (c.curr === null) idleBalance(this, c);
+    this.switchTo(c, leftmost(c.rq), Leave.Sleep);
+    if (c.curr === null) idleBalance(this.core, c);
   }
 
   /** Wakes a sleeping task: pick a pCPU, give sleeper credit, maybe preempt. */
@@ -191,15 +292,14 @@ export class Host {
     dst.rq.push(t);
     if (this.tracer !== null) this.tracer.queued(dst);
     this.listener.woke(t);
-    this.why = Leave.Wakeup;
-    if (dst.curr === null) this.switchTo(dst, t);
-    else if (dst.curr.vruntime - t.vruntime > wakeupGran(this, t) && !defers(this, dst))
-      this.resched(dst);
+    if (dst.curr === null) this.switchTo(dst, t, Leave.Wakeup);
+    else if (dst.curr.vruntime - t.vruntime > wakeupGran(this.core, t) && !defers(this.core, dst))
+      this.resched(dst, Leave.Wakeup);
   }
 
   /** `sched_yield` (see host-yield.ts). Returns whether another task now runs. */
   yield(t: Task): boolean {
-    return yieldTask(this, t);
+    return yieldTask(this.core, t);
   }
 
   /** Total time `t` has held a pCPU up to now. */
@@ -209,41 +309,42 @@ export class Host {
 
   /** `yield_to` (see host-yield.ts). Returns whether the caller stopped running. */
   yieldTo(caller: Task, target: Task): boolean {
-    return yieldToTask(this, caller, target);
+    return yieldToTask(this.core, caller, target);
   }
 
   /** Scheduler tick on one pCPU: slice check, then load balancing. */
   tick(cpuId: number): void {
     const c = this.cpus[cpuId];
-    if (this.groups !== null && cpuId === 0) updateShares(this);
+    if (this.groupList !== null && cpuId === 0) updateShares(this.core);
     this.updateCurr(c);
     const curr = c.curr;
-    this.why = Leave.Tick;
     if (curr && c.rq.length > 0) {
-      const slice = this.groups === null ? this.sliceNs(c.nrRunning) : weightedSlice(this, c, curr);
+      const slice =
+        this.groupList === null ? this.sliceNs(c.nrRunning) : weightedSlice(this.core, c, curr);
       const ran = this.now - curr.execStartNs;
       if (ran > slice) {
-        if (!defers(this, c)) this.resched(c);
+        if (!defers(this.core, c)) this.resched(c, Leave.Tick);
       } else if (ran > this.cfg.minGranularityNs) {
         const left = leftmost(c.rq);
-        if (left && curr.vruntime - left.vruntime > slice && !defers(this, c)) this.resched(c);
+        if (left && curr.vruntime - left.vruntime > slice && !defers(this.core, c))
+          this.resched(c, Leave.Tick);
       }
     }
     c.tickCount += 1;
     if (this.cfg.loadBalance) {
-      if (c.curr === null) idleBalance(this, c);
-      else if (c.tickCount % this.cfg.balanceTicks === 0) periodicBalance(this, c);
+      if (c.curr === null) idleBalance(this.core, c);
+      else if (c.tickCount % this.cfg.balanceTicks === 0) periodicBalance(this.core, c);
     }
     this.queue.push(this.now + this.cfg.tickNs, Ev.Tick, cpuId, 0);
   }
 
-  /** Mirrors `update_curr`: charges the running task's time since its last update and advances min_vruntime (scheduler internal; host-yield.ts uses it). */
-  updateCurr(c: Cpu): void {
+  /** Mirrors `update_curr`: charges the running task's time since its last update and advances min_vruntime. */
+  private updateCurr(c: Cpu): void {
     const curr = c.curr;
     if (curr) {
       const ran = this.now - curr.lastUpdateNs;
       // calc_delta_fair: a group task's virtual time runs faster the smaller its weight.
-      curr.vruntime += this.groups === null ? ran : (ran * NICE_0_LOAD) / curr.weight;
+      curr.vruntime += this.groupList === null ? ran : (ran * NICE_0_LOAD) / curr.weight;
       curr.lastUpdateNs = this.now;
     }
     let v = curr ? curr.vruntime : Infinity;
@@ -252,13 +353,13 @@ export class Host {
     if (v !== Infinity) c.minVruntime = Math.max(c.minVruntime, v);
   }
 
-  /** Re-picks the task to run on `c`: puts the running task back and picks the leftmost; the old task loses vruntime ties (scheduler internal; host-yield.ts uses it). */
-  resched(c: Cpu): void {
+  /** Re-picks the task to run on `c`: puts the running task back (leaving for `why`) and picks the leftmost; the old task loses vruntime ties. */
+  private resched(c: Cpu, why: Leave): void {
     this.updateCurr(c);
     const curr = c.curr;
     const left = leftmost(c.rq);
     if (curr === null || curr.state !== TaskState.Running) {
-      this.switchTo(c, left);
+      this.switchTo(c, left, why);
       return;
     }
     if (left === null || curr.vruntime < left.vruntime) {
@@ -267,14 +368,14 @@ export class Host {
     }
     curr.state = TaskState.Runnable;
     c.rq.push(curr);
-    this.switchTo(c, left);
+    this.switchTo(c, left, why);
   }
 
-  /** Makes `next` the running task of `c` (scheduler internal; host-yield.ts uses it). */
-  switchTo(c: Cpu, next: Task | null): void {
+  /** Makes `next` the running task of `c`; the task running there leaves for `why`. */
+  private switchTo(c: Cpu, next: Task | null, why: Leave): void {
     const prev = c.curr;
     if (prev === next) return;
-    if (this.tracer !== null) this.tracer.switched(c, prev, next, this.why);
+    if (this.tracer !== null) this.tracer.switched(c, prev, next, why);
     if (prev) this.stopRunning(prev);
     c.curr = next;
     if (this.tracer !== null) this.tracer.queued(c);
@@ -282,7 +383,7 @@ export class Host {
     if (next.state !== TaskState.Runnable)
       fail(`task ${next.id} switched to while not runnable (state ${next.state})`);
     removeFrom(c.rq, next);
-    if (next.yieldBonusNs > 0) reclaim(this, c, next);
+    if (next.yieldBonusNs > 0) reclaim(this.core, c, next);
     next.state = TaskState.Running;
     next.cpu = c.id;
     next.execStartNs = this.now;

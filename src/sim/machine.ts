@@ -5,8 +5,6 @@ import { validateConfig } from './config-check';
 import { Guest } from './guest';
 import { Host } from './host';
 import { Kvm } from './kvm';
-import { deferEnd } from './host-hints';
-import { updateShares } from './host-groups';
 import { Ev, HostListener, Task, TaskKind, TaskState } from './task';
 import { LOCK_ALGORITHMS } from './lock-registry';
 import { EventQueue, PoppedEvent } from './queue';
@@ -116,15 +114,11 @@ export class Machine {
     const burstMean = (cfg.noiseBurstMinNs + cfg.noiseBurstMaxNs) / 2;
     this.noiseQuietNsMean =
       cfg.noiseShare > 0 ? (burstMean * (1 - cfg.noiseShare)) / cfg.noiseShare : Infinity;
-    if (setups)
-      this.host.groups = [
-        ...this.guests.map((g) => ({ shares: g.cfg.shares, tasks: [] })),
-        { shares: 1024, tasks: [] },
-      ];
+    if (setups) this.host.useGroups([...this.guests.map((g) => g.cfg.shares), 1024]);
     this.guests.forEach((g, i) => this.addVcpus(g, i));
     this.setHogs(cfg.hogs);
     if (cfg.hostNoise && cfg.noiseShare > 0) this.addNoise();
-    updateShares(this.host);
+    this.host.updateShares();
   }
 
   /** The (first) guest. */
@@ -224,7 +218,7 @@ export class Machine {
         old === undefined
           ? this.host.addTask(TaskKind.Hog, j, allowed, cpu)
           : this.host.reviveTask(old, cpu);
-      if (old === undefined && this.host.groups !== null) this.joinGroup(t, this.guests.length);
+      if (old === undefined && this.host.grouped) this.joinGroup(t, this.guests.length);
       this.hogs.push(t);
       this.host.start(t);
     }
@@ -261,7 +255,7 @@ export class Machine {
         this.host.tick(ev.target);
         return;
       case Ev.DeferEnd:
-        deferEnd(this.host, ev.target, ev.version);
+        this.host.deferEnd(ev.target, ev.version);
         return;
       default:
         assert(false, `unknown event kind ${ev.kind}`);
@@ -275,7 +269,7 @@ export class Machine {
 
   /** Puts a task in scheduling group `group` (several guests only). */
   private joinGroup(t: Task, group: number): void {
-    (this.host.groups as { tasks: Task[] }[])[group].tasks.push(t);
+    this.host.joinGroup(t, group);
   }
 
   private addVcpus(g: Guest, owner: number): void {
