@@ -1,4 +1,5 @@
 import type { SimConfig } from '../sim/config';
+import { MECHANISM_KEYS, MechanismKey, MECHANISMS } from '../sim/mechanisms';
 import type { Lookup, NamedCell, NamedExperiment } from './named';
 
 /**
@@ -12,14 +13,14 @@ const CELLS = [
   { scenario: 'C', k: 3 },
 ] as const;
 
-const MECHANISMS: { tag: string; params: Partial<SimConfig> }[] = [
-  { tag: 'shadow-paging', params: { shadowPaging: true } },
-  { tag: 'vfs-locks', params: { vfsLocks: true } },
-  { tag: 'ipi-under-lock', params: { ipiUnderLock: true } },
-];
+/** Each mechanism of the registry, switched on alone. */
+const SWITCHED: { tag: string; params: Partial<SimConfig> }[] = MECHANISM_KEYS.map((k) => ({
+  tag: MECHANISMS[k].name,
+  params: { [k]: true },
+}));
 
 /** Their cells (the cells without a mechanism are the plain ones the others measure). */
-export const MECHANISM_CELLS: readonly NamedCell[] = MECHANISMS.flatMap(({ tag, params }) =>
+export const MECHANISM_CELLS: readonly NamedCell[] = SWITCHED.flatMap(({ tag, params }) =>
   CELLS.flatMap(({ scenario, k }) =>
     (['ticket', 'pv-yield'] as const).map((lock) => ({ scenario, k, lock, params, tag })),
   ),
@@ -48,9 +49,12 @@ function effect(get: Lookup, tag: string): { text: string; diffs: number[]; slow
   return { text: parts.join('; '), diffs, slow };
 }
 
-/** Their verdicts. */
-export const MECHANISM_EXPERIMENTS: readonly NamedExperiment[] = [
-  {
+/**
+ * Their verdicts, one per mechanism of the registry (the compiler checks each has one), in the
+ * registry's order.
+ */
+const VERDICTS = {
+  shadowPaging: {
     name: 'mechanism-shadow-paging',
     claim:
       "shadow paging alone (faults serialized on the VM's mmu_lock, remote TLB flushes) costs both locks time but opens no 1x gap",
@@ -62,7 +66,7 @@ export const MECHANISM_EXPERIMENTS: readonly NamedExperiment[] = [
       };
     },
   },
-  {
+  vfsLocks: {
     name: 'mechanism-vfs-locks',
     claim:
       "the 2.6.35 guest's global VFS locks alone raise the ticket lock's penalty where waiters are preempted most (C-3x) and leave 1x as it was",
@@ -71,7 +75,7 @@ export const MECHANISM_EXPERIMENTS: readonly NamedExperiment[] = [
       return { evidence: e.text, shown: e.diffs[2] > 0.02 && Math.abs(e.diffs[0]) < 0.01 };
     },
   },
-  {
+  ipiUnderLock: {
     name: 'mechanism-ipi-under-lock',
     claim:
       'IPIs under a lock alone: shootdowns that wait for preempted targets slow both locks under overcommit (B-2x, C-3x), the ticket lock no more than pv-yield',
@@ -84,4 +88,9 @@ export const MECHANISM_EXPERIMENTS: readonly NamedExperiment[] = [
       };
     },
   },
-];
+} satisfies Record<MechanismKey, NamedExperiment>;
+
+/** The verdicts, in the registry's order. */
+export const MECHANISM_EXPERIMENTS: readonly NamedExperiment[] = MECHANISM_KEYS.map(
+  (k) => VERDICTS[k],
+);

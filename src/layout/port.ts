@@ -1,6 +1,6 @@
 import type { SimConfig } from '../sim/config';
 import type { Machine } from '../sim/machine';
-import { mechanismCounters } from '../sim/report';
+import { anyMechanism, mechanismCounters } from '../sim/mechanisms';
 import type { GuestPort, TraceControl } from './tree';
 
 /** Extra `key=value` settings shown in `pvlockfs/config` besides the simulation's own. */
@@ -50,18 +50,18 @@ export function machinePort(
         ['hint_deferrals_expired', h.expired],
         ['hint_yields_on_release', h.yields],
       );
-    if (cfg.runState) lines.push(['run_state_stops', g.counters.runStateStops]);
+    if (cfg.runState) lines.push(['run_state_stops', g.algo.counts.runStateStops]);
     return lines.map(([k, v]) => `${k}=${v}\n`).join('');
   };
   const mechanisms = (): string =>
     Object.entries(mechanismCounters(g))
       .map(([k, v]) => `${k}=${v}\n`)
       .join('');
-  const anyMechanism = cfg.shadowPaging || cfg.vfsLocks || cfg.ipiUnderLock;
+  const mechanismsOn = anyMechanism(cfg);
   return {
     ...(trace ? { trace } : {}),
     ...(m.cfg.preemptHints || cfg.runState ? { solutions } : {}),
-    ...(anyMechanism ? { mechanisms } : {}),
+    ...(mechanismsOn ? { mechanisms } : {}),
     stats: g.stats,
     qstats: g.qstats,
     seed: cfg.seed,

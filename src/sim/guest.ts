@@ -8,13 +8,13 @@ import { ConvoyTracker, LatencyHisto } from './instruments';
 import { Lognormal, Rng } from './rng';
 import { QStats } from './qstats';
 import { Histo, PvStats } from './stats';
-import { Act, GuestCounters, GuestLock, LockAlgorithmImpl, LockTable, Vcpu } from './vcpu';
+import { Act, GuestLock, LockAlgorithmImpl, LockTable, Vcpu } from './vcpu';
 import { category, pickLock, ZipfTable, zipfTable } from './workload';
 import { isWaiting } from './acts';
 import { Mark, SimTracer } from './trace';
 import { IpisUnderLock } from './mech-ipi';
 import { ShadowPaging } from './mech-mmu';
-import { firstVfsLock, guestLockCount } from './mech-vfs';
+import { guestLockCount, VfsLocks } from './mech-vfs';
 
 /**
  * The guest: V vCPUs running a synthetic kernel compile — user-mode stretches with no lock,
@@ -31,7 +31,13 @@ export class Guest implements HostListener {
   readonly stats: PvStats;
   /** pv-qspinlock's event counters (qlockstat). */
   readonly qstats = new QStats();
-  readonly counters = new GuestCounters();
+  /** Lock acquisitions begun, and of those the ones that found the lock held. */
+  acquisitions = 0;
+  contended = 0;
+  /** Holders the host descheduled. */
+  preemptedHolders = 0;
+  /** µs-scale VM-exit stalls. */
+  stalls = 0;
   readonly convoys: ConvoyTracker;
   algo!: LockAlgorithmImpl;
   host!: Host;
@@ -54,12 +60,10 @@ export class Guest implements HostListener {
   /** The hold-time distributions (shared and others' locks, the vCPU's own lock, VFS locks). */
   private readonly hold: Lognormal;
   private readonly localHold: Lognormal;
-  private readonly vfsHold: Lognormal;
-  /** Index of the first global VFS lock (past every lock when that mechanism is off). */
-  private readonly vfsFirst: number;
   /** The 2010 host's mechanisms that are switched on (mech-*.ts), else null. */
-  private readonly shadow: ShadowPaging | null;
-  private readonly ipis: IpisUnderLock | null;
+  readonly shadow: ShadowPaging | null;
+  readonly vfs: VfsLocks | null;
+  readonly ipis: IpisUnderLock | null;
 
   /** `rfcStats`: whether the guest's lock keeps the RFC's statistics (from the lock registry). */
   constructor(
@@ -79,8 +83,7 @@ export class Guest implements HostListener {
     this.lockCdf = zipfTable(cfg.locks, cfg.lockZipf);
     this.hold = new Lognormal(cfg.holdNsMean, cfg.holdSigma);
     this.localHold = new Lognormal(cfg.localHoldNsMean, cfg.holdSigma);
-    this.vfsHold = new Lognormal(cfg.vfsHoldNsMean, cfg.holdSigma);
-    this.vfsFirst = cfg.vfsLocks ? firstVfsLock(cfg) : Infinity;
+    this.vfs = cfg.vfsLocks ? new VfsLocks(cfg) : null;
     this.shadow = cfg.shadowPaging ? new ShadowPaging(this) : null;
     this.ipis = cfg.ipiUnderLock ? new IpisUnderLock(this) : null;
     // Without bursts the same acquisitions are spread evenly: one per user stretch, the stretch
@@ -149,7 +152,12 @@ export class Guest implements HostListener {
     v.acquisitions += 1;
     this.changeWaiting(i, -1);
     const ownLock = v.lock === this.cfg.locks + v.index;
-    const dist = ownLock ? this.localHold : v.lock >= this.vfsFirst ? this.vfsHold : this.hold;
+    const vfs = this.vfs;
+    const dist = ownLock
+      ? this.localHold
+      : vfs !== null && v.lock >= vfs.first
+        ? vfs.hold
+        : this.hold;
     const hold = dist.draw(v.rng);
     v.segWorkNs = hold;
     this.setAct(v, Act.Hold);
@@ -193,7 +201,7 @@ export class Guest implements HostListener {
     const v = this.vcpus[task.index];
     if (v.act === Act.Hold) {
       v.preemptedHolding += 1;
-      this.counters.preemptedHolders += 1;
+      this.preemptedHolders += 1;
       this.note(Mark.HolderPreempted, v.index);
     }
     this.recat(v);
@@ -271,13 +279,10 @@ export class Guest implements HostListener {
   private beginAcquire(v: Vcpu): void {
     v.lock = pickLock(this.cfg, this.lockCdf, v);
     v.startTotalNs = this.now;
-    this.counters.acquisitions += 1;
+    this.acquisitions += 1;
     const held = this.lockTable.holder(v.lock) >= 0;
-    if (held) this.counters.contended += 1;
-    if (v.lock >= this.vfsFirst) {
-      this.counters.vfsAcquisitions += 1;
-      if (held) this.counters.vfsContended += 1;
-    }
+    if (held) this.contended += 1;
+    if (this.vfs !== null) this.vfs.acquire(v.lock, held);
     this.changeWaiting(v.lock, +1);
     this.algo.begin(v);
   }
@@ -324,7 +329,7 @@ export class Guest implements HostListener {
     if (!this.cfg.stalls || this.cfg.stallNs === 0) return faults;
     const n = v.rng.poissonIn(this.cfg.stallRatePerSec, ns);
     if (n === 0) return faults;
-    this.counters.stalls += n;
+    this.stalls += n;
     v.overheadNs += n * this.cfg.stallNs;
     return faults + n * this.cfg.stallNs;
   }

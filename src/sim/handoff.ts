@@ -61,6 +61,6 @@ export function pickupStallNs(g: Guest, v: Vcpu): number {
   if (g.rng.uniform() >= p) return 0;
   const d = g.rng.int(0, cfg.stallNs);
   v.overheadNs += d;
-  g.counters.stalls += 1;
+  g.stalls += 1;
   return d;
 }

@@ -13,6 +13,11 @@ export class Kvm {
   /** The vCPU `kvm_vcpu_on_spin` boosted last (its round-robin starts after it). */
   private lastBoosted = -1;
 
+  /** Pause-loop exits of ticket-lock spinners. */
+  pleExits = 0;
+  /** directed-yield: yields aimed at a preempted sibling (the host counts those it honoured). */
+  directedYields = 0;
+
   constructor(private readonly g: Guest) {}
 
   /**
@@ -65,7 +70,7 @@ export class Kvm {
   directedYield(v: Vcpu): boolean {
     const c = this.yieldCandidate(v);
     if (c === null) return this.g.host.yield(v.task);
-    this.g.counters.directedYields += 1;
+    this.directedYields += 1;
     this.g.note(Mark.DirectedYield, v.index, c.index);
     return this.g.host.yieldTo(v.task, c.task);
   }
@@ -77,7 +82,7 @@ export class Kvm {
    */
   pauseLoopExit(v: Vcpu): boolean {
     const g = this.g;
-    g.counters.pleExits += 1;
+    this.pleExits += 1;
     g.note(Mark.PleExit, v.index);
     if (g.cfg.ple === 'sleep') {
       g.setAct(v, Act.PleSleep);
@@ -88,7 +93,7 @@ export class Kvm {
     const c = this.yieldCandidate(v);
     const switched = c === null ? g.host.yield(v.task) : g.host.yieldTo(v.task, c.task);
     if (c !== null) {
-      g.counters.directedYields += 1;
+      this.directedYields += 1;
       g.note(Mark.DirectedYield, v.index, c.index);
     }
     // Still running (nothing better to run): the pause loop goes on and exits again.

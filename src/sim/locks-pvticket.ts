@@ -45,7 +45,7 @@ export class PvTicketLock extends TicketLock {
     if (v.act !== Act.SpinTicket) fail(`pv-ticket timer in activity ${v.act}`);
     const g = this.g;
     const lock = g.locks[v.lock];
-    g.counters.pvTicketSlow += 1;
+    this.counts.slowPaths += 1;
     g.stats.addTakenSlow();
     v.startSlowNs = g.now;
     this.slowFlag[lock.index] = 1;
@@ -70,12 +70,12 @@ export class PvTicketLock extends TicketLock {
     const w = grantNextTicket(this.g, lock, next);
     if (w === null) return;
     if (w.act === Act.PvHalted && w.task.state === TaskState.Sleeping) {
-      this.g.counters.kicks += 1;
+      this.counts.kicks += 1;
       this.g.note(Mark.Kick, w.index);
       if (flagged) this.g.stats.addSlowCount(SlowCount.Kicked);
       this.g.kvm.kick(w);
     } else {
-      this.g.counters.grantsToPreempted += 1;
+      this.counts.grantsToPreempted += 1;
       this.g.note(Mark.GrantToPreempted, w.index);
     }
   }

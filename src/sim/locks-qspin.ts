@@ -5,7 +5,7 @@ import type { Guest } from './guest';
 import { Mark } from './trace';
 import { Q } from './qstats';
 import { TaskState } from './task';
-import { Act, GuestLock, LockAlgorithmImpl, QState, Vcpu } from './vcpu';
+import { Act, GuestLock, LockAlgorithmImpl, LockCounts, QState, Vcpu } from './vcpu';
 import { firstToExchange, xchgLatencyNs } from './handoff';
 
 /**
@@ -35,6 +35,10 @@ import { firstToExchange, xchgLatencyNs } from './handoff';
 export class PvQspinLock implements LockAlgorithmImpl {
   /** A release may have a hashed node to unhash: always called. */
   readonly idleWhenUncontended = false;
+  readonly counts = new LockCounts();
+  /** Acquisitions by stealing (the unfair trylock), and halts in `pv_wait`. */
+  steals = 0;
+  halts = 0;
 
   /** Lock → hashed node table. */
   private readonly table: PvHashTable;
@@ -129,7 +133,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
         fail(`pv-qspinlock: unlock finds vCPU ${kick.index} not hashed`);
       g.qstats.add(Q.KickUnlock);
       g.qstats.add(Q.LatencyKick, g.cfg.hypercallNs);
-      g.counters.kicks += 1;
+      this.counts.kicks += 1;
       g.note(Mark.Kick, kick.index);
       this.st.kickedAtNs[kick.index] = g.now;
     }
@@ -163,7 +167,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
 
   private steal(v: Vcpu, lock: GuestLock, latencyNs: number): void {
     this.g.qstats.add(Q.LockStealing);
-    this.g.counters.steals += 1;
+    this.steals += 1;
     this.g.acquired(v, lock, latencyNs);
   }
 
@@ -275,7 +279,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
 
   /** Halts in `pv_wait`; the successor's next predecessor check will see it. */
   private halt(v: Vcpu, lock: GuestLock): void {
-    this.g.counters.qHalts += 1;
+    this.halts += 1;
     this.g.setAct(v, Act.QHalted);
     this.notifySuccessor(v, lock);
     this.g.host.sleep(v.task);

@@ -1,6 +1,6 @@
 import { fail } from './assert';
 import type { Guest } from './guest';
-import { Act, GuestLock, LockAlgorithmImpl, Vcpu } from './vcpu';
+import { Act, GuestLock, LockAlgorithmImpl, LockCounts, Vcpu } from './vcpu';
 import { firstToExchange, xchgLatencyNs } from './handoff';
 
 /**
@@ -13,6 +13,7 @@ import { firstToExchange, xchgLatencyNs } from './handoff';
 export class TasLock implements LockAlgorithmImpl {
   /** Spinners are acquiring vCPUs: a release nobody waits for has nobody to race. */
   readonly idleWhenUncontended = true;
+  readonly counts = new LockCounts();
 
   constructor(private readonly g: Guest) {}
 

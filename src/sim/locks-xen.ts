@@ -82,7 +82,7 @@ export class XenBlockLock extends PvYieldLock {
     g.stats.addSlowCount(SlowCount.Kicked);
     const w = g.vcpus[this.blocked[lock.index][0]];
     this.kickPending[w.index] = 1;
-    g.counters.kicks += 1;
+    this.counts.kicks += 1;
     g.note(Mark.Kick, w.index);
     g.kvm.kick(w);
   }

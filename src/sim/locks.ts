@@ -2,7 +2,7 @@ import { assert, fail } from './assert';
 import type { Guest } from './guest';
 import { Mark } from './trace';
 import { TaskState } from './task';
-import { Act, GuestLock, LockAlgorithmImpl, Vcpu } from './vcpu';
+import { Act, GuestLock, LockAlgorithmImpl, LockCounts, Vcpu } from './vcpu';
 import { Histo } from './stats';
 import { firstToExchange, pickupStallNs, transferNs, xchgLatencyNs } from './handoff';
 
@@ -19,6 +19,7 @@ const TWO32 = 4294967296;
 export class TicketLock implements LockAlgorithmImpl {
   /** A release with no ticket queued behind still has work (pv-ticket's flag): always called. */
   readonly idleWhenUncontended: boolean = false;
+  readonly counts = new LockCounts();
 
   constructor(protected readonly g: Guest) {}
 
@@ -76,7 +77,7 @@ export class TicketLock implements LockAlgorithmImpl {
     }
     const w = grantNextTicket(this.g, lock, next);
     if (w === null) return;
-    this.g.counters.grantsToPreempted += 1;
+    this.counts.grantsToPreempted += 1;
     this.g.note(Mark.GrantToPreempted, w.index);
   }
 }
@@ -108,7 +109,7 @@ export function isPreempted(g: Guest, i: number): boolean {
  * is read once per iteration): its spin budget becomes one iteration, then its slow path runs.
  */
 export function stopSpinning(g: Guest, v: Vcpu): void {
-  g.counters.runStateStops += 1;
+  g.algo.counts.runStateStops += 1;
   g.host.armTimer(v.task, g.cfg.spinIterationNs);
 }
 
@@ -121,6 +122,7 @@ export function stopSpinning(g: Guest, v: Vcpu): void {
 export class PvYieldLock implements LockAlgorithmImpl {
   /** Spinners are acquiring vCPUs: a release nobody waits for has nobody to race. */
   readonly idleWhenUncontended: boolean = true;
+  readonly counts = new LockCounts();
 
   constructor(protected readonly g: Guest) {}
 
@@ -163,9 +165,9 @@ export class PvYieldLock implements LockAlgorithmImpl {
         return;
       case Act.Hypercall:
         g.setAct(v, Act.Yielded);
-        g.counters.yields += 1;
+        this.counts.yields += 1;
         if (this.hostYield(v)) {
-          g.counters.yieldsSwitched += 1;
+          this.counts.yieldsSwitched += 1;
           g.host.armTimer(v.task, 0);
         } else this.endSlowPath(v);
         return;

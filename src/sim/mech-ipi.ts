@@ -1,4 +1,6 @@
+import { doubleFields } from './doubles';
 import type { Guest } from './guest';
+import type { MechanismSpec } from './mechanisms';
 import { TaskState } from './task';
 import type { Vcpu } from './vcpu';
 import { Mark } from './trace';
@@ -32,8 +34,14 @@ export class IpisUnderLock {
   private readonly sentAtNs: Float64Array;
   private readonly preNs: Float64Array;
   private readonly restNs: Float64Array;
+  /** Reschedule IPIs and TLB shootdowns sent under a lock, acknowledgements that had to wait, and the holders' wait for them. */
+  reschedIpis = 0;
+  shootdowns = 0;
+  deferredAcks = 0;
+  shootdownWaitNs = 0;
 
   constructor(private readonly g: Guest) {
+    doubleFields(this, ['shootdownWaitNs']);
     const cfg = g.cfg;
     this.irqSafe = new Uint8Array(g.locks.length);
     for (let i = 0; i < g.locks.length; i++) {
@@ -65,7 +73,7 @@ export class IpisUnderLock {
     if (local >= 0 && local < cfg.vcpus) {
       if (local === v.index) return preNs + holdNs;
       // A remote wakeup: the reschedule IPI goes out under the target's run-queue lock.
-      this.g.counters.reschedIpis += 1;
+      this.reschedIpis += 1;
       this.take(this.g.vcpus[local]);
       return preNs + send + holdNs;
     }
@@ -81,7 +89,7 @@ export class IpisUnderLock {
     this.waiting[v.index] = [];
     for (const s of senders) {
       this.take(v);
-      this.g.counters.deferredAcks += 1;
+      this.deferredAcks += 1;
       this.missing[s] -= 1;
       if (this.missing[s] === 0) this.resume(this.g.vcpus[s]);
     }
@@ -90,7 +98,7 @@ export class IpisUnderLock {
   private shootdown(v: Vcpu, preNs: number, holdNs: number): number {
     const g = this.g;
     const cfg = g.cfg;
-    g.counters.shootdowns += 1;
+    this.shootdowns += 1;
     g.note(Mark.Shootdown, v.index);
     const others = cfg.vcpus - 1;
     let ackNs = 0;
@@ -126,7 +134,7 @@ export class IpisUnderLock {
   private resume(s: Vcpu): void {
     const g = this.g;
     const waited = g.now - this.sentAtNs[s.index];
-    g.counters.shootdownWaitNs += waited;
+    this.shootdownWaitNs += waited;
     const pre = Math.max(0, this.preNs[s.index] - waited);
     g.host.armTimer(s.task, pre + g.cfg.ipiTakeNs + this.restNs[s.index]);
   }
@@ -137,3 +145,26 @@ export class IpisUnderLock {
       this.g.kvm.forceExit(w, this.g.cfg.ipiTakeNs);
   }
 }
+
+/** IPIs under a lock as a switchable mechanism (see `MECHANISMS`). */
+export const IPIS_UNDER_LOCK: MechanismSpec = {
+  name: 'ipi-under-lock',
+  help: 'IPIs sent while holding a lock at 2010 KVM cost: reschedule IPIs under run-queue locks, TLB shootdowns that wait for every target',
+  params: ['apicExitNs', 'ipiTakeNs', 'ipiHaltedAckNs', 'shootdownShare', 'shootdownTargets'],
+  counters: (g) => {
+    const i = g.ipis as IpisUnderLock;
+    return {
+      resched_ipis_under_lock: i.reschedIpis,
+      tlb_shootdowns_under_lock: i.shootdowns,
+      ipi_acks_deferred: i.deferredAcks,
+      shootdown_wait_ns: i.shootdownWaitNs,
+    };
+  },
+  sourceRanges: {
+    apicExitNs: [1_000, 5_000, 'int'],
+    ipiTakeNs: [3_000, 10_000, 'int'],
+    ipiHaltedAckNs: [10_000, 60_000, 'int'],
+    shootdownShare: [0.001, 0.05, 'real'],
+    shootdownTargets: [1, 3, 'int'],
+  },
+};

@@ -1,4 +1,6 @@
+import { doubleFields } from './doubles';
 import type { Guest } from './guest';
+import type { MechanismSpec } from './mechanisms';
 import { TaskState } from './task';
 import type { Vcpu } from './vcpu';
 import { Mark } from './trace';
@@ -18,8 +20,14 @@ import { Mark } from './trace';
 export class ShadowPaging {
   /** When the VM's mmu_lock is next free (the host's spinlock: its holder is never preempted). */
   private mmuFreeAtNs = 0;
+  /** Faults, time spent waiting for the VM's mmu_lock, remote TLB flushes. */
+  faults = 0;
+  lockWaitNs = 0;
+  remoteFlushes = 0;
 
-  constructor(private readonly g: Guest) {}
+  constructor(private readonly g: Guest) {
+    doubleFields(this, ['lockWaitNs']);
+  }
 
   /** Extra running time of `v`'s next `ns` of guest code (`ptLockHold`: a page-table lock's hold). */
   faultsIn(v: Vcpu, ns: number, ptLockHold: boolean): number {
@@ -35,10 +43,10 @@ export class ShadowPaging {
       this.mmuFreeAtNs = start + cfg.mmuLockHoldNs;
       const wait = start - at;
       extra += wait + cfg.mmuFaultNs;
-      this.g.counters.mmuLockWaitNs += wait;
+      this.lockWaitNs += wait;
       if (v.rng.uniform() < cfg.remoteFlushShare) extra += this.flushRemote(v);
     }
-    this.g.counters.mmuFaults += n;
+    this.faults += n;
     v.overheadNs += extra;
     return extra;
   }
@@ -46,7 +54,7 @@ export class ShadowPaging {
   /** `kvm_flush_remote_tlbs()` from `v`: the others in guest mode exit; `v` waits for them. */
   private flushRemote(v: Vcpu): number {
     const cost = this.g.cfg.remoteFlushNs;
-    this.g.counters.remoteFlushes += 1;
+    this.remoteFlushes += 1;
     this.g.note(Mark.RemoteFlush, v.index);
     let forced = 0;
     for (const w of this.g.vcpus) {
@@ -57,3 +65,33 @@ export class ShadowPaging {
     return forced > 0 ? cost : 0;
   }
 }
+
+/** Shadow paging as a switchable mechanism (see `MECHANISMS`). */
+export const SHADOW_PAGING: MechanismSpec = {
+  name: 'shadow-paging',
+  help: "shadow paging without EPT/VPID: faults serialize on the VM's mmu_lock, PTE writes under page-table locks fault, remote TLB flushes force the other vCPUs out",
+  params: [
+    'mmuFaultRatePerSec',
+    'mmuFaultNs',
+    'mmuLockHoldNs',
+    'ptWritesPerLocalHold',
+    'remoteFlushShare',
+    'remoteFlushNs',
+  ],
+  counters: (g) => {
+    const s = g.shadow as ShadowPaging;
+    return {
+      mmu_faults: s.faults,
+      mmu_lock_wait_ns: s.lockWaitNs,
+      remote_tlb_flushes: s.remoteFlushes,
+    };
+  },
+  sourceRanges: {
+    mmuFaultRatePerSec: [5_000, 100_000, 'int'],
+    mmuFaultNs: [2_000, 10_000, 'int'],
+    mmuLockHoldNs: [500, 3_000, 'int'],
+    ptWritesPerLocalHold: [0, 16, 'real'],
+    remoteFlushShare: [0.005, 0.1, 'real'],
+    remoteFlushNs: [1_000, 5_000, 'int'],
+  },
+};

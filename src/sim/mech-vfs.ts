@@ -1,4 +1,6 @@
 import type { SimConfig } from './config';
+import { Lognormal } from './rng';
+import type { MechanismSpec } from './mechanisms';
 
 /**
  * The 2.6.35 guest's global VFS spinlocks and their shares of path-walk acquisitions
@@ -33,3 +35,42 @@ export function pickVfsLock(cfg: SimConfig, u: number): number {
   }
   return firstVfsLock(cfg) + VFS_LOCKS.length - 1;
 }
+
+/**
+ * The global VFS locks of one guest, switched on: where they start in its lock list, their hold
+ * distribution (the population's sigma), and how often they were taken and found held.
+ */
+export class VfsLocks {
+  /** Index of the first VFS lock. */
+  readonly first: number;
+  readonly hold: Lognormal;
+  acquisitions = 0;
+  contended = 0;
+
+  constructor(cfg: SimConfig) {
+    this.first = firstVfsLock(cfg);
+    this.hold = new Lognormal(cfg.vfsHoldNsMean, cfg.holdSigma);
+  }
+
+  /** Counts an acquisition of lock `i` if it is a VFS lock (`held`: another vCPU held it). */
+  acquire(i: number, held: boolean): void {
+    if (i < this.first) return;
+    this.acquisitions += 1;
+    if (held) this.contended += 1;
+  }
+}
+
+/** The global VFS locks as a switchable mechanism (see `MECHANISMS`). */
+export const VFS_LOCKS_MECHANISM: MechanismSpec = {
+  name: 'vfs-locks',
+  help: "the 2.6.35 guest's global VFS locks (dcache_lock, files_lock, inode_lock, vfsmount_lock) taken by path walks",
+  params: ['vfsShare', 'vfsHoldNsMean'],
+  counters: (g) => {
+    const v = g.vfs as VfsLocks;
+    return { vfs_acquisitions: v.acquisitions, vfs_contended: v.contended };
+  },
+  sourceRanges: {
+    vfsShare: [0.1, 0.6, 'real'],
+    vfsHoldNsMean: [300, 1_300, 'int'],
+  },
+};

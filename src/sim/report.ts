@@ -1,6 +1,7 @@
 import { CAT_COUNT, CAT_NAMES } from './instruments';
 import type { Guest } from './guest';
 import type { Machine } from './machine';
+import { mechanismCounters } from './mechanisms';
 
 /** Per-vCPU numbers of a run. */
 export type VcpuReport = Record<string, number>;
@@ -55,6 +56,7 @@ export function summarize(m: Machine, g: Guest = m.guest): RunReport {
     if (l.convoySinceNs >= 0) openMax = Math.max(openMax, now - l.convoySinceNs);
   const cv = g.convoys;
   const waits = g.lockWaits();
+  const lock = g.algo.counts;
   return {
     vcpus,
     job: {
@@ -68,26 +70,26 @@ export function summarize(m: Machine, g: Guest = m.guest): RunReport {
       work_per_sim_s: now > 0 ? round6(totalWork / now) : 0,
     },
     locks: {
-      acquisitions: g.counters.acquisitions,
-      contended: g.counters.contended,
+      acquisitions: g.acquisitions,
+      contended: g.contended,
       lock_wait_p50_ns: waits.quantileNs(0.5),
       lock_wait_p99_ns: waits.quantileNs(0.99),
       lock_wait_max_ns: waits.maxNs,
-      host_preemptions_of_holders: g.counters.preemptedHolders,
-      grants_to_preempted_waiters: g.counters.grantsToPreempted,
+      host_preemptions_of_holders: g.preemptedHolders,
+      grants_to_preempted_waiters: lock.grantsToPreempted,
       convoy_episodes: cv.episodes,
       convoy_episodes_closed: cv.closed,
       convoy_mean_ns: cv.closed > 0 ? Math.round(cv.totalNs / cv.closed) : 0,
       convoy_max_ns: Math.max(cv.maxNs, openMax),
       convoy_open_max_ns: openMax,
-      stalls: g.counters.stalls,
-      yields: g.counters.yields,
-      yields_switched: g.counters.yieldsSwitched,
-      pv_ticket_slow_paths: g.counters.pvTicketSlow,
-      pv_ticket_kicks: g.counters.kicks,
-      directed_yields: g.counters.directedYields,
+      stalls: g.stalls,
+      yields: lock.yields,
+      yields_switched: lock.yieldsSwitched,
+      pv_ticket_slow_paths: lock.slowPaths,
+      pv_ticket_kicks: lock.kicks,
+      directed_yields: g.kvm.directedYields,
       directed_yields_honoured: m.host.boosts,
-      ple_exits: g.counters.pleExits,
+      ple_exits: g.kvm.pleExits,
       // The RFC's solutions (b) and (c): reported when they are on (runs without them keep
       // exactly the fields they always had).
       ...(m.cfg.preemptHints
@@ -97,34 +99,9 @@ export function summarize(m: Machine, g: Guest = m.guest): RunReport {
             hint_yields_on_release: m.host.hints.yields,
           }
         : {}),
-      ...(g.cfg.runState ? { run_state_stops: g.counters.runStateStops } : {}),
+      ...(g.cfg.runState ? { run_state_stops: lock.runStateStops } : {}),
       ...mechanismCounters(g),
     },
-  };
-}
-
-/** The 2010 host's mechanisms' counters, each group only when its mechanism is on (`run --json`, `pvlockfs/mechanisms`). */
-export function mechanismCounters(g: Guest): Record<string, number> {
-  const c = g.counters;
-  return {
-    ...(g.cfg.shadowPaging
-      ? {
-          mmu_faults: c.mmuFaults,
-          mmu_lock_wait_ns: c.mmuLockWaitNs,
-          remote_tlb_flushes: c.remoteFlushes,
-        }
-      : {}),
-    ...(g.cfg.vfsLocks
-      ? { vfs_acquisitions: c.vfsAcquisitions, vfs_contended: c.vfsContended }
-      : {}),
-    ...(g.cfg.ipiUnderLock
-      ? {
-          resched_ipis_under_lock: c.reschedIpis,
-          tlb_shootdowns_under_lock: c.shootdowns,
-          ipi_acks_deferred: c.deferredAcks,
-          shootdown_wait_ns: c.shootdownWaitNs,
-        }
-      : {}),
   };
 }
 

@@ -167,6 +167,8 @@ export class GuestLock {
 
 /** The lock algorithm seen by the guest: how a vCPU acquires and how a release hands over. */
 export interface LockAlgorithmImpl {
+  /** Its counts (see `LockCounts`). */
+  readonly counts: LockCounts;
   /** A vCPU starts acquiring `v.lock` at `now`. */
   begin(v: Vcpu): void;
   /** A vCPU waiting for a lock was dispatched. */
@@ -189,43 +191,20 @@ export interface LockAlgorithmImpl {
   ownerPreempted?(lock: GuestLock): void;
 }
 
-/** Counters of host–guest interaction that explain the results. */
-export class GuestCounters {
-  preemptedHolders = 0;
+/**
+ * What every lock algorithm reports (`run --json`'s locks), each algorithm counting its own:
+ * those it has no such event for stay 0.
+ */
+export class LockCounts {
+  /** A ticket handed to a waiter that was not running. */
   grantsToPreempted = 0;
-  acquisitions = 0;
-  contended = 0;
-  stalls = 0;
+  /** The yield hypercalls (pv-yield and its kin), and those after which another task ran. */
   yields = 0;
   yieldsSwitched = 0;
-  /** pv-ticket: slow-path entries, lock found granted on entry, unlocks that kicked a halted waiter. */
-  pvTicketSlow = 0;
-  pvTicketPickups = 0;
+  /** pv-ticket: slow-path entries. */
+  slowPaths = 0;
+  /** Unlocks that kicked a halted (or polled) waiter. */
   kicks = 0;
-  /** directed-yield: yields aimed at a preempted sibling (the host counts those it honoured). */
-  directedYields = 0;
-  /** Pause-loop exits of ticket-lock spinners. */
-  pleExits = 0;
-  /** pv-qspinlock: acquisitions by stealing, halts in pv_wait. */
-  steals = 0;
-  qHalts = 0;
   /** Run-state sharing (solution (c)): spins cut short or skipped because the owner was preempted. */
   runStateStops = 0;
-  // The 2010 host's mechanisms (mech-*.ts), counted when they are on.
-  /** Shadow paging: faults, time spent waiting for the VM's mmu_lock, remote TLB flushes. */
-  mmuFaults = 0;
-  mmuLockWaitNs = 0;
-  remoteFlushes = 0;
-  /** VFS locks: acquisitions of the global locks, and of those the contended ones. */
-  vfsAcquisitions = 0;
-  vfsContended = 0;
-  /** IPIs under a lock: reschedule IPIs, TLB shootdowns, acknowledgements that had to wait, and the holders' wait for them. */
-  reschedIpis = 0;
-  shootdowns = 0;
-  deferredAcks = 0;
-  shootdownWaitNs = 0;
-
-  constructor() {
-    doubleFields(this, ['mmuLockWaitNs', 'shootdownWaitNs']);
-  }
 }

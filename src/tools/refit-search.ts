@@ -2,6 +2,7 @@
 import '../cli/engine-flags';
 import type { SimConfig } from '../sim/config';
 import { Rng } from '../sim/rng';
+import { MECHANISM_KEYS, MECHANISMS, SourceRange } from '../sim/mechanisms';
 import { ablationSummary } from '../experiment/ablation';
 import { compareWithRfc, specs } from '../app/experiment/matrix';
 import { parseExperiment } from '../cli/experiment';
@@ -20,24 +21,13 @@ import { runPool } from '../app/experiment/pool';
  * moves what") are drawn too, inside the ranges that table and its sources allow.
  */
 
-type Range = readonly [number, number, 'int' | 'real'];
+type Range = SourceRange;
 
-/** Each mechanism parameter's range in its sources (docs/mechanisms.md). */
-export const SOURCE_RANGES: Readonly<Partial<Record<keyof SimConfig, Range>>> = {
-  mmuFaultRatePerSec: [5_000, 100_000, 'int'],
-  mmuFaultNs: [2_000, 10_000, 'int'],
-  mmuLockHoldNs: [500, 3_000, 'int'],
-  ptWritesPerLocalHold: [0, 16, 'real'],
-  remoteFlushShare: [0.005, 0.1, 'real'],
-  remoteFlushNs: [1_000, 5_000, 'int'],
-  vfsShare: [0.1, 0.6, 'real'],
-  vfsHoldNsMean: [300, 1_300, 'int'],
-  apicExitNs: [1_000, 5_000, 'int'],
-  ipiTakeNs: [3_000, 10_000, 'int'],
-  ipiHaltedAckNs: [10_000, 60_000, 'int'],
-  shootdownShare: [0.001, 0.05, 'real'],
-  shootdownTargets: [1, 3, 'int'],
-};
+/** Each mechanism parameter's range in its sources (docs/mechanisms.md), from the registry. */
+export const SOURCE_RANGES: Readonly<Partial<Record<keyof SimConfig, Range>>> = Object.assign(
+  {},
+  ...MECHANISM_KEYS.map((k) => MECHANISMS[k].sourceRanges),
+);
 
 /** The fitted parameters drawn with `--with-base`, inside the ranges docs/calibration.md allows. */
 export const BASE_RANGES: Readonly<Partial<Record<keyof SimConfig, Range>>> = {
@@ -52,11 +42,8 @@ export const BASE_RANGES: Readonly<Partial<Record<keyof SimConfig, Range>>> = {
 
 /** One candidate: each mechanism on or off, each parameter drawn inside its range. */
 export function candidate(rng: Rng, withBase = false): Partial<SimConfig> {
-  const p: Record<string, number | boolean> = {
-    shadowPaging: rng.uniform() < 0.5,
-    vfsLocks: rng.uniform() < 0.5,
-    ipiUnderLock: rng.uniform() < 0.5,
-  };
+  const p: Record<string, number | boolean> = {};
+  for (const k of MECHANISM_KEYS) p[k] = rng.uniform() < 0.5;
   const ranges = withBase ? { ...SOURCE_RANGES, ...BASE_RANGES } : SOURCE_RANGES;
   for (const [k, [lo, hi, kind]] of Object.entries(ranges) as [string, Range][]) {
     const x = lo + rng.uniform() * (hi - lo);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, LOCKS, PINNINGS, PLES, SimConfig } from '../../../src/sim/config';
 import { INT_RANGES, REAL_RANGES, validateConfig } from '../../../src/sim/config-check';
-import { Machine } from '../../../src/sim/machine';
+import { GuestSetup, Machine } from '../../../src/sim/machine';
+import { MECHANISM_KEYS } from '../../../src/sim/mechanisms';
 import { Rng } from '../../../src/sim/rng';
 
 /** A value in [lo, hi]: often an end of the range, else log-uniform (wide ranges span decades). */
@@ -46,9 +47,30 @@ function randomConfig(seed: number): SimConfig {
     'compatYield',
     'grantOnlyToRunning',
     'loopJobs',
+    'yieldReclaim',
   ] as const)
     if (r.uniform() < 0.2) c[flag] = !c[flag];
+  // The 2010 host's mechanisms (every one the registry has) and the RFC's solutions (b), (c).
+  for (const k of MECHANISM_KEYS) if (r.uniform() < 0.25) c[k] = true;
+  if (r.uniform() < 0.2) c.preemptHints = true;
+  if (r.uniform() < 0.2) c.runState = true;
   return c;
+}
+
+/** With one configuration in four, two or three guests on its host (each a lock and a size of its own). */
+function randomGuests(seed: number, c: SimConfig): GuestSetup[] | undefined {
+  const r = new Rng(seed, 'config-fuzz-guests');
+  if (r.uniform() >= 0.25) return undefined;
+  return Array.from({ length: r.int(2, 3) }, (_, i) => ({
+    name: `g${i}`,
+    cfg: {
+      ...c,
+      seed: c.seed + i,
+      lock: LOCKS[r.int(0, LOCKS.length - 1)],
+      vcpus: r.int(1, 8),
+      shares: r.int(2, 4096),
+    },
+  }));
 }
 
 describe('every configuration the validation accepts runs (seeded fuzz)', () => {
@@ -57,20 +79,30 @@ describe('every configuration the validation accepts runs (seeded fuzz)', () => 
   const seeds = Array.from({ length: 600 }, (_, i) => 1000 + i);
   it('no accepted configuration throws', () => {
     let ran = 0;
+    const covered = { mechanisms: 0, solutions: 0, guests: 0 };
     const failures: string[] = [];
     for (const seed of seeds) {
       const c = randomConfig(seed);
+      const guests = randomGuests(seed, c);
       if (validateConfig(c).length > 0) continue;
+      if (guests?.some((g) => validateConfig(g.cfg).length > 0)) continue;
       try {
-        new Machine(c).runUntil(20_000_000, 200_000);
+        new Machine(c, guests).runUntil(20_000_000, 200_000);
         ran += 1;
+        if (MECHANISM_KEYS.some((k) => c[k])) covered.mechanisms += 1;
+        if (c.preemptHints || c.runState) covered.solutions += 1;
+        if (guests !== undefined) covered.guests += 1;
       } catch (e) {
         failures.push(`seed ${seed}: ${(e as Error).message} — ${JSON.stringify(c)}`);
       }
     }
     expect(failures).toEqual([]);
-    // The fuzz is only worth something if most configurations were accepted and run.
+    // The fuzz is only worth something if most configurations were accepted and run, and the
+    // newer parts of the model — mechanisms, solutions, several guests — among them.
     expect(ran).toBeGreaterThan(seeds.length / 2);
+    expect(covered.mechanisms).toBeGreaterThan(50);
+    expect(covered.solutions).toBeGreaterThan(30);
+    expect(covered.guests).toBeGreaterThan(30);
   });
 
   it('the reported crash (pv-qspinlock, 32 vCPUs, 2 pCPUs, pvHashEntries=4) is refused by the validation', () => {

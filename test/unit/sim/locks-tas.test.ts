@@ -11,8 +11,8 @@ describe('tas: the unfair test-and-set byte lock', () => {
   it('uncontended (one vCPU): every acquisition at once, and an all-zero RFC directory', () => {
     const m = new Machine(quietConfig({ lock: 'tas', vcpus: 1, pcpus: 1 }));
     m.runUntil(200_000_000);
-    expect(m.guest.counters.acquisitions).toBeGreaterThan(1000);
-    expect(m.guest.counters.contended).toBe(0);
+    expect(m.guest.acquisitions).toBeGreaterThan(1000);
+    expect(m.guest.contended).toBe(0);
     const s = m.guest.stats;
     expect(s.getU64(U64.Taken)).toBe(0n);
     expect(s.getU64(U64.Released)).toBe(0n);
@@ -24,9 +24,9 @@ describe('tas: the unfair test-and-set byte lock', () => {
     const m = new Machine(oneLockOnePcpu('tas', 2));
     m.runUntil(500_000_000);
     const r = summarize(m);
-    expect(m.guest.counters.preemptedHolders).toBeGreaterThan(0);
-    expect(m.guest.counters.grantsToPreempted).toBe(0);
-    expect(m.guest.counters.yields).toBe(0);
+    expect(m.guest.preemptedHolders).toBeGreaterThan(0);
+    expect(m.guest.algo.counts.grantsToPreempted).toBe(0);
+    expect(m.guest.algo.counts.yields).toBe(0);
     expect(r.locks.lock_wait_max_ns).toBeGreaterThan(1_000_000);
     // Only one holder at any time, and a waiter is always spinning (never yielding or halted).
     for (let t = 501e6; t < 700e6; t += 1e6) {

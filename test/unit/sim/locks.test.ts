@@ -12,7 +12,7 @@ describe('pv-yield, hand-computed: one vCPU, no contention', () => {
     const s = m.guest.stats;
     const taken = Number(s.getU64(U64.Taken));
     const released = Number(s.getU64(U64.Released));
-    expect(taken).toBe(m.guest.counters.acquisitions);
+    expect(taken).toBe(m.guest.acquisitions);
     expect(taken).toBeGreaterThan(1000);
     expect(taken - released).toBeLessThanOrEqual(1);
     // 20 ns is bucket 4 ([16, 32) ns); nothing else anywhere.
@@ -49,7 +49,7 @@ describe('pv-yield, hand-computed: two vCPUs on one pCPU, holder preempted', () 
       0,
     );
     expect(msBuckets(s.histo[Histo.Total])).toBeGreaterThan(0);
-    expect(m.guest.counters.preemptedHolders).toBeGreaterThan(0);
+    expect(m.guest.preemptedHolders).toBeGreaterThan(0);
     checkInvariants(m);
   });
 });
@@ -94,7 +94,7 @@ describe('ticket lock (no KVM_FEATURE_YIELD)', () => {
     const m = new Machine({ ...quietConfig({ hogs: 4, hostNoise: true, lock: 'ticket' }) });
     m.runUntil(500_000_000);
     const s = m.guest.stats;
-    expect(m.guest.counters.acquisitions).toBeGreaterThan(1000);
+    expect(m.guest.acquisitions).toBeGreaterThan(1000);
     expect(s.getU64(U64.Taken)).toBe(0n);
     expect(s.getU64(U64.Released)).toBe(0n);
     expect(s.takenSlow[0]).toBe(0);
@@ -104,7 +104,7 @@ describe('ticket lock (no KVM_FEATURE_YIELD)', () => {
   it('hands the lock to a preempted next-in-line waiter (counted)', () => {
     const m = new Machine({ ...quietConfig({ hogs: 4, hostNoise: true, lock: 'ticket' }) });
     m.runUntil(2_000_000_000);
-    expect(m.guest.counters.grantsToPreempted).toBeGreaterThan(0);
+    expect(m.guest.algo.counts.grantsToPreempted).toBeGreaterThan(0);
   });
 
   it('grant-only-to-running never grants to a preempted waiter', () => {
@@ -112,7 +112,7 @@ describe('ticket lock (no KVM_FEATURE_YIELD)', () => {
       ...quietConfig({ hogs: 4, hostNoise: true, lock: 'ticket', grantOnlyToRunning: true }),
     });
     m.runUntil(2_000_000_000);
-    expect(m.guest.counters.grantsToPreempted).toBe(0);
+    expect(m.guest.algo.counts.grantsToPreempted).toBe(0);
   });
 });
 
@@ -134,10 +134,10 @@ describe('pv-ticket (3.12 KVM pv ticketlock)', () => {
     // runs out while the holder holds, so it halts; the release kicks it.
     const m = new Machine(oneLockOnePcpu('pv-ticket', 2));
     m.runUntil(500_000_000);
-    const c = m.guest.counters;
-    expect(c.pvTicketSlow).toBeGreaterThan(10);
+    const c = m.guest.algo.counts;
+    expect(c.slowPaths).toBeGreaterThan(10);
     expect(c.kicks).toBeGreaterThan(10);
-    expect(c.kicks).toBeLessThanOrEqual(c.pvTicketSlow);
+    expect(c.kicks).toBeLessThanOrEqual(c.slowPaths);
     // The RFC's statistics stay zero: this guest does not run the RFC's pv operations.
     expect(m.guest.stats.getU64(U64.Taken)).toBe(0n);
   });
@@ -166,8 +166,8 @@ describe('directed-yield (2.6.39 yield_to in the hypercall)', () => {
         m.runUntil(t);
         checkInvariants(m);
       }
-      expect(m.guest.counters.directedYields).toBeGreaterThan(0);
-      expect(m.host.boosts).toBeLessThanOrEqual(m.guest.counters.directedYields);
+      expect(m.guest.kvm.directedYields).toBeGreaterThan(0);
+      expect(m.host.boosts).toBeLessThanOrEqual(m.guest.kvm.directedYields);
       expect(Number(m.guest.stats.getU64(U64.Taken))).toBeGreaterThan(3_000);
     }
   });
@@ -205,7 +205,7 @@ describe('pv-ticket accounting (kvm-guest/spinlocks)', () => {
           s.slowCounts[SlowCount.Released],
         );
         expect(s.slowCounts[SlowCount.Pickup]).toBeLessThanOrEqual(s.takenSlow[0]);
-        expect(s.takenSlow[0]).toBe(m.guest.counters.pvTicketSlow);
+        expect(s.takenSlow[0]).toBe(m.guest.algo.counts.slowPaths);
       }
     }
   });
@@ -218,7 +218,7 @@ describe('pause-loop exiting for the ticket lock', () => {
       m.runUntil(3_000_000_000);
       return {
         work: m.guest.jobsCompleted * m.cfg.jobWorkNs + m.guest.workDoneNs,
-        exits: m.guest.counters.pleExits,
+        exits: m.guest.kvm.pleExits,
       };
     };
     const off = run('off');

@@ -3,7 +3,9 @@ import { defaultConfig, hogsForOvercommit, LOCKS, SimConfig } from '../../../src
 import { validateConfig } from '../../../src/sim/config-check';
 import { Machine } from '../../../src/sim/machine';
 import { summarize } from '../../../src/sim/report';
-import { pickVfsLock, VFS_LOCKS } from '../../../src/sim/mech-vfs';
+import { pickVfsLock, VFS_LOCKS, VfsLocks } from '../../../src/sim/mech-vfs';
+import type { ShadowPaging } from '../../../src/sim/mech-mmu';
+import type { IpisUnderLock } from '../../../src/sim/mech-ipi';
 import { LOCK_ALGORITHMS } from '../../../src/sim/lock-registry';
 import { checkInvariants, quietConfig } from './helpers';
 
@@ -41,28 +43,30 @@ describe('the 2010 host mechanisms', () => {
       counts[pickVfsLock(cfg, (i + 0.5) / n) - cfg.locks - cfg.vcpus] += 1;
     VFS_LOCKS.forEach((l, i) => expect(counts[i] / n).toBeCloseTo(l.share, 3));
     const m = run(at(2, { vfsLocks: true }), 3e9);
-    const c = m.guest.counters;
+    const vfs = m.guest.vfs as VfsLocks;
     const expected = (1 - cfg.localLockShare - cfg.remoteLocalShare) * cfg.vfsShare;
-    expect(c.vfsAcquisitions / c.acquisitions).toBeGreaterThan(expected * 0.9);
-    expect(c.vfsAcquisitions / c.acquisitions).toBeLessThan(expected * 1.1);
-    expect(c.vfsContended).toBeGreaterThan(0);
+    expect(vfs.acquisitions / m.guest.acquisitions).toBeGreaterThan(expected * 0.9);
+    expect(vfs.acquisitions / m.guest.acquisitions).toBeLessThan(expected * 1.1);
+    expect(vfs.contended).toBeGreaterThan(0);
   });
 
   it('shadow paging: faults of one vCPU never wait for the mmu_lock; several vCPUs queue on it', () => {
     const heavy = { shadowPaging: true, mmuFaultRatePerSec: 200_000, mmuLockHoldNs: 3_000 };
-    const one = run(quietConfig({ ...heavy, vcpus: 1, pcpus: 1 }), 1e9).guest.counters;
-    expect(one.mmuFaults).toBeGreaterThan(50_000);
-    expect(one.mmuLockWaitNs).toBe(0);
-    const four = run(quietConfig({ ...heavy, vcpus: 4, pcpus: 4 }), 1e9).guest.counters;
-    expect(four.mmuLockWaitNs).toBeGreaterThan(0);
+    const one = run(quietConfig({ ...heavy, vcpus: 1, pcpus: 1 }), 1e9).guest
+      .shadow as ShadowPaging;
+    expect(one.faults).toBeGreaterThan(50_000);
+    expect(one.lockWaitNs).toBe(0);
+    const four = run(quietConfig({ ...heavy, vcpus: 4, pcpus: 4 }), 1e9).guest
+      .shadow as ShadowPaging;
+    expect(four.lockWaitNs).toBeGreaterThan(0);
   });
 
   it('shadow paging: a remote flush forces every other running vCPU out of guest mode', () => {
     const base = quietConfig({ vcpus: 4, pcpus: 4, shadowPaging: true, remoteFlushShare: 0 });
     const none = run(base, 1e9);
     const all = run({ ...base, remoteFlushShare: 1 }, 1e9);
-    expect(none.guest.counters.remoteFlushes).toBe(0);
-    expect(all.guest.counters.remoteFlushes).toBe(all.guest.counters.mmuFaults);
+    expect(none.guest.shadow?.remoteFlushes).toBe(0);
+    expect(all.guest.shadow?.remoteFlushes).toBe(all.guest.shadow?.faults);
     // Each flush costs the faulting vCPU and the three others remoteFlushNs: less work gets done.
     const work = (m: Machine): number => m.guest.workDoneNs + m.guest.jobsCompleted * 4e9;
     expect(work(all)).toBeLessThan(work(none) * 0.95);
@@ -81,14 +85,14 @@ describe('the 2010 host mechanisms', () => {
       }),
       1e9,
     );
-    const c = m.guest.counters;
+    const c = m.guest.ipis as IpisUnderLock;
     expect(c.shootdowns).toBeGreaterThan(1000);
     expect([c.deferredAcks, c.shootdownWaitNs]).toEqual([0, 0]);
   });
 
   it('IPIs: at 3x a shootdown waits for preempted targets, for far longer than an IPI costs', () => {
     const m = run(at(3, { ipiUnderLock: true, lock: 'ticket' }), 3e9);
-    const c = m.guest.counters;
+    const c = m.guest.ipis as IpisUnderLock;
     expect(c.shootdowns).toBeGreaterThan(20);
     expect(c.deferredAcks).toBeGreaterThan(0);
     // The mean wait per shootdown is host-scheduling scale (a slice), not µs.
@@ -106,7 +110,7 @@ describe('the 2010 host mechanisms', () => {
         pvHashEntries: 256,
       });
       const a = run(cfg, 2e9);
-      expect(a.guest.counters.acquisitions, lock).toBeGreaterThan(10_000);
+      expect(a.guest.acquisitions, lock).toBeGreaterThan(10_000);
       // The RFC's statistics block keeps its invariants (the locks that keep it).
       if (LOCK_ALGORITHMS[lock].rfcStats) checkInvariants(a);
       const b = run(cfg, 2e9);
