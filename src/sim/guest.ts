@@ -2,7 +2,8 @@ import { fail } from './assert';
 import { doubleFields } from './doubles';
 import type { SimConfig } from './config';
 import type { Host } from './host';
-import type { Kvm } from './kvm';
+import { Kvm } from './kvm';
+import { LOCK_ALGORITHMS } from './lock-registry';
 import { HostListener, Task, TaskKind, TaskState } from './task';
 import { ConvoyTracker, LatencyHisto } from './instruments';
 import { Lognormal, Rng } from './rng';
@@ -14,7 +15,8 @@ import { isWaiting } from './acts';
 import { Mark, SimTracer } from './trace';
 import { IpisUnderLock } from './mech-ipi';
 import { ShadowPaging } from './mech-mmu';
-import { guestLockCount, VfsLocks } from './mech-vfs';
+import { VfsLocks } from './mech-vfs';
+import { LockSpace } from './lock-space';
 
 /**
  * The guest: V vCPUs running a synthetic kernel compile — user-mode stretches with no lock,
@@ -39,10 +41,10 @@ export class Guest implements HostListener {
   /** µs-scale VM-exit stalls. */
   stalls = 0;
   readonly convoys: ConvoyTracker;
-  algo!: LockAlgorithmImpl;
-  host!: Host;
+  /** Its lock algorithm (from the lock registry). */
+  readonly algo: LockAlgorithmImpl;
   /** KVM's host-side mechanisms (pause-loop exits, the yield hypercalls). */
-  kvm!: Kvm;
+  readonly kvm: Kvm;
   /** Who is told of every change of a vCPU, a lock or a waiter count (a timeline), or null. */
   tracer: SimTracer | null = null;
   workDoneNs = 0;
@@ -60,30 +62,35 @@ export class Guest implements HostListener {
   /** The hold-time distributions (shared and others' locks, the vCPU's own lock, VFS locks). */
   private readonly hold: Lognormal;
   private readonly localHold: Lognormal;
+  /** Where its locks are in its one numbering (shared, local per vCPU, VFS). */
+  readonly space: LockSpace;
   /** The 2010 host's mechanisms that are switched on (mech-*.ts), else null. */
   readonly shadow: ShadowPaging | null;
   readonly vfs: VfsLocks | null;
   readonly ipis: IpisUnderLock | null;
 
-  /** `rfcStats`: whether the guest's lock keeps the RFC's statistics (from the lock registry). */
+  /**
+   * A guest of `host`, wired once: its locks, its mechanisms, KVM's side of it and its lock
+   * algorithm (from the lock registry, which also says whether it keeps the RFC's statistics).
+   */
   constructor(
     readonly cfg: SimConfig,
     readonly rng: Rng,
-    rfcStats: boolean,
+    readonly host: Host,
   ) {
     doubleFields(this, ['workDoneNs', 'jobStartNs']);
+    const lock = LOCK_ALGORITHMS[cfg.lock];
     this.stats = new PvStats(cfg.timeout);
-    this.rfcStats = rfcStats;
+    this.rfcStats = lock.rfcStats;
     this.convoys = new ConvoyTracker(cfg.convoyMinWaiters);
-    // The shared lock population, then one local lock per vCPU (index cfg.locks + vCPU), then
-    // the global VFS locks when that mechanism is on.
-    this.lockTable = new LockTable(guestLockCount(cfg));
+    this.space = new LockSpace(cfg);
+    this.lockTable = new LockTable(this.space.count);
     for (let i = 0; i < this.lockTable.count; i++)
       this.locks.push(new GuestLock(i, this.lockTable));
     this.lockCdf = zipfTable(cfg.locks, cfg.lockZipf);
     this.hold = new Lognormal(cfg.holdNsMean, cfg.holdSigma);
     this.localHold = new Lognormal(cfg.localHoldNsMean, cfg.holdSigma);
-    this.vfs = cfg.vfsLocks ? new VfsLocks(cfg) : null;
+    this.vfs = cfg.vfsLocks ? new VfsLocks(cfg, this.space) : null;
     this.shadow = cfg.shadowPaging ? new ShadowPaging(this) : null;
     this.ipis = cfg.ipiUnderLock ? new IpisUnderLock(this) : null;
     // Without bursts the same acquisitions are spread evenly: one per user stretch, the stretch
@@ -98,6 +105,8 @@ export class Guest implements HostListener {
               cfg.burstAcquisitionsMean,
           ),
         );
+    this.kvm = new Kvm(this);
+    this.algo = lock.create(this);
   }
 
   /** Lock waits of every vCPU together, merged now (one histogram fewer per acquisition). */
@@ -151,11 +160,11 @@ export class Guest implements HostListener {
     v.wait.add(waitNs);
     v.acquisitions += 1;
     this.changeWaiting(i, -1);
-    const ownLock = v.lock === this.cfg.locks + v.index;
+    const ownLock = v.lock === this.space.local(v.index);
     const vfs = this.vfs;
     const dist = ownLock
       ? this.localHold
-      : vfs !== null && v.lock >= vfs.first
+      : vfs !== null && this.space.isVfs(v.lock)
         ? vfs.hold
         : this.hold;
     const hold = dist.draw(v.rng);
@@ -277,7 +286,7 @@ export class Guest implements HostListener {
   }
 
   private beginAcquire(v: Vcpu): void {
-    v.lock = pickLock(this.cfg, this.lockCdf, v);
+    v.lock = pickLock(this.cfg, this.space, this.lockCdf, v);
     v.startTotalNs = this.now;
     this.acquisitions += 1;
     const held = this.lockTable.holder(v.lock) >= 0;

@@ -4,9 +4,7 @@ import { SimConfig } from './config';
 import { validateConfig } from './config-check';
 import { Guest } from './guest';
 import { Host } from './host';
-import { Kvm } from './kvm';
 import { Ev, HostListener, Task, TaskKind, TaskState } from './task';
-import { LOCK_ALGORITHMS } from './lock-registry';
 import { EventQueue, PoppedEvent } from './queue';
 import { Rng } from './rng';
 import type { SimTracer } from './trace';
@@ -33,6 +31,7 @@ export interface GuestSetup {
 
 /** The host's callbacks, passed on to the guest each vCPU task belongs to. */
 class GuestRouter implements HostListener {
+  /** The machine's guests (the list is filled as they are built on the host). */
   constructor(private readonly guests: readonly Guest[]) {}
   dispatched(task: Task, now: number): void {
     if (task.kind === TaskKind.Vcpu) this.guests[task.owner].dispatched(task, now);
@@ -93,6 +92,10 @@ export class Machine {
     this.rng = new Rng(cfg.seed);
     this.multi = setups !== undefined;
     this.names = setups ? setups.map((s) => s.name) : ['guest'];
+    // The host first (the guests are built on it): its tick phases are the machine stream's
+    // first draws, as they always were (building a guest draws nothing from it).
+    const phases = Array.from({ length: cfg.pcpus }, () => this.rng.int(0, cfg.tickNs - 1));
+    this.host = new Host(cfg, this.queue, new GuestRouter(this.guests), phases);
     for (const s of setups ?? [{ name: 'guest', cfg }]) {
       const bad = validateConfig(s.cfg);
       assert(
@@ -101,15 +104,7 @@ export class Machine {
       );
       // One guest draws from the machine's stream, as it always has; several have their own.
       const rng = setups ? new Rng(s.cfg.seed, `guest:${s.name}`) : this.rng;
-      this.guests.push(new Guest(s.cfg, rng, LOCK_ALGORITHMS[s.cfg.lock].rfcStats));
-    }
-    const phases = Array.from({ length: cfg.pcpus }, () => this.rng.int(0, cfg.tickNs - 1));
-    const listener = setups ? new GuestRouter(this.guests) : this.guests[0];
-    this.host = new Host(cfg, this.queue, listener, phases);
-    for (const g of this.guests) {
-      g.host = this.host;
-      g.kvm = new Kvm(g);
-      g.algo = LOCK_ALGORITHMS[g.cfg.lock].create(g);
+      this.guests.push(new Guest(s.cfg, rng, this.host));
     }
     const burstMean = (cfg.noiseBurstMinNs + cfg.noiseBurstMaxNs) / 2;
     this.noiseQuietNsMean =

@@ -4,7 +4,6 @@ import type { MechanismSpec } from './mechanisms';
 import { TaskState } from './task';
 import type { Vcpu } from './vcpu';
 import { Mark } from './trace';
-import { firstVfsLock } from './mech-vfs';
 
 /** xAPIC accesses to send one IPI (ICR read to wait for idle, ICR2 write, ICR write). */
 const APIC_ACCESSES_PER_IPI = 3;
@@ -45,8 +44,8 @@ export class IpisUnderLock {
     const cfg = g.cfg;
     this.irqSafe = new Uint8Array(g.locks.length);
     for (let i = 0; i < g.locks.length; i++) {
-      const shared = i < cfg.locks;
-      const vfs = i >= firstVfsLock(cfg);
+      const shared = g.space.isShared(i);
+      const vfs = g.space.isVfs(i);
       this.irqSafe[i] = vfs ? 0 : shared ? ((i * GOLDEN) % 1 < cfg.irqsaveShare ? 1 : 0) : 1;
     }
     this.waiting = Array.from({ length: cfg.vcpus }, () => []);
@@ -69,15 +68,16 @@ export class IpisUnderLock {
   acquired(v: Vcpu, preNs: number, holdNs: number): number {
     const cfg = this.g.cfg;
     const send = APIC_ACCESSES_PER_IPI * cfg.apicExitNs;
-    const local = v.lock - cfg.locks;
-    if (local >= 0 && local < cfg.vcpus) {
+    const space = this.g.space;
+    const local = space.localOwner(v.lock);
+    if (local >= 0) {
       if (local === v.index) return preNs + holdNs;
       // A remote wakeup: the reschedule IPI goes out under the target's run-queue lock.
       this.reschedIpis += 1;
       this.take(this.g.vcpus[local]);
       return preNs + send + holdNs;
     }
-    if (v.lock >= cfg.locks || this.irqSafe[v.lock] === 1) return preNs + holdNs;
+    if (!space.isShared(v.lock) || this.irqSafe[v.lock] === 1) return preNs + holdNs;
     if (v.rng.uniform() >= cfg.shootdownShare) return preNs + holdNs;
     return this.shootdown(v, preNs + send, holdNs);
   }

@@ -1,5 +1,6 @@
 import type { SimConfig } from './config';
 import { Lognormal } from './rng';
+import type { LockSpace } from './lock-space';
 import type { MechanismSpec } from './mechanisms';
 
 /**
@@ -16,45 +17,35 @@ export const VFS_LOCKS: readonly { name: string; share: number }[] = [
   { name: 'vfsmount_lock', share: 0.05 },
 ];
 
-/** Index of the first VFS lock in a guest's lock list (after the shared and the local locks). */
-export function firstVfsLock(cfg: SimConfig): number {
-  return cfg.locks + cfg.vcpus;
-}
-
-/** How many locks a guest keeps: the shared population, one local per vCPU, the VFS locks when on. */
-export function guestLockCount(cfg: SimConfig): number {
-  return cfg.locks + cfg.vcpus + (cfg.vfsLocks ? VFS_LOCKS.length : 0);
-}
-
-/** The VFS lock a path-walk acquisition takes, from `u` uniform in [0, 1). */
-export function pickVfsLock(cfg: SimConfig, u: number): number {
+/** The VFS lock a path-walk acquisition takes, from `u` uniform in [0, 1) (the mechanism is on). */
+export function pickVfsLock(space: LockSpace, u: number): number {
   let acc = 0;
   for (let i = 0; i < VFS_LOCKS.length - 1; i++) {
     acc += VFS_LOCKS[i].share;
-    if (u < acc) return firstVfsLock(cfg) + i;
+    if (u < acc) return space.firstVfs + i;
   }
-  return firstVfsLock(cfg) + VFS_LOCKS.length - 1;
+  return space.firstVfs + VFS_LOCKS.length - 1;
 }
 
 /**
- * The global VFS locks of one guest, switched on: where they start in its lock list, their hold
- * distribution (the population's sigma), and how often they were taken and found held.
+ * The global VFS locks of one guest, switched on: their hold distribution (the population's
+ * sigma), and how often they were taken and found held (where they are: `LockSpace`).
  */
 export class VfsLocks {
-  /** Index of the first VFS lock. */
-  readonly first: number;
   readonly hold: Lognormal;
   acquisitions = 0;
   contended = 0;
 
-  constructor(cfg: SimConfig) {
-    this.first = firstVfsLock(cfg);
+  constructor(
+    cfg: SimConfig,
+    private readonly space: LockSpace,
+  ) {
     this.hold = new Lognormal(cfg.vfsHoldNsMean, cfg.holdSigma);
   }
 
   /** Counts an acquisition of lock `i` if it is a VFS lock (`held`: another vCPU held it). */
   acquire(i: number, held: boolean): void {
-    if (i < this.first) return;
+    if (!this.space.isVfs(i)) return;
     this.acquisitions += 1;
     if (held) this.contended += 1;
   }

@@ -1,5 +1,6 @@
 import type { SimConfig } from './config';
 import { Cat } from './instruments';
+import type { LockSpace } from './lock-space';
 import { pickVfsLock } from './mech-vfs';
 import { TaskState } from './task';
 import { Act, Vcpu } from './vcpu';
@@ -15,19 +16,19 @@ import { isSpinning } from './acts';
  * lock (ordinary hold), with `vfsLocks` one of the global VFS locks, or one of the shared locks
  * by Zipf popularity (`lockCdf`).
  */
-export function pickLock(cfg: SimConfig, lockCdf: ZipfTable, v: Vcpu): number {
+export function pickLock(cfg: SimConfig, space: LockSpace, lockCdf: ZipfTable, v: Vcpu): number {
   if (cfg.localLockShare > 0 || cfg.remoteLocalShare > 0) {
     const r = v.rng.uniform();
-    if (r < cfg.localLockShare) return cfg.locks + v.index;
+    if (r < cfg.localLockShare) return space.local(v.index);
     if (r < cfg.localLockShare + cfg.remoteLocalShare && cfg.vcpus > 1) {
       const other = v.rng.int(0, cfg.vcpus - 2);
-      return cfg.locks + (other >= v.index ? other + 1 : other);
+      return space.local(other >= v.index ? other + 1 : other);
     }
   }
   if (cfg.vfsLocks) {
     // A path walk's acquisition goes to one of the global VFS locks instead (one draw picks both).
     const r = v.rng.uniform();
-    if (r < cfg.vfsShare) return pickVfsLock(cfg, r / cfg.vfsShare);
+    if (r < cfg.vfsShare) return pickVfsLock(space, r / cfg.vfsShare);
   }
   return lockCdf.pick(v.rng.uniform());
 }

@@ -92,7 +92,7 @@ export class Recorder implements SimTracer {
     this.holdId = new Int32Array(locks).fill(-1);
     this.holdBy = new Int32Array(locks).fill(-1);
     this.lastQueued = new Int32Array(m.host.cpus.length).fill(-1);
-    this.hot = Math.min(HOT_LOCKS, m.cfg.locks);
+    this.hot = Math.min(HOT_LOCKS, m.guest.space.shared);
     this.lastWaiters = new Int32Array(this.hot * m.guests.length).fill(-1);
     this.names = guestNames(m);
   }

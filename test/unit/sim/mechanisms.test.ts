@@ -4,6 +4,7 @@ import { validateConfig } from '../../../src/sim/config-check';
 import { Machine } from '../../../src/sim/machine';
 import { summarize } from '../../../src/sim/report';
 import { pickVfsLock, VFS_LOCKS, VfsLocks } from '../../../src/sim/mech-vfs';
+import { LockSpace } from '../../../src/sim/lock-space';
 import type { ShadowPaging } from '../../../src/sim/mech-mmu';
 import type { IpisUnderLock } from '../../../src/sim/mech-ipi';
 import { LOCK_ALGORITHMS } from '../../../src/sim/lock-registry';
@@ -37,10 +38,12 @@ describe('the 2010 host mechanisms', () => {
 
   it('VFS locks: path walks split over the four locks by their shares, and take the share of acquisitions set', () => {
     const cfg = defaultConfig();
+    const space = new LockSpace({ ...cfg, vfsLocks: true });
+    expect(space.firstVfs).toBe(cfg.locks + cfg.vcpus);
+    expect(space.count).toBe(cfg.locks + cfg.vcpus + VFS_LOCKS.length);
     const counts = new Array(VFS_LOCKS.length).fill(0);
     const n = 100_000;
-    for (let i = 0; i < n; i++)
-      counts[pickVfsLock(cfg, (i + 0.5) / n) - cfg.locks - cfg.vcpus] += 1;
+    for (let i = 0; i < n; i++) counts[pickVfsLock(space, (i + 0.5) / n) - space.firstVfs] += 1;
     VFS_LOCKS.forEach((l, i) => expect(counts[i] / n).toBeCloseTo(l.share, 3));
     const m = run(at(2, { vfsLocks: true }), 3e9);
     const vfs = m.guest.vfs as VfsLocks;
