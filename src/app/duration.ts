@@ -1,4 +1,5 @@
 import { shown } from '../os/shown';
+import { formatNs } from '../render/units';
 import { UsageError } from './errors';
 
 const UNITS: Record<string, number> = {
@@ -32,6 +33,19 @@ export function parseDurationNs(flag: string, text: string): number {
     throw new UsageError(
       `${flag}: '${shown(text)}' is out of range (expected more than 0 and less than 104 days)`,
     );
+  return ns;
+}
+
+/** `--trace-from`: a duration, or 0. */
+export function parseFrom(flag: string, text: string): number {
+  return durationNs(text.trim()) === 0 || text.trim() === '0' ? 0 : parseDurationNs(flag, text);
+}
+
+/** A duration no longer than `maxNs`. */
+export function parseBounded(flag: string, text: string, maxNs: number): number {
+  const ns = parseDurationNs(flag, text);
+  if (ns > maxNs)
+    throw new UsageError(`${flag}: at most ${formatNs(maxNs)} of simulated time (got ${text})`);
   return ns;
 }
 

@@ -1,24 +1,11 @@
 import type { Machine } from '../sim/machine';
 import type { SimTracer } from '../sim/trace';
-import { JsonTraceWriter } from '../trace/json';
-import { guestNames, Recorder } from '../trace/recorder';
 import { TracerTee } from '../trace/tee';
-import { Timeline } from '../trace/timeline';
-import { timelineSvg } from '../render/timeline-svg';
-import { durationNs, formatNs, parseDurationNs } from './duration';
-import { UsageError } from './errors';
 import { logLine } from '../os/stdio';
 import { shownPath } from '../os/shown';
-import { why } from '../os/errors';
-import { OutFile } from '../os/out-file';
 
-/** Opens a window's output file when the window begins (a path, or a name in a pinned directory). */
-export type OpenOut = () => OutFile;
-
-/** The opener of the output file at `path` (see `OutFile.open`); `what` names it in messages. */
-export function outAt(path: string, what: string): OpenOut {
-  return () => OutFile.open(path, what);
-}
+export { jsonWindow, outAt, svgWindow } from './window-files';
+export type { OpenOut } from './window-files';
 
 /** The longest window a trace may cover (simulated time): the size limit bounds the file too. */
 export const TRACE_FOR_MAX_NS = 60e9;
@@ -51,19 +38,6 @@ export function defaultTrace(): TraceRequest {
   };
 }
 
-/** `--trace-from`: a duration, or 0. */
-export function parseFrom(flag: string, text: string): number {
-  return durationNs(text.trim()) === 0 || text.trim() === '0' ? 0 : parseDurationNs(flag, text);
-}
-
-/** A duration no longer than `maxNs`. */
-export function parseBounded(flag: string, text: string, maxNs: number): number {
-  const ns = parseDurationNs(flag, text);
-  if (ns > maxNs)
-    throw new UsageError(`${flag}: at most ${formatNs(maxNs)} of simulated time (got ${text})`);
-  return ns;
-}
-
 /** What one window wrote. */
 export interface WindowResult {
   file: string;
@@ -92,146 +66,6 @@ export interface TraceWindow {
   end(): WindowResult;
   /** A knob was written while the window is open. */
   knob(name: string, value: bigint | null): void;
-}
-
-/**
- * The JSON trace of one window, streamed into the file `open` makes when the window begins. A
- * write that fails (a full disk) never reaches the simulation: the writer stops taking events,
- * the recorder ends the window at once, the partial file is removed, and the result says why.
- */
-export function jsonWindow(
-  m: Machine,
-  open: OpenOut,
-  fromNs: number,
-  toNs: number,
-  maxBytes: number,
-  meta: Record<string, unknown>,
-  keep = false,
-): TraceWindow {
-  let out: OutFile | null = null;
-  let writer: JsonTraceWriter | null = null;
-  let rec: Recorder | null = null;
-  let error = '';
-  return {
-    fromNs,
-    toNs,
-    tracer: null,
-    get done() {
-      return rec !== null && rec.done;
-    },
-    knob(name, value) {
-      rec?.knob(name, value);
-    },
-    begin() {
-      const file = open();
-      out = file;
-      const w = new JsonTraceWriter(
-        (chunk) => {
-          if (error !== '') return;
-          try {
-            file.write(chunk);
-          } catch (e) {
-            error = why(e);
-            w.full = true;
-          }
-        },
-        maxBytes,
-        guestNames(m),
-      );
-      writer = w;
-      rec = new Recorder(m, w);
-      this.tracer = rec;
-      rec.open();
-    },
-    end() {
-      const r = rec as Recorder;
-      const w = writer as JsonTraceWriter;
-      const truncated = r.done && r.endNs < toNs && error === '';
-      r.close();
-      const marks = r.markCounts();
-      w.finish({
-        ...meta,
-        window_from_ns: fromNs,
-        window_to_ns: r.endNs,
-        window_requested_to_ns: toNs,
-        truncated,
-        size_limit_bytes: maxBytes,
-        marks,
-        time: 'ts is simulated time since the guest started, in µs',
-      });
-      const f = out as OutFile;
-      let file = f.path;
-      if (error === '') {
-        try {
-          file = f.commit(keep);
-        } catch (e) {
-          error = why(e);
-        }
-      } else f.abort();
-      return {
-        file,
-        fromNs,
-        toNs: r.endNs,
-        bytes: error === '' ? w.bytes : 0,
-        events: w.events,
-        truncated,
-        marks,
-        error,
-      };
-    },
-  };
-}
-
-/** The SVG timeline of one window (kept in memory, drawn into the file `open` makes when it ends). */
-export function svgWindow(
-  m: Machine,
-  open: OpenOut,
-  fromNs: number,
-  toNs: number,
-  title: string,
-): TraceWindow {
-  const tl = new Timeline();
-  const rec = new Recorder(m, tl);
-  return {
-    fromNs,
-    toNs,
-    tracer: null,
-    get done() {
-      return rec.done;
-    },
-    knob(name, value) {
-      rec.knob(name, value);
-    },
-    begin() {
-      this.tracer = rec;
-      rec.open();
-    },
-    end() {
-      const truncated = rec.done && rec.endNs < toNs;
-      rec.close();
-      const svg = timelineSvg(tl, fromNs, rec.endNs, title);
-      const result = {
-        file: '',
-        fromNs,
-        toNs: rec.endNs,
-        bytes: Buffer.byteLength(svg),
-        events: tl.count,
-        truncated,
-        marks: rec.markCounts(),
-        error: '',
-      };
-      try {
-        const out = open();
-        result.file = out.path;
-        out.write(svg);
-        result.file = out.commit();
-      } catch (e) {
-        result.error = why(e);
-        result.bytes = 0;
-      }
-      return result;
-    },
-  };
 }
 
 /**

@@ -15,7 +15,8 @@ import { MECHANISM_SWITCHES } from './options-mechanisms';
 import type { CellName } from '../app/experiment/trace-cells';
 import { UsageError } from '../app/errors';
 import { shown } from '../os/shown';
-import { parseBounded, parseFrom, SVG_FOR_MAX_NS, TRACE_FOR_MAX_NS } from '../app/windows';
+import { SVG_FOR_MAX_NS, TRACE_FOR_MAX_NS } from '../app/windows';
+import { parseBounded, parseFrom } from '../app/duration';
 
 /** Options of `pvlockfs experiment`. */
 export interface ExperimentOptions extends MatrixRequest {

@@ -1,14 +1,8 @@
 import { intArg, nonEmptyArg } from './args';
-import { formatNs } from '../app/duration';
+import { formatNs, parseBounded, parseFrom } from '../app/duration';
 import { GUEST_KEYS, parseGuest } from './guests';
 import type { OptionRow, Tracked } from './options';
-import {
-  parseBounded,
-  parseFrom,
-  SVG_FOR_MAX_NS,
-  TRACE_FOR_MAX_NS,
-  TRACE_MAX_MB,
-} from '../app/windows';
+import { SVG_FOR_MAX_NS, TRACE_FOR_MAX_NS, TRACE_MAX_MB } from '../app/windows';
 
 const BOTH = ['run', 'mount'] as const;
 

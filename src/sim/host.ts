@@ -3,51 +3,17 @@ import { doubleFields } from './doubles';
 import type { SimConfig } from './config';
 import type { EventQueue } from './queue';
 import { leftmost, removeFrom, selectCpu } from './balance';
-import { idleBalance, periodicBalance } from './host-balance';
+import { idleBalance, tick } from './host-balance';
 import { yieldTask, yieldToTask } from './host-yield';
-import { reclaim, updateShares, wakeupGran, weightedSlice } from './host-groups';
+import { reclaim, updateShares, wakeupGran } from './host-groups';
 import { deferEnd, defers, releasedHint } from './host-hints';
 import { Cpu, Ev, HostListener, NICE_0_LOAD, Task, TaskKind, TaskState } from './task';
 import { Leave, SimTracer } from './trace';
+import type { Group, HintCounts, SchedCore } from './host-core';
+import { addTask, armTimer, killTask, reviveTask, startTask, timerTask } from './host-tasks';
+import { makeCore } from './host-core';
 
-/** A scheduling group (several guests: one per VM, and one for the hogs). */
-export interface Group {
-  shares: number;
-  tasks: Task[];
-}
-
-/** Solution (b)'s counts: preemptions deferred, deferrals that ran out, yields on release. */
-export interface HintCounts {
-  granted: number;
-  expired: number;
-  yields: number;
-}
-
-/**
- * What the scheduler's own files (host-balance, host-yield, host-groups, host-hints) see of it:
- * its internals, which the rest of the simulation does not. Every switch takes the reason the
- * task leaving its pCPU leaves for, from whoever asks for it.
- */
-export interface SchedCore {
-  readonly cfg: SimConfig;
-  readonly cpus: readonly Cpu[];
-  readonly queue: EventQueue;
-  readonly listener: HostListener;
-  readonly groups: readonly Group[] | null;
-  readonly hints: HintCounts;
-  readonly tracer: SimTracer | null;
-  readonly now: number;
-  /** Charges the running task of `c` and advances `c`'s min_vruntime (`update_curr`). */
-  updateCurr(c: Cpu): void;
-  /** Re-picks the task to run on `c` (the running task leaves for `why` if another is picked). */
-  resched(c: Cpu, why: Leave): void;
-  /** Makes `next` the running task of `c`; the one running leaves for `why`. */
-  switchTo(c: Cpu, next: Task | null, why: Leave): void;
-  /** The slice of a pCPU with `nr` tasks. */
-  sliceNs(nr: number): number;
-  /** A directed yield was honoured. */
-  honoured(): void;
-}
+export type { Group, HintCounts, SchedCore } from './host-core';
 
 /**
  * The host: per-pCPU CFS-like run queues as in 2.6.35 `kernel/sched_fair.c` — vruntime order,
@@ -81,36 +47,19 @@ export class Host {
     tickPhasesNs: number[],
   ) {
     doubleFields(this, ['nowValue']);
-    this.core = this.makeCore();
+    // The private operations reach the scheduler's own files through the core, and nowhere else.
+    this.core = makeCore(this, this.hintCounts, {
+      now: () => this.nowValue,
+      groups: () => this.groupList,
+      updateCurr: (c) => this.updateCurr(c),
+      resched: (c, why) => this.resched(c, why),
+      switchTo: (c, next, why) => this.switchTo(c, next, why),
+      honoured: () => void (this.boostCount += 1),
+    });
     for (let i = 0; i < cfg.pcpus; i++) {
       this.cpus.push(new Cpu(i, Math.floor(i / cfg.coresPerPackage)));
       queue.push(tickPhasesNs[i], Ev.Tick, i, 0);
     }
-  }
-
-  private makeCore(): SchedCore {
-    const host = this;
-    return {
-      cfg: this.cfg,
-      cpus: this.cpus,
-      queue: this.queue,
-      listener: this.listener,
-      get groups() {
-        return host.groupList;
-      },
-      hints: this.hintCounts,
-      get tracer() {
-        return host.tracer;
-      },
-      get now() {
-        return host.nowValue;
-      },
-      updateCurr: (c) => this.updateCurr(c),
-      resched: (c, why) => this.resched(c, why),
-      switchTo: (c, next, why) => this.switchTo(c, next, why),
-      sliceNs: (nr) => this.sliceNs(nr),
-      honoured: () => void (this.boostCount += 1),
-    };
   }
 
   /** Directed yields the scheduler honoured. */
@@ -155,59 +104,22 @@ export class Host {
 
   /** Creates a sleeping task on `cpu`; `start` makes it runnable. */
   addTask(kind: TaskKind, index: number, allowed: Uint8Array, cpu: number): Task {
-    assert(allowed[cpu] === 1, `task placed on a pCPU it may not use`);
-    const t = new Task(this.tasks.length, kind, index, allowed, cpu);
-    t.state = TaskState.Sleeping;
-    this.tasks.push(t);
-    return t;
+    return addTask(this.tasks, kind, index, allowed, cpu);
   }
 
-  /**
-   * Brings a dead task back as a fresh sleeping task on `cpu` (same id, same allowed pCPUs; its
-   * timer and wake versions keep counting, so events of its earlier life stay stale). Its running
-   * time keeps accumulating, as if the two lives were one task.
-   */
+  /** Brings a dead task back as a fresh sleeping task on `cpu` (see host-tasks.ts). */
   reviveTask(t: Task, cpu: number): Task {
-    assert(t.state === TaskState.Dead, `task ${t.id} revived while not dead`);
-    assert(t.allowed[cpu] === 1, `task placed on a pCPU it may not use`);
-    t.cpu = cpu;
-    t.state = TaskState.Sleeping;
-    t.vruntime = 0;
-    t.execStartNs = 0;
-    t.lastUpdateNs = 0;
-    t.lastRanNs = -Infinity;
-    t.timerArmed = false;
-    t.resumeAtNs = 0;
-    return t;
+    return reviveTask(t, cpu);
   }
 
-  /** Makes a new task runnable (new tasks start one slice behind: START_DEBIT). */
+  /** Makes a new task runnable (see host-tasks.ts). */
   start(t: Task): void {
-    const c = this.cpus[t.cpu];
-    this.updateCurr(c);
-    t.vruntime = this.now === 0 ? 0 : c.minVruntime + this.sliceNs(c.nrRunning + 1);
-    t.state = TaskState.Runnable;
-    c.rq.push(t);
-    if (this.tracer !== null) this.tracer.queued(c);
-    if (c.curr === null) this.switchTo(c, t, Leave.Wakeup);
+    startTask(this.core, t);
   }
 
-  /** Removes a task for good (used when hogs are taken away). */
+  /** Removes a task for good (used when hogs are taken away; see host-tasks.ts). */
   killTask(t: Task): void {
-    const c = this.cpus[t.cpu];
-    if (t.state === TaskState.Running) {
-      this.updateCurr(c);
-      t.state = TaskState.Dead;
-      this.switchTo(c, leftmost(c.rq), Leave.Exit);
-      if (c.curr === null) idleBalance(this.core, c);
-    } else if (t.state === TaskState.Runnable) {
-      removeFrom(c.rq, t);
-      if (this.tracer !== null) this.tracer.queued(c);
-    }
-    t.state = TaskState.Dead;
-    t.timerArmed = false;
-    t.timerVersion += 1;
-    t.wakeVersion += 1;
+    killTask(this.core, t);
   }
 
   /** Simulated time now, in ns (only `advanceTo` moves it). */
@@ -231,15 +143,7 @@ export class Host {
 
   /** Arms a task's timer for `durationNs` of its running time (guest time, after resume). */
   armTimer(t: Task, durationNs: number): void {
-    if (!(durationNs >= 0 && Number.isInteger(durationNs))) badDuration(durationNs);
-    t.timerArmed = true;
-    t.timerVersion += 1;
-    if (t.state === TaskState.Running) {
-      t.timerEndNs = Math.max(this.now, t.resumeAtNs) + durationNs;
-      this.queue.push(t.timerEndNs, Ev.Timer, t.id, t.timerVersion);
-    } else {
-      t.timerRemainingNs = durationNs;
-    }
+    armTimer(this.queue, this.now, t, durationNs);
   }
 
   /** Stops a task's timer. */
@@ -250,10 +154,7 @@ export class Host {
 
   /** The valid task for a timer event, or null if the event is stale. */
   timerTask(id: number, version: number): Task | null {
-    const t = this.tasks[id];
-    if (!t.timerArmed || t.timerVersion !== version || t.state !== TaskState.Running) return null;
-    t.timerArmed = false;
-    return t;
+    return timerTask(this.tasks, id, version);
   }
 
   /** Schedules a sleeping task's wakeup. */
@@ -312,30 +213,9 @@ export class Host {
     return yieldToTask(this.core, caller, target);
   }
 
-  /** Scheduler tick on one pCPU: slice check, then load balancing. */
+  /** Scheduler tick on one pCPU: slice check, then load balancing (see host-balance.ts). */
   tick(cpuId: number): void {
-    const c = this.cpus[cpuId];
-    if (this.groupList !== null && cpuId === 0) updateShares(this.core);
-    this.updateCurr(c);
-    const curr = c.curr;
-    if (curr && c.rq.length > 0) {
-      const slice =
-        this.groupList === null ? this.sliceNs(c.nrRunning) : weightedSlice(this.core, c, curr);
-      const ran = this.now - curr.execStartNs;
-      if (ran > slice) {
-        if (!defers(this.core, c)) this.resched(c, Leave.Tick);
-      } else if (ran > this.cfg.minGranularityNs) {
-        const left = leftmost(c.rq);
-        if (left && curr.vruntime - left.vruntime > slice && !defers(this.core, c))
-          this.resched(c, Leave.Tick);
-      }
-    }
-    c.tickCount += 1;
-    if (this.cfg.loadBalance) {
-      if (c.curr === null) idleBalance(this.core, c);
-      else if (c.tickCount % this.cfg.balanceTicks === 0) periodicBalance(this.core, c);
-    }
-    this.queue.push(this.now + this.cfg.tickNs, Ev.Tick, cpuId, 0);
+    tick(this.core, cpuId);
   }
 
   /** Mirrors `update_curr`: charges the running task's time since its last update and advances min_vruntime. */
@@ -416,8 +296,4 @@ export class Host {
 // The hot paths' failures build their messages out of line (see queue.ts).
 function backwards(ns: number, now: number): never {
   fail(`time went backwards: ${ns} < ${now}`);
-}
-
-function badDuration(ns: number): never {
-  fail(`timer duration ${ns}`);
 }

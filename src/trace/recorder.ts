@@ -1,53 +1,15 @@
-import { Doing, doingOf, isWaiting } from '../sim/acts';
 import type { Machine } from '../sim/machine';
-import { Cpu, Task, TaskKind, TaskState } from '../sim/task';
-import { Leave, Mark, SimTracer } from '../sim/trace';
-import { Act, GuestLock, Vcpu } from '../sim/vcpu';
-import {
-  GUEST_PID,
-  HOST_PID,
-  LeftShown,
-  TaskShown,
-  TimelineEvent,
-  TraceSink,
-  VcpuShown,
-} from './event';
+import type { Cpu, Task } from '../sim/task';
+import type { Leave, Mark, SimTracer } from '../sim/trace';
+import type { GuestLock, Vcpu } from '../sim/vcpu';
+import { GUEST_PID, HOST_PID, TaskShown, TimelineEvent, TraceSink, VcpuShown } from './event';
+import { guestNames, leftFor, sameShown, taskShown, vcpuShown } from './shown';
 import { MARK_NAMES, MarkCounts } from './words';
+
+export { guestNames } from './shown';
 
 /** Locks whose waiter counts are drawn as counters: the most popular of the Zipf population. */
 export const HOT_LOCKS = 4;
-
-/** The guests' names a timeline shows (only when there are several). */
-export function guestNames(m: Machine): readonly string[] {
-  return m.multi ? m.names : [];
-}
-
-/** Who a task is, for a pCPU track. */
-function taskShown(t: Task): TaskShown {
-  return { kind: t.kind, guest: t.owner, index: t.index };
-}
-
-/** A vCPU track's state: what its code does (and on which lock), and whether it is preempted. */
-function vcpuShown(v: Vcpu): VcpuShown | null {
-  const s = v.task.state;
-  if (s !== TaskState.Running && s !== TaskState.Sleeping && s !== TaskState.Runnable) return null;
-  const doing = doingOf(v.act);
-  const namesLock = doing === Doing.Yield || doing === Doing.Blocked || doing === Doing.Spin;
-  return { doing, lock: namesLock ? v.lock : -1, preempted: s === TaskState.Runnable };
-}
-
-function sameShown(a: VcpuShown | null, b: VcpuShown | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.doing === b.doing && a.lock === b.lock && a.preempted === b.preempted;
-}
-
-/** Why `t` left its pCPU (a vCPU's sleep: whether it halted or blocked on a lock). */
-function leftFor(t: Task, why: Leave, m: Machine): LeftShown {
-  if (why !== Leave.Sleep || t.kind !== TaskKind.Vcpu) return why;
-  const v = m.guests[t.owner].vcpus[t.index];
-  if (v.act === Act.Halted) return 'halt';
-  return isWaiting(v.act) ? 'block' : Leave.Sleep;
-}
 
 /**
  * Turns what the simulation reports into timeline events for one window: a track per pCPU (the
