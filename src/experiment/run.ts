@@ -84,7 +84,7 @@ export function runOne(spec: RunSpec): RunResult {
     if (l.convoySinceNs >= 0) convoyMax = Math.max(convoyMax, now - l.convoySinceNs);
   return {
     spec,
-    completionNs: g.finished ? (g.jobTimesNs[0] ?? now) : null,
+    completionNs: g.job.finished ? (g.job.timesNs[0] ?? now) : null,
     simNs: now,
     events: m.events,
     cpuShare: now > 0 ? onCpu / (now * g.vcpus.length) : 0,

@@ -1,16 +1,17 @@
 import { fail } from './assert';
-import { doubleFields } from './doubles';
+import { Job } from './job';
+import { stallsIn } from './handoff';
 import type { SimConfig } from './config';
 import type { Host } from './host';
 import { Kvm } from './kvm';
 import { LOCK_ALGORITHMS } from './lock-registry';
 import { HostListener, Task, TaskKind, TaskState } from './task';
 import { ConvoyTracker, LatencyHisto } from './instruments';
-import { Lognormal, Rng } from './rng';
+import { Rng } from './rng';
 import { QStats } from './qstats';
 import { Histo, PvStats } from './stats';
 import { Act, GuestLock, LockAlgorithmImpl, LockTable, Vcpu } from './vcpu';
-import { category, pickLock, ZipfTable, zipfTable } from './workload';
+import { category, Workload } from './workload';
 import { isWaiting } from './acts';
 import { Mark, SimTracer } from './trace';
 import { IpisUnderLock } from './mech-ipi';
@@ -47,21 +48,14 @@ export class Guest implements HostListener {
   readonly kvm: Kvm;
   /** Who is told of every change of a vCPU, a lock or a waiter count (a timeline), or null. */
   tracer: SimTracer | null = null;
-  workDoneNs = 0;
-  jobStartNs = 0;
-  jobsCompleted = 0;
-  readonly jobTimesNs: number[] = [];
-  finished = false;
+  /** Its job: the work done, the completions (see `Job`). */
+  readonly job: Job;
   /** Several guests: the job finished and the vCPUs have left the host (nothing more is counted). */
   retired = false;
   /** Whether the guest keeps the RFC's statistics block (the RFC's lock and its Xen template). */
   readonly rfcStats: boolean;
-  private readonly lockCdf: ZipfTable;
-  private readonly userMeanNs: number;
-  private readonly burstMean: number;
-  /** The hold-time distributions (shared and others' locks, the vCPU's own lock, VFS locks). */
-  private readonly hold: Lognormal;
-  private readonly localHold: Lognormal;
+  /** What its vCPUs do: how long they stay in user mode, which locks they take, for how long. */
+  private readonly work: Workload;
   /** Where its locks are in its one numbering (shared, local per vCPU, VFS). */
   readonly space: LockSpace;
   /** The 2010 host's mechanisms that are switched on (mech-*.ts), else null. */
@@ -78,7 +72,7 @@ export class Guest implements HostListener {
     readonly rng: Rng,
     readonly host: Host,
   ) {
-    doubleFields(this, ['workDoneNs', 'jobStartNs']);
+    this.job = new Job(cfg.jobWorkNs, cfg.loopJobs);
     const lock = LOCK_ALGORITHMS[cfg.lock];
     this.stats = new PvStats(cfg.timeout);
     this.rfcStats = lock.rfcStats;
@@ -87,24 +81,10 @@ export class Guest implements HostListener {
     this.lockTable = new LockTable(this.space.count);
     for (let i = 0; i < this.lockTable.count; i++)
       this.locks.push(new GuestLock(i, this.lockTable));
-    this.lockCdf = zipfTable(cfg.locks, cfg.lockZipf);
-    this.hold = new Lognormal(cfg.holdNsMean, cfg.holdSigma);
-    this.localHold = new Lognormal(cfg.localHoldNsMean, cfg.holdSigma);
     this.vfs = cfg.vfsLocks ? new VfsLocks(cfg, this.space) : null;
+    this.work = new Workload(cfg, this.space, this.vfs);
     this.shadow = cfg.shadowPaging ? new ShadowPaging(this) : null;
     this.ipis = cfg.ipiUnderLock ? new IpisUnderLock(this) : null;
-    // Without bursts the same acquisitions are spread evenly: one per user stretch, the stretch
-    // shortened so that the acquisition rate and the work per acquisition stay the same.
-    this.burstMean = cfg.bursty ? cfg.burstAcquisitionsMean : 1;
-    this.userMeanNs = cfg.bursty
-      ? cfg.userNsMean
-      : Math.max(
-          1,
-          Math.round(
-            (cfg.userNsMean + (cfg.burstAcquisitionsMean - 1) * cfg.gapNsMean) /
-              cfg.burstAcquisitionsMean,
-          ),
-        );
     this.kvm = new Kvm(this);
     this.algo = lock.create(this);
   }
@@ -161,16 +141,10 @@ export class Guest implements HostListener {
     v.acquisitions += 1;
     this.changeWaiting(i, -1);
     const ownLock = v.lock === this.space.local(v.index);
-    const vfs = this.vfs;
-    const dist = ownLock
-      ? this.localHold
-      : vfs !== null && this.space.isVfs(v.lock)
-        ? vfs.hold
-        : this.hold;
-    const hold = dist.draw(v.rng);
+    const hold = this.work.holdNs(v, ownLock);
     v.segWorkNs = hold;
     this.setAct(v, Act.Hold);
-    const runNs = hold + this.stallsFor(v, hold, ownLock);
+    const runNs = hold + stallsIn(this, v, hold, ownLock);
     if (this.ipis === null) this.host.armTimer(v.task, latencyNs + runNs);
     else {
       const armNs = this.ipis.acquired(v, latencyNs, runNs);
@@ -234,16 +208,16 @@ export class Guest implements HostListener {
   onTimer(v: Vcpu): void {
     switch (v.act) {
       case Act.User:
-        this.addWork(v.segWorkNs);
+        this.job.add(v.segWorkNs, this.now);
         if (v.rng.uniform() < this.cfg.idleProbability) this.halt(v);
         else this.startBurst(v);
         break;
       case Act.Gap:
-        this.addWork(v.segWorkNs);
+        this.job.add(v.segWorkNs, this.now);
         this.beginAcquire(v);
         break;
       case Act.Hold:
-        this.addWork(v.segWorkNs);
+        this.job.add(v.segWorkNs, this.now);
         this.release(v);
         break;
       default:
@@ -267,14 +241,14 @@ export class Guest implements HostListener {
   }
 
   private startUser(v: Vcpu): void {
-    const d = v.rng.expNs(this.userMeanNs);
+    const d = this.work.userNs(v);
     v.segWorkNs = d;
     this.setAct(v, Act.User);
-    this.host.armTimer(v.task, d + this.stallsFor(v, d));
+    this.host.armTimer(v.task, d + stallsIn(this, v, d));
   }
 
   private startBurst(v: Vcpu): void {
-    v.burstLeft = v.rng.geometric(this.burstMean);
+    v.burstLeft = this.work.burst(v);
     this.startGap(v);
   }
 
@@ -282,11 +256,11 @@ export class Guest implements HostListener {
     const d = this.cfg.bursty ? v.rng.expNs(this.cfg.gapNsMean) : 1;
     v.segWorkNs = d;
     this.setAct(v, Act.Gap);
-    this.host.armTimer(v.task, d + this.stallsFor(v, d));
+    this.host.armTimer(v.task, d + stallsIn(this, v, d));
   }
 
   private beginAcquire(v: Vcpu): void {
-    v.lock = pickLock(this.cfg, this.space, this.lockCdf, v);
+    v.lock = this.work.pickLock(v);
     v.startTotalNs = this.now;
     this.acquisitions += 1;
     const held = this.lockTable.holder(v.lock) >= 0;
@@ -311,36 +285,12 @@ export class Guest implements HostListener {
     if (table.waiting(i) > 0 || !this.algo.idleWhenUncontended) this.algo.released(lock);
     // Interrupts are on again: IPIs that waited for this vCPU are taken.
     if (this.ipis !== null) this.ipis.deliver(v);
-    if (this.finished) return;
+    if (this.job.finished) return;
     v.burstLeft -= 1;
     if (v.burstLeft > 0) this.startGap(v);
     else this.startUser(v);
     // Solution (b): the hint is cleared; a vCPU the host held a preemption for yields now.
     if (this.cfg.preemptHints) this.host.releasedHint(v.task);
-  }
-
-  private addWork(ns: number): void {
-    this.workDoneNs += ns;
-    if (this.workDoneNs < this.cfg.jobWorkNs) return;
-    this.jobsCompleted += 1;
-    if (this.jobTimesNs.length < 10_000) this.jobTimesNs.push(this.now - this.jobStartNs);
-    if (!this.cfg.loopJobs) this.finished = true;
-    this.workDoneNs -= this.cfg.jobWorkNs;
-    this.jobStartNs = this.now;
-  }
-
-  /**
-   * µs-scale VM-exit stalls landing inside `ns` of guest running time (Poisson), and with shadow
-   * paging its faults (`ptLockHold`: the stretch is a hold of the vCPU's page-table lock).
-   */
-  private stallsFor(v: Vcpu, ns: number, ptLockHold = false): number {
-    const faults = this.shadow === null ? 0 : this.shadow.faultsIn(v, ns, ptLockHold);
-    if (!this.cfg.stalls || this.cfg.stallNs === 0) return faults;
-    const n = v.rng.poissonIn(this.cfg.stallRatePerSec, ns);
-    if (n === 0) return faults;
-    this.stalls += n;
-    v.overheadNs += n * this.cfg.stallNs;
-    return faults + n * this.cfg.stallNs;
   }
 }
 

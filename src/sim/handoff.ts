@@ -5,7 +5,7 @@ import type { Act, GuestLock, Vcpu } from './vcpu';
 /*
  * The costs of handing a lock over, shared by every lock algorithm: moving the lock's cache line,
  * the winning exchange, which running spinner's exchange lands first, and a hand-off that finds
- * its waiter inside a VM-exit stall.
+ * its waiter inside a VM-exit stall; and the stalls themselves.
  */
 
 /** Cost of moving a lock's cache line between two pCPUs of `g`'s host. */
@@ -63,4 +63,20 @@ export function pickupStallNs(g: Guest, v: Vcpu): number {
   v.overheadNs += d;
   g.stalls += 1;
   return d;
+}
+
+/**
+ * Running time the µs-scale VM-exit stalls landing inside `ns` of `v`'s guest code add
+ * (Poisson), and with shadow paging its faults (`ptLockHold`: the stretch is a hold of the
+ * vCPU's page-table lock).
+ */
+export function stallsIn(g: Guest, v: Vcpu, ns: number, ptLockHold = false): number {
+  const cfg = g.cfg;
+  const faults = g.shadow === null ? 0 : g.shadow.faultsIn(v, ns, ptLockHold);
+  if (!cfg.stalls || cfg.stallNs === 0) return faults;
+  const n = v.rng.poissonIn(cfg.stallRatePerSec, ns);
+  if (n === 0) return faults;
+  g.stalls += n;
+  v.overheadNs += n * cfg.stallNs;
+  return faults + n * cfg.stallNs;
 }

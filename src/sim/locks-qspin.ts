@@ -1,6 +1,6 @@
 import { fail } from './assert';
 import { PvHashTable } from './pv-hash';
-import { QspinState } from './qspin-state';
+import { predecessor, QspinState } from './qspin-state';
 import type { Guest } from './guest';
 import { Mark } from './trace';
 import { Q } from './qstats';
@@ -42,18 +42,12 @@ export class PvQspinLock implements LockAlgorithmImpl {
 
   /** Lock → hashed node table. */
   private readonly table: PvHashTable;
-
   /** The algorithm's own per-vCPU and per-lock state. */
-  private readonly st: QspinState;
+  readonly st: QspinState;
 
   constructor(private readonly g: Guest) {
     this.st = new QspinState(g.cfg.vcpus, g.locks.length);
     this.table = new PvHashTable(g.cfg.pvHashEntries);
-  }
-
-  /** Whether lock `i` is marked `_Q_SLOW_VAL` without a hash slot (an invariant: never). */
-  slowWithoutSlot(i: number): boolean {
-    return this.st.slowVal[i] && this.st.hashSlot[i] < 0;
   }
 
   begin(v: Vcpu): void {
@@ -91,7 +85,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
     const g = this.g;
     const lock = g.locks[v.lock];
     if (v.act === Act.QNode) {
-      if (this.st.qEarly[v.index] && !this.stalled(this.predecessor(v, lock))) {
+      if (this.st.qEarly[v.index] && !this.st.stalled(predecessor(this.g.vcpus, v, lock))) {
         this.nodeSpin(v, lock);
         return;
       }
@@ -203,7 +197,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
   private nodeSpin(v: Vcpu, lock: GuestLock): void {
     const g = this.g;
     g.setAct(v, Act.QNode);
-    this.st.qEarly[v.index] = this.stalled(this.predecessor(v, lock));
+    this.st.qEarly[v.index] = this.st.stalled(predecessor(this.g.vcpus, v, lock));
     const iterations = this.st.qEarly[v.index] ? g.cfg.prevCheckIterations : g.cfg.spinThreshold;
     g.host.armTimer(v.task, iterations * g.cfg.spinIterationNs);
   }
@@ -212,7 +206,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
   private checkEarly(v: Vcpu, lock: GuestLock): void {
     if (this.st.qEarly[v.index] || v.act !== Act.QNode || v.task.state !== TaskState.Running)
       return;
-    if (!this.stalled(this.predecessor(v, lock))) return;
+    if (!this.st.stalled(predecessor(this.g.vcpus, v, lock))) return;
     this.st.qEarly[v.index] = true;
     this.g.host.armTimer(v.task, this.g.cfg.prevCheckIterations * this.g.cfg.spinIterationNs);
   }
@@ -220,17 +214,6 @@ export class PvQspinLock implements LockAlgorithmImpl {
   private notifySuccessor(v: Vcpu, lock: GuestLock): void {
     const i = lock.queue.indexOf(v.index);
     if (i >= 0 && i + 1 < lock.queue.length) this.checkEarly(this.g.vcpus[lock.queue[i + 1]], lock);
-  }
-
-  private predecessor(v: Vcpu, lock: GuestLock): Vcpu {
-    const i = lock.queue.indexOf(v.index);
-    if (!(i > 0)) fail(`pv-qspinlock: vCPU ${v.index} has no predecessor`);
-    return this.g.vcpus[lock.queue[i - 1]];
-  }
-
-  /** `pv_wait_early`'s test: the predecessor is halted or preempted. */
-  private stalled(p: Vcpu): boolean {
-    return this.st.qState[p.index] !== QState.Running || p.task.state !== TaskState.Running;
   }
 
   /** Enters `pv_wait_head_or_lock` (the MCS `locked` flag was passed to us). */

@@ -5,6 +5,7 @@ import { validateConfig } from './config-check';
 import { Guest } from './guest';
 import { Host } from './host';
 import { Ev, HostListener, Task, TaskKind, TaskState } from './task';
+import { hogPlacement, vcpuPlacement } from './placement';
 import { EventQueue, PoppedEvent } from './queue';
 import { Rng } from './rng';
 import type { SimTracer } from './trace';
@@ -159,7 +160,7 @@ export class Machine {
     // that loop their jobs never finish, so then there is nothing to look for).
     const only = this.guests[0];
     const retiring = this.multi && this.guests.some((g) => !g.cfg.loopJobs);
-    while (this.multi ? this.retired < this.guests.length : !only.finished) {
+    while (this.multi ? this.retired < this.guests.length : !only.job.finished) {
       if (n >= maxEvents) return RunStop.EventBudget;
       if (queue.peekTime() > limitNs) {
         host.advanceTo(Math.max(host.now, limitNs));
@@ -187,7 +188,7 @@ export class Machine {
   /** Takes every vCPU of a guest that just finished its job off the host, so the others run on. */
   private retireFinished(): void {
     for (const g of this.guests) {
-      if (!g.finished || g.retired) continue;
+      if (!g.job.finished || g.retired) continue;
       g.retired = true;
       this.retired += 1;
       for (const v of g.vcpus) {
@@ -207,7 +208,7 @@ export class Machine {
     }
     while (this.hogs.length < n) {
       const j = this.hogs.length;
-      const { allowed, cpu } = this.hogPlacement(j);
+      const { allowed, cpu } = hogPlacement(this.cfg, this.vcpuCount, j);
       const old = this.retiredHogs[j];
       const t =
         old === undefined
@@ -268,48 +269,14 @@ export class Machine {
   }
 
   private addVcpus(g: Guest, owner: number): void {
-    const { vcpus, pinning } = g.cfg;
-    const { pcpus } = this.cfg;
-    const pkgCpus = this.vcpuPackage();
-    for (let i = 0; i < vcpus; i++) {
-      const allowed = new Uint8Array(pcpus);
-      let cpu: number;
-      if (pinning === 'A') {
-        cpu = i % pcpus;
-        allowed[cpu] = 1;
-      } else if (pinning === 'C') {
-        for (const c of pkgCpus) allowed[c] = 1;
-        cpu = pkgCpus[i % pkgCpus.length];
-      } else {
-        allowed.fill(1);
-        cpu = i % pcpus;
-      }
+    for (let i = 0; i < g.cfg.vcpus; i++) {
+      const { allowed, cpu } = vcpuPlacement(this.cfg, g.cfg.pinning, i);
       const t = this.host.addTask(TaskKind.Vcpu, i, allowed, cpu);
       t.owner = owner;
       if (this.multi) this.joinGroup(t, owner);
       g.addVcpu(t);
       this.host.start(t);
     }
-  }
-
-  /** Scenario C's package: the last `coresPerPackage` pCPUs (pCPUs 2 and 3 on the RFC's host). */
-  private vcpuPackage(): number[] {
-    const n = Math.min(this.cfg.coresPerPackage, this.cfg.pcpus);
-    return Array.from({ length: n }, (_, k) => this.cfg.pcpus - n + k);
-  }
-
-  private hogPlacement(j: number): { allowed: Uint8Array; cpu: number } {
-    const { pcpus, pinning, cHogShare } = this.cfg;
-    const vcpus = this.vcpuCount;
-    const allowed = new Uint8Array(pcpus);
-    if (pinning === 'C' && j < Math.round(cHogShare * this.cfg.hogs)) {
-      // Pinned to the vCPUs' package (either of its pCPUs), placed alternately at the start.
-      const pkg = this.vcpuPackage();
-      for (const c of pkg) allowed[c] = 1;
-      return { allowed, cpu: pkg[j % pkg.length] };
-    }
-    allowed.fill(1);
-    return { allowed, cpu: (vcpus + j) % pcpus };
   }
 
   private addNoise(): void {

@@ -1,4 +1,6 @@
-import { QState } from './vcpu';
+import { fail } from './assert';
+import { TaskState } from './task';
+import { GuestLock, QState, Vcpu } from './vcpu';
 
 /** The pv qspinlock's own per-vCPU and per-lock state (indexed by vCPU and lock number). */
 export class QspinState {
@@ -30,4 +32,21 @@ export class QspinState {
     this.slowVal = new Array<boolean>(locks).fill(false);
     this.hashSlot = new Int32Array(locks).fill(-1);
   }
+
+  /** Whether lock `i` is marked `_Q_SLOW_VAL` without a hash slot (an invariant: never). */
+  slowWithoutSlot(i: number): boolean {
+    return this.slowVal[i] && this.hashSlot[i] < 0;
+  }
+
+  /** `pv_wait_early`'s test: the predecessor `p` is halted or preempted. */
+  stalled(p: Vcpu): boolean {
+    return this.qState[p.index] !== QState.Running || p.task.state !== TaskState.Running;
+  }
+}
+
+/** The node before `v` in `lock`'s MCS queue (a programmer error if `v` is the head). */
+export function predecessor(vcpus: readonly Vcpu[], v: Vcpu, lock: GuestLock): Vcpu {
+  const i = lock.queue.indexOf(v.index);
+  if (!(i > 0)) fail(`pv-qspinlock: vCPU ${v.index} has no predecessor`);
+  return vcpus[lock.queue[i - 1]];
 }

@@ -50,7 +50,7 @@ export function summarize(m: Machine, g: Guest = m.guest): RunReport {
     r.lock_wait_max_ns = v.wait.maxNs;
     return r;
   });
-  const totalWork = g.jobsCompleted * g.cfg.jobWorkNs + g.workDoneNs;
+  const totalWork = g.job.totalNs;
   let openMax = 0;
   for (const l of g.locks)
     if (l.convoySinceNs >= 0) openMax = Math.max(openMax, now - l.convoySinceNs);
@@ -62,10 +62,10 @@ export function summarize(m: Machine, g: Guest = m.guest): RunReport {
     job: {
       work_ns: g.cfg.jobWorkNs,
       loop: g.cfg.loopJobs,
-      completed: g.jobsCompleted,
-      completion_ns: [...g.jobTimesNs],
-      finished: g.finished,
-      did_not_finish: !g.cfg.loopJobs && !g.finished,
+      completed: g.job.completed,
+      completion_ns: [...g.job.timesNs],
+      finished: g.job.finished,
+      did_not_finish: !g.cfg.loopJobs && !g.job.finished,
       work_done_ns: totalWork,
       work_per_sim_s: now > 0 ? round6(totalWork / now) : 0,
     },

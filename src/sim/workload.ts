@@ -1,7 +1,8 @@
 import type { SimConfig } from './config';
 import { Cat } from './instruments';
 import type { LockSpace } from './lock-space';
-import { pickVfsLock } from './mech-vfs';
+import { pickVfsLock, VfsLocks } from './mech-vfs';
+import { Lognormal } from './rng';
 import { TaskState } from './task';
 import { Act, Vcpu } from './vcpu';
 import { isSpinning } from './acts';
@@ -31,6 +32,67 @@ export function pickLock(cfg: SimConfig, space: LockSpace, lockCdf: ZipfTable, v
     if (r < cfg.vfsShare) return pickVfsLock(space, r / cfg.vfsShare);
   }
   return lockCdf.pick(v.rng.uniform());
+}
+
+/**
+ * What a guest's vCPUs do, drawn from each vCPU's own stream: user stretches, bursts of kernel
+ * acquisitions, which lock each takes and how long it is held. Without bursts the same
+ * acquisitions are spread evenly: one per user stretch, the stretch shortened so that the
+ * acquisition rate and the work per acquisition stay the same.
+ */
+export class Workload {
+  private readonly lockCdf: ZipfTable;
+  private readonly userMeanNs: number;
+  private readonly burstMean: number;
+  /** The hold-time distributions (shared and others' locks, the vCPU's own lock). */
+  private readonly hold: Lognormal;
+  private readonly localHold: Lognormal;
+
+  constructor(
+    private readonly cfg: SimConfig,
+    private readonly space: LockSpace,
+    private readonly vfs: VfsLocks | null,
+  ) {
+    this.lockCdf = zipfTable(cfg.locks, cfg.lockZipf);
+    this.hold = new Lognormal(cfg.holdNsMean, cfg.holdSigma);
+    this.localHold = new Lognormal(cfg.localHoldNsMean, cfg.holdSigma);
+    this.burstMean = cfg.bursty ? cfg.burstAcquisitionsMean : 1;
+    this.userMeanNs = cfg.bursty
+      ? cfg.userNsMean
+      : Math.max(
+          1,
+          Math.round(
+            (cfg.userNsMean + (cfg.burstAcquisitionsMean - 1) * cfg.gapNsMean) /
+              cfg.burstAcquisitionsMean,
+          ),
+        );
+  }
+
+  /** The lock of `v`'s next acquisition (see `pickLock`). */
+  pickLock(v: Vcpu): number {
+    return pickLock(this.cfg, this.space, this.lockCdf, v);
+  }
+
+  /** How long `v` holds the lock it just took (`ownLock`: its own local lock). */
+  holdNs(v: Vcpu, ownLock: boolean): number {
+    const vfs = this.vfs;
+    const dist = ownLock
+      ? this.localHold
+      : vfs !== null && this.space.isVfs(v.lock)
+        ? vfs.hold
+        : this.hold;
+    return dist.draw(v.rng);
+  }
+
+  /** A user stretch's length. */
+  userNs(v: Vcpu): number {
+    return v.rng.expNs(this.userMeanNs);
+  }
+
+  /** How many acquisitions the next burst makes. */
+  burst(v: Vcpu): number {
+    return v.rng.geometric(this.burstMean);
+  }
 }
 
 /** The time category a vCPU is in now (what its time counts as). */

@@ -108,7 +108,7 @@ describe('pv-qspinlock (4.2+ pv queued spinlock, qlockstat)', () => {
     expect(m.guest.stats.getU64(U64.Taken)).toBe(0n);
     for (const l of m.guest.locks) {
       expect(l.queue.length).toBeLessThanOrEqual(m.cfg.vcpus);
-      expect((m.guest.algo as PvQspinLock).slowWithoutSlot(l.index)).toBe(false);
+      expect((m.guest.algo as PvQspinLock).st.slowWithoutSlot(l.index)).toBe(false);
     }
   }
 
@@ -125,11 +125,11 @@ describe('pv-qspinlock (4.2+ pv queued spinlock, qlockstat)', () => {
           jobWorkNs: 1_000_000_000,
           loopJobs: false,
         });
-        for (let t = 300_000_000; t <= 6_000_000_000 && !m.guest.finished; t += 300_000_000) {
+        for (let t = 300_000_000; t <= 6_000_000_000 && !m.guest.job.finished; t += 300_000_000) {
           m.runUntil(t);
           checkQ(m);
         }
-        expect(m.guest.finished).toBe(true);
+        expect(m.guest.job.finished).toBe(true);
         m.guest.qstats.count.forEach((x, i) => (total[i] += x));
       }
     }

@@ -51,7 +51,7 @@ describe('tas: the unfair test-and-set byte lock', () => {
         seed: 3,
       });
       m.runUntil(60e9);
-      expect(m.guest.finished).toBe(true);
+      expect(m.guest.job.finished).toBe(true);
       return JSON.stringify(summarize(m));
     };
     expect(run()).toBe(run());

@@ -147,7 +147,7 @@ describe('pv-ticket (3.12 KVM pv ticketlock)', () => {
       const work = (lock: 'ticket' | 'pv-ticket'): number => {
         const m = new Machine({ ...defaultConfig(), pinning, lock });
         m.runUntil(3_000_000_000);
-        return m.guest.jobsCompleted * m.cfg.jobWorkNs + m.guest.workDoneNs;
+        return m.guest.job.totalNs;
       };
       expect(work('pv-ticket')).toBeGreaterThan(work('ticket'));
     }
@@ -217,7 +217,7 @@ describe('pause-loop exiting for the ticket lock', () => {
       const m = new Machine({ ...defaultConfig(), lock: 'ticket', ple });
       m.runUntil(3_000_000_000);
       return {
-        work: m.guest.jobsCompleted * m.cfg.jobWorkNs + m.guest.workDoneNs,
+        work: m.guest.job.totalNs,
         exits: m.guest.kvm.pleExits,
       };
     };

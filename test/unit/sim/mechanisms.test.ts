@@ -71,7 +71,7 @@ describe('the 2010 host mechanisms', () => {
     expect(none.guest.shadow?.remoteFlushes).toBe(0);
     expect(all.guest.shadow?.remoteFlushes).toBe(all.guest.shadow?.faults);
     // Each flush costs the faulting vCPU and the three others remoteFlushNs: less work gets done.
-    const work = (m: Machine): number => m.guest.workDoneNs + m.guest.jobsCompleted * 4e9;
+    const work = (m: Machine): number => m.guest.job.doneNs + m.guest.job.completed * 4e9;
     expect(work(all)).toBeLessThan(work(none) * 0.95);
   });
 
