@@ -64,81 +64,113 @@ export function parseScript(
   // A file that ends with a newline has no line after it.
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   if (lines.length > MAX_LINES) throw new UsageError(`${file}: more than ${MAX_LINES} lines`);
-  // A file other users may not read is never quoted in a message (root reading /etc/shadow as
-  // a script learns nothing from the error).
-  const q = (s: string): string => (quote ? `'${shown(s)}'` : 'this');
   const out: Action[] = [];
   lines.forEach((raw, i) => {
-    const at = (col: number, msg: string): UsageError =>
-      new UsageError(`${file}:${i + 1}:${col + 1}: ${msg}`);
-    if (raw.length > MAX_LINE_CHARS)
-      throw at(0, `line longer than ${MAX_LINE_CHARS} characters (expected TIME KNOB=VALUE)`);
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    const hash = line.indexOf('#');
-    const body = hash >= 0 ? line.slice(0, hash) : line;
-    // Two words, the second KNOB=VALUE with a non-empty KNOB; found in one pass over the line.
-    const words = [...body.matchAll(/\S+/g)];
-    if (words.length === 0) return;
-    const eq = words.length === 2 ? words[1][0].indexOf('=') : -1;
-    if (eq <= 0)
-      throw at(
-        words[0].index ?? 0,
-        `expected TIME KNOB=VALUE (e.g. 10s hogs=12), got ${quote ? q(body.trim()) : 'something else'}`,
-      );
-    const time = words[0][0];
-    const knob = words[1][0].slice(0, eq);
-    const value = words[1][0].slice(eq + 1);
-    const timeCol = words[0].index ?? 0;
-    const knobCol = words[1].index ?? 0;
-    const valueCol = knobCol + knob.length + 1;
-    const atNs = durationNs(time);
-    if (atNs === null)
-      throw at(
-        timeCol,
-        `${q(time)} is not a time (expected a number with a unit: ns, us, ms, s, m, h — e.g. 10s)`,
-      );
-    if (!Number.isSafeInteger(atNs) || atNs > MAX_AT_NS)
-      throw at(timeCol, `${q(time)} is too far (at most 104 days)`);
-    // With several guests a guest's knob is named after its guest: `web/timeout=1`.
-    const slash = knob.indexOf('/');
-    const guestName = slash >= 0 ? knob.slice(0, slash) : null;
-    const name = slash >= 0 ? knob.slice(slash + 1) : knob;
-    if (!Object.prototype.hasOwnProperty.call(KNOBS, name))
-      throw at(
-        knobCol + (slash + 1),
-        `${q(name)} is not a knob (expected ${Object.keys(KNOBS).join(', ')})`,
-      );
-    const k = name as Knob;
-    const hostKnob = KNOBS[k] !== null;
-    const guest = guestName === null ? null : guests.find((g) => g.name === guestName);
-    if (guestName !== null && guest === undefined)
-      throw at(
-        knobCol,
-        guests.length === 0
-          ? `${q(knob)}: guests are named only with --guest`
-          : `${q(guestName)} is not a guest (expected ${guests.map((g) => g.name).join(', ')})`,
-      );
-    if (guests.length > 0 && hostKnob && guestName !== null)
-      throw at(knobCol, `${k} is the host's: write it without a guest (${k}=…)`);
-    if (guests.length > 0 && !hostKnob && guest === null)
-      throw at(knobCol, `with several guests, name the guest: ${guests[0].name}/${k}=…`);
-    const inLayout = guest ? guest.layout : layout;
-    const found = knobPath(k, inLayout);
-    if (found === null) throw at(knobCol, `layout ${inLayout} has no ${k}`);
-    const path = guest && !hostKnob ? `${guest.name}/${found}` : found;
-    if (k !== 'reset_counters') {
-      const parsed = parseAttrWrite('modern', Buffer.from(`${value}\n`, 'latin1'));
-      if (!parsed.ok)
-        throw at(valueCol, `${q(value)} is not a value ${k} accepts (${parsed.code})`);
-      if (k === 'hogs' && parsed.value > BigInt(MAX_HOGS))
-        throw at(valueCol, `hogs ${quote ? shown(value) : 'this value'} is above ${MAX_HOGS}`);
-    }
-    out.push({ atNs, knob: k, path, value, where: `${file}:${i + 1}` });
+    const line: Line = {
+      at: (col, msg) => new UsageError(`${file}:${i + 1}:${col + 1}: ${msg}`),
+      // A file other users may not read is never quoted in a message (root reading /etc/shadow
+      // as a script learns nothing from the error).
+      q: (v) => (quote ? `'${shown(v)}'` : 'this'),
+      quote,
+      layout,
+      guests,
+    };
+    const a = parseLine(line, raw);
+    if (a !== null) out.push({ ...a, where: `${file}:${i + 1}` });
   });
   return out
     .map((a, i) => [a, i] as const)
     .sort((x, y) => x[0].atNs - y[0].atNs || x[1] - y[1])
     .map(([a]) => a);
+}
+
+/** What parsing one line needs: where errors point, how values are quoted, the layouts. */
+interface Line {
+  at(col: number, msg: string): UsageError;
+  q(value: string): string;
+  quote: boolean;
+  layout: Layout;
+  guests: readonly { name: string; layout: Layout }[];
+}
+
+/** One line's action (without its place), or null for a blank or comment line. */
+function parseLine(l: Line, raw: string): Omit<Action, 'where'> | null {
+  if (raw.length > MAX_LINE_CHARS)
+    throw l.at(0, `line longer than ${MAX_LINE_CHARS} characters (expected TIME KNOB=VALUE)`);
+  const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+  const hash = line.indexOf('#');
+  const body = hash >= 0 ? line.slice(0, hash) : line;
+  // Two words, the second KNOB=VALUE with a non-empty KNOB; found in one pass over the line.
+  const words = [...body.matchAll(/\S+/g)];
+  if (words.length === 0) return null;
+  const eq = words.length === 2 ? words[1][0].indexOf('=') : -1;
+  if (eq <= 0)
+    throw l.at(
+      words[0].index ?? 0,
+      `expected TIME KNOB=VALUE (e.g. 10s hogs=12), got ${l.quote ? l.q(body.trim()) : 'something else'}`,
+    );
+  const time = words[0][0];
+  const knob = words[1][0].slice(0, eq);
+  const value = words[1][0].slice(eq + 1);
+  const knobCol = words[1].index ?? 0;
+  const atNs = timeOf(l, time, words[0].index ?? 0);
+  const { k, path } = knobOf(l, knob, knobCol);
+  checkValue(l, k, value, knobCol + knob.length + 1);
+  return { atNs, knob: k, path, value };
+}
+
+/** TIME as simulated ns (a duration with a unit, at most 104 days). */
+function timeOf(l: Line, time: string, col: number): number {
+  const atNs = durationNs(time);
+  if (atNs === null)
+    throw l.at(
+      col,
+      `${l.q(time)} is not a time (expected a number with a unit: ns, us, ms, s, m, h — e.g. 10s)`,
+    );
+  if (!Number.isSafeInteger(atNs) || atNs > MAX_AT_NS)
+    throw l.at(col, `${l.q(time)} is too far (at most 104 days)`);
+  return atNs;
+}
+
+/** KNOB (`NAME/KNOB` with several guests) as a knob and the file it is written to. */
+function knobOf(l: Line, knob: string, col: number): { k: Knob; path: string } {
+  const { guests } = l;
+  // With several guests a guest's knob is named after its guest: `web/timeout=1`.
+  const slash = knob.indexOf('/');
+  const guestName = slash >= 0 ? knob.slice(0, slash) : null;
+  const name = slash >= 0 ? knob.slice(slash + 1) : knob;
+  if (!Object.prototype.hasOwnProperty.call(KNOBS, name))
+    throw l.at(
+      col + (slash + 1),
+      `${l.q(name)} is not a knob (expected ${Object.keys(KNOBS).join(', ')})`,
+    );
+  const k = name as Knob;
+  const hostKnob = KNOBS[k] !== null;
+  const guest = guestName === null ? null : guests.find((g) => g.name === guestName);
+  if (guestName !== null && guest === undefined)
+    throw l.at(
+      col,
+      guests.length === 0
+        ? `${l.q(knob)}: guests are named only with --guest`
+        : `${l.q(guestName)} is not a guest (expected ${guests.map((g) => g.name).join(', ')})`,
+    );
+  if (guests.length > 0 && hostKnob && guestName !== null)
+    throw l.at(col, `${k} is the host's: write it without a guest (${k}=…)`);
+  if (guests.length > 0 && !hostKnob && guest === null)
+    throw l.at(col, `with several guests, name the guest: ${guests[0].name}/${k}=…`);
+  const inLayout = guest ? guest.layout : l.layout;
+  const found = knobPath(k, inLayout);
+  if (found === null) throw l.at(col, `layout ${inLayout} has no ${k}`);
+  return { k, path: guest && !hostKnob ? `${guest.name}/${found}` : found };
+}
+
+/** VALUE, checked as the file would check it (the modern parser; `hogs` at most 1024). */
+function checkValue(l: Line, k: Knob, value: string, col: number): void {
+  if (k === 'reset_counters') return;
+  const parsed = parseAttrWrite('modern', Buffer.from(`${value}\n`, 'latin1'));
+  if (!parsed.ok) throw l.at(col, `${l.q(value)} is not a value ${k} accepts (${parsed.code})`);
+  if (k === 'hogs' && parsed.value > BigInt(MAX_HOGS))
+    throw l.at(col, `hogs ${l.quote ? shown(value) : 'this value'} is above ${MAX_HOGS}`);
 }
 
 /** Applies an action (writes its value to its file). */

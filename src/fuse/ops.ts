@@ -1,4 +1,5 @@
 import { ERRNO, FsError } from '../debugfs/errors';
+import { REFUSED } from '../debugfs/fs';
 import type { DebugFs, RefusedOp, StatInfo } from '../debugfs/fs';
 
 /** Where the adapter reports unexpected exceptions (op, path, error). */
@@ -55,50 +56,44 @@ function toFuseStat(s: StatInfo): Record<string, number> {
   };
 }
 
+/** What `statfs` answers: debugfs's sizes (4 KiB blocks, none used, 255-byte names). */
+const STATFS = {
+  bsize: 4096,
+  frsize: 4096,
+  blocks: 0,
+  bfree: 0,
+  bavail: 0,
+  files: 0,
+  ffree: 0,
+  favail: 0,
+  fsid: 0,
+  flag: 0,
+  namemax: 255,
+};
+
 /**
  * The fuse-native operation table over a DebugFs. Translation only: paths, flags, stats and
  * errors; every decision about behaviour lives in src/debugfs.
  */
 export function makeOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
-  const refuse =
-    (op: RefusedOp) =>
-    (path: string, ...rest: unknown[]) => {
-      const cb = rest[rest.length - 1] as Cb;
-      guard(op, path, cb, log, () => fs.refuse(op, path));
-    };
-  const ok =
-    (op: string, fn: (path: string, ...a: any[]) => void) =>
-    (path: string, ...rest: unknown[]) => {
-      const cb = rest[rest.length - 1] as Cb;
-      guard(op, path, cb, log, () => {
-        fn(path, ...rest.slice(0, -1));
-        return [0];
-      });
-    };
+  return {
+    ...treeOps(fs, log),
+    ...fileOps(fs, log),
+    ...attributeOps(fs, log),
+    ...refusedOps(fs, log),
+  };
+}
+
+/** Looking the tree up: stat, access, statfs, directories. */
+function treeOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
   return {
     init: (cb: Cb) => cb(0),
     getattr: (path: string, cb: Cb) =>
       guard('getattr', path, cb, log, () => [0, toFuseStat(fs.getattr(path))]),
     fgetattr: (path: string, _fd: number, cb: Cb) =>
       guard('fgetattr', path, cb, log, () => [0, toFuseStat(fs.getattr(path))]),
-    access: ok('access', (path) => fs.getattr(path)),
-    statfs: (path: string, cb: Cb) =>
-      guard('statfs', path, cb, log, () => [
-        0,
-        {
-          bsize: 4096,
-          frsize: 4096,
-          blocks: 0,
-          bfree: 0,
-          bavail: 0,
-          files: 0,
-          ffree: 0,
-          favail: 0,
-          fsid: 0,
-          flag: 0,
-          namemax: 255,
-        },
-      ]),
+    access: succeeds('access', log, (path) => fs.getattr(path)),
+    statfs: (path: string, cb: Cb) => guard('statfs', path, cb, log, () => [0, STATFS]),
     readdir: (path: string, cb: Cb) =>
       guard('readdir', path, cb, log, () => [0, ['.', '..', ...fs.readdir(path)]]),
     opendir: (path: string, _flags: number, cb: Cb) =>
@@ -107,6 +102,13 @@ export function makeOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
         return [0];
       }),
     releasedir: (_path: string, _fd: number, cb: Cb) => cb(0),
+    readlink: (path: string, cb: Cb) => guard('readlink', path, cb, log, () => [-ERRNO.EINVAL]),
+  };
+}
+
+/** Open files: open, read, write, release. */
+function fileOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
+  return {
     open: (path: string, _flags: number, cb: Cb) =>
       guard('open', path, cb, log, () => [0, fs.open(path)]),
     read: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
@@ -128,34 +130,56 @@ export function makeOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
       }),
     // flush and fsync are deliberately absent: writes take effect when they are made, and after
     // the first ENOSYS the kernel stops sending FLUSH at every close (one round trip saved).
-    truncate: ok('truncate', (path) => fs.truncate(path)),
+  };
+}
+
+/** What setattr changes (kept in memory, as debugfs does), and the empty xattr list. */
+function attributeOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
+  return {
+    truncate: succeeds('truncate', log, (path) => fs.truncate(path)),
     ftruncate: (path: string, _fd: number, _size: number, cb: Cb) =>
       guard('ftruncate', path, cb, log, () => {
         fs.truncate(path);
         return [0];
       }),
-    chmod: ok('chmod', (path, mode: number) => fs.chmod(path, mode)),
-    chown: ok('chown', (path, uid: number, gid: number) => fs.chown(path, uid, gid)),
+    chmod: succeeds('chmod', log, (path, mode: number) => fs.chmod(path, mode)),
+    chown: succeeds('chown', log, (path, uid: number, gid: number) => fs.chown(path, uid, gid)),
     // fuse-native 2.2.6 passes the access time as both arguments; the files' times follow it.
-    utimens: ok('utimens', (path, atime: number, mtime: number) => fs.utimens(path, atime, mtime)),
-    readlink: (path: string, cb: Cb) => guard('readlink', path, cb, log, () => [-ERRNO.EINVAL]),
+    utimens: succeeds('utimens', log, (path, atime: number, mtime: number) =>
+      fs.utimens(path, atime, mtime),
+    ),
     listxattr: (path: string, cb: Cb) =>
       guard('listxattr', path, cb, log, () => {
         fs.getattr(path);
         return [0, []];
       }),
-    getxattr: refuse('getxattr'),
-    setxattr: refuse('setxattr'),
-    removexattr: refuse('removexattr'),
-    create: refuse('create'),
-    mknod: refuse('mknod'),
-    mkdir: refuse('mkdir'),
-    unlink: refuse('unlink'),
-    rmdir: refuse('rmdir'),
-    rename: refuse('rename'),
-    link: refuse('link'),
-    symlink: (_target: string, path: string, cb: Cb) =>
-      guard('symlink', path, cb, log, () => fs.refuse('symlink', path)),
+  };
+}
+
+/** The operations debugfs does not have (what the kernel answers: `REFUSED`). */
+function refusedOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
+  const refuse =
+    (op: RefusedOp) =>
+    (path: string, ...rest: unknown[]) => {
+      const cb = rest[rest.length - 1] as Cb;
+      guard(op, path, cb, log, () => fs.refuse(op, path));
+    };
+  const ops: Record<string, Handler> = {};
+  for (const op of Object.keys(REFUSED) as RefusedOp[]) ops[op] = refuse(op);
+  // symlink's path is its second argument (the first is the target).
+  ops.symlink = (_target: string, path: string, cb: Cb) =>
+    guard('symlink', path, cb, log, () => fs.refuse('symlink', path));
+  return ops;
+}
+
+/** An operation that answers 0 once `fn` returns (or the errno it throws). */
+function succeeds(op: string, log: OpLogger, fn: (path: string, ...a: any[]) => void): Handler {
+  return (path: string, ...rest: unknown[]) => {
+    const cb = rest[rest.length - 1] as Cb;
+    guard(op, path, cb, log, () => {
+      fn(path, ...rest.slice(0, -1));
+      return [0];
+    });
   };
 }
 

@@ -6,37 +6,68 @@ import { RFC_TABLE } from '../experiment/rfc-table';
 export const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+/** One series of bars in the completion-time chart: its name, colour, values and error bars. */
+interface Series {
+  name: string;
+  color: string;
+  v(s: string, k: number): number;
+  e(s: string, k: number): number;
+}
+
+/** The chart's series: the RFC's times and the simulated ones, without and with the patch. */
+function timeSeries(all: Cell[]): Series[] {
+  const get = (s: string, k: number, lock: string): Cell | undefined =>
+    all.find((c) => c.scenario === s && c.overcommit === k && c.lock === lock);
+  const sim = (name: string, color: string, lock: string): Series => ({
+    name,
+    color,
+    v: (s, k) => get(s, k, lock)?.mean_s ?? NaN,
+    e: (s, k) => get(s, k, lock)?.stddev_s ?? 0,
+  });
+  const rfc = (name: string, color: string, col: 'base' | 'pv'): Series => ({
+    name,
+    color,
+    v: (s, k) => RFC_TABLE[s][k][col],
+    e: () => 0,
+  });
+  return [
+    rfc('RFC w/o patch', '#c8a2a2', 'base'),
+    sim('sim ticket', '#b03030', 'ticket'),
+    rfc('RFC w/ patch', '#a2b4c8', 'pv'),
+    sim('sim pv-yield', '#3060b0', 'pv-yield'),
+  ];
+}
+
+/** One bar (or DNF) with its error bar. */
+function bar(
+  se: Series,
+  s: string,
+  k: number,
+  x: number,
+  bw: number,
+  bottom: number,
+  y: (v: number) => number,
+): string[] {
+  const v = se.v(s, k);
+  if (!Number.isFinite(v))
+    return [`<text x="${x}" y="${bottom - 4}" font-size="8" fill="${se.color}">DNF</text>`];
+  const out = [
+    `<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(bw - 1).toFixed(1)}" height="${(bottom - y(v)).toFixed(1)}" fill="${se.color}"><title>${esc(`${s}-${k}x ${se.name}: ${v.toFixed(1)} s`)}</title></rect>`,
+  ];
+  const e = se.e(s, k);
+  if (e > 0) {
+    const cx = x + (bw - 1) / 2;
+    out.push(
+      `<line x1="${cx.toFixed(1)}" x2="${cx.toFixed(1)}" y1="${y(v + e).toFixed(1)}" y2="${y(Math.max(0, v - e)).toFixed(1)}" stroke="#222"/>`,
+    );
+  }
+  return out;
+}
+
 /** Completion time per cell: RFC and simulated, ticket and pv-yield, with ±1 sd error bars. */
 export function timesSvg(all: Cell[]): string {
   const cellsAB = ['A', 'B', 'C'].flatMap((s) => [1, 2, 3, 4].map((k) => ({ s, k })));
-  const get = (s: string, k: number, lock: string): Cell | undefined =>
-    all.find((c) => c.scenario === s && c.overcommit === k && c.lock === lock);
-  const series = [
-    {
-      name: 'RFC w/o patch',
-      color: '#c8a2a2',
-      v: (s: string, k: number) => RFC_TABLE[s][k].base,
-      e: () => 0,
-    },
-    {
-      name: 'sim ticket',
-      color: '#b03030',
-      v: (s: string, k: number) => get(s, k, 'ticket')?.mean_s ?? NaN,
-      e: (s: string, k: number) => get(s, k, 'ticket')?.stddev_s ?? 0,
-    },
-    {
-      name: 'RFC w/ patch',
-      color: '#a2b4c8',
-      v: (s: string, k: number) => RFC_TABLE[s][k].pv,
-      e: () => 0,
-    },
-    {
-      name: 'sim pv-yield',
-      color: '#3060b0',
-      v: (s: string, k: number) => get(s, k, 'pv-yield')?.mean_s ?? NaN,
-      e: (s: string, k: number) => get(s, k, 'pv-yield')?.stddev_s ?? 0,
-    },
-  ];
+  const series = timeSeries(all);
   const W = 960;
   const H = 420;
   const left = 60;
@@ -50,24 +81,9 @@ export function timesSvg(all: Cell[]): string {
   const y = (v: number): number => bottom - (v / max) * (bottom - 30);
   const parts: string[] = [];
   cellsAB.forEach(({ s, k }, i) => {
-    series.forEach((se, j) => {
-      const v = se.v(s, k);
-      const x = left + i * group + j * bw + bw / 2;
-      if (!Number.isFinite(v)) {
-        parts.push(`<text x="${x}" y="${bottom - 4}" font-size="8" fill="${se.color}">DNF</text>`);
-        return;
-      }
-      parts.push(
-        `<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(bw - 1).toFixed(1)}" height="${(bottom - y(v)).toFixed(1)}" fill="${se.color}"><title>${esc(`${s}-${k}x ${se.name}: ${v.toFixed(1)} s`)}</title></rect>`,
-      );
-      const e = se.e(s, k);
-      if (e > 0) {
-        const cx = x + (bw - 1) / 2;
-        parts.push(
-          `<line x1="${cx.toFixed(1)}" x2="${cx.toFixed(1)}" y1="${y(v + e).toFixed(1)}" y2="${y(Math.max(0, v - e)).toFixed(1)}" stroke="#222"/>`,
-        );
-      }
-    });
+    series.forEach((se, j) =>
+      parts.push(...bar(se, s, k, left + i * group + j * bw + bw / 2, bw, bottom, y)),
+    );
     parts.push(
       `<text x="${(left + i * group + group / 2).toFixed(1)}" y="${bottom + 16}" font-size="11" text-anchor="middle">${s}-${k}x</text>`,
     );
