@@ -1,7 +1,6 @@
 import { defaultConfig, hogsForOvercommit, LockAlgorithm, Pinning, SimConfig } from '../sim/config';
 import { Machine } from '../sim/machine';
-import { Cat } from '../sim/instruments';
-import { vcpuTimes } from '../sim/report';
+import { measure } from '../sim/report';
 import { guestCpuNs, guestEntitlements } from '../sim/fairness';
 import { Histo } from '../sim/stats';
 
@@ -65,39 +64,24 @@ export function runOne(spec: RunSpec): RunResult {
   const m = spec.guests ? guestsMachine(spec) : new Machine(runConfig(spec));
   m.runUntil(spec.capNs);
   const g = m.guest;
-  const now = m.nowNs;
-  let onCpu = 0;
-  let spin = 0;
-  let shareMin = Infinity;
-  let shareMax = 0;
-  for (const t of vcpuTimes(m)) {
-    const ns = t.onCpuNs;
-    onCpu += ns;
-    spin += t.timeNs[Cat.Spin];
-    const share = now > 0 ? ns / now : 0;
-    shareMin = Math.min(shareMin, share);
-    shareMax = Math.max(shareMax, share);
-  }
-  const waits = g.lockWaits();
-  let convoyMax = g.convoys.maxNs;
-  for (const l of g.locks)
-    if (l.convoySinceNs >= 0) convoyMax = Math.max(convoyMax, now - l.convoySinceNs);
+  const ms = measure(m, g);
+  const now = ms.nowNs;
   return {
     spec,
     completionNs: g.job.finished ? (g.job.timesNs[0] ?? now) : null,
     simNs: now,
     events: m.events,
-    cpuShare: now > 0 ? onCpu / (now * g.vcpus.length) : 0,
-    vcpuShareMin: shareMin,
-    vcpuShareMax: shareMax,
-    lockWaitP99Ns: waits.quantileNs(0.99),
-    lockWaitP999Ns: waits.quantileNs(0.999),
-    lockWaitMaxNs: waits.maxNs,
+    cpuShare: now > 0 ? ms.onCpuNs / (now * g.vcpus.length) : 0,
+    vcpuShareMin: ms.vcpuShareMin,
+    vcpuShareMax: ms.vcpuShareMax,
+    lockWaitP99Ns: ms.waits.quantileNs(0.99),
+    lockWaitP999Ns: ms.waits.quantileNs(0.999),
+    lockWaitMaxNs: ms.waits.maxNs,
     grantsToPreempted: g.algo.counts.grantsToPreempted,
     preemptedHolders: g.preemptedHolders,
     convoyEpisodes: g.convoys.episodes,
-    convoyMaxNs: convoyMax,
-    spinShare: onCpu > 0 ? spin / onCpu : 0,
+    convoyMaxNs: ms.convoyMaxNs,
+    spinShare: ms.onCpuNs > 0 ? ms.spinNs / ms.onCpuNs : 0,
     histoSpinning: [...g.stats.histo[Histo.Spinning]],
     histoBlocked: [...g.stats.histo[Histo.Blocked]],
     ...(spec.guests

@@ -1,11 +1,11 @@
 // Minimal typings for fuse-native 2.2.6 (the package ships none); only what src/fuse uses.
 declare module 'fuse-native' {
+  namespace Fuse {
+    /** A table of FUSE operations, each a handler that answers through its last argument. */
+    type Operations = Record<string, (...args: any[]) => void>;
+  }
   class Fuse {
-    constructor(
-      mountpoint: string,
-      ops: Record<string, (...args: any[]) => void>,
-      opts?: Record<string, unknown>,
-    );
+    constructor(mountpoint: string, ops: Fuse.Operations, opts?: Record<string, unknown>);
     mount(cb: (err: Error | null) => void): void;
     unmount(cb: (err: Error | null) => void): void;
     _fuseOptions(): string;

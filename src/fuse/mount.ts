@@ -3,7 +3,6 @@ import type { DebugFs } from '../debugfs/fs';
 import {
   devFuseClosed,
   ensureFusermountOnPath,
-  FSTYPE,
   lazyUnmount,
   mountById,
   MountEntry,
@@ -67,6 +66,7 @@ export class FuseLoadError extends Error {
 }
 
 type FuseCtor = typeof import('fuse-native');
+type Operations = import('fuse-native').Operations;
 
 /**
  * Loads fuse-native; explains a missing libfuse.so.2 instead of a bare dlopen error.
@@ -108,16 +108,43 @@ export function loadFuse(): FuseCtor {
  * descriptor: its `_open` is replaced by the same call without them.
  */
 export function mountFs(fs: DebugFs, opts: MountOptions): Promise<Mounted> {
-  ensureFusermountOnPath();
-  const Fuse = loadFuse();
   const table = makeOps(fs, opts.log);
   const ops = opts.onOperation ? withActivity(table, opts.onOperation) : table;
-  const fuse = new Fuse(opts.mountpoint, ops, {
-    allowOther: true,
+  return mountOps(ops, opts, {
     defaultPermissions: true,
     fsname: 'pvlockfs',
     subtype: 'pvlockfs',
     debug: opts.debug,
+  });
+}
+
+/** What names a filesystem of this process and how the kernel checks access to it. */
+interface Identity {
+  fsname: string;
+  /** The mount table's type is `fuse.SUBTYPE`: how a fresh mount of this process is found. */
+  subtype: string;
+  defaultPermissions: boolean;
+  debug: boolean;
+}
+
+/**
+ * Mounts a table of FUSE operations (allow_other, direct_io, fuse-native's per-request timeout
+ * off) at `opts.mountpoint` and finds it in the mount table: the one way this project mounts,
+ * for the daemon and for the benchmark's trivial filesystem alike.
+ */
+export function mountOps(
+  ops: Operations,
+  opts: Pick<MountOptions, 'mountpoint' | 'at' | 'nonempty'>,
+  id: Identity,
+): Promise<Mounted> {
+  ensureFusermountOnPath();
+  const Fuse = loadFuse();
+  const fuse = new Fuse(opts.mountpoint, ops, {
+    allowOther: true,
+    defaultPermissions: id.defaultPermissions,
+    fsname: id.fsname,
+    subtype: id.subtype,
+    debug: id.debug,
     // fuse-native's per-operation timeout costs a timer per request. Every handler here answers
     // each request exactly once (`guard`), so the safety net is not needed.
     timeout: false,
@@ -131,7 +158,7 @@ export function mountFs(fs: DebugFs, opts: MountOptions): Promise<Mounted> {
         const known = new Set(before.map((m) => m.id));
         fuse.mount((err) => {
           if (err) return reject(err);
-          void identify(fuse, known, opts.at()).then(resolve, reject);
+          void identify(fuse, known, opts.at(), `fuse.${id.subtype}`).then(resolve, reject);
         });
       }),
   );
@@ -182,8 +209,9 @@ async function identify(
   fuse: InstanceType<FuseCtor>,
   known: ReadonlySet<number>,
   path: string,
+  fstype: string,
 ): Promise<Mounted> {
-  const fresh = (await mountTable()).filter((m) => !known.has(m.id) && m.fstype === FSTYPE);
+  const fresh = (await mountTable()).filter((m) => !known.has(m.id) && m.fstype === fstype);
   const here = fresh.filter((m) => m.path === path);
   if (here.length === 1) return tracked(fuse, here[0]);
   for (const p of new Set(fresh.map((m) => m.path))) await lazyUnmount(p);
@@ -191,7 +219,7 @@ async function identify(
   throw new Error(
     here.length === 0
       ? `the mount at ${path} is not in the mount table`
-      : `${here.length} pvlockfs mounts appeared at ${path} at once; all were unmounted`,
+      : `${here.length} ${fstype} mounts appeared at ${path} at once; all were unmounted`,
   );
 }
 

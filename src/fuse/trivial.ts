@@ -1,12 +1,11 @@
-import { loadFuse, withDirectIo } from './mount';
+import { mountOps, Mounted } from './mount';
 
 /**
  * A trivial fuse-native filesystem serving one constant file, `/histo_total`, with direct_io:
  * the benchmark's measure of what the binding itself can do, with no pvlockfs code in the path.
- * Resolves to an unmount function once mounted.
+ * Mounted the way the daemon mounts (found in the mount table, unmounted by its device).
  */
-export function mountTrivial(mountpoint: string, text: string): Promise<() => Promise<void>> {
-  const Fuse = loadFuse();
+export function mountTrivial(mountpoint: string, text: string): Promise<Mounted> {
   const data = Buffer.from(text);
   const dirStat = {
     mode: 0o40755,
@@ -48,14 +47,9 @@ export function mountTrivial(mountpoint: string, text: string): Promise<() => Pr
       cb(n);
     },
   };
-  const fuse = new Fuse(mountpoint, ops, { allowOther: true, fsname: 'trivial' });
-  const base = fuse._fuseOptions.bind(fuse);
-  fuse._fuseOptions = () => withDirectIo(base());
-  return new Promise((resolve, reject) =>
-    fuse.mount((err) =>
-      err
-        ? reject(err)
-        : resolve(() => new Promise<void>((res, rej) => fuse.unmount((e) => (e ? rej(e) : res())))),
-    ),
+  return mountOps(
+    ops,
+    { mountpoint, at: () => mountpoint, nonempty: false },
+    { fsname: 'trivial', subtype: 'trivial', defaultPermissions: false, debug: false },
   );
 }

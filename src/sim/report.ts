@@ -1,4 +1,4 @@
-import { CAT_COUNT, CAT_NAMES } from './instruments';
+import { Cat, CAT_COUNT, CAT_NAMES, LatencyHisto } from './instruments';
 import type { Guest } from './guest';
 import type { Machine } from './machine';
 import { mechanismCounters } from './mechanisms';
@@ -30,10 +30,58 @@ export function vcpuTimes(m: Machine, g: Guest = m.guest): VcpuTime[] {
   });
 }
 
-/** Summarises a machine (one of its guests: the first by default) at its current simulated time. */
-export function summarize(m: Machine, g: Guest = m.guest): RunReport {
+/**
+ * The measures of one guest at the machine's now, from which both summaries are rendered — the
+ * `run --json` report (`summarize`) and an experiment's run (`experiment/run.ts`).
+ */
+export interface GuestMeasures {
+  nowNs: number;
+  times: VcpuTime[];
+  /** Every vCPU's time on a pCPU, summed, and the part of it spent spinning. */
+  onCpuNs: number;
+  spinNs: number;
+  /** The lowest and highest share of the simulated time one vCPU held a pCPU. */
+  vcpuShareMin: number;
+  vcpuShareMax: number;
+  waits: LatencyHisto;
+  /** The longest convoy still open at now, and the longest of all (closed or open). */
+  convoyOpenMaxNs: number;
+  convoyMaxNs: number;
+}
+
+export function measure(m: Machine, g: Guest = m.guest): GuestMeasures {
   const now = m.nowNs;
   const times = vcpuTimes(m, g);
+  let onCpuNs = 0;
+  let spinNs = 0;
+  let vcpuShareMin = Infinity;
+  let vcpuShareMax = 0;
+  for (const t of times) {
+    onCpuNs += t.onCpuNs;
+    spinNs += t.timeNs[Cat.Spin];
+    const share = now > 0 ? t.onCpuNs / now : 0;
+    vcpuShareMin = Math.min(vcpuShareMin, share);
+    vcpuShareMax = Math.max(vcpuShareMax, share);
+  }
+  let convoyOpenMaxNs = 0;
+  for (const l of g.locks)
+    if (l.convoySinceNs >= 0) convoyOpenMaxNs = Math.max(convoyOpenMaxNs, now - l.convoySinceNs);
+  return {
+    nowNs: now,
+    times,
+    onCpuNs,
+    spinNs,
+    vcpuShareMin,
+    vcpuShareMax,
+    waits: g.lockWaits(),
+    convoyOpenMaxNs,
+    convoyMaxNs: Math.max(g.convoys.maxNs, convoyOpenMaxNs),
+  };
+}
+
+/** Summarises a machine (one of its guests: the first by default) at its current simulated time. */
+export function summarize(m: Machine, g: Guest = m.guest): RunReport {
+  const { nowNs: now, times, waits, convoyOpenMaxNs, convoyMaxNs } = measure(m, g);
   const vcpus = g.vcpus.map((v) => {
     const r: VcpuReport = { vcpu: v.index };
     for (let c = 0; c < CAT_COUNT; c++) r[CAT_NAMES[c]] = times[v.index].timeNs[c];
@@ -51,11 +99,7 @@ export function summarize(m: Machine, g: Guest = m.guest): RunReport {
     return r;
   });
   const totalWork = g.job.totalNs;
-  let openMax = 0;
-  for (const l of g.locks)
-    if (l.convoySinceNs >= 0) openMax = Math.max(openMax, now - l.convoySinceNs);
   const cv = g.convoys;
-  const waits = g.lockWaits();
   const lock = g.algo.counts;
   return {
     vcpus,
@@ -80,8 +124,8 @@ export function summarize(m: Machine, g: Guest = m.guest): RunReport {
       convoy_episodes: cv.episodes,
       convoy_episodes_closed: cv.closed,
       convoy_mean_ns: cv.closed > 0 ? Math.round(cv.totalNs / cv.closed) : 0,
-      convoy_max_ns: Math.max(cv.maxNs, openMax),
-      convoy_open_max_ns: openMax,
+      convoy_max_ns: convoyMaxNs,
+      convoy_open_max_ns: convoyOpenMaxNs,
       stalls: g.stalls,
       yields: lock.yields,
       yields_switched: lock.yieldsSwitched,

@@ -64,6 +64,125 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
+/** What one soak second measured, accumulated. */
+interface Tally {
+  cats: number[];
+  catFailures: number;
+  rss: { t_s: number; rss_mb: number }[];
+  recordingsStarted: number;
+  written: number;
+  lastError: string;
+  opens: number;
+}
+
+/** The daemon under test: its process, everything it printed, and its exit. */
+interface Daemon {
+  proc: ChildProcess;
+  log: () => string;
+  exited: Promise<number | null>;
+}
+
+function startDaemon(mnt: string, traces: string): Daemon {
+  const proc = spawn(
+    process.execPath,
+    [join(ROOT, 'dist', 'cli', 'main.js'), 'mount', mnt, '--abi', '2.6.35', '--trace-dir', traces],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let log = '';
+  proc.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
+  return { proc, log: () => log, exited };
+}
+
+async function awaitMounted(daemon: Daemon): Promise<void> {
+  for (let i = 0; i < 300 && !daemon.log().includes('mounted at'); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  if (!daemon.log().includes('mounted at'))
+    throw new Error(`the daemon did not mount: ${daemon.log()}`);
+}
+
+/** `nobody` filling the trace directory and hoarding open files of the mount. */
+function startNeighbours(mnt: string, traces: string, tally: Tally): ChildProcess[] {
+  const filler = spawn('setpriv', [...AS_NOBODY, 'sh', '-c', FILLER, 'sh', traces], {
+    stdio: 'ignore',
+  });
+  const hoarder = spawn(
+    'setpriv',
+    [...AS_NOBODY, '/usr/bin/python3', '-c', HOARDER, mnt, '15000'],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
+  hoarder.stdout?.on('data', (d: Buffer) => {
+    const last = d.toString().trim().split('\n').pop();
+    if (last) tally.opens = Number(last);
+  });
+  return [filler, hoarder];
+}
+
+/** Second `s` of the soak: root's cat, every other second a recording, the status, the RSS. */
+async function soakSecond(s: number, mnt: string, pid: number, tally: Tally): Promise<void> {
+  const before = performance.now();
+  const c = await runCmd('cat', [join(mnt, 'kvm/spinlocks/taken')], 10_000);
+  if (c.code === 0 && /^\d+\n$/.test(c.out)) tally.cats.push(performance.now() - before);
+  else tally.catFailures += 1;
+  if (s % 2 === 0) {
+    const w = await runCmd(
+      'sh',
+      ['-c', 'echo 1000000000 > "$1"', 'sh', join(mnt, 'pvlockfs/trace_ns')],
+      10_000,
+    );
+    if (w.code === 0) tally.recordingsStarted += 1;
+  }
+  const st = await runCmd('cat', [join(mnt, 'pvlockfs/trace_status')], 10_000);
+  tally.written = Number(/^written=(\d+)$/m.exec(st.out)?.[1] ?? tally.written);
+  const err = /^last_error=(.*)$/m.exec(st.out)?.[1] ?? '';
+  if (err !== '') tally.lastError = err;
+  tally.rss.push({ t_s: s, rss_mb: Math.round((await rssMb(pid)) * 10) / 10 });
+}
+
+function closeOutputs(daemon: Daemon, say: (s: string) => void): void {
+  daemon.proc.stdout?.destroy();
+  daemon.proc.stderr?.destroy();
+  daemon.proc.kill('SIGUSR2');
+  say("bench hostile: closed the daemon's stdout and stderr");
+}
+
+function summary(
+  seconds: number,
+  tally: Tally,
+  code: number | null | 'hung',
+  mounted: boolean,
+): Record<string, unknown> {
+  const round = (x: number) => Math.round(x * 10) / 10;
+  const mbs = tally.rss.map((r) => r.rss_mb);
+  return {
+    seconds,
+    root_cat: {
+      answered: tally.cats.length,
+      failed: tally.catFailures,
+      p50_ms: round(quantile(tally.cats, 0.5)),
+      p99_ms: round(quantile(tally.cats, 0.99)),
+      max_ms: round(Math.max(0, ...tally.cats)),
+    },
+    rss_mb: {
+      first: mbs[0],
+      max: Math.max(...mbs),
+      last: mbs[mbs.length - 1],
+      per_minute: tally.rss.filter((r) => r.t_s % 60 === 0),
+    },
+    recordings: {
+      started: tally.recordingsStarted,
+      written: tally.written,
+      last_error: tally.lastError,
+    },
+    hostile_opens: tally.opens,
+    daemon_exit: code,
+    left_mounted: mounted,
+  };
+}
+
 /**
  * A mount (2.6.35 ABI, readable by everyone) with a hostile neighbour for `seconds`: a live
  * recording is started every 2 s into a small directory that `nobody` keeps filling and emptying,
@@ -87,107 +206,47 @@ export async function soakHostile(
     10_000,
   );
   if (tmpfs.code !== 0) throw new Error('cannot mount a tmpfs for the trace directory');
-  const children: ChildProcess[] = [];
-  const daemon = spawn(
-    process.execPath,
-    [join(ROOT, 'dist', 'cli', 'main.js'), 'mount', mnt, '--abi', '2.6.35', '--trace-dir', traces],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let log = '';
-  daemon.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  daemon.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  const exited = new Promise<number | null>((r) => daemon.on('exit', (c) => r(c)));
-  const cats: number[] = [];
-  let catFailures = 0;
-  const rss: { t_s: number; rss_mb: number }[] = [];
-  let recordingsStarted = 0;
-  let written = 0;
-  let lastError = '';
-  let opens = 0;
+  const tally: Tally = {
+    cats: [],
+    catFailures: 0,
+    rss: [],
+    recordingsStarted: 0,
+    written: 0,
+    lastError: '',
+    opens: 0,
+  };
+  const daemon = startDaemon(mnt, traces);
+  let children: ChildProcess[] = [];
   try {
-    for (let i = 0; i < 300 && !log.includes('mounted at'); i++)
-      await new Promise((r) => setTimeout(r, 100));
-    if (!log.includes('mounted at')) throw new Error(`the daemon did not mount: ${log}`);
-    const filler = spawn('setpriv', [...AS_NOBODY, 'sh', '-c', FILLER, 'sh', traces], {
-      stdio: 'ignore',
-    });
-    const hoarder = spawn(
-      'setpriv',
-      [...AS_NOBODY, '/usr/bin/python3', '-c', HOARDER, mnt, '15000'],
-      {
-        stdio: ['ignore', 'pipe', 'ignore'],
-      },
-    );
-    hoarder.stdout?.on('data', (d: Buffer) => {
-      const last = d.toString().trim().split('\n').pop();
-      if (last) opens = Number(last);
-    });
-    children.push(filler, hoarder);
+    await awaitMounted(daemon);
+    children = startNeighbours(mnt, traces, tally);
     const t0 = performance.now();
     let closed = false;
     for (let s = 1; performance.now() - t0 < seconds * 1000; s++) {
       const before = performance.now();
-      const c = await runCmd('cat', [join(mnt, 'kvm/spinlocks/taken')], 10_000);
-      if (c.code === 0 && /^\d+\n$/.test(c.out)) cats.push(performance.now() - before);
-      else catFailures += 1;
-      if (s % 2 === 0) {
-        const w = await runCmd(
-          'sh',
-          ['-c', 'echo 1000000000 > "$1"', 'sh', join(mnt, 'pvlockfs/trace_ns')],
-          10_000,
-        );
-        if (w.code === 0) recordingsStarted += 1;
-      }
-      const st = await runCmd('cat', [join(mnt, 'pvlockfs/trace_status')], 10_000);
-      written = Number(/^written=(\d+)$/m.exec(st.out)?.[1] ?? written);
-      const err = /^last_error=(.*)$/m.exec(st.out)?.[1] ?? '';
-      if (err !== '') lastError = err;
-      rss.push({ t_s: s, rss_mb: Math.round((await rssMb(daemon.pid as number)) * 10) / 10 });
+      await soakSecond(s, mnt, daemon.proc.pid as number, tally);
       if (!closed && performance.now() - t0 > (seconds * 1000) / 2) {
         closed = true;
-        daemon.stdout?.destroy();
-        daemon.stderr?.destroy();
-        daemon.kill('SIGUSR2');
-        say("bench hostile: closed the daemon's stdout and stderr");
+        closeOutputs(daemon, say);
       }
       if (s % 60 === 0)
         say(
-          `bench hostile: ${s} s, ${cats.length} cats answered, ${catFailures} failed, rss ${rss[rss.length - 1].rss_mb} MB`,
+          `bench hostile: ${s} s, ${tally.cats.length} cats answered, ${tally.catFailures} failed, rss ${tally.rss[tally.rss.length - 1].rss_mb} MB`,
         );
       const spent = performance.now() - before;
       if (spent < 1000) await new Promise((r) => setTimeout(r, 1000 - spent));
     }
     for (const c of children) c.kill('SIGKILL');
-    daemon.kill('SIGTERM');
+    daemon.proc.kill('SIGTERM');
     const code = await Promise.race([
-      exited,
+      daemon.exited,
       new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000)),
     ]);
     const mounted = (await fsp.readFile('/proc/self/mountinfo', 'utf8')).includes(` ${mnt} `);
-    const mbs = rss.map((r) => r.rss_mb);
-    return {
-      seconds,
-      root_cat: {
-        answered: cats.length,
-        failed: catFailures,
-        p50_ms: Math.round(quantile(cats, 0.5) * 10) / 10,
-        p99_ms: Math.round(quantile(cats, 0.99) * 10) / 10,
-        max_ms: Math.round(Math.max(0, ...cats) * 10) / 10,
-      },
-      rss_mb: {
-        first: mbs[0],
-        max: Math.max(...mbs),
-        last: mbs[mbs.length - 1],
-        per_minute: rss.filter((r) => r.t_s % 60 === 0),
-      },
-      recordings: { started: recordingsStarted, written, last_error: lastError },
-      hostile_opens: opens,
-      daemon_exit: code,
-      left_mounted: mounted,
-    };
+    return summary(seconds, tally, code, mounted);
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-    if (daemon.exitCode === null) daemon.kill('SIGKILL');
+    if (daemon.proc.exitCode === null) daemon.proc.kill('SIGKILL');
     await runCmd('umount', ['-l', mnt], 10_000);
     await runCmd('umount', ['-l', traces], 10_000);
     await fsp.rm(work, { recursive: true, force: true });

@@ -104,6 +104,72 @@ export async function buildTools(dir: string): Promise<{ reader: string; ref: st
   return { reader, ref };
 }
 
+type Results = Record<string, Record<number, Reading[]>>;
+
+const NAMES = ['pvlockfs', 'fuse-native-trivial', 'c-libfuse2', 'tmpfs'];
+
+/** Each target's medians over the rounds, per number of readers. */
+function summarise(results: Results, threads: number[]): Record<string, unknown> {
+  return Object.fromEntries(
+    NAMES.map((n) => [
+      n,
+      Object.fromEntries(
+        threads.map((t) => [
+          `readers_${t}`,
+          {
+            median_ops_per_s: median(results[n][t].map((x) => x.ops_per_s)),
+            median_p50_us: median(results[n][t].map((x) => x.p50_us)),
+            median_p99_us: median(results[n][t].map((x) => x.p99_us)),
+            max_us: Math.max(...results[n][t].map((x) => x.max_us)),
+            errors: results[n][t].reduce((a, x) => a + x.errors, 0),
+          },
+        ]),
+      ),
+    ]),
+  );
+}
+
+/** The median over rounds of one target's rate over another's, both measured in the same round. */
+function ratio(results: Results, a: string, ta: number, b: string, tb: number): number {
+  const rs = results[a][ta].map((x, i) => x.ops_per_s / results[b][tb][i].ops_per_s);
+  return Math.round(median(rs) * 1000) / 1000;
+}
+
+/** The four targets: three mounts started, a tmpfs copy of pvlockfs's file. */
+async function startTargets(
+  work: string,
+  shm: string,
+  ref: string,
+  started: Target[],
+): Promise<[string, string][]> {
+  const target = async (name: string, dir: string): Promise<Target> => {
+    const t = new Target(name, '', join(work, dir));
+    await fsp.mkdir(t.mnt as string);
+    started.push(t);
+    return t;
+  };
+  const pv = await target('pvlockfs', 'pvlockfs');
+  await pv.start(join(ROOT, 'scripts', 'pvlockfs'), ['mount', pv.mnt as string]);
+  const trivial = await target('fuse-native-trivial', 'trivial');
+  await trivial.start(process.execPath, [
+    join(ROOT, 'dist', 'tools', 'bench-trivial-main.js'),
+    trivial.mnt as string,
+  ]);
+  const cref = await target('c-libfuse2', 'cref');
+  await cref.start(ref, [cref.mnt as string, '-f', '-o', 'direct_io,allow_other']);
+  const pvFile = join(pv.mnt as string, 'kvm/spinlocks/histo_total');
+  await fsp.writeFile(
+    join(shm, 'histo_total'),
+    await fsp.readFile(pvFile).catch(() => Buffer.from('0\n')),
+  );
+  return [
+    ['pvlockfs', pvFile],
+    ['fuse-native-trivial', join(trivial.mnt as string, 'histo_total')],
+    ['c-libfuse2', join(cref.mnt as string, 'histo_total')],
+    ['tmpfs', join(shm, 'histo_total')],
+  ];
+}
+
 /**
  * The read-path benchmark: open + read-to-EOF + close cycles on histo_total by 1, 4 and 16
  * concurrent readers in a separate process, against pvlockfs (simulation running at speed 1), a
@@ -117,45 +183,17 @@ export async function benchRead(
   say: (s: string) => void,
 ): Promise<Record<string, unknown>> {
   const work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-bench-'));
-  const tools = await buildTools(work);
-  const mk = async (n: string): Promise<string> => {
-    const d = join(work, n);
-    await fsp.mkdir(d);
-    return d;
-  };
-  const pv = new Target('pvlockfs', '', await mk('pvlockfs'));
-  const trivial = new Target('fuse-native-trivial', '', await mk('trivial'));
-  const cref = new Target('c-libfuse2', '', await mk('cref'));
   const shm = await fsp.mkdtemp(join('/dev/shm', 'pvlockfs-bench-'));
-  const targets: [Target, string][] = [];
+  const started: Target[] = [];
   try {
-    await pv.start(join(ROOT, 'scripts', 'pvlockfs'), ['mount', pv.mnt as string]);
-    await trivial.start(process.execPath, [
-      join(ROOT, 'dist', 'tools', 'bench-trivial-main.js'),
-      trivial.mnt as string,
-    ]);
-    await cref.start(tools.ref, [cref.mnt as string, '-f', '-o', 'direct_io,allow_other']);
-    await fsp.writeFile(
-      join(shm, 'histo_total'),
-      await fsp
-        .readFile(join(pv.mnt as string, 'kvm/spinlocks/histo_total'))
-        .catch(() => Buffer.from('0\n')),
+    const tools = await buildTools(work);
+    const files = await startTargets(work, shm, tools.ref, started);
+    const results: Results = Object.fromEntries(
+      NAMES.map((n) => [n, Object.fromEntries(threads.map((t) => [t, []]))]),
     );
-    targets.push(
-      [pv, join(pv.mnt as string, 'kvm/spinlocks/histo_total')],
-      [trivial, join(trivial.mnt as string, 'histo_total')],
-      [cref, join(cref.mnt as string, 'histo_total')],
-    );
-    const names = ['pvlockfs', 'fuse-native-trivial', 'c-libfuse2', 'tmpfs'];
-    const results: Record<string, Record<number, Reading[]>> = Object.fromEntries(
-      names.map((n) => [n, Object.fromEntries(threads.map((t) => [t, []]))]),
-    );
-    for (let r = 0; r < runs; r++) {
-      for (const t of threads) {
-        for (const [name, file] of [
-          ...targets.map(([tg, f]) => [tg.name, f]),
-          ['tmpfs', join(shm, 'histo_total')],
-        ]) {
+    for (let r = 0; r < runs; r++)
+      for (const t of threads)
+        for (const [name, file] of files) {
           const reading = JSON.parse(
             await exec(tools.reader, [file, String(t), String(seconds)], (seconds + 30) * 1000),
           ) as Reading;
@@ -164,51 +202,28 @@ export async function benchRead(
             `bench read: round ${r + 1}/${runs}, ${t} reader(s), ${name}: ${reading.ops_per_s}/s p99 ${reading.p99_us} µs`,
           );
         }
-      }
-    }
+    const pv = started[0];
     const idleStart = await pv.cpuSeconds();
     await new Promise((res) => setTimeout(res, 5000));
     const idleCpu = ((await pv.cpuSeconds()) - idleStart) / 5;
-    const summary = Object.fromEntries(
-      names.map((n) => [
-        n,
-        Object.fromEntries(
-          threads.map((t) => [
-            `readers_${t}`,
-            {
-              median_ops_per_s: median(results[n][t].map((x) => x.ops_per_s)),
-              median_p50_us: median(results[n][t].map((x) => x.p50_us)),
-              median_p99_us: median(results[n][t].map((x) => x.p99_us)),
-              max_us: Math.max(...results[n][t].map((x) => x.max_us)),
-              errors: results[n][t].reduce((a, x) => a + x.errors, 0),
-            },
-          ]),
-        ),
-      ]),
-    );
-    const ratio = (a: string, ta: number, b: string, tb: number): number =>
-      Math.round(
-        median(results[a][ta].map((x, i) => x.ops_per_s / results[b][tb][i].ops_per_s)) * 1000,
-      ) / 1000;
     const top = threads[threads.length - 1];
     return {
       runs,
       seconds_per_reading: seconds,
       file: 'kvm/spinlocks/histo_total',
-      summary,
+      summary: summarise(results, threads),
       ratios: {
-        pvlockfs_vs_trivial_1_reader: ratio('pvlockfs', 1, 'fuse-native-trivial', 1),
-        pvlockfs_vs_c_libfuse2_1_reader: ratio('pvlockfs', 1, 'c-libfuse2', 1),
-        trivial_vs_c_libfuse2_1_reader: ratio('fuse-native-trivial', 1, 'c-libfuse2', 1),
-        [`pvlockfs_${top}_readers_vs_1`]: ratio('pvlockfs', top, 'pvlockfs', 1),
-        pvlockfs_vs_tmpfs_1_reader: ratio('pvlockfs', 1, 'tmpfs', 1),
+        pvlockfs_vs_trivial_1_reader: ratio(results, 'pvlockfs', 1, 'fuse-native-trivial', 1),
+        pvlockfs_vs_c_libfuse2_1_reader: ratio(results, 'pvlockfs', 1, 'c-libfuse2', 1),
+        trivial_vs_c_libfuse2_1_reader: ratio(results, 'fuse-native-trivial', 1, 'c-libfuse2', 1),
+        [`pvlockfs_${top}_readers_vs_1`]: ratio(results, 'pvlockfs', top, 'pvlockfs', 1),
+        pvlockfs_vs_tmpfs_1_reader: ratio(results, 'pvlockfs', 1, 'tmpfs', 1),
       },
       pvlockfs_idle_cpu_share_at_speed_1: Math.round(idleCpu * 1000) / 1000,
       raw: results,
     };
   } finally {
-    for (const [t] of targets) await t.stop();
-    for (const t of [pv, trivial, cref]) if (!targets.some(([x]) => x === t)) await t.stop();
+    for (const t of started) await t.stop();
     await fsp.rm(shm, { recursive: true, force: true });
     await fsp.rm(work, { recursive: true, force: true });
   }

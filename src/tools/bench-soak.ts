@@ -35,6 +35,85 @@ while :; do
   sleep 0.1
 done`;
 
+interface Sample {
+  t_s: number;
+  rss_mb: number;
+  cpu_share: number;
+  ops_per_s: number;
+  p99_us: number;
+  errors: number;
+}
+
+/** The knob writer's process and what it counted so far. */
+interface Writer {
+  proc: ChildProcess;
+  writes: number;
+  errors: number;
+}
+
+function startWriter(knobs: string, control: string): Writer {
+  const proc = spawn('sh', ['-c', KNOB_WRITER, 'sh', knobs, control], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const w: Writer = { proc, writes: 0, errors: 0 };
+  proc.stdout?.on('data', (d: Buffer) => {
+    const text = d.toString();
+    w.errors += (text.match(/write failed/g) ?? []).length;
+    w.writes += (text.match(/round/g) ?? []).length;
+  });
+  proc.stderr?.on('data', () => undefined);
+  return w;
+}
+
+/** One chunk of readings (or, with no readers, the chunk only waited out: the writer alone). */
+async function readChunk(
+  reader: string,
+  file: string,
+  readers: number,
+  chunk: number,
+): Promise<Reading> {
+  if (readers > 0)
+    return JSON.parse(
+      await exec(reader, [file, String(readers), String(chunk)], (chunk + 30) * 1000),
+    ) as Reading;
+  await new Promise((res) => setTimeout(res, chunk * 1000));
+  return { ops_per_s: 0, p99_us: 0, errors: 0 } as Reading;
+}
+
+async function rssMb(pid: number | undefined): Promise<number> {
+  const status = await fsp.readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
+}
+
+function soakSummary(
+  seconds: number,
+  readers: number,
+  writer: Writer,
+  heap: [number, number],
+  samples: Sample[],
+  alive: boolean,
+): Record<string, unknown> {
+  const half = samples.length >> 1;
+  return {
+    seconds,
+    readers,
+    knob_writer:
+      'zero_stats, timeout (1, 1024, 4294967295, 1024), hogs (1024, 0), running (0, 1) every 0.1 s',
+    knob_rounds: writer.writes,
+    knob_write_errors: writer.errors,
+    heap_after_gc_start_mb: heap[0],
+    heap_after_gc_end_mb: heap[1],
+    rss_first_sample_mb: samples[0]?.rss_mb,
+    rss_last_sample_mb: samples[samples.length - 1]?.rss_mb,
+    rss_first_half_max_mb: Math.max(...samples.slice(0, Math.max(1, half)).map((s) => s.rss_mb)),
+    rss_second_half_max_mb: Math.max(...samples.slice(half).map((s) => s.rss_mb)),
+    median_ops_per_s: median(samples.map((s) => s.ops_per_s)),
+    errors: samples.reduce((a, s) => a + s.errors, 0),
+    daemon_alive_at_end: alive,
+    samples,
+  };
+}
+
 /**
  * Soak: a pvlockfs mount under 16 readers and a knob writer (zero_stats, timeout, hogs, running)
  * for `seconds`; the daemon's RSS and CPU share are sampled every chunk of readings, its heap
@@ -46,20 +125,13 @@ export async function soakRead(
   readers = 16,
 ): Promise<Record<string, unknown>> {
   const work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-soak-'));
-  const tools = await buildTools(work);
   const mnt = join(work, 'mnt');
   await fsp.mkdir(mnt);
   const pv = new Target('pvlockfs', '', mnt);
-  let writer: ChildProcess | null = null;
-  const samples: {
-    t_s: number;
-    rss_mb: number;
-    cpu_share: number;
-    ops_per_s: number;
-    p99_us: number;
-    errors: number;
-  }[] = [];
+  let writer: Writer | null = null;
+  const samples: Sample[] = [];
   try {
+    const tools = await buildTools(work);
     // The daemon itself (not the launcher) with --expose-gc, so SIGUSR2 reports the heap after GC.
     await pv.start(process.execPath, [
       '--expose-gc',
@@ -68,48 +140,22 @@ export async function soakRead(
       mnt,
     ]);
     const knobs = join(mnt, 'kvm/spinlocks');
-    let writeErrors = 0;
-    let writes = 0;
-    writer = spawn('sh', ['-c', KNOB_WRITER, 'sh', knobs, join(mnt, 'pvlockfs')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    writer.stdout?.on('data', (d: Buffer) => {
-      const text = d.toString();
-      writeErrors += (text.match(/write failed/g) ?? []).length;
-      writes += (text.match(/round/g) ?? []).length;
-    });
-    writer.stderr?.on('data', () => undefined);
+    const w = startWriter(knobs, join(mnt, 'pvlockfs'));
+    writer = w;
     // The heap is taken once the writer has gone round 5 times: the 1024 hog tasks made by the
     // first round are kept for reuse, so from then on the heap must stay where it is.
-    while (writes < 5) await new Promise((r) => setTimeout(r, 20));
+    while (w.writes < 5) await new Promise((r) => setTimeout(r, 20));
     const heapStartMb = await heapAfterGcMb(pv);
     const chunk = Math.min(10, seconds);
     const start = Date.now();
     let cpu0 = await pv.cpuSeconds();
     while ((Date.now() - start) / 1000 < seconds) {
       const t0 = Date.now();
-      // With no readers the chunk is only waited out: the writer alone, for comparison.
-      const r: Reading =
-        readers > 0
-          ? (JSON.parse(
-              await exec(
-                tools.reader,
-                [join(knobs, 'histo_total'), String(readers), String(chunk)],
-                (chunk + 30) * 1000,
-              ),
-            ) as Reading)
-          : await new Promise<Reading>((res) =>
-              setTimeout(
-                () => res({ ops_per_s: 0, p99_us: 0, errors: 0 } as Reading),
-                chunk * 1000,
-              ),
-            );
+      const r = await readChunk(tools.reader, join(knobs, 'histo_total'), readers, chunk);
       const cpu1 = await pv.cpuSeconds();
-      const status = await fsp.readFile(`/proc/${pv.proc?.pid}/status`, 'utf8');
-      const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
-      const sample = {
+      const sample: Sample = {
         t_s: Math.round((Date.now() - start) / 1000),
-        rss_mb: Math.round(rss * 10) / 10,
+        rss_mb: Math.round((await rssMb(pv.proc?.pid)) * 10) / 10,
         cpu_share: Math.round(((cpu1 - cpu0) / ((Date.now() - t0) / 1000)) * 1000) / 1000,
         ops_per_s: r.ops_per_s,
         p99_us: r.p99_us,
@@ -121,29 +167,12 @@ export async function soakRead(
         `soak read ${sample.t_s} s: rss ${sample.rss_mb} MiB, cpu ${sample.cpu_share}, ${sample.ops_per_s}/s, p99 ${sample.p99_us} µs, errors ${sample.errors}`,
       );
     }
-    writer.kill('SIGKILL');
+    w.proc.kill('SIGKILL');
     const heapEndMb = await heapAfterGcMb(pv);
-    const half = samples.length >> 1;
-    return {
-      seconds,
-      readers,
-      knob_writer:
-        'zero_stats, timeout (1, 1024, 4294967295, 1024), hogs (1024, 0), running (0, 1) every 0.1 s',
-      knob_rounds: writes,
-      knob_write_errors: writeErrors,
-      heap_after_gc_start_mb: heapStartMb,
-      heap_after_gc_end_mb: heapEndMb,
-      rss_first_sample_mb: samples[0]?.rss_mb,
-      rss_last_sample_mb: samples[samples.length - 1]?.rss_mb,
-      rss_first_half_max_mb: Math.max(...samples.slice(0, Math.max(1, half)).map((s) => s.rss_mb)),
-      rss_second_half_max_mb: Math.max(...samples.slice(half).map((s) => s.rss_mb)),
-      median_ops_per_s: median(samples.map((s) => s.ops_per_s)),
-      errors: samples.reduce((a, s) => a + s.errors, 0),
-      daemon_alive_at_end: pv.proc?.exitCode === null,
-      samples,
-    };
+    const alive = pv.proc?.exitCode === null;
+    return soakSummary(seconds, readers, w, [heapStartMb, heapEndMb], samples, alive);
   } finally {
-    if (writer && writer.exitCode === null) writer.kill('SIGKILL');
+    if (writer && writer.proc.exitCode === null) writer.proc.kill('SIGKILL');
     await pv.stop();
     await fsp.rm(work, { recursive: true, force: true });
   }
