@@ -50,3 +50,14 @@ export function parseBounded(flag: string, text: string, maxNs: number): number 
 }
 
 export { formatNs } from '../render/units';
+
+/** A duration as a user writes it (`100ms`, `60s`, `250ns`): the largest unit that is exact. */
+export function durationText(ns: number): string {
+  for (const [unit, size] of [
+    ['s', 1e9],
+    ['ms', 1e6],
+    ['us', 1e3],
+  ] as const)
+    if (ns >= size && ns % size === 0) return `${ns / size}${unit}`;
+  return `${ns}ns`;
+}

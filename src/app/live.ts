@@ -51,6 +51,8 @@ export class LiveDriver {
   private readonly clockMs: () => number;
   /** Wall milliseconds of backlog dropped because the simulation could not keep up. */
   droppedLagMs = 0;
+  /** Periods of the driver's timer so far, paused or not (told by the daemon's diagnostics). */
+  periods = 0;
   /** The steps of `advance_ns` in progress, one after another (each waits for the one before). */
   private advances: Promise<void> = Promise.resolve();
   /** How many `advance_ns` writes have not returned yet. */
@@ -137,7 +139,10 @@ export class LiveDriver {
     this.startedMs = this.clockMs();
     this.lastStepMs = this.startedMs;
     this.anchor();
-    this.timer = setInterval(() => this.step(), PERIOD_MS);
+    this.timer = setInterval(() => {
+      this.periods += 1;
+      this.step();
+    }, PERIOD_MS);
   }
 
   /** Tells the driver that a file operation arrived (see `queueSlice`). */

@@ -1,4 +1,4 @@
-import { LOCKS, LockAlgorithm, Pinning, PINNINGS } from '../sim/config';
+import { defaultConfig, LOCKS, LockAlgorithm, Pinning, PINNINGS } from '../sim/config';
 import {
   configIntArg,
   intArg,
@@ -16,7 +16,8 @@ import type { CellName } from '../app/experiment/trace-cells';
 import { UsageError } from '../app/errors';
 import { shown } from '../os/shown';
 import { SVG_FOR_MAX_NS, TRACE_FOR_MAX_NS } from '../app/windows';
-import { parseBounded, parseFrom } from '../app/duration';
+import { durationText, parseBounded, parseFrom } from '../app/duration';
+import { cpus } from 'node:os';
 
 /** Options of `pvlockfs experiment`. */
 export interface ExperimentOptions extends MatrixRequest {
@@ -33,6 +34,32 @@ export interface ExperimentOptions extends MatrixRequest {
   traceForNs: number;
   svgForNs: number;
 }
+
+/** The options of `pvlockfs experiment` before any argument: what its help calls the defaults. */
+export function experimentDefaults(): ExperimentOptions {
+  return {
+    reps: 3,
+    seed: defaultConfig().seed,
+    scenarios: ['A', 'B', 'C'],
+    overcommits: [1, 2, 3, 4],
+    locks: ['ticket', 'pv-yield'],
+    workNs: 20e9,
+    capNs: 120e9,
+    jobs: cpus().length,
+    json: false,
+    out: null,
+    named: false,
+    table: 'rfc',
+    ablation: null,
+    params: {},
+    traceCells: [],
+    traceFromNs: 1e9,
+    traceForNs: 100e6,
+    svgForNs: 20e6,
+  };
+}
+
+const DEFAULTS = experimentDefaults();
 
 /** `--trace-cells A2,C4`: cells by scenario letter and overcommit factor (1–16). */
 export function parseCells(flag: string, text: string): CellName[] {
@@ -65,43 +92,43 @@ export const EXPERIMENT_OPTIONS: readonly OptionSpec<ExperimentOptions>[] = [
   {
     flag: '--reps',
     arg: 'N',
-    help: 'repetitions per cell (default 3)',
+    help: `repetitions per cell (default ${DEFAULTS.reps})`,
     set: (o, v, f) => (o.reps = intArg(f, v, 1, 1000)),
   },
   {
     flag: '--seed',
     arg: 'N',
-    help: 'first seed; repetition r uses seed + r (default 20100726)',
+    help: `first seed; repetition r uses seed + r (default ${DEFAULTS.seed})`,
     set: (o, v, f) => (o.seed = configIntArg(f, v, 'seed')),
   },
   {
     flag: '--scenarios',
     arg: 'A,B,C',
-    help: 'pinning scenarios (default A,B,C)',
+    help: `pinning scenarios (default ${DEFAULTS.scenarios.join(',')})`,
     set: (o, v, f) => (o.scenarios = listArg(f, v, (s) => s as Pinning, PINNINGS)),
   },
   {
     flag: '--overcommit',
     arg: '1,2,3,4',
-    help: 'overcommit factors (default 1,2,3,4)',
+    help: `overcommit factors (default ${DEFAULTS.overcommits.join(',')})`,
     set: (o, v, f) => (o.overcommits = listArg(f, v, (s) => intArg(f, s, 1, 16))),
   },
   {
     flag: '--locks',
     arg: 'ticket,pv-yield',
-    help: `any of ${LOCKS.join(', ')} (default ticket,pv-yield)`,
+    help: `any of ${LOCKS.join(', ')} (default ${DEFAULTS.locks.join(',')})`,
     set: (o, v, f) => (o.locks = listArg(f, v, (s) => s as LockAlgorithm, LOCKS)),
   },
   {
     flag: '--work',
     arg: 'DURATION',
-    help: 'guest CPU work per run (default 20s)',
+    help: `guest CPU work per run (default ${durationText(DEFAULTS.workNs)})`,
     set: (o, v, f) => (o.workNs = parseDurationNs(f, v)),
   },
   {
     flag: '--cap',
     arg: 'DURATION',
-    help: 'simulated-time cap per run; beyond it the run did not finish (default 120s)',
+    help: `simulated-time cap per run; beyond it the run did not finish (default ${durationText(DEFAULTS.capNs)})`,
     set: (o, v, f) => (o.capNs = parseDurationNs(f, v)),
   },
   {
@@ -157,19 +184,19 @@ export const EXPERIMENT_OPTIONS: readonly OptionSpec<ExperimentOptions>[] = [
   {
     flag: '--trace-from',
     arg: 'DURATION',
-    help: 'timelines start at this simulated time (default 1s: past the start-up)',
+    help: `timelines start at this simulated time (default ${durationText(DEFAULTS.traceFromNs)}: past the start-up)`,
     set: (o, v, f) => (o.traceFromNs = parseFrom(f, v)),
   },
   {
     flag: '--trace-for',
     arg: 'DURATION',
-    help: 'simulated time a JSON timeline covers (default 100ms)',
+    help: `simulated time a JSON timeline covers (default ${durationText(DEFAULTS.traceForNs)})`,
     set: (o, v, f) => (o.traceForNs = parseBounded(f, v, TRACE_FOR_MAX_NS)),
   },
   {
     flag: '--trace-svg-for',
     arg: 'DURATION',
-    help: "simulated time the report's timeline pictures cover (default 20ms)",
+    help: `simulated time the report's timeline pictures cover (default ${durationText(DEFAULTS.svgForNs)})`,
     set: (o, v, f) => (o.svgForNs = parseBounded(f, v, SVG_FOR_MAX_NS)),
   },
   {

@@ -1,5 +1,3 @@
-import { cpus } from 'node:os';
-import { defaultConfig } from '../sim/config';
 import { validateConfig } from '../sim/config-check';
 import { runConfig } from '../experiment/run';
 import { specs } from '../app/experiment/matrix';
@@ -15,33 +13,14 @@ import { explainUnmet } from '../experiment/compare';
 import { formatAblation } from '../experiment/ablation';
 import { explainLong2015, formatLong2015 } from '../experiment/long2015';
 import { formatCells, formatNamed, formatTable, formatTargets } from '../render/tables';
-import { EXPERIMENT_OPTIONS, ExperimentOptions } from './experiment-options';
+import { EXPERIMENT_OPTIONS, experimentDefaults, ExperimentOptions } from './experiment-options';
 import { MECHANISM_SWITCHES } from './options-mechanisms';
 
 export type { ExperimentOptions } from './experiment-options';
 
 /** Parses the experiment's arguments. */
 export function parseExperiment(argv: readonly string[]): ExperimentOptions {
-  const o: ExperimentOptions = {
-    reps: 3,
-    seed: defaultConfig().seed,
-    scenarios: ['A', 'B', 'C'],
-    overcommits: [1, 2, 3, 4],
-    locks: ['ticket', 'pv-yield'],
-    workNs: 20e9,
-    capNs: 120e9,
-    jobs: cpus().length,
-    json: false,
-    out: null,
-    named: false,
-    table: 'rfc',
-    ablation: null,
-    params: {},
-    traceCells: [],
-    traceFromNs: 1e9,
-    traceForNs: 100e6,
-    svgForNs: 20e6,
-  };
+  const o = experimentDefaults();
   parseArgv('experiment', EXPERIMENT_OPTIONS, { name: 'arguments', min: 0, max: 0 }, argv, o);
   if (o.ablation !== null) {
     const other = argv.find((a) => /^--(named|out|trace-cells|table)\b/.test(a));

@@ -65,7 +65,7 @@ function diagnostics(d: Daemon): string {
   const m = process.memoryUsage();
   const mb = (b: number): string => (b / 2 ** 20).toFixed(1);
   const fs = d.fs;
-  return `pvlockfs: rss ${mb(m.rss)} MiB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB, external ${mb(m.external)} MiB, array buffers ${mb(m.arrayBuffers)} MiB, open files ${fs.openCount} (captured text ${(fs.capturedCount / 1024).toFixed(1)} KiB, ${fs.evicted} closed to make room), simulated ${(d.machine.nowNs / 1e9).toFixed(1)} s, backlog dropped ${(d.driver.droppedLagMs / 1000).toFixed(1)} wall s`;
+  return `pvlockfs: rss ${mb(m.rss)} MiB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MiB, external ${mb(m.external)} MiB, array buffers ${mb(m.arrayBuffers)} MiB, open files ${fs.openCount} (captured text ${(fs.capturedCount / 1024).toFixed(1)} KiB, ${fs.evicted} closed to make room), simulated ${(d.machine.nowNs / 1e9).toFixed(1)} s, backlog dropped ${(d.driver.droppedLagMs / 1000).toFixed(1)} wall s, driver periods ${d.driver.periods}`;
 }
 
 /** The ready line: where, what, and how to stop it. */

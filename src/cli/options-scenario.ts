@@ -1,8 +1,8 @@
 import { intArg, nonEmptyArg } from './args';
-import { formatNs, parseBounded, parseFrom } from '../app/duration';
+import { durationText, parseBounded, parseFrom } from '../app/duration';
 import { GUEST_KEYS, parseGuest } from './guests';
 import type { OptionRow, Tracked } from './options';
-import { SVG_FOR_MAX_NS, TRACE_FOR_MAX_NS, TRACE_MAX_MB } from '../app/windows';
+import { defaultTrace, SVG_FOR_MAX_NS, TRACE_FOR_MAX_NS, TRACE_MAX_MB } from '../app/windows';
 
 const BOTH = ['run', 'mount'] as const;
 
@@ -56,7 +56,7 @@ export const SCENARIO_OPTION_SPECS: readonly OptionRow[] = [
   {
     flag: '--trace-for',
     arg: 'DURATION',
-    help: `simulated time the JSON timeline covers (default 100ms, at most ${formatNs(TRACE_FOR_MAX_NS)})`,
+    help: `simulated time the JSON timeline covers (default ${durationText(defaultTrace().forNs)}, at most ${durationText(TRACE_FOR_MAX_NS)})`,
     commands: ['run'],
     set: (o, v, f) => {
       o.trace.forNs = parseBounded(f, v, TRACE_FOR_MAX_NS);
@@ -90,7 +90,7 @@ export const SCENARIO_OPTION_SPECS: readonly OptionRow[] = [
   {
     flag: '--trace-svg-for',
     arg: 'DURATION',
-    help: `simulated time the SVG covers (default 20ms, at most ${formatNs(SVG_FOR_MAX_NS)})`,
+    help: `simulated time the SVG covers (default ${durationText(defaultTrace().svgForNs)}, at most ${durationText(SVG_FOR_MAX_NS)})`,
     commands: ['run'],
     set: (o, v, f) => {
       o.trace.svgForNs = parseBounded(f, v, SVG_FOR_MAX_NS);

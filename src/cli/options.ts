@@ -4,7 +4,7 @@ import { Layout, naturalLayout } from '../layout/tree';
 import { defaultConfig, hogsForOvercommit, MAX_HOGS, SimConfig } from '../sim/config';
 import { validateConfig } from '../sim/config-check';
 import { intArg, nonEmptyArg, oneOfArg, OptionSpec, parseArgv, realArg, shown } from './args';
-import { formatNs, parseDurationNs } from '../app/duration';
+import { durationText, formatNs, parseDurationNs } from '../app/duration';
 import { defaultTrace, TraceRequest } from '../app/windows';
 import { SCENARIO_OPTION_SPECS } from './options-scenario';
 import { MECHANISM_OPTION_SPECS } from './options-mechanisms';
@@ -51,13 +51,18 @@ export type Tracked = Options & {
   traceWindowSet?: string;
 };
 
+/** The defaults the help states: simulated time of a run, the mount's ABI, its speed. */
+const SIM_TIME_NS = 2e9;
+const ABI: Abi = 'modern';
+const SPEED = 1;
+
 /** The option table: flag, argument, help text, which commands take it. */
 export const OPTION_SPECS: readonly OptionRow[] = [
   ...MODEL_OPTION_SPECS,
   {
     flag: '--sim-time',
     arg: 'DURATION',
-    help: 'simulated time to run, e.g. 2s, 500ms (default 2s; with --work, the cap)',
+    help: `simulated time to run, e.g. 2s, 500ms (default ${durationText(SIM_TIME_NS)}; with --work, the cap)`,
     commands: ['run'],
     set: (o, v, f) => (o.simTimeNs = parseDurationNs(f, v)),
   },
@@ -93,14 +98,14 @@ export const OPTION_SPECS: readonly OptionRow[] = [
   {
     flag: '--abi',
     arg: 'modern|2.6.35',
-    help: 'kernel behaviour of the files (default modern)',
+    help: `kernel behaviour of the files (default ${ABI})`,
     commands: ['mount'],
     set: (o, v, f) => (o.abi = oneOfArg(f, v, ABIS)),
   },
   {
     flag: '--speed',
     arg: 'X',
-    help: 'simulated ns per wall ns (default 1)',
+    help: `simulated ns per wall ns (default ${SPEED})`,
     commands: ['mount'],
     set: (o, v, f) => (o.speed = realArg(f, v, 0.001, 1000)),
   },
@@ -125,11 +130,11 @@ export const OPTION_SPECS: readonly OptionRow[] = [
 export function parseOptions(command: Command, argv: readonly string[]): Options {
   const o: Tracked = {
     sim: defaultConfig(),
-    simTimeNs: 2e9,
+    simTimeNs: SIM_TIME_NS,
     work: false,
     json: false,
-    abi: 'modern',
-    speed: 1,
+    abi: ABI,
+    speed: SPEED,
     debug: false,
     layout: 'kvm-2010',
     paused: false,

@@ -7,7 +7,23 @@ const write = async (d: Daemon, f: string, v: string): Promise<void> => {
   const r = await sh('echo "$1" > "$2"', v, d.path(f));
   if (r.code !== 0) throw new Error(`echo ${v} > ${f}: ${r.stderr}`);
 };
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The daemon's driver periods so far, from the diagnostics line SIGUSR2 makes it print. */
+async function driverPeriods(d: Daemon): Promise<number> {
+  const from = d.output.length;
+  d.proc.kill('SIGUSR2');
+  let n = -1;
+  await waitFor(
+    () => {
+      const m = /driver periods (\d+)/.exec(d.output.slice(from));
+      if (m) n = Number(m[1]);
+      return m !== null;
+    },
+    30_000,
+    'the SIGUSR2 diagnostics line',
+  );
+  return n;
+}
 const histo = async (d: Daemon, f: string): Promise<number[]> =>
   (await cat(d.path(`kvm/spinlocks/${f}`))).trim().split(' ').map(Number);
 const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
@@ -50,8 +66,11 @@ describeFuse('knob writes feed the running simulation (docs/debugfs.md §4)', ()
     expect(blocked).toBeGreaterThanOrEqual(slow - vcpus);
     expect(taken - released).toBeGreaterThanOrEqual(0);
     expect(taken - released).toBeLessThanOrEqual(vcpus);
+    // Nothing moves while the driver's timer keeps firing: 20 of its periods (each would have
+    // advanced a running guest) are awaited through the daemon's SIGUSR2 diagnostics.
     const t1 = await cat(d.path('pvlockfs/sim_time_ns'));
-    await sleep(200);
+    const p1 = await driverPeriods(d);
+    await waitFor(async () => (await driverPeriods(d)) >= p1 + 20, 30_000, '20 driver periods');
     expect(await cat(d.path('pvlockfs/sim_time_ns'))).toBe(t1);
     expect(await num(d, 'taken')).toBe(taken);
     await write(d, 'pvlockfs/running', '1');
