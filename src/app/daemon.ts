@@ -20,7 +20,7 @@ export interface DaemonRequest {
   sim: SimConfig;
   layout: Layout;
   guests: readonly GuestRequest[];
-  /** The mount point (undefined: the default ./mount). */
+  /** The mount point, the first and only positional argument (none: the default ./mount). */
   positional: readonly string[];
   script: string | null;
   traceDir: string | null;

@@ -59,7 +59,10 @@ function waitForSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-/** SIGUSR2: the daemon's memory and open files (diagnostics for long-running mounts). */
+/**
+ * SIGUSR2: the daemon's memory, open files, simulated time, dropped backlog and driver periods
+ * (diagnostics for long-running mounts; the periods let a test see the timer fire while paused).
+ */
 function diagnostics(d: Daemon): string {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();

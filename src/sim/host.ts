@@ -117,7 +117,10 @@ export class Host {
     startTask(this.core, t);
   }
 
-  /** Removes a task for good (used when hogs are taken away; see host-tasks.ts). */
+  /**
+   * Takes a task off the host (dead until `reviveTask`): a hog taken away, kept for reuse, or the
+   * vCPUs of a guest that finished its job (see host-tasks.ts).
+   */
   killTask(t: Task): void {
     killTask(this.core, t);
   }

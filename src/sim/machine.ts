@@ -148,7 +148,8 @@ export class Machine {
 
   /**
    * Processes events up to and including `limitNs` (then time stands at `limitNs`), or until
-   * `maxEvents` were processed, or until a single job finished.
+   * `maxEvents` were processed, or until the job finished (with several guests: until every
+   * guest that does not loop its job has finished it).
    */
   runUntil(limitNs: number, maxEvents = Infinity): RunStop {
     const ev = this.ev;
