@@ -16,10 +16,10 @@ function imports(file: string): string[] {
 }
 
 const layer = (file: string): string => relative(SRC, file).split('/')[0];
-// Imports flow one way: cli → fuse, layout → debugfs, sim; experiment → sim; trace → sim;
-// render → experiment, trace, layout (their types, the RFC's numbers, the files' names); os (the operating system's
-// edge: pinned directories, output files, standard streams) imports nothing of the project.
-// See docs/architecture.md.
+// Imports flow one way: tools → cli → app → os, fuse, layout, experiment, trace, render → debugfs,
+// sim. render reads experiment, trace and layout (their types, the RFC's numbers, the files'
+// names); os (the operating system's edge) imports nothing of the project. See
+// docs/architecture.md.
 const ALLOWED: Record<string, string[]> = {
   sim: ['sim'],
   debugfs: ['debugfs'],
@@ -46,6 +46,13 @@ describe('module boundaries (STYLE.md)', () => {
       }
     },
   );
+
+  it('src/cli builds no machine, filesystem, mount, driver or worker: it calls src/app', () => {
+    for (const f of files(join(SRC, 'cli')))
+      expect(readFileSync(f, 'utf8'), f).not.toMatch(
+        /new Machine\b|\.runUntil\(|new DebugFs\b|mountFs\(|mountOps\(|new LiveDriver\b|new Worker\b/,
+      );
+  });
 
   it('only src/fuse imports fuse-native', () => {
     for (const f of files(SRC))
