@@ -1,7 +1,7 @@
 import { findPullable, leftmost, removeFrom } from './balance';
 import { updateShares, weightedSlice } from './host-groups';
 import { defers } from './host-hints';
-import type { SchedCore } from './host';
+import type { SchedCore } from './host-core';
 import { Cpu, Ev, Task } from './task';
 import { Leave } from './trace';
 

@@ -1,4 +1,4 @@
-import type { SchedCore } from './host';
+import type { SchedCore } from './host-core';
 import { Cpu, NICE_0_LOAD, Task, TaskState } from './task';
 
 /**

@@ -1,4 +1,4 @@
-import type { SchedCore } from './host';
+import type { SchedCore } from './host-core';
 import { yieldTask } from './host-yield';
 import { Cpu, Ev, Task } from './task';
 import { Leave } from './trace';

@@ -1,10 +1,9 @@
-import { assert, fail } from './assert';
+import { assert } from './assert';
 import { leftmost, removeFrom } from './balance';
 import { idleBalance } from './host-balance';
 import type { SchedCore } from './host-core';
 import { Leave } from './trace';
-import type { EventQueue } from './queue';
-import { Ev, Task, TaskKind, TaskState } from './task';
+import { Task, TaskKind, TaskState } from './task';
 
 /*
  * The host's tasks as things that exist and sleep on timers: made, brought back, their timers
@@ -45,19 +44,6 @@ export function reviveTask(t: Task, cpu: number): Task {
   return t;
 }
 
-/** Arms `t`'s timer for `durationNs` of its running time (guest time, after resume), at `now`. */
-export function armTimer(queue: EventQueue, now: number, t: Task, durationNs: number): void {
-  if (!(durationNs >= 0 && Number.isInteger(durationNs))) badDuration(durationNs);
-  t.timerArmed = true;
-  t.timerVersion += 1;
-  if (t.state === TaskState.Running) {
-    t.timerEndNs = Math.max(now, t.resumeAtNs) + durationNs;
-    queue.push(t.timerEndNs, Ev.Timer, t.id, t.timerVersion);
-  } else {
-    t.timerRemainingNs = durationNs;
-  }
-}
-
 /** The valid task for a timer event, or null if the event is stale. */
 export function timerTask(tasks: readonly Task[], id: number, version: number): Task | null {
   const t = tasks[id];
@@ -93,9 +79,4 @@ export function killTask(h: SchedCore, t: Task): void {
   t.timerArmed = false;
   t.timerVersion += 1;
   t.wakeVersion += 1;
-}
-
-// The hot path's failure builds its message out of line (see queue.ts).
-function badDuration(ns: number): never {
-  fail(`timer duration ${ns}`);
 }

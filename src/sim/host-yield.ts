@@ -1,6 +1,6 @@
 import { assert } from './assert';
 import { leftmost } from './balance';
-import type { SchedCore } from './host';
+import type { SchedCore } from './host-core';
 import { Task, TaskState } from './task';
 import { Leave } from './trace';
 

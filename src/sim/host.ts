@@ -1,19 +1,17 @@
 import { assert, fail } from './assert';
-import { doubleFields } from './doubles';
 import type { SimConfig } from './config';
 import type { EventQueue } from './queue';
-import { leftmost, removeFrom, selectCpu } from './balance';
+import { leftmost, selectCpu } from './balance';
 import { idleBalance, tick } from './host-balance';
 import { yieldTask, yieldToTask } from './host-yield';
-import { reclaim, updateShares, wakeupGran } from './host-groups';
+import { updateShares, wakeupGran } from './host-groups';
 import { deferEnd, defers, releasedHint } from './host-hints';
-import { Cpu, Ev, HostListener, NICE_0_LOAD, Task, TaskKind, TaskState } from './task';
+import { Cpu, Ev, HostListener, Task, TaskKind, TaskState } from './task';
 import { Leave, SimTracer } from './trace';
-import type { Group, HintCounts, SchedCore } from './host-core';
-import { addTask, armTimer, killTask, reviveTask, startTask, timerTask } from './host-tasks';
-import { makeCore } from './host-core';
+import { Group, HintCounts, SchedCore } from './host-core';
+import { addTask, killTask, reviveTask, startTask, timerTask } from './host-tasks';
 
-export type { Group, HintCounts, SchedCore } from './host-core';
+export type { Group, HintCounts } from './host-core';
 
 /**
  * The host: per-pCPU CFS-like run queues as in 2.6.35 `kernel/sched_fair.c` — vruntime order,
@@ -21,21 +19,11 @@ export type { Group, HintCounts, SchedCore } from './host-core';
  * `yield()` (default or compat semantics) and a simple load balancer for unpinned tasks.
  */
 export class Host {
-  readonly cpus: Cpu[] = [];
   readonly tasks: Task[] = [];
-  private nowValue = 0;
-  private boostCount = 0;
-  /** Who is told of every switch (a timeline's recorder), or null. */
-  tracer: SimTracer | null = null;
-  private readonly hintCounts: HintCounts = { granted: 0, expired: 0, yields: 0 };
-  /**
-   * Group scheduling (several guests, 2.6.35's CFS groups as libvirt makes them: one per VM, and
-   * one for the hogs): each group's `cpu.shares` and its tasks; null with one guest, where every
-   * task is a nice-0 task on a flat queue exactly as before.
-   */
-  private groupList: Group[] | null = null;
-  /** The scheduler's internals, for its own files only (see `SchedCore`). */
+  /** The scheduler's state and private operations, for its own files only (see `SchedCore`). */
   private readonly core: SchedCore;
+  /** The pCPUs. */
+  readonly cpus: Cpu[];
 
   /** Builds the pCPUs; ticks start at a random phase per pCPU (given by the caller). */
   constructor(
@@ -46,45 +34,45 @@ export class Host {
     readonly listener: HostListener,
     tickPhasesNs: number[],
   ) {
-    doubleFields(this, ['nowValue']);
-    // The private operations reach the scheduler's own files through the core, and nowhere else.
-    this.core = makeCore(this, this.hintCounts, {
-      now: () => this.nowValue,
-      groups: () => this.groupList,
-      updateCurr: (c) => this.updateCurr(c),
-      resched: (c, why) => this.resched(c, why),
-      switchTo: (c, next, why) => this.switchTo(c, next, why),
-      honoured: () => void (this.boostCount += 1),
-    });
+    this.core = new SchedCore(cfg, queue, listener);
+    this.cpus = this.core.cpus;
     for (let i = 0; i < cfg.pcpus; i++) {
       this.cpus.push(new Cpu(i, Math.floor(i / cfg.coresPerPackage)));
       queue.push(tickPhasesNs[i], Ev.Tick, i, 0);
     }
   }
 
+  /** Who is told of every switch (a timeline's recorder), or null. */
+  get tracer(): SimTracer | null {
+    return this.core.tracer;
+  }
+  set tracer(t: SimTracer | null) {
+    this.core.tracer = t;
+  }
+
   /** Directed yields the scheduler honoured. */
   get boosts(): number {
-    return this.boostCount;
+    return this.core.boosts;
   }
 
   /** Solution (b)'s counts so far. */
   get hints(): Readonly<HintCounts> {
-    return this.hintCounts;
+    return this.core.hints;
   }
 
   /** Several guests: one scheduling group per guest (and one for the hogs) from now on. */
   useGroups(shares: readonly number[]): void {
-    this.groupList = shares.map((s) => ({ shares: s, tasks: [] }));
+    this.core.groups = shares.map((s) => ({ shares: s, tasks: [] }));
   }
 
   /** Puts a task in scheduling group `group` (several guests only). */
   joinGroup(t: Task, group: number): void {
-    (this.groupList as Group[])[group].tasks.push(t);
+    (this.core.groups as Group[])[group].tasks.push(t);
   }
 
   /** Whether the host schedules by groups (several guests). */
   get grouped(): boolean {
-    return this.groupList !== null;
+    return this.core.groups !== null;
   }
 
   /** 2.6.35's `update_shares`: the groups' weights from their runnable tasks (see host-groups.ts). */
@@ -127,26 +115,35 @@ export class Host {
 
   /** Simulated time now, in ns (only `advanceTo` moves it). */
   get now(): number {
-    return this.nowValue;
+    return this.core.now;
   }
 
   /** Moves the clock to `ns`; time never goes backwards. */
   advanceTo(ns: number): void {
-    if (!(ns >= this.nowValue)) backwards(ns, this.nowValue);
-    this.nowValue = ns;
+    const core = this.core;
+    if (!(ns >= core.now)) backwards(ns, core.now);
+    core.now = ns;
   }
 
   /** Slice for a pCPU with `nr` tasks: period / nr, period = latency or min_gran × nr. */
   sliceNs(nr: number): number {
-    const n = Math.max(1, nr);
-    const nrLatency = Math.max(1, Math.floor(this.cfg.latencyNs / this.cfg.minGranularityNs));
-    const period = n <= nrLatency ? this.cfg.latencyNs : this.cfg.minGranularityNs * n;
-    return Math.floor(period / n);
+    return this.core.sliceNs(nr);
   }
 
-  /** Arms a task's timer for `durationNs` of its running time (guest time, after resume). */
+  /**
+   * Arms a task's timer for `durationNs` of its running time (guest time, after resume). On the
+   * path of every lock acquisition: kept here, whole, so the engine inlines it into its callers.
+   */
   armTimer(t: Task, durationNs: number): void {
-    armTimer(this.queue, this.now, t, durationNs);
+    if (!(durationNs >= 0 && Number.isInteger(durationNs))) badDuration(durationNs);
+    t.timerArmed = true;
+    t.timerVersion += 1;
+    if (t.state === TaskState.Running) {
+      t.timerEndNs = Math.max(this.core.now, t.resumeAtNs) + durationNs;
+      this.queue.push(t.timerEndNs, Ev.Timer, t.id, t.timerVersion);
+    } else {
+      t.timerRemainingNs = durationNs;
+    }
   }
 
   /** Stops a task's timer. */
@@ -176,9 +173,9 @@ export class Host {
   sleep(t: Task): void {
     const c = this.cpus[t.cpu];
     assert(c.curr === t && t.state === TaskState.Running, `only the running task can sleep`);
-    this.updateCurr(c);
+    this.core.updateCurr(c);
     t.state = TaskState.Sleeping;
-    this.switchTo(c, leftmost(c.rq), Leave.Sleep);
+    this.core.switchTo(c, leftmost(c.rq), Leave.Sleep);
     if (c.curr === null) idleBalance(this.core, c);
   }
 
@@ -187,18 +184,19 @@ export class Host {
     assert(t.state === TaskState.Sleeping, `waking a task that is not asleep`);
     const src = this.cpus[t.cpu];
     const dst = selectCpu(this.cpus, t);
-    this.updateCurr(dst);
+    const core = this.core;
+    core.updateCurr(dst);
     t.vruntime = t.vruntime - src.minVruntime + dst.minVruntime;
     t.vruntime = Math.max(t.vruntime, dst.minVruntime - Math.floor(this.cfg.latencyNs / 2));
     if (dst !== src) t.migrations += 1;
     t.cpu = dst.id;
     t.state = TaskState.Runnable;
     dst.rq.push(t);
-    if (this.tracer !== null) this.tracer.queued(dst);
+    if (core.tracer !== null) core.tracer.queued(dst);
     this.listener.woke(t);
-    if (dst.curr === null) this.switchTo(dst, t, Leave.Wakeup);
-    else if (dst.curr.vruntime - t.vruntime > wakeupGran(this.core, t) && !defers(this.core, dst))
-      this.resched(dst, Leave.Wakeup);
+    if (dst.curr === null) core.switchTo(dst, t, Leave.Wakeup);
+    else if (dst.curr.vruntime - t.vruntime > wakeupGran(core, t) && !defers(core, dst))
+      core.resched(dst, Leave.Wakeup);
   }
 
   /** `sched_yield` (see host-yield.ts). Returns whether another task now runs. */
@@ -220,83 +218,13 @@ export class Host {
   tick(cpuId: number): void {
     tick(this.core, cpuId);
   }
-
-  /** Mirrors `update_curr`: charges the running task's time since its last update and advances min_vruntime. */
-  private updateCurr(c: Cpu): void {
-    const curr = c.curr;
-    if (curr) {
-      const ran = this.now - curr.lastUpdateNs;
-      // calc_delta_fair: a group task's virtual time runs faster the smaller its weight.
-      curr.vruntime += this.groupList === null ? ran : (ran * NICE_0_LOAD) / curr.weight;
-      curr.lastUpdateNs = this.now;
-    }
-    let v = curr ? curr.vruntime : Infinity;
-    const left = leftmost(c.rq);
-    if (left) v = Math.min(v, left.vruntime);
-    if (v !== Infinity) c.minVruntime = Math.max(c.minVruntime, v);
-  }
-
-  /** Re-picks the task to run on `c`: puts the running task back (leaving for `why`) and picks the leftmost; the old task loses vruntime ties. */
-  private resched(c: Cpu, why: Leave): void {
-    this.updateCurr(c);
-    const curr = c.curr;
-    const left = leftmost(c.rq);
-    if (curr === null || curr.state !== TaskState.Running) {
-      this.switchTo(c, left, why);
-      return;
-    }
-    if (left === null || curr.vruntime < left.vruntime) {
-      curr.execStartNs = this.now;
-      return;
-    }
-    curr.state = TaskState.Runnable;
-    c.rq.push(curr);
-    this.switchTo(c, left, why);
-  }
-
-  /** Makes `next` the running task of `c`; the task running there leaves for `why`. */
-  private switchTo(c: Cpu, next: Task | null, why: Leave): void {
-    const prev = c.curr;
-    if (prev === next) return;
-    if (this.tracer !== null) this.tracer.switched(c, prev, next, why);
-    if (prev) this.stopRunning(prev);
-    c.curr = next;
-    if (this.tracer !== null) this.tracer.queued(c);
-    if (next === null) return;
-    if (next.state !== TaskState.Runnable)
-      fail(`task ${next.id} switched to while not runnable (state ${next.state})`);
-    removeFrom(c.rq, next);
-    if (next.yieldBonusNs > 0) reclaim(this.core, c, next);
-    next.state = TaskState.Running;
-    next.cpu = c.id;
-    next.execStartNs = this.now;
-    next.lastUpdateNs = this.now;
-    next.onCpuSinceNs = this.now;
-    const switchCost =
-      next.kind === TaskKind.Vcpu && c.lastTaskId !== next.id ? this.cfg.ctxSwitchNs : 0;
-    next.resumeAtNs = this.now + switchCost;
-    c.lastTaskId = next.id;
-    if (next.timerArmed) {
-      next.timerVersion += 1;
-      next.timerEndNs = next.resumeAtNs + next.timerRemainingNs;
-      this.queue.push(next.timerEndNs, Ev.Timer, next.id, next.timerVersion);
-    }
-    this.listener.dispatched(next, this.now);
-  }
-
-  private stopRunning(t: Task): void {
-    t.deferUntilNs = -1;
-    t.lastRanNs = this.now;
-    t.onCpuTotalNs += this.now - t.onCpuSinceNs;
-    if (t.timerArmed) {
-      t.timerRemainingNs = Math.max(0, t.timerEndNs - Math.max(this.now, t.resumeAtNs));
-      t.timerVersion += 1;
-    }
-    this.listener.descheduled(t, this.now);
-  }
 }
 
 // The hot paths' failures build their messages out of line (see queue.ts).
 function backwards(ns: number, now: number): never {
   fail(`time went backwards: ${ns} < ${now}`);
+}
+
+function badDuration(ns: number): never {
+  fail(`timer duration ${ns}`);
 }
