@@ -53,7 +53,11 @@ export const COMMANDS = {
     options: modelOptions('mount'),
     details:
       'The guest runs on the wall clock (--speed), or stopped with --paused and stepped by echo N > pvlockfs/advance_ns. SIGINT, SIGTERM and SIGHUP unmount; SIGUSR2 prints diagnostics.',
-    run: async (argv) => (await import('./mount')).mountCommand(parseOptions('mount', argv)),
+    run: async (argv) => {
+      const o = parseOptions('mount', argv);
+      if (o.background) return (await import('./background')).mountInBackground(argv);
+      return (await import('./mount')).mountCommand(o);
+    },
   },
   run: {
     usage: 'pvlockfs run [options]',

@@ -4,6 +4,7 @@ import { shownPath } from '../os/shown';
 import { logLine, sayLine } from '../os/stdio';
 import { RuntimeError } from '../app/errors';
 import type { Options } from './options';
+import { startedDetached } from './background';
 
 /**
  * A second signal within this long of the first is the same request: timeout(1) and many
@@ -72,12 +73,12 @@ function diagnostics(d: Daemon): string {
 }
 
 /** The ready line: where, what, and how to stop it. */
-function banner(d: Daemon, o: Options): string {
+function banner(d: Daemon, o: Options, detached: boolean): string {
   const c = o.sim;
   const who = d.plan.named
     ? `guests ${d.plan.guests.map((p) => `${p.name} (${p.cfg.lock}, ${p.cfg.vcpus} vCPUs)`).join(', ')} on ${c.pcpus} pCPUs`
     : `${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs`;
-  return `pvlockfs: mounted at ${shownPath(d.mnt)} (${who}, ${d.machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}${o.paused ? ', paused at 0 ns: echo N > pvlockfs/advance_ns steps it' : ''}${d.actions > 0 ? `, ${d.actions} scripted actions` : ''}); Ctrl-C unmounts`;
+  return `pvlockfs: mounted at ${shownPath(d.mnt)} (${who}, ${d.machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}${o.paused ? ', paused at 0 ns: echo N > pvlockfs/advance_ns steps it' : ''}${d.actions > 0 ? `, ${d.actions} scripted actions` : ''}); ${detached ? `pid ${process.pid}, in the background: umount ${shownPath(d.mnt)} or kill ${process.pid} unmounts` : 'Ctrl-C unmounts'}`;
 }
 
 /** `pvlockfs mount`: runs the live guest and serves it until SIGINT/SIGTERM (or an outside unmount). */
@@ -86,9 +87,10 @@ export async function mountCommand(o: Options): Promise<number> {
   // stop the daemon the instant it reads the ready line (or earlier). A signal that arrives
   // while mounting is acted on as soon as the mount is up: unmount and exit.
   const signalled = waitForSignal();
+  const detached = startedDetached();
   const d = await startDaemon(o, { say: sayLine, log: logLine });
   process.on('SIGUSR2', () => logLine(diagnostics(d)));
-  sayLine(banner(d, o));
+  sayLine(banner(d, o, detached));
   detachMount = () => d.detach();
   const watch = d.whenGone();
   const reason = await Promise.race([signalled, watch.gone]);

@@ -23,6 +23,8 @@ export interface Options {
   speed: number;
   debug: boolean;
   layout: Layout;
+  /** mount: return once mounted, leaving the daemon running in the background. */
+  background: boolean;
   /** mount: start with the guest stopped at simulated time 0 (step it with pvlockfs/advance_ns). */
   paused: boolean;
   /** A script of timed knob writes (FILE), or null. */
@@ -96,6 +98,12 @@ export const OPTION_SPECS: readonly OptionRow[] = [
     set: (o) => (o.paused = true),
   },
   {
+    flag: '--background',
+    help: 'return once mounted, leaving the daemon running in a session of its own; its ready line names its pid (umount MOUNTPOINT or kill PID unmounts)',
+    commands: ['mount'],
+    set: (o) => (o.background = true),
+  },
+  {
     flag: '--abi',
     arg: 'modern|2.6.35',
     help: `kernel behaviour of the files (default ${ABI})`,
@@ -138,6 +146,7 @@ export function parseOptions(command: Command, argv: readonly string[]): Options
     debug: false,
     layout: 'kvm-2010',
     paused: false,
+    background: false,
     script: null,
     trace: defaultTrace(),
     traceDir: null,

@@ -5,6 +5,10 @@
  * this process starts (fusermount, umount) must not inherit it.
  */
 const preloaded = process.env.PVLOCKFS_PRELOADED;
+
+/** The library the launcher preloaded, if any (a daemon started in the background needs it too). */
+export const PRELOADED_LIB: string | undefined = preloaded;
+
 if (preloaded !== undefined) {
   const rest = (process.env.LD_PRELOAD ?? '').split(':').filter((p) => p !== '' && p !== preloaded);
   if (rest.length > 0) process.env.LD_PRELOAD = rest.join(':');
