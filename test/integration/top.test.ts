@@ -63,7 +63,7 @@ describe('pvlockfs top on a plain directory laid out like a guest debugfs', () =
           ).toString('utf8');
           return /knobs: timeout 2048/.test(screen);
         },
-        15_000,
+        60_000,
         'a frame',
       );
       const lines = screen.replace(/\n+$/, '').split('\n');
@@ -80,7 +80,7 @@ describe('pvlockfs top on a plain directory laid out like a guest debugfs', () =
     } finally {
       await run('tmux', ['kill-session', '-t', session]);
     }
-  });
+  }, 150_000);
 
   it('when the directory goes away (an unmounted guest) it says so on stderr and exits 1', async () => {
     const root = await fakeDebugfs();
@@ -103,18 +103,19 @@ describe('pvlockfs top on a plain directory laid out like a guest debugfs', () =
           /knobs: timeout 2048/.test(
             (await run('tmux', ['capture-pane', '-p', '-t', session])).stdout,
           ),
-        15_000,
+        60_000,
         'a frame',
       );
       await fsp.rm(join(root, 'kvm'), { recursive: true });
+      // The shell creates the file before echo writes to it: wait for the whole line.
       await waitFor(
         () =>
-          fsp.access(status).then(
-            () => true,
+          fsp.readFile(status, 'utf8').then(
+            (s) => s.endsWith('\n'),
             () => false,
           ),
-        10_000,
-        'top to exit',
+        60_000,
+        'top to exit (its status written by the shell)',
       );
       expect(await fsp.readFile(status, 'utf8')).toBe('1\n');
       expect(await fsp.readFile(join(root, 'err'), 'utf8')).toMatch(
@@ -123,7 +124,7 @@ describe('pvlockfs top on a plain directory laid out like a guest debugfs', () =
     } finally {
       await run('tmux', ['kill-session', '-t', session]);
     }
-  });
+  }, 150_000);
 
   it('piped into head, it ends quietly with exit 141 (as yes | head does) when head has read enough', async () => {
     const root = await fakeDebugfs();
