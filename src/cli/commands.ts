@@ -4,7 +4,8 @@ import { HISTO_OPTIONS } from './histo';
 import { Command, OPTION_SPECS, parseOptions } from './options';
 import { progressReporter } from './progress';
 import { stderr, stdout } from '../os/stdio';
-import { shown } from '../os/shown';
+import { shown, shownPath } from '../os/shown';
+import { DOCS_DIR, IN_CLONE } from './version';
 import { UsageError } from '../app/errors';
 
 /** What a command's handler gets: its arguments (after the command's name). */
@@ -134,11 +135,14 @@ export function commandNamed(name: string): CommandName {
   );
 }
 
+/** Where the documents named docs/… are (help and reports name them so). */
+const DOCS_LINE = `The documents named docs/… are in ${shownPath(DOCS_DIR)}.\nThe Prometheus exporter and the collectd generator: ${IN_CLONE ? 'scripts/pvlockfs-exporter and\nscripts/pvlockfs-collectd-conf (installed: on PATH without scripts/)' : 'pvlockfs-exporter and\npvlockfs-collectd-conf'}; each takes --help.`;
+
 /** One command's help: usage, what it does, its options. */
 export function commandHelp(name: CommandName): string {
   const c: CommandSpec = COMMANDS[name];
   const opts = c.options.length > 0 ? `\n\nOptions:\n${optionLines(c.options, 30)}` : '';
-  return `Usage: ${c.usage}\n\n${c.summary}.${c.details ? `\n\n${c.details}` : ''}${opts}\n\nExit status: 0 success, 1 runtime failure, 2 bad usage; 141 when the reader of the output went away.`;
+  return `Usage: ${c.usage}\n\n${c.summary}.${c.details ? `\n\n${c.details}` : ''}${opts}\n\nExit status: 0 success, 1 runtime failure, 2 bad usage; 141 when the reader of the output went away.\n${DOCS_LINE}`;
 }
 
 /** `pvlockfs help`: every command, then each command's options. */
@@ -158,5 +162,6 @@ ${lines.join('\n')}
 ${sections.join('\n\n')}
 
 'pvlockfs COMMAND --help' shows one command. Exit status: 0 success, 1 runtime failure, 2 bad
-usage; 141 when the reader of the output went away.`;
+usage; 141 when the reader of the output went away.
+${DOCS_LINE}`;
 }

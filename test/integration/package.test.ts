@@ -81,6 +81,8 @@ describeFuse('a real package: npm pack, npm install -g, and the installed pvlock
     expect(list).toContain('dist/app/experiment/worker.js');
     expect(list).toContain('scripts/pvlockfs-exporter');
     expect(list).toContain('docs/recipes/incident.script');
+    expect(list).toContain('docs/model.md');
+    expect(list).toContain('scripts/pvlockfs-collectd-conf');
     expect(
       list.filter((p) =>
         /^(test|src)\/|^scripts\/(setup|test|bench|env\.sh|pvlockfs$)|^\.ci\//.test(p),
@@ -131,6 +133,79 @@ describeFuse('a real package: npm pack, npm install -g, and the installed pvlock
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(out);
   });
+
+  it('the exporter and the collectd generator run by name from the prefix; every docs/ path that help and the report name is in the installed package', async () => {
+    const pkg = join(prefix, 'lib', 'node_modules', 'pvlockfs');
+    const env = { ...cleanEnv(), PATH: `${join(prefix, 'bin')}:/usr/bin:/bin:/usr/sbin:/sbin` };
+    const spinlocks = join(base, 'debugfs', 'kvm', 'spinlocks');
+    await fsp.mkdir(spinlocks, { recursive: true });
+    const histo = `${Array.from({ length: 31 }, (_, i) => (i === 3 ? 2 : 0)).join(' ')}\n`;
+    for (const [f, text] of Object.entries({
+      taken: '10\n',
+      taken_slow: '2\n',
+      released: '10\n',
+      time_spinning: '200\n',
+      time_blocked: '900\n',
+      time_total: '300\n',
+      timeout: '1024\n',
+      zero_stats: '0\n',
+      histo_total: histo,
+      histo_spinning: histo,
+      histo_blocked: histo,
+    }))
+      await fsp.writeFile(join(spinlocks, f), text);
+    const exporter = await run('pvlockfs-exporter', [spinlocks], { cwd: base, env });
+    expect(exporter.code, exporter.stderr).toBe(0);
+    expect(exporter.stdout).toMatch(/^kvm_spinlock_taken_total 10$/m);
+    const conf = await run('pvlockfs-collectd-conf', [spinlocks], { cwd: base, env });
+    expect(conf.code, conf.stderr).toBe(0);
+    expect(conf.stdout).toContain('<Plugin table>');
+    for (const tool of ['pvlockfs-exporter', 'pvlockfs-collectd-conf']) {
+      const h = await run(tool, ['--help'], { cwd: base, env });
+      expect(h.code, `${tool} --help`).toBe(0);
+      expect(h.stdout.length).toBeGreaterThan(100);
+    }
+    // Everything help says (the whole text and each command's), and an experiment's report.
+    const texts: string[] = [];
+    for (const args of [
+      ['help'],
+      ...['mount', 'run', 'experiment', 'top', 'histo', 'help', 'version'].map((c) => ['help', c]),
+    ]) {
+      const h = await run('pvlockfs', args, { cwd: base, env });
+      expect(h.code, args.join(' ')).toBe(0);
+      texts.push(Buffer.from(h.stdout, 'latin1').toString('utf8'));
+    }
+    const help = texts.join('\n');
+    expect(help).toContain(`The documents named docs/… are in ${join(pkg, 'docs')}.`);
+    expect(help).toContain('pvlockfs-exporter and\npvlockfs-collectd-conf');
+    expect(help).not.toContain('scripts/');
+    const out = join(base, 'report');
+    const exp = await run(
+      'pvlockfs',
+      [
+        'experiment',
+        ...['--scenarios', 'A', '--overcommit', '1', '--reps', '1', '--work', '1ms'],
+        ...['--jobs', '1', '--out', out],
+      ],
+      { cwd: base, env, timeoutMs: 120_000 },
+    );
+    expect(exp.code, exp.stderr).toBe(0);
+    const named = [
+      ...help.matchAll(/docs\/[\w./-]*[\w]/g),
+      ...(exp.stdout + (await fsp.readFile(join(out, 'report.md'), 'utf8'))).matchAll(
+        /docs\/[\w./-]*[\w]/g,
+      ),
+    ].map((m) => m[0]);
+    expect(named).toContain('docs/model.md');
+    expect(named).toContain('docs/recipes/incident.script');
+    for (const p of new Set(named))
+      expect(
+        await fsp.stat(join(pkg, p)).then(
+          () => p,
+          () => `${p} missing`,
+        ),
+      ).toBe(p);
+  }, 300_000);
 
   it('npm install -g of a clone directory gives a pvlockfs that runs the clone (its own launcher)', async () => {
     const linked = join(base, 'prefix-dir');
