@@ -6,7 +6,7 @@ import type { Host } from './host';
 import { Kvm } from './kvm';
 import { LOCK_ALGORITHMS } from './lock-registry';
 import { HostListener, Task, TaskKind, TaskState } from './task';
-import { ConvoyTracker, LatencyHisto } from './instruments';
+import { Cat, ConvoyTracker, LatencyHisto } from './instruments';
 import { Rng } from './rng';
 import { QStats } from './qstats';
 import { Histo, PvStats } from './stats';
@@ -79,6 +79,7 @@ export class Guest implements HostListener {
     this.convoys = new ConvoyTracker(cfg.convoyMinWaiters);
     this.space = new LockSpace(cfg);
     this.lockTable = new LockTable(this.space.count);
+    this.lockTable.onHolder = (i) => this.holderChanged(i);
     for (let i = 0; i < this.lockTable.count; i++)
       this.locks.push(new GuestLock(i, this.lockTable));
     this.vfs = cfg.vfsLocks ? new VfsLocks(cfg, this.space) : null;
@@ -173,6 +174,7 @@ export class Guest implements HostListener {
     const v = this.vcpus[task.index];
     v.overheadNs += task.resumeAtNs - now;
     this.recat(v);
+    if (v.lock >= 0 && this.lockTable.holder(v.lock) === v.index) this.holderChanged(v.lock);
     if (this.ipis !== null) this.ipis.deliver(v);
     if (v.act === Act.Halted) this.startBurst(v);
     else if (isWaiting(v.act)) this.algo.dispatched(v);
@@ -188,6 +190,7 @@ export class Guest implements HostListener {
       this.note(Mark.HolderPreempted, v.index);
     }
     this.recat(v);
+    if (v.lock >= 0 && this.lockTable.holder(v.lock) === v.index) this.holderChanged(v.lock);
     if (v.lock >= 0 && this.algo.descheduled) this.algo.descheduled(v);
     // Solution (c): the host marks the vCPU preempted (runnable, not halted) in its steal time.
     if (this.cfg.runState && v.lock >= 0 && task.state === TaskState.Runnable)
@@ -231,7 +234,30 @@ export class Guest implements HostListener {
     v.timeNs[v.cat] += now - v.catSinceNs;
     v.catSinceNs = now;
     v.cat = category(v);
+    this.fileWaste(v);
     if (this.tracer !== null) this.tracer.vcpu(v);
+  }
+
+  /**
+   * Files `v`'s preempted-holder waste up to now, and decides whether its time from now on is
+   * such waste: it spins or is in the yield hypercall for a lock whose holder (or the waiter the
+   * lock was handed to) is not on a pCPU.
+   */
+  private fileWaste(v: Vcpu): void {
+    const now = this.now;
+    if (v.lhpKind >= 0) v.lhpNs[v.lhpKind] += now - v.lhpSinceNs;
+    v.lhpSinceNs = now;
+    v.lhpKind = -1;
+    if ((v.cat !== Cat.Spin && v.cat !== Cat.Yield) || v.lock < 0) return;
+    const h = this.lockTable.holder(v.lock);
+    if (h < 0 || h === v.index || this.vcpus[h].task.state === TaskState.Running) return;
+    v.lhpKind = v.cat === Cat.Spin ? 0 : 1;
+  }
+
+  /** Lock `i`'s holder changed, or was preempted or resumed: its waiters' waste is re-filed. */
+  private holderChanged(i: number): void {
+    if (this.lockTable.waiting(i) === 0) return;
+    for (const w of this.vcpus) if (w.lock === i) this.fileWaste(w);
   }
 
   private halt(v: Vcpu): void {

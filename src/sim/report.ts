@@ -17,6 +17,8 @@ export interface RunReport {
 export interface VcpuTime {
   onCpuNs: number;
   timeNs: Float64Array;
+  /** Preempted-holder waste: spinning, in the yield hypercall (parts of timeNs's Spin, Yield). */
+  lhpNs: Float64Array;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface VcpuTime {
 export function vcpuTimes(m: Machine, g: Guest = m.guest): VcpuTime[] {
   return g.vcpus.map((v) => {
     g.recat(v);
-    return { onCpuNs: m.host.onCpuNs(v.task), timeNs: v.timeNs };
+    return { onCpuNs: m.host.onCpuNs(v.task), timeNs: v.timeNs, lhpNs: v.lhpNs };
   });
 }
 
@@ -40,6 +42,13 @@ export interface GuestMeasures {
   /** Every vCPU's time on a pCPU, summed, and the part of it spent spinning. */
   onCpuNs: number;
   spinNs: number;
+  /**
+   * Preempted-holder waste, summed over the vCPUs: the part of `spinNs` spent spinning while the
+   * lock's holder (or the waiter it was handed to) was preempted, and the time in the yield
+   * hypercall meanwhile (part of blocked_in_yield_ns).
+   */
+  lhpSpinNs: number;
+  lhpYieldNs: number;
   /** The lowest and highest share of the simulated time one vCPU held a pCPU. */
   vcpuShareMin: number;
   vcpuShareMax: number;
@@ -54,11 +63,15 @@ export function measure(m: Machine, g: Guest = m.guest): GuestMeasures {
   const times = vcpuTimes(m, g);
   let onCpuNs = 0;
   let spinNs = 0;
+  let lhpSpinNs = 0;
+  let lhpYieldNs = 0;
   let vcpuShareMin = Infinity;
   let vcpuShareMax = 0;
   for (const t of times) {
     onCpuNs += t.onCpuNs;
     spinNs += t.timeNs[Cat.Spin];
+    lhpSpinNs += t.lhpNs[0];
+    lhpYieldNs += t.lhpNs[1];
     const share = now > 0 ? t.onCpuNs / now : 0;
     vcpuShareMin = Math.min(vcpuShareMin, share);
     vcpuShareMax = Math.max(vcpuShareMax, share);
@@ -71,6 +84,8 @@ export function measure(m: Machine, g: Guest = m.guest): GuestMeasures {
     times,
     onCpuNs,
     spinNs,
+    lhpSpinNs,
+    lhpYieldNs,
     vcpuShareMin,
     vcpuShareMax,
     waits: g.lockWaits(),
@@ -81,12 +96,14 @@ export function measure(m: Machine, g: Guest = m.guest): GuestMeasures {
 
 /** Summarises a machine (one of its guests: the first by default) at its current simulated time. */
 export function summarize(m: Machine, g: Guest = m.guest): RunReport {
-  const { nowNs: now, times, waits, convoyOpenMaxNs, convoyMaxNs } = measure(m, g);
+  const { nowNs: now, times, waits, convoyOpenMaxNs, convoyMaxNs, ...w } = measure(m, g);
   const vcpus = g.vcpus.map((v) => {
     const r: VcpuReport = { vcpu: v.index };
     for (let c = 0; c < CAT_COUNT; c++) r[CAT_NAMES[c]] = times[v.index].timeNs[c];
     // CPU share: the fraction of simulated time the vCPU held a pCPU.
     const onCpu = times[v.index].onCpuNs;
+    r.spinning_holder_preempted_ns = times[v.index].lhpNs[0];
+    r.in_yield_holder_preempted_ns = times[v.index].lhpNs[1];
     r.overhead_ns = v.overheadNs;
     r.cpu_share = now > 0 ? round6(onCpu / now) : 0;
     r.acquisitions = v.acquisitions;
@@ -120,6 +137,9 @@ export function summarize(m: Machine, g: Guest = m.guest): RunReport {
       lock_wait_p99_ns: waits.quantileNs(0.99),
       lock_wait_max_ns: waits.maxNs,
       host_preemptions_of_holders: g.preemptedHolders,
+      spinning_holder_preempted_ns: w.lhpSpinNs,
+      in_yield_holder_preempted_ns: w.lhpYieldNs,
+      holder_preempted_waste_share: w.onCpuNs > 0 ? round6(w.lhpSpinNs / w.onCpuNs) : 0,
       grants_to_preempted_waiters: lock.grantsToPreempted,
       convoy_episodes: cv.episodes,
       convoy_episodes_closed: cv.closed,

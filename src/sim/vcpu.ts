@@ -54,6 +54,14 @@ export class Vcpu {
   acquisitions = 0;
   slowPaths = 0;
   preemptedHolding = 0;
+  /**
+   * Preempted-holder waste: time spinning (0) or in the yield hypercall (1) while the lock this
+   * vCPU waits for is held by — or handed to — a vCPU the host has preempted. `lhpKind` is what
+   * the current stint counts as (-1: nothing), since `lhpSinceNs`.
+   */
+  readonly lhpNs = new Float64Array(2);
+  lhpKind = -1;
+  lhpSinceNs = 0;
   readonly wait = new LatencyHisto();
   constructor(
     readonly index: number,
@@ -68,6 +76,7 @@ export class Vcpu {
       'startSlowNs',
       'catSinceNs',
       'overheadNs',
+      'lhpSinceNs',
     ]);
   }
 }
@@ -81,6 +90,9 @@ export class Vcpu {
 export class LockTable {
   /** The numbers, lock by lock (see the offsets below). */
   private readonly f: Float64Array;
+
+  /** Told of every change of a lock's holder (the guest's preempted-holder accounting). */
+  onHolder: ((i: number) => void) | null = null;
 
   constructor(readonly count: number) {
     this.f = new Float64Array(count * LOCK_FIELDS);
@@ -96,7 +108,10 @@ export class LockTable {
     return this.f[i * LOCK_FIELDS + LockField.Holder];
   }
   setHolder(i: number, v: number): void {
-    this.f[i * LOCK_FIELDS + LockField.Holder] = v;
+    const at = i * LOCK_FIELDS + LockField.Holder;
+    if (this.f[at] === v) return;
+    this.f[at] = v;
+    if (this.onHolder !== null) this.onHolder(i);
   }
   /** The pCPU that last touched lock `i` (its cache line is there), -1 before anyone did. */
   lastCpu(i: number): number {
