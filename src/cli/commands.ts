@@ -1,5 +1,9 @@
 import { OptionHelp, optionLines, parseArgv } from './args';
 import { EXPERIMENT_OPTIONS } from './experiment-options';
+import { defaultConfig } from '../sim/config';
+
+/** The waiters that make a convoy (the model's default). */
+const CONVOY_WAITERS = defaultConfig().convoyMinWaiters;
 import { HISTO_OPTIONS } from './histo';
 import { Command, OPTION_SPECS, parseOptions } from './options';
 import { progressReporter } from './progress';
@@ -77,8 +81,13 @@ export const COMMANDS = {
     usage: 'pvlockfs experiment [options]',
     summary: "reproduce the RFC's results table (or --table long2015, --ablation NAME)",
     options: EXPERIMENT_OPTIONS,
-    details:
-      'Runs the matrix of scenarios × overcommits × locks on worker threads and prints the RFC-format table, the targets, and every cell; --out DIR writes report.md, results.json and charts.',
+    details: `Runs the matrix of scenarios × overcommits × locks on worker threads and prints the RFC-format table, the targets, and every cell; --out DIR writes report.md, results.json and charts.
+
+Scenarios (the RFC's pinning of 4 vCPUs on 4 pCPUs): A, vCPU i pinned to pCPU i; B, nothing pinned; C, every vCPU on pCPUs 2 and 3 (one package); the hogs are not pinned. Nx is the overcommit: (hogs + vCPUs) / pCPUs = N, so 4(N−1) CPU hogs.
+
+The RFC table, per overcommit: W/o patch (sd), W/ patch (sd): the ticket lock's and pv-yield's mean completion time of the job, in the RFC's seconds (simulated seconds × the scale factor, so that pv-yield's A-1x lasts what the RFC measured; a subset of cells still runs A-1x pv-yield for the scale), and their standard deviation over the repetitions; Diff: (W/o − W/) / W/o; paired sd: the spread of the per-seed Diff; pv first: seeds where pv-yield finished first, of all; RFC W/o, W/ patch, Diff: the RFC's numbers; resid.: Diff minus the RFC's, in percentage points; T/T_A1 base, pv: each lock's time over its own A-1x time, simulated/RFC.
+
+The cells table: cell (scenario-overcommit), lock; mean_s, sd: as above; DNF: runs that reached --cap before the job finished; cpu_share: the share of simulated time the guest's vCPUs held a pCPU (mean over the vCPUs; in brackets the lowest and highest vCPU); spin: the share of that CPU time spent spinning on locks; lhp: the part of spin spent while the lock's holder (or the waiter it was handed to) was preempted — the CPU that lock-holder preemption wastes; wait p99.9 / max: the time from a lock's first attempt to owning it, over all acquisitions (most find the lock free: lower quantiles are the uncontended cost); grants_to_preempted: ticket hand-offs to a waiter that was not running, per run; convoys (longest): episodes with ${CONVOY_WAITERS} or more vCPUs waiting on one lock, per run, and the longest. Every number is a mean over the repetitions; --json gives them unrounded.`,
     run: async (argv) => {
       const { experimentCommand, parseExperiment } = await import('./experiment');
       return experimentCommand(parseExperiment(argv));
@@ -104,12 +113,17 @@ export const COMMANDS = {
     run: async (argv) => (await import('./histo')).histoCommand(argv),
   },
   help: {
-    usage: 'pvlockfs help [COMMAND]',
-    summary: "this text, or one command's",
+    usage: 'pvlockfs help [COMMAND|params]',
+    summary: "this text, one command's, or every --param key",
     options: [],
-    details: '',
+    details: "'pvlockfs help params' lists every model parameter with its default, range and unit.",
     run: async (argv) => {
+      if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) argv = ['help'];
       const [name] = parseArgv('help', [], { name: 'command', min: 0, max: 1 }, argv, {});
+      if (name === 'params') {
+        stdout().write(`${(await import('./params-help')).paramsHelp()}\n`);
+        return 0;
+      }
       stdout().write(`${name === undefined ? usage() : commandHelp(commandNamed(name))}\n`);
       return 0;
     },

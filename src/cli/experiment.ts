@@ -1,3 +1,4 @@
+import { RFC_TABLE } from '../experiment/rfc-table';
 import { validateConfig } from '../sim/config-check';
 import { runConfig } from '../experiment/run';
 import { specs } from '../app/experiment/matrix';
@@ -17,6 +18,9 @@ import { EXPERIMENT_OPTIONS, experimentDefaults, ExperimentOptions } from './exp
 import { MECHANISM_SWITCHES } from './options-mechanisms';
 
 export type { ExperimentOptions } from './experiment-options';
+
+/** pv-yield's A-1x time in the RFC's table: what the scale factor maps its simulated time to. */
+const RFC_A1_PV_S = RFC_TABLE.A[1].pv;
 
 /** Parses the experiment's arguments. */
 export function parseExperiment(argv: readonly string[]): ExperimentOptions {
@@ -125,7 +129,7 @@ export async function experimentCommand(o: ExperimentOptions): Promise<number> {
       out.write(`What is not met, and why:\n${unmet.map((l) => `- ${l}`).join('\n')}\n\n`);
     if (named) out.write(`${formatNamed(named)}\n\n`);
     out.write(
-      `${formatCells(table)}\n\nscale factor ${r.scale} (simulated s → RFC s); wall time ${(r.wallMs / 1000).toFixed(1)} s\n`,
+      `${formatCells(table)}\n\nscale factor ${r.scale} (simulated s → RFC s: pv-yield's A-1x lasts the RFC's ${RFC_A1_PV_S} s; the columns: pvlockfs experiment --help); wall time ${(r.wallMs / 1000).toFixed(1)} s\n`,
     );
   }
   // The report is written after stdout, so a failed write loses no result.

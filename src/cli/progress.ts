@@ -23,7 +23,7 @@ export function progressReporter(
   let lastMs = -Infinity;
   let open = false;
   const text = (done: number, total: number, etaS: number): string =>
-    `${label}: ${done}/${total} ${unit}, about ${Math.ceil(etaS)} s left`;
+    `${label}: ${done}/${total} ${unit}${Number.isFinite(etaS) ? `, about ${Math.ceil(etaS)} s left` : ''}`;
   return {
     update(done, total, etaS) {
       if (sink.isTTY) {

@@ -18,6 +18,8 @@ export interface Cell {
   vcpu_share_min: number;
   vcpu_share_max: number;
   spin_share: number;
+  /** The part of spin_share spent while the lock's holder (or the waiter handed it) was preempted. */
+  holder_preempted_share: number;
   lock_wait_p99_ns: number;
   lock_wait_p999_ns: number;
   lock_wait_max_ns: number;
@@ -66,6 +68,7 @@ export function cells(results: RunResult[], scale: number): Cell[] {
       vcpu_share_min: r3(mean(rs.map((r) => r.vcpuShareMin))),
       vcpu_share_max: r3(mean(rs.map((r) => r.vcpuShareMax))),
       spin_share: r3(mean(rs.map((r) => r.spinShare))),
+      holder_preempted_share: r3(mean(rs.map((r) => r.lhpShare))),
       lock_wait_p99_ns: Math.round(mean(rs.map((r) => r.lockWaitP99Ns))),
       lock_wait_p999_ns: Math.round(mean(rs.map((r) => r.lockWaitP999Ns))),
       lock_wait_max_ns: Math.max(...rs.map((r) => r.lockWaitMaxNs)),

@@ -39,6 +39,8 @@ export interface RunResult {
   convoyEpisodes: number;
   convoyMaxNs: number;
   spinShare: number;
+  /** The part of the vCPUs' CPU time spent spinning while the lock's holder was preempted. */
+  lhpShare: number;
   histoSpinning: number[];
   histoBlocked: number[];
   /** Several guests: each guest's CPU received and entitled to, in pCPUs. */
@@ -82,6 +84,7 @@ export function runOne(spec: RunSpec): RunResult {
     convoyEpisodes: g.convoys.episodes,
     convoyMaxNs: ms.convoyMaxNs,
     spinShare: ms.onCpuNs > 0 ? ms.spinNs / ms.onCpuNs : 0,
+    lhpShare: ms.onCpuNs > 0 ? ms.lhpSpinNs / ms.onCpuNs : 0,
     histoSpinning: [...g.stats.histo[Histo.Spinning]],
     histoBlocked: [...g.stats.histo[Histo.Blocked]],
     ...(spec.guests

@@ -422,3 +422,28 @@ describe('pvlockfs experiment --ablation', () => {
     );
   });
 });
+
+describe('pvlockfs experiment on a subset of the cells', () => {
+  it("scales by pv-yield's A-1x even when A-1x is not asked for: a cell prints the same seconds alone as in the whole matrix", async () => {
+    const common = ['--overcommit', '1,2', '--reps', '2', '--work', '300ms', '--json'];
+    const parse = (s: string): { scale: number; cells: { scenario: string; mean_s: number }[] } =>
+      JSON.parse(Buffer.from(s, 'latin1').toString('utf8')) as {
+        scale: number;
+        cells: { scenario: string; mean_s: number }[];
+      };
+    const whole = await run(LAUNCHER, ['experiment', '--scenarios', 'A,B', ...common], {
+      timeoutMs: 240_000,
+    });
+    const alone = await run(LAUNCHER, ['experiment', '--scenarios', 'B', ...common], {
+      timeoutMs: 240_000,
+    });
+    expect(whole.code, whole.stderr).toBe(0);
+    expect(alone.code, alone.stderr).toBe(0);
+    const [w, b] = [parse(whole.stdout), parse(alone.stdout)];
+    expect(w.scale).toBeGreaterThan(1);
+    expect(b.scale).toBe(w.scale);
+    // Only the cells asked for are reported; theirs are the whole matrix's, to the digit.
+    expect(b.cells.every((c) => c.scenario === 'B')).toBe(true);
+    expect(b.cells).toEqual(w.cells.filter((c) => c.scenario === 'B'));
+  }, 300_000);
+});

@@ -37,15 +37,30 @@ export function specs(o: MatrixRequest): RunSpec[] {
 }
 
 /**
- * The matrix's results beside the RFC's table: simulated seconds scaled so that pv-yield's A-1x
- * matches the RFC's, the cells, and the comparison (null without both locks).
+ * The runs the scale is taken from when the matrix lacks them: pv-yield's A-1x, each repetition
+ * (so a subset of the cells prints the same seconds as the whole matrix).
  */
-export function compareWithRfc(results: RunResult[]): {
+export function scaleSpecs(o: MatrixRequest): RunSpec[] {
+  const hasA1pv =
+    o.scenarios.includes('A') && o.overcommits.includes(1) && o.locks.includes('pv-yield');
+  if (hasA1pv) return [];
+  return specs({ ...o, scenarios: ['A'], overcommits: [1], locks: ['pv-yield'] });
+}
+
+/**
+ * The matrix's results beside the RFC's table: simulated seconds scaled so that pv-yield's A-1x
+ * matches the RFC's (from `scaleRuns` when the matrix has no such cell), the cells, and the
+ * comparison (null without both locks).
+ */
+export function compareWithRfc(
+  results: RunResult[],
+  scaleRuns: RunResult[] = [],
+): {
   scale: number;
   table: Cell[];
   cmp: Comparison | null;
 } {
-  const a1pv = results.filter(
+  const a1pv = [...results, ...scaleRuns].filter(
     (r) =>
       r.spec.scenario === 'A' &&
       r.spec.overcommit === 1 &&

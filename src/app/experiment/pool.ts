@@ -14,7 +14,10 @@ export function reproduceCommand(spec: RunSpec): string {
   return `pvlockfs run --pinning ${spec.scenario} --overcommit ${spec.overcommit} --lock ${spec.lock} --seed ${spec.seed} --work ${spec.workNs}ns --sim-time ${spec.capNs}ns${params} --json`;
 }
 
-/** Runs every spec on a pool of worker threads; results come back in spec order. */
+/**
+ * Runs every spec on a pool of worker threads; results come back in spec order. `progress` gets
+ * the runs done and an estimate of the seconds left (NaN until there is one).
+ */
 export async function runPool(
   specs: RunSpec[],
   jobs: number,
@@ -47,8 +50,13 @@ export async function runPool(
                 );
               results[m.id] = m.result as RunResult;
               done += 1;
+              // No estimate until every worker has finished a run: the first runs carry each
+              // worker's start-up (loading, compiling), and while the others are still running
+              // one finished run says little about the rate (it overestimated up to 8×).
               const elapsed = (performance.now() - start) / 1000;
-              progress(done, specs.length, (elapsed / done) * (specs.length - done));
+              const eta =
+                done >= workers.length ? (elapsed / done) * (specs.length - done) : Number.NaN;
+              progress(done, specs.length, eta);
               feed();
             });
             w.on('error', reject);

@@ -4,7 +4,7 @@ import type { NamedResult } from '../../experiment/named';
 import { formatNamed } from '../../render/tables';
 import type { PinnedDir } from '../../os/dir';
 import type { Progress } from '../progress';
-import { compareWithRfc, MatrixRequest, specs } from './matrix';
+import { compareWithRfc, MatrixRequest, scaleSpecs, specs } from './matrix';
 import { namedExperiments } from './named';
 import { runPool } from './pool';
 import { writeReport } from './report';
@@ -40,9 +40,13 @@ export async function runRfc(
 ): Promise<RfcOutcome> {
   const t0 = performance.now();
   const p = progress('experiment');
-  const results = await runPool(specs(o), o.jobs, p.update);
+  const matrix = specs(o);
+  const all = await runPool([...matrix, ...scaleSpecs(o)], o.jobs, p.update);
   p.end();
-  const { scale, table, cmp } = compareWithRfc(results);
+  const { scale, table, cmp } = compareWithRfc(
+    all.slice(0, matrix.length),
+    all.slice(matrix.length),
+  );
   const named = o.named ? await namedExperiments(progress('named experiments'), o) : null;
   const wallMs = Math.round(performance.now() - t0);
   const notes = `${named ? `Named experiments (one per effect the model must show):\n\n\`\`\`\n${formatNamed(named)}\n\`\`\`\n\n` : ''}See docs/model.md for the model and its parameters, and docs/calibration.md for how the parameter set was chosen.`;

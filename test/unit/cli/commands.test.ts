@@ -1,10 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_NAMES, COMMANDS } from '../../../src/cli/commands';
 import { EXPERIMENT_OPTIONS } from '../../../src/cli/experiment-options';
 import { HISTO_OPTIONS } from '../../../src/cli/histo';
 import { OPTION_SPECS } from '../../../src/cli/options';
+import { defaultConfig } from '../../../src/sim/config';
 
 const MAIN = join(__dirname, '../../../dist/cli/main.js');
 
@@ -74,5 +76,35 @@ describe('the command table: dispatch and help from one declaration', () => {
     expect(cli('help', '--bogus').status).toBe(2);
     expect(cli('help', 'nope').status).toBe(2);
     expect(cli('help', 'histo').out).toBe(cli('histo', '--help').out);
+  });
+});
+
+describe('help params: every model parameter in one place', () => {
+  it('lists every key --param takes with its default, and each is explained in docs/', () => {
+    const h = cli('help', 'params');
+    expect(h.status).toBe(0);
+    const rows = new Map(
+      h.out
+        .split('\n')
+        .map((l) => l.split(/\s{2,}/))
+        .filter((r) => r.length >= 2)
+        .map((r) => [r[0], r[1]]),
+    );
+    const docs = ['model.md', 'mechanisms.md']
+      .map((f) => readFileSync(join(__dirname, '../../../docs', f), 'utf8'))
+      .join('\n');
+    for (const [key, value] of Object.entries(defaultConfig())) {
+      expect(rows.get(key), key).toBe(String(value));
+      expect(docs, `${key} is not explained in docs/model.md or docs/mechanisms.md`).toMatch(
+        new RegExp(`\\b${key}\\b`),
+      );
+    }
+  });
+
+  it("help --help is help's own help; unknown arguments to help and version are refused", () => {
+    expect(cli('help', '--help').out).toMatch(/^Usage: pvlockfs help \[COMMAND\|params\]/);
+    expect(cli('help', '--bogus').status).toBe(2);
+    expect(cli('version', '--bogus').status).toBe(2);
+    expect(cli('help', 'bogus').status).toBe(2);
   });
 });
