@@ -24,6 +24,7 @@ function guestsTree(
   const host = {
     ...machinePort(m, extra, control, trace),
     seed: m.cfg.seed,
+    holderPreemptedNs: () => m.guests.reduce((ns, g) => ns + g.holderPreemptedSpinNs(), 0),
     configText: () =>
       configText(
         m.cfg,

@@ -12,17 +12,43 @@ export type { Sample } from '../render/top';
 const SCALARS = SCALAR_NAMES;
 const HISTOS = HISTO_NAMES;
 
-/** Reads the 11 files of a kvm/spinlocks directory. */
-export async function readSample(dir: string, atMs: number): Promise<Sample> {
+/**
+ * Reads the 11 files of a kvm/spinlocks directory, and from a pvlockfs mount's control directory
+ * (`control`, null for a real guest's debugfs) the simulated time, the hogs and the spinning on
+ * preempted holders.
+ */
+export async function readSample(
+  dir: string,
+  atMs: number,
+  control: string | null = null,
+): Promise<Sample> {
   const v = {} as Sample['v'];
   const h = {} as Sample['h'];
-  await Promise.all([
-    ...SCALARS.map(async (f) => (v[f] = Number((await readSmallFile(join(dir, f))).trim()))),
+  const num = async (path: string): Promise<number> => Number((await readSmallFile(path)).trim());
+  const [host] = await Promise.all([
+    control === null
+      ? Promise.resolve(undefined)
+      : Promise.all(
+          ['sim_time_ns', 'hogs', 'holder_preempted_ns'].map((f) => num(join(control, f))),
+        ).then(([simNs, hogs, holderPreemptedNs]) => ({ simNs, hogs, holderPreemptedNs })),
+    ...SCALARS.map(async (f) => (v[f] = await num(join(dir, f)))),
     ...HISTOS.map(
       async (f) => (h[f] = parseHisto(await readSmallFile(join(dir, f)), join(dir, f))),
     ),
   ]);
-  return { atMs, v, h };
+  return host === undefined ? { atMs, v, h } : { atMs, v, h, host };
+}
+
+/**
+ * The control directory of the pvlockfs mount a statistics directory belongs to (`pvlockfs/`
+ * beside `kvm/`), or null for a real guest's debugfs.
+ */
+export async function controlDirOf(sl: string): Promise<string | null> {
+  const control = join(sl, '..', '..', 'pvlockfs');
+  return fsp.access(join(control, 'holder_preempted_ns')).then(
+    () => control,
+    () => null,
+  );
 }
 
 /**
@@ -38,6 +64,16 @@ export async function spinlocksDir(dir: string): Promise<string> {
     );
   for (const candidate of [join(dir, 'kvm', 'spinlocks'), join(dir, 'xen', 'spinlocks'), dir]) {
     if (await has(join(candidate, 'histo_total'))) return candidate;
+  }
+  const guests = await readSmallFile(join(dir, 'pvlockfs', 'guests')).catch(() => null);
+  if (guests !== null) {
+    const names = guests
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ')[0]);
+    throw new RuntimeError(
+      `${shownPath(dir)} is the root of several guests (${names.join(', ')}): give one, e.g. pvlockfs top ${shownPath(join(dir, names[0] ?? 'NAME'))}`,
+    );
   }
   for (const later of ['kvm-guest/spinlocks', 'qlockstat']) {
     if (await has(join(dir, later))) {

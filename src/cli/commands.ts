@@ -98,7 +98,7 @@ The cells table: cell (scenario-overcommit), lock; mean_s, sd: as above; DNF: ru
     summary: "live view of DIR's kvm/ or xen/spinlocks (default ./mount); q quits",
     options: [],
     details:
-      'DIR is a pvlockfs mount, a debugfs root such as /sys/kernel/debug, or a spinlocks directory.',
+      "DIR is a pvlockfs mount, a debugfs root such as /sys/kernel/debug, or a spinlocks directory; with several guests, one guest's directory (MOUNT/NAME).\n\nThe screen, refreshed every second: taken, slow, released: the counters (taken_slow is slow), with their rate per wall second; mean per sample this interval: the new time_spinning, time_blocked and time_total over the new samples in histo_spinning, histo_blocked and histo_total; knobs: the timeout and zero_stats files; on a pvlockfs mount, simulated: its pvlockfs/sim_time_ns, hogs: pvlockfs/hogs, spinning on preempted holders: pvlockfs/holder_preempted_ns (the vCPUs' spinning while the lock's holder was preempted) per simulated second of the interval. The table: a row per log2 bucket (the label is its lower edge; several buckets a row when they do not fit), and for each histogram the samples added per wall second, as a bar and a number.",
     run: async (argv) => {
       const [dir] = parseArgv('top', [], { name: 'directory', min: 0, max: 1 }, argv, {});
       return (await import('./top')).topCommand(dir ?? './mount');

@@ -76,9 +76,11 @@ function diagnostics(d: Daemon): string {
 function banner(d: Daemon, o: Options, detached: boolean): string {
   const c = o.sim;
   const who = d.plan.named
-    ? `guests ${d.plan.guests.map((p) => `${p.name} (${p.cfg.lock}, ${p.cfg.vcpus} vCPUs)`).join(', ')} on ${c.pcpus} pCPUs`
+    ? `guests ${d.plan.guests.map((p) => `${p.name} (${p.cfg.lock}, ${p.cfg.vcpus} vCPUs, layout ${p.layout})`).join(', ')} on ${c.pcpus} pCPUs`
     : `${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs`;
-  return `pvlockfs: mounted at ${shownPath(d.mnt)} (${who}, ${d.machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}, layout ${o.layout}, speed ${o.speed}${o.paused ? ', paused at 0 ns: echo N > pvlockfs/advance_ns steps it' : ''}${d.actions > 0 ? `, ${d.actions} scripted actions` : ''}); ${detached ? `pid ${process.pid}, in the background: umount ${shownPath(d.mnt)} or kill ${process.pid} unmounts` : 'Ctrl-C unmounts'}`;
+  // Each guest keeps its own kernel's layout; one guest's is said once, beside the rest.
+  const layout = d.plan.named ? '' : `, layout ${o.layout}`;
+  return `pvlockfs: mounted at ${shownPath(d.mnt)} (${who}, ${d.machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}${layout}, speed ${o.speed}${o.paused ? ', paused at 0 ns: echo N > pvlockfs/advance_ns steps it' : ''}${d.actions > 0 ? `, ${d.actions} scripted actions` : ''}); ${detached ? `pid ${process.pid}, in the background: umount ${shownPath(d.mnt)} or kill ${process.pid} unmounts` : 'Ctrl-C unmounts'}`;
 }
 
 /** `pvlockfs mount`: runs the live guest and serves it until SIGINT/SIGTERM (or an outside unmount). */

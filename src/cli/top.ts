@@ -1,5 +1,5 @@
 import { errnoOf } from '../app/errors';
-import { readSample, spinlocksDir } from '../app/top';
+import { controlDirOf, readSample, spinlocksDir } from '../app/top';
 import { renderFrame } from '../render/top';
 import { why } from '../os/errors';
 import { shownPath } from '../os/shown';
@@ -8,7 +8,8 @@ import { logLine, stdout } from '../os/stdio';
 /** `pvlockfs top [DIR]`: refreshes every second until `q` (or Ctrl-C). */
 export async function topCommand(dir: string): Promise<number> {
   const sl = await spinlocksDir(dir);
-  let prev = await readSample(sl, Date.now());
+  const control = await controlDirOf(sl);
+  let prev = await readSample(sl, Date.now(), control);
   const stdin = process.stdin;
   const tty = stdin.isTTY === true;
   return new Promise<number>((resolve) => {
@@ -24,7 +25,7 @@ export async function topCommand(dir: string): Promise<number> {
     };
     const tick = async (): Promise<void> => {
       try {
-        const cur = await readSample(sl, Date.now());
+        const cur = await readSample(sl, Date.now(), control);
         if (stopped) return;
         stdout().write(`\x1b[H\x1b[2J\x1b[?25l${renderFrame(sl, prev, cur).join('\n')}`, () => {
           // A reader that went away (`top | head`) ends top quietly, as a pipe's writer should.

@@ -42,6 +42,16 @@ export function buildControl(root: DirNode, port: GuestPort, nowMs: number): voi
     nowMs,
   );
   createAttr('sim_time_ns', 0o444, c, 64, () => BigInt(port.simTimeNs()), null, nowMs);
+  // What lock-holder preemption wastes: the vCPUs' spinning while a lock's holder is preempted.
+  createAttr(
+    'holder_preempted_ns',
+    0o444,
+    c,
+    64,
+    () => BigInt(Math.round(port.holderPreemptedNs())),
+    null,
+    nowMs,
+  );
   const advance = port.advance;
   if (advance !== null)
     createAttr(

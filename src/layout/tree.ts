@@ -17,6 +17,8 @@ export interface GuestPort {
   readonly qstats: QStats;
   readonly seed: number;
   simTimeNs(): number;
+  /** The vCPUs' spinning while a lock's holder was preempted, so far (ns; every guest's, for the host). */
+  holderPreemptedNs(): number;
   running(): number;
   setRunning(value: number): void;
   /** Runs exactly `ns` simulated ns on a stopped guest; null where the clock cannot be stepped. */

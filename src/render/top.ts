@@ -11,6 +11,20 @@ export interface Sample {
   atMs: number;
   v: Record<(typeof SCALARS)[number], number>;
   h: Record<(typeof HISTOS)[number], number[]>;
+  /** A pvlockfs mount's: simulated time, hogs, spinning on preempted holders (ns). */
+  host?: { simNs: number; hogs: number; holderPreemptedNs: number };
+}
+
+/** The host's line of a pvlockfs mount: its clock, its hogs, what lock-holder preemption wastes. */
+function hostLine(prev: Sample, cur: Sample): string {
+  const h = cur.host;
+  if (h === undefined) return '';
+  const p = prev.host ?? h;
+  const dSim = h.simNs - p.simNs;
+  const dLhp =
+    h.holderPreemptedNs >= p.holderPreemptedNs ? h.holderPreemptedNs - p.holderPreemptedNs : 0;
+  const waste = dSim > 0 ? `${((dLhp / dSim) * 1000).toFixed(1)} ms per sim s` : '—';
+  return `simulated ${(h.simNs / 1e9).toFixed(1)} s  hogs ${h.hogs}  spinning on preempted holders: ${waste}`;
 }
 
 /** Renders one 80×24 frame from two readings (rates over the interval between them). */
@@ -31,6 +45,7 @@ export function renderFrame(dir: string, prev: Sample, cur: Sample): string[] {
     `taken ${compact(cur.v.taken)} (${compact(rate('taken'))}/s)   slow ${compact(cur.v.taken_slow)} (${compact(rate('taken_slow'))}/s)   released ${compact(cur.v.released)}`,
     `mean per sample this interval: spinning ${mean('time_spinning', 1)}  blocked ${mean('time_blocked', 2)}  total ${mean('time_total', 0)}`,
     `knobs: timeout ${cur.v.timeout}   zero_stats ${cur.v.zero_stats}`,
+    ...(cur.host ? [hostLine(prev, cur)] : []),
     `${'bucket'.padStart(9)}  ${'total /s'.padEnd(22)} ${'spinning /s'.padEnd(22)} ${'blocked /s'.padEnd(22)}`,
   ];
   const nz = deltas.flatMap((h) => h.map((c, i) => (c > 0 ? i : -1))).filter((i) => i >= 0);

@@ -254,6 +254,17 @@ export class Guest implements HostListener {
     v.lhpKind = v.cat === Cat.Spin ? 0 : 1;
   }
 
+  /**
+   * The vCPUs' spinning while a lock's holder was preempted, up to now (summed; the open stints
+   * included without closing them, so reading it changes nothing).
+   */
+  holderPreemptedSpinNs(): number {
+    const now = this.now;
+    let ns = 0;
+    for (const v of this.vcpus) ns += v.lhpNs[0] + (v.lhpKind === 0 ? now - v.lhpSinceNs : 0);
+    return ns;
+  }
+
   /** Lock `i`'s holder changed, or was preempted or resumed: its waiters' waste is re-filed. */
   private holderChanged(i: number): void {
     if (this.lockTable.waiting(i) === 0) return;

@@ -74,7 +74,7 @@ describeFuse('several guests on one mount: each DIR/NAME is a guest root, exactl
   it('the mount root holds a directory per guest and the host controls', async () => {
     expect((await run('ls', ['-A', two.mnt])).stdout).toBe('a\nb\npvlockfs\n');
     expect((await run('ls', ['-A', two.path('pvlockfs')])).stdout).toBe(
-      'advance_ns\nconfig\nguests\nhogs\nrunning\nseed\nsim_time_ns\ntrace_ns\ntrace_status\n',
+      'advance_ns\nconfig\nguests\nhogs\nholder_preempted_ns\nrunning\nseed\nsim_time_ns\ntrace_ns\ntrace_status\n',
     );
     expect((await run('stat', ['-c', '%a', two.mnt, two.path('a'), twoOld.path('b')])).stdout).toBe(
       '700\n700\n755\n',
