@@ -50,14 +50,11 @@ export function runHeadless(
   progress?: Progress,
   actions: readonly Action[] = [],
 ): HeadlessOutcome {
-  const m = machineOf(plan);
-  let running = 1;
-  const control = { get: () => running, set: (v: number) => (running = v & 0xff) };
-  const { root, guestRoots } = planTree(plan, m, { extra: {}, control, abi: 'modern', nowMs: 0 });
-  const fs = new DebugFs(root, 'modern', () => 0);
-  const clock = new ScriptedClock(m, actions, writeThrough(fs));
-  const stopped = (): boolean => running === 0;
-  const windows = new WindowRunner(m, traceWindows(plan, req, m));
+  const trace = req.trace.busiest
+    ? { ...req.trace, fromNs: busiestFromNs(plan, req, actions) }
+    : req.trace;
+  const { m, fs, clock, stopped, guestRoots } = headlessMachine(plan, actions);
+  const windows = new WindowRunner(m, traceWindows(plan, { ...req, trace }, m));
   fs.onWritten = (name, value) => windows.knob(name, value);
   const fairness = plan.named ? new FairnessSampler(m) : null;
   const t0 = performance.now();
@@ -141,6 +138,52 @@ function hostResult(
     ...run,
     guests,
   };
+}
+
+/**
+ * A plan's machine run headless: its tree and files (a script writes through them, as `echo`
+ * would), the clock that applies the script, and whether a `running=0` stopped it.
+ */
+function headlessMachine(plan: RunPlan, actions: readonly Action[]) {
+  const m = machineOf(plan);
+  let running = 1;
+  const control = { get: () => running, set: (v: number) => (running = v & 0xff) };
+  const { root, guestRoots } = planTree(plan, m, { extra: {}, control, abi: 'modern', nowMs: 0 });
+  const fs = new DebugFs(root, 'modern', () => 0);
+  const clock = new ScriptedClock(m, actions, writeThrough(fs));
+  const stopped = (): boolean => running === 0;
+  return { m, fs, clock, stopped, guestRoots };
+}
+
+/** How finely the search for the busiest window steps: a quarter of the window. */
+const BUSIEST_STEPS = 4;
+
+/**
+ * `--trace-from busiest`: where the window (the SVG's, else the JSON's) with the most holder
+ * preemptions starts, found by a first run of the same plan and script (the same events, since
+ * the run does not depend on its steps); windows start at multiples of a quarter window and end
+ * by the run's end, the earliest of equals wins, and a run shorter than a window gives 0.
+ */
+function busiestFromNs(plan: RunPlan, req: HeadlessRequest, actions: readonly Action[]): number {
+  const t = req.trace;
+  const windowNs = Math.min(req.simTimeNs, t.svg !== null ? t.svgForNs : t.forNs);
+  const step = Math.max(1, Math.floor(windowNs / BUSIEST_STEPS));
+  const { m, clock, stopped } = headlessMachine(plan, actions);
+  const preempted = (): number => m.guests.reduce((n, g) => n + g.preemptedHolders, 0);
+  // The holder preemptions so far at each multiple of the step.
+  const at = [0];
+  for (let to = step; to <= req.simTimeNs && !stopped(); to += step) {
+    const done = clock.runTo(to, Infinity, stopped) === RunStop.JobFinished;
+    at.push(preempted());
+    if (done) break;
+  }
+  let best = 0;
+  let bestCount = -1;
+  for (let k = 0; k + BUSIEST_STEPS < at.length; k++) {
+    const count = at[k + BUSIEST_STEPS] - at[k];
+    if (count > bestCount) [best, bestCount] = [k, count];
+  }
+  return best * step;
 }
 
 /** Each guest's CPU against its entitlement, per step of simulated time. */

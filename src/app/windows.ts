@@ -14,8 +14,13 @@ export const SVG_FOR_MAX_NS = 1e9;
 /** Default size limit of a JSON trace, MB (10^6 bytes). */
 export const TRACE_MAX_MB = 1024;
 
+/** Where timelines start by default (run and experiment): past the start-up, 1 simulated s. */
+export const TRACE_FROM_NS = 1e9;
+
 /** What `run` and `experiment` record. */
 export interface TraceRequest {
+  /** Start at the window with the most holder preemptions (found by a first run), not `fromNs`. */
+  busiest: boolean;
   /** JSON trace file, or null. */
   file: string | null;
   /** SVG timeline file, or null. */
@@ -26,12 +31,13 @@ export interface TraceRequest {
   maxBytes: number;
 }
 
-/** The defaults: the first 100 ms in JSON, the first 20 ms in the SVG, a 1024 MB limit. */
+/** The defaults: from 1 s, 100 ms in JSON, 20 ms in the SVG, a 1024 MB limit. */
 export function defaultTrace(): TraceRequest {
   return {
+    busiest: false,
     file: null,
     svg: null,
-    fromNs: 0,
+    fromNs: TRACE_FROM_NS,
     forNs: 100e6,
     svgForNs: 20e6,
     maxBytes: TRACE_MAX_MB * 1e6,
@@ -161,7 +167,7 @@ export function reportTrace(r: WindowResult): boolean {
     logLine(`pvlockfs: ${r.error}; nothing was kept`);
     return false;
   }
-  const what = `${r.file === '-' ? 'standard output' : shownPath(r.file)}: simulated ${r.fromNs}–${r.toNs} ns, ${r.events} events, ${r.bytes} bytes`;
+  const what = `${r.file === '-' ? 'standard output' : shownPath(r.file)}: simulated ${r.fromNs}–${r.toNs} ns, ${r.marks['holder preempted'] ?? 0} holder preemptions, ${r.events} events, ${r.bytes} bytes`;
   logLine(`pvlockfs: wrote ${what}`);
   if (r.truncated)
     logLine(

@@ -15,7 +15,7 @@ import { MECHANISM_SWITCHES } from './options-mechanisms';
 import type { CellName } from '../app/experiment/trace-cells';
 import { UsageError } from '../app/errors';
 import { shown } from '../os/shown';
-import { SVG_FOR_MAX_NS, TRACE_FOR_MAX_NS } from '../app/windows';
+import { SVG_FOR_MAX_NS, TRACE_FOR_MAX_NS, TRACE_FROM_NS } from '../app/windows';
 import { durationText, parseBounded, parseFrom } from '../app/duration';
 import { cpus } from 'node:os';
 
@@ -53,7 +53,7 @@ export function experimentDefaults(): ExperimentOptions {
     ablation: null,
     params: {},
     traceCells: [],
-    traceFromNs: 1e9,
+    traceFromNs: TRACE_FROM_NS,
     traceForNs: 100e6,
     svgForNs: 20e6,
   };

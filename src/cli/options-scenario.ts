@@ -2,7 +2,13 @@ import { intArg, nonEmptyArg } from './args';
 import { durationText, parseBounded, parseFrom } from '../app/duration';
 import { GUEST_KEYS, parseGuest } from './guests';
 import type { OptionRow, Tracked } from './options';
-import { defaultTrace, SVG_FOR_MAX_NS, TRACE_FOR_MAX_NS, TRACE_MAX_MB } from '../app/windows';
+import {
+  defaultTrace,
+  SVG_FOR_MAX_NS,
+  TRACE_FOR_MAX_NS,
+  TRACE_FROM_NS,
+  TRACE_MAX_MB,
+} from '../app/windows';
 
 const BOTH = ['run', 'mount'] as const;
 
@@ -46,11 +52,13 @@ export const SCENARIO_OPTION_SPECS: readonly OptionRow[] = [
   {
     flag: '--trace-from',
     arg: 'DURATION',
-    help: 'the timeline starts at this simulated time (default 0)',
+    help: `the timeline starts at this simulated time (default ${durationText(TRACE_FROM_NS)}, past the start-up; 0 in a shorter run), or 'busiest': the window with the most holder preemptions (a first run finds it)`,
     commands: ['run'],
     set: (o, v, f) => {
-      o.trace.fromNs = parseFrom(f, v);
+      if (v.trim() === 'busiest') o.trace.busiest = true;
+      else o.trace.fromNs = parseFrom(f, v);
       (o as Tracked).traceWindowSet = f;
+      (o as Tracked).traceFromSet = true;
     },
   },
   {

@@ -51,6 +51,7 @@ export type Tracked = Options & {
   hogsSet?: boolean;
   layoutSet?: boolean;
   traceWindowSet?: string;
+  traceFromSet?: boolean;
 };
 
 /** The defaults the help states: simulated time of a run, the mount's ABI, its speed. */
@@ -184,7 +185,9 @@ function finish(o: Tracked): void {
     t.svg === null
   )
     throw new UsageError(`${o.traceWindowSet} needs --trace FILE or --trace-svg FILE`);
-  if ((t.file !== null || t.svg !== null) && t.fromNs >= o.simTimeNs)
+  // The default start is past the start-up; a run that ends before it is drawn from its start.
+  if (!o.traceFromSet && t.fromNs >= o.simTimeNs) t.fromNs = 0;
+  if ((t.file !== null || t.svg !== null) && !t.busiest && t.fromNs >= o.simTimeNs)
     throw new UsageError(
       `--trace-from ${formatNs(t.fromNs)} is not before the end of the run (--sim-time ${formatNs(o.simTimeNs)})`,
     );

@@ -33,7 +33,13 @@ const STATE_COLOURS: readonly (readonly [string, string])[] = [
   PREEMPTED,
   ...LEGEND_ORDER.map((d) => DOING_COLOURS[d]),
 ];
-const VCPU_PALETTE = ['#1f77b4', '#2ca02c', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#bcbd22'];
+/**
+ * The pCPU rows' colours, one per vCPU (or guest): none of them is a state's colour above, a
+ * hog's grey or host work's dark grey, so a pCPU row is never read as a vCPU's state.
+ */
+const VCPU_PALETTE = ['#17becf', '#8c564b', '#e377c2', '#bcbd22', '#1a3a6b', '#2d6a4f', '#f4a6a6'];
+const HOG_GREY = '#b0b0b0';
+const HOST_WORK_GREY = '#606060';
 
 function stateColour(s: VcpuShown): string {
   return s.preempted ? PREEMPTED[0] : DOING_COLOURS[s.doing][0];
@@ -43,7 +49,7 @@ function stateColour(s: VcpuShown): string {
 function taskColour(t: TaskShown, perGuest: boolean): string {
   if (t.kind === TaskKind.Vcpu)
     return VCPU_PALETTE[(perGuest ? t.guest : t.index) % VCPU_PALETTE.length];
-  return t.kind === TaskKind.Hog ? '#b0b0b0' : '#606060';
+  return t.kind === TaskKind.Hog ? HOG_GREY : HOST_WORK_GREY;
 }
 
 type RectFn = (a: number, b: number, y: number, h: number, fill: string, tip: string) => string;
@@ -143,8 +149,8 @@ export function timelineSvg(tl: Timeline, fromNs: number, toNs: number, title: s
   const axisY = y + 4;
   parts.push(axis(fromNs, toNs, x, axisY));
   const legendY = axisY + 34;
-  parts.push(legend(legendY, tl.guests.length > 1));
-  const H = legendY + 16 * (Math.ceil((STATE_COLOURS.length + 2) / 3) + 1) + 10;
+  parts.push(legend(legendY, pcpuKeys(tl, perGuest, names)));
+  const H = legendY + 16 * (Math.ceil((STATE_COLOURS.length + 2) / 3) + 2) + 10;
   const moments = tl.guests.flatMap((g) => g.moments);
   const counts = `${moments.filter((m) => m.mark === Mark.HolderPreempted).length} holder preemptions, ${moments.filter((m) => m.mark === Mark.GrantToPreempted).length} grants to preempted waiters`;
   return [
@@ -194,7 +200,31 @@ function axis(fromNs: number, toNs: number, x: (ns: number) => number, y: number
   return out.join('\n');
 }
 
-function legend(y: number, perGuest: boolean): string {
+/**
+ * The pCPU rows' key: a colour per vCPU (or guest) that ran in the window — colours repeat every
+ * seven, which the key says — then the hogs' and the host work's greys.
+ */
+function pcpuKeys(tl: Timeline, perGuest: boolean, names: readonly string[]): [string, string][] {
+  const seen = new Set<number>();
+  for (const spans of tl.cpus)
+    for (const s of spans)
+      if (s.task.kind === TaskKind.Vcpu) seen.add(perGuest ? s.task.guest : s.task.index);
+  const n = VCPU_PALETTE.length;
+  const byColour = new Map<number, number[]>();
+  for (const k of [...seen].sort((a, b) => a - b))
+    byColour.set(k % n, [...(byColour.get(k % n) ?? []), k]);
+  const keys = [...byColour.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([c, ks]): [string, string] => [
+      VCPU_PALETTE[c],
+      perGuest
+        ? ks.map((k) => names[k] ?? `guest ${k}`).join(', ')
+        : `vCPU ${ks.length > 3 ? `${ks.slice(0, 2).join(', ')}, …` : ks.join(', ')}`,
+    ]);
+  return [...keys, [HOG_GREY, 'CPU hog'], [HOST_WORK_GREY, 'host work']];
+}
+
+function legend(y: number, pcpu: [string, string][]): string {
   const items: [string, string][] = [
     ...STATE_COLOURS.map(([c, n]): [string, string] => [c, n]),
     ['#f2c200', 'lock held (bar under the vCPU)'],
@@ -207,6 +237,17 @@ function legend(y: number, perGuest: boolean): string {
     return `<rect x="${lx}" y="${ly - 9}" width="12" height="10" fill="${c}" stroke="#666" stroke-width="0.5"/><text x="${lx + 16}" y="${ly}" font-size="11">${esc(n)}</text>`;
   });
   const ly = y + rows * 16;
-  const marks = `<path d="M${LEFT + 6},${ly} l-5,-8 h10 z" fill="#000"/><text x="${LEFT + 16}" y="${ly}" font-size="11">a lock holder is preempted</text><path d="M${LEFT + 346},${ly} l-5,-8 h10 z" fill="#fff" stroke="#000"/><text x="${LEFT + 356}" y="${ly}" font-size="11">a lock is granted to a preempted waiter</text><text x="${LEFT + 680}" y="${ly}" font-size="11">${esc(`pCPU rows: a colour per ${perGuest ? 'guest' : 'vCPU'}; grey: CPU hog; dark grey: host work`)}</text>`;
-  return [...keys, marks].join('\n');
+  const marks = `<path d="M${LEFT + 6},${ly} l-5,-8 h10 z" fill="#000"/><text x="${LEFT + 16}" y="${ly}" font-size="11">a lock holder is preempted</text><path d="M${LEFT + 346},${ly} l-5,-8 h10 z" fill="#fff" stroke="#000"/><text x="${LEFT + 356}" y="${ly}" font-size="11">a lock is granted to a preempted waiter</text>`;
+  // The pCPU rows' own key, on a line of its own below the vCPU states'.
+  const py = ly + 16;
+  let px = LEFT + 70;
+  const pcpuKey = [
+    `<text x="${LEFT}" y="${py}" font-size="11" font-weight="bold">pCPU rows</text>`,
+    ...pcpu.map(([c, n]) => {
+      const at = px;
+      px += 24 + 6.2 * n.length;
+      return `<rect x="${at}" y="${py - 9}" width="12" height="10" fill="${c}" stroke="#666" stroke-width="0.5"/><text x="${at + 16}" y="${py}" font-size="11">${esc(n)}</text>`;
+    }),
+  ];
+  return [...keys, marks, ...pcpuKey].join('\n');
 }

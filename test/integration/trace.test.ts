@@ -253,6 +253,67 @@ describe('run --trace: the timeline, read by an independent checker', () => {
   });
 });
 
+describe('run --trace: which window', () => {
+  const held = (stderr: string): { from: number; count: number } => {
+    const m = /simulated (\d+)\D+\d+ ns, (\d+) holder preemptions/.exec(stderr);
+    if (!m) throw new Error(`no window in: ${stderr}`);
+    return { from: Number(m[1]), count: Number(m[2]) };
+  };
+  const svgRun = async (...extra: string[]) =>
+    held(
+      (
+        await pv(
+          ...['run', '--lock', 'ticket', '--sim-time', '2s', '--trace-svg', join(dir, 'w.svg')],
+          ...extra,
+        )
+      ).stderr,
+    );
+
+  it('starts past the start-up by default (1 s), and at 0 in a run shorter than that', async () => {
+    expect((await svgRun()).from).toBe(1e9);
+    const short = await pv(...['run', '--sim-time', '500ms', '--trace-svg', join(dir, 's.svg')]);
+    expect(held(short.stderr).from).toBe(0);
+  });
+
+  it('--trace-from busiest picks the window with the most holder preemptions', async () => {
+    const busiest = await svgRun('--trace-from', 'busiest');
+    expect(busiest.from % 5e6).toBe(0);
+    expect(busiest.count).toBeGreaterThan(0);
+    // No other window of the run has more (a sample of them, drawn on their own).
+    for (const from of ['0', '300ms', '1s', '1855ms', '1980ms'])
+      expect((await svgRun('--trace-from', from)).count).toBeLessThanOrEqual(busiest.count);
+    // The same window drawn by its start is the same picture.
+    const again = await svgRun('--trace-from', `${busiest.from}ns`);
+    expect(again).toEqual(busiest);
+  });
+
+  it("keys the pCPU rows' colours, none of which is a vCPU state's colour", async () => {
+    await svgRun();
+    const svg = await fsp.readFile(join(dir, 'w.svg'), 'utf8');
+    const key = svg.slice(svg.indexOf('>pCPU rows</text>'));
+    const keyed = [...key.matchAll(/fill="(#[0-9a-f]{6})"[^>]*\/><text[^>]*>([^<]+)<\/text>/g)];
+    expect(keyed.map((k) => k[2])).toEqual([
+      'vCPU 0',
+      'vCPU 1',
+      'vCPU 2',
+      'vCPU 3',
+      'CPU hog',
+      'host work',
+    ]);
+    const states = svg.slice(0, svg.indexOf('>pCPU rows</text>'));
+    const stateColours = new Set(
+      [
+        ...states.matchAll(
+          /<rect x="\d+(?:\.\d+)?" y="\d+" width="12" height="10" fill="(#[0-9a-f]{6})"/g,
+        ),
+      ].map((m) => m[1]),
+    );
+    expect(stateColours.size).toBeGreaterThan(5);
+    for (const [, colour, name] of keyed.slice(0, 4))
+      expect(stateColours.has(colour), `${name}'s ${colour} is a state's colour`).toBe(false);
+  });
+});
+
 describe('experiment: timelines of named cells, and pictures in the report', () => {
   it('--trace-cells writes a JSON timeline and an SVG per cell and lock; report.md shows them', async () => {
     const out = join(dir, 'exp');
@@ -417,7 +478,11 @@ describe('run --trace with several guests', () => {
     expect(svg).toContain('>guest pv</text>');
     expect(svg).toContain('>guest tk</text>');
     expect((svg.match(/>vCPU \d<\/text>/g) ?? []).length).toBe(6);
-    expect(svg).toContain('pCPU rows: a colour per guest');
+    // The pCPU rows' own key: a colour per guest, the hogs' and the host work's greys.
+    expect(svg).toContain('>pCPU rows</text>');
+    expect(svg).toMatch(/fill="(#[0-9a-f]{6})"[^>]*\/><text[^>]*>pv<\/text>/);
+    expect(svg).toMatch(/fill="(#[0-9a-f]{6})"[^>]*\/><text[^>]*>tk<\/text>/);
+    expect(svg).toContain('>CPU hog</text>');
     expect(svg).toMatch(/<title>pv vCPU \d: /);
     expect(svg).toMatch(/<title>tk vCPU \d: /);
   });
