@@ -28,6 +28,8 @@ export interface DaemonRequest {
   abi: Abi;
   speed: number;
   paused: boolean;
+  /** Lock-step: every this many wall ns, this many simulated ns at once (null: off). */
+  lockstepNs: number | null;
   debug: boolean;
   maxOpenFiles: number;
 }
@@ -73,6 +75,16 @@ export function mountGone(): { gone: Promise<'gone'>; stop(): void } {
 }
 
 /**
+ * `--lockstep`: every `ns` of wall time the stopped guest runs `ns` of simulated time at once, so
+ * an agent that reads once per interval of that length (and computes rates per wall second)
+ * sees exactly one step between two readings. A tick that finds the guest running (running=1)
+ * or stepped by hand is skipped.
+ */
+function startLockstep(driver: LiveDriver, ns: number): NodeJS.Timeout {
+  return setInterval(() => driver.stepAtOnce(ns), ns / 1e6);
+}
+
+/**
  * The directory recordings go into, opened once now: `--trace-dir` must be a directory (refused at
  * start otherwise); the default is the working directory.
  */
@@ -103,7 +115,7 @@ export async function startDaemon(o: DaemonRequest, out: DaemonOutput): Promise<
       out.log(
         `pvlockfs: the simulation cannot keep up with speed ${o.speed}: it reaches about ${reached < 10 ? reached.toFixed(2) : Math.round(reached)} simulated ns per wall ns here, and simulated time falls behind the wall clock (the files stay consistent; a lower --speed or a smaller guest keeps up)`,
       ),
-    { paused: o.paused },
+    { paused: o.paused || o.lockstepNs !== null },
   );
   const control = { ...driver.runningKnob, advance: (ns: number) => driver.advance(ns) };
   const meta = { generator: 'pvlockfs mount', seed: o.sim.seed, layout: o.layout, config: o.sim };
@@ -145,6 +157,7 @@ export async function startDaemon(o: DaemonRequest, out: DaemonOutput): Promise<
     throw new RuntimeError(`cannot mount ${shownPath(mnt)}: ${(e as Error).message}`);
   }
   driver.start();
+  const lockstep = o.lockstepNs === null ? null : startLockstep(driver, o.lockstepNs);
   return {
     plan,
     machine,
@@ -154,6 +167,7 @@ export async function startDaemon(o: DaemonRequest, out: DaemonOutput): Promise<
     mnt,
     actions: actions.length,
     stop: () => {
+      if (lockstep !== null) clearInterval(lockstep);
       driver.stop();
       // A recording in progress is ended and written: nothing recorded is lost.
       trace.finish();

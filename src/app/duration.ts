@@ -41,11 +41,12 @@ export function parseFrom(flag: string, text: string): number {
   return durationNs(text.trim()) === 0 || text.trim() === '0' ? 0 : parseDurationNs(flag, text);
 }
 
-/** A duration no longer than `maxNs`. */
-export function parseBounded(flag: string, text: string, maxNs: number): number {
+/** A duration no longer than `maxNs` (and no shorter than `minNs`). */
+export function parseBounded(flag: string, text: string, maxNs: number, minNs = 0): number {
   const ns = parseDurationNs(flag, text);
   if (ns > maxNs)
     throw new UsageError(`${flag}: at most ${formatNs(maxNs)} of simulated time (got ${text})`);
+  if (ns < minNs) throw new UsageError(`${flag}: at least ${formatNs(minNs)} (got ${text})`);
   return ns;
 }
 

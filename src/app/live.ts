@@ -108,6 +108,20 @@ export class LiveDriver {
     return settled;
   }
 
+  /**
+   * `mount --lockstep`: runs `ns` simulated nanoseconds at once, without slices, so a reader sees
+   * the guest before the step or after it, never part of the way. Returns false (and runs
+   * nothing) while the guest runs on the wall clock, a step of `advance_ns` is in progress, or
+   * the daemon is stopping.
+   */
+  stepAtOnce(ns: number): boolean {
+    if (this.stopping || this.runningValue !== 0 || this.advancing > 0) return false;
+    const target = this.machine.nowNs + ns;
+    while (this.machine.nowNs < target)
+      if (this.runTo(target, Infinity, () => false) === RunStop.JobFinished) break;
+    return true;
+  }
+
   /** Whether a step of `advance_ns` is in progress or waiting. */
   get stepping(): boolean {
     return this.advancing > 0;

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Daemon, startDaemon } from '../app/daemon';
 import { shownPath } from '../os/shown';
+import { durationText } from '../app/duration';
 import { logLine, sayLine } from '../os/stdio';
 import { RuntimeError } from '../app/errors';
 import type { Options } from './options';
@@ -80,7 +81,7 @@ function banner(d: Daemon, o: Options, detached: boolean): string {
     : `${c.lock}, ${c.vcpus} vCPUs on ${c.pcpus} pCPUs`;
   // Each guest keeps its own kernel's layout; one guest's is said once, beside the rest.
   const layout = d.plan.named ? '' : `, layout ${o.layout}`;
-  return `pvlockfs: mounted at ${shownPath(d.mnt)} (${who}, ${d.machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}${layout}, speed ${o.speed}${o.paused ? ', paused at 0 ns: echo N > pvlockfs/advance_ns steps it' : ''}${d.actions > 0 ? `, ${d.actions} scripted actions` : ''}); ${detached ? `pid ${process.pid}, in the background: umount ${shownPath(d.mnt)} or kill ${process.pid} unmounts` : 'Ctrl-C unmounts'}`;
+  return `pvlockfs: mounted at ${shownPath(d.mnt)} (${who}, ${d.machine.hogCount} hogs, pinning ${c.pinning}, abi ${o.abi}${layout}, speed ${o.speed}${o.paused ? ', paused at 0 ns: echo N > pvlockfs/advance_ns steps it' : ''}${o.lockstepNs !== null ? `, lockstep: ${durationText(o.lockstepNs)} of simulated time at once every ${durationText(o.lockstepNs)}` : ''}${d.actions > 0 ? `, ${d.actions} scripted actions` : ''}); ${detached ? `pid ${process.pid}, in the background: umount ${shownPath(d.mnt)} or kill ${process.pid} unmounts` : 'Ctrl-C unmounts'}`;
 }
 
 /** `pvlockfs mount`: runs the live guest and serves it until SIGINT/SIGTERM (or an outside unmount). */

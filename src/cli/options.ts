@@ -4,7 +4,7 @@ import { Layout, naturalLayout } from '../layout/tree';
 import { defaultConfig, hogsForOvercommit, MAX_HOGS, SimConfig } from '../sim/config';
 import { validateConfig } from '../sim/config-check';
 import { intArg, nonEmptyArg, oneOfArg, OptionSpec, parseArgv, realArg, shown } from './args';
-import { durationText, formatNs, parseDurationNs } from '../app/duration';
+import { durationText, formatNs, parseBounded, parseDurationNs } from '../app/duration';
 import { defaultTrace, TraceRequest } from '../app/windows';
 import { SCENARIO_OPTION_SPECS } from './options-scenario';
 import { MECHANISM_OPTION_SPECS } from './options-mechanisms';
@@ -23,6 +23,8 @@ export interface Options {
   speed: number;
   debug: boolean;
   layout: Layout;
+  /** mount: advance the stopped guest this much every this much wall time (null: off). */
+  lockstepNs: number | null;
   /** mount: return once mounted, leaving the daemon running in the background. */
   background: boolean;
   /** mount: start with the guest stopped at simulated time 0 (step it with pvlockfs/advance_ns). */
@@ -58,6 +60,10 @@ export type Tracked = Options & {
 const SIM_TIME_NS = 2e9;
 const ABI: Abi = 'modern';
 const SPEED = 1;
+
+/** The shortest and longest lock-step: 1 ms, and one `advance_ns` write's limit. */
+const LOCKSTEP_MIN_NS = 1e6;
+const LOCKSTEP_MAX_NS = 600e9;
 
 /** The option table: flag, argument, help text, which commands take it. */
 export const OPTION_SPECS: readonly OptionRow[] = [
@@ -97,6 +103,13 @@ export const OPTION_SPECS: readonly OptionRow[] = [
     help: 'start with the guest stopped at simulated time 0; echo N > pvlockfs/advance_ns runs N ns',
     commands: ['mount'],
     set: (o) => (o.paused = true),
+  },
+  {
+    flag: '--lockstep',
+    arg: 'DURATION',
+    help: "for agents that compute rates per wall second: the guest stays stopped and runs DURATION of simulated time, at once, every DURATION of wall time (set it to the agent's interval)",
+    commands: ['mount'],
+    set: (o, v, f) => (o.lockstepNs = parseBounded(f, v, LOCKSTEP_MAX_NS, LOCKSTEP_MIN_NS)),
   },
   {
     flag: '--background',
@@ -148,6 +161,7 @@ export function parseOptions(command: Command, argv: readonly string[]): Options
     layout: 'kvm-2010',
     paused: false,
     background: false,
+    lockstepNs: null,
     script: null,
     trace: defaultTrace(),
     traceDir: null,
