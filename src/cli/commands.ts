@@ -69,7 +69,7 @@ export const COMMANDS = {
     summary: 'simulate headless and print the files (or --json)',
     options: modelOptions('run'),
     details:
-      'Prints path:content lines as grep -r . on the mount would, or with --json the files and the instruments.',
+      "Prints path:content lines as grep -r . on the mount would (each file: docs/debugfs.md), or with --json one object: seed, config, sim_time_ns, events, wall_ms, files (every file's content), vcpus (per vCPU: the five categories running_ns, spinning_ns, blocked_in_yield_ns, halted_ns, runnable_waiting_ns, which sum to sim_time_ns; overhead_ns, part of them; spinning_holder_preempted_ns and in_yield_holder_preempted_ns, the parts of spinning and yielding spent while the lock's holder was preempted; cpu_share, acquisitions, slow_paths, preempted_holding, migrations, lock-wait quantiles), job and locks (the guest's totals; holder_preempted_waste_share is the spinning on preempted holders over the vCPUs' CPU time). Every field: docs/model.md, Instruments.",
     run: async (argv) =>
       (await import('./run')).runCommand(
         parseOptions('run', argv),
@@ -83,11 +83,13 @@ export const COMMANDS = {
     options: EXPERIMENT_OPTIONS,
     details: `Runs the matrix of scenarios × overcommits × locks on worker threads and prints the RFC-format table, the targets, and every cell; --out DIR writes report.md, results.json and charts.
 
-Scenarios (the RFC's pinning of 4 vCPUs on 4 pCPUs): A, vCPU i pinned to pCPU i; B, nothing pinned; C, every vCPU on pCPUs 2 and 3 (one package); the hogs are not pinned. Nx is the overcommit: (hogs + vCPUs) / pCPUs = N, so 4(N−1) CPU hogs.
+Scenarios (the RFC's pinning of 4 vCPUs on 4 pCPUs): A, vCPU i pinned to pCPU i; B, nothing pinned; C, every vCPU on pCPUs 2 and 3 (one package), with a share of the hogs (--c-hog-share, 0.4) pinned to that package and the rest free. Nx is the overcommit: (hogs + vCPUs) / pCPUs = N, so 4(N−1) CPU hogs.
 
 The RFC table, per overcommit: W/o patch (sd), W/ patch (sd): the ticket lock's and pv-yield's mean completion time of the job, in the RFC's seconds (simulated seconds × the scale factor, so that pv-yield's A-1x lasts what the RFC measured; a subset of cells still runs A-1x pv-yield for the scale), and their standard deviation over the repetitions; Diff: (W/o − W/) / W/o; paired sd: the spread of the per-seed Diff; pv first: seeds where pv-yield finished first, of all; RFC W/o, W/ patch, Diff: the RFC's numbers; resid.: Diff minus the RFC's, in percentage points; T/T_A1 base, pv: each lock's time over its own A-1x time, simulated/RFC.
 
 The cells table: cell (scenario-overcommit), lock; mean_s, sd: as above; DNF: runs that reached --cap before the job finished; cpu_share: the share of simulated time the guest's vCPUs held a pCPU (mean over the vCPUs; in brackets the lowest and highest vCPU); spin: the share of that CPU time spent spinning on locks; lhp: the part of spin spent while the lock's holder (or the waiter it was handed to) was preempted — the CPU that lock-holder preemption wastes; wait p99.9 / max: the time from a lock's first attempt to owning it, over all acquisitions (most find the lock free: lower quantiles are the uncontended cost); grants_to_preempted: ticket hand-offs to a waiter that was not running, per run; convoys (longest): episodes with ${CONVOY_WAITERS} or more vCPUs waiting on one lock, per run, and the longest. Every number is a mean over the repetitions; --json gives them unrounded.
+
+--named adds a line per named experiment: [shown] or [NOT shown], its name and the effect it looks for, then the numbers it found.
 
 --table long2015: lock, vCPUs (the guest's, on a 32-pCPU host); simulated s: the job's completion time; ratio: over pv-ticket's at that size; paper s, paper ratio: Waiman Long's 2015 numbers. --ablation NAME: per cell the Difference (as above) without and with the mechanism, the change in percentage points, and the RFC's; then the MAE of Difference, the cells pv-yield wins and the largest T_k/T_1 errors (each lock's time at overcommit k over its 1x time in the same scenario), without and with it.`,
     run: async (argv) => {
@@ -111,7 +113,7 @@ The cells table: cell (scenario-overcommit), lock; mean_s, sd: as above; DNF: ru
     summary: 'one histogram file as labelled text bars, or an SVG',
     options: HISTO_OPTIONS,
     details:
-      'FILE is one of the 31-bucket log2 histograms (histo_total, histo_spinning, histo_blocked).',
+      'FILE is one of the 31-bucket log2 histograms (histo_total, histo_spinning, histo_blocked). A row per bucket: its number i, its lower edge 2^i ns, a bar as long as its count over the largest, and the count; bucket 30 (≥1.07 s) also holds the kernel\'s 0-ns samples. --svg draws the same as a bar chart.',
     run: async (argv) => (await import('./histo')).histoCommand(argv),
   },
   help: {
@@ -154,11 +156,29 @@ export function commandNamed(name: string): CommandName {
 /** Where the documents named docs/… are (help and reports name them so). */
 const DOCS_LINE = `The documents named docs/… are in ${shownPath(DOCS_DIR)}.\nThe Prometheus exporter and the collectd generator: ${IN_CLONE ? 'scripts/pvlockfs-exporter and\nscripts/pvlockfs-collectd-conf (installed: on PATH without scripts/)' : 'pvlockfs-exporter and\npvlockfs-collectd-conf'}; each takes --help.`;
 
+/** Paragraphs (blank-line separated) wrapped at 96 columns, for a terminal. */
+function wrap(text: string, width = 96): string {
+  return text
+    .split('\n\n')
+    .map((para) => {
+      const lines: string[] = [];
+      let line = '';
+      for (const word of para.split(/\s+/)) {
+        if (line !== '' && line.length + 1 + word.length > width) {
+          lines.push(line);
+          line = word;
+        } else line = line === '' ? word : `${line} ${word}`;
+      }
+      return [...lines, line].join('\n');
+    })
+    .join('\n\n');
+}
+
 /** One command's help: usage, what it does, its options. */
 export function commandHelp(name: CommandName): string {
   const c: CommandSpec = COMMANDS[name];
   const opts = c.options.length > 0 ? `\n\nOptions:\n${optionLines(c.options, 30)}` : '';
-  return `Usage: ${c.usage}\n\n${c.summary}.${c.details ? `\n\n${c.details}` : ''}${opts}\n\nExit status: 0 success, 1 runtime failure, 2 bad usage; 141 when the reader of the output went away.\n${DOCS_LINE}`;
+  return `Usage: ${c.usage}\n\n${c.summary}.${c.details ? `\n\n${wrap(c.details)}` : ''}${opts}\n\nExit status: 0 success, 1 runtime failure, 2 bad usage; 141 when the reader of the output went away.\n${DOCS_LINE}`;
 }
 
 /** `pvlockfs help`: every command, then each command's options. */
