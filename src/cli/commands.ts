@@ -113,7 +113,7 @@ The cells table: cell (scenario-overcommit), lock; mean_s, sd: as above; DNF: ru
     summary: 'one histogram file as labelled text bars, or an SVG',
     options: HISTO_OPTIONS,
     details:
-      'FILE is one of the 31-bucket log2 histograms (histo_total, histo_spinning, histo_blocked). A row per bucket: its number i, its lower edge 2^i ns, a bar as long as its count over the largest, and the count; bucket 30 (≥1.07 s) also holds the kernel\'s 0-ns samples. --svg draws the same as a bar chart.',
+      "FILE is one of the 31-bucket log2 histograms (histo_total, histo_spinning, histo_blocked). A row per bucket: its number i, its lower edge 2^i ns, a bar as long as its count over the largest, and the count; bucket 30 (≥1.07 s) also holds the kernel's 0-ns samples. --svg draws the same as a bar chart.",
     run: async (argv) => (await import('./histo')).histoCommand(argv),
   },
   help: {
