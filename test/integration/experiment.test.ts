@@ -447,3 +447,32 @@ describe('pvlockfs experiment on a subset of the cells', () => {
     expect(b.cells).toEqual(w.cells.filter((c) => c.scenario === 'B'));
   }, 300_000);
 });
+
+describe("pvlockfs experiment's tables: every column has a name its help defines", () => {
+  it('each column heading of the RFC table and of the cells table appears in experiment --help', async () => {
+    const out = await run(
+      LAUNCHER,
+      ['experiment', '--scenarios', 'A', '--overcommit', '1', '--reps', '1', '--work', '100ms'],
+      { timeoutMs: 120_000 },
+    );
+    expect(out.code, out.stderr).toBe(0);
+    const text = Buffer.from(out.stdout, 'latin1').toString('utf8');
+    const help = (await run(LAUNCHER, ['experiment', '--help'])).stdout;
+    const helpText = Buffer.from(help, 'latin1').toString('utf8').replace(/\s+/g, ' ');
+    const rfc = text.split('\n').find((l) => l.includes('W/o patch'))!;
+    const cells = text.split('\n').find((l) => l.startsWith('cell '))!;
+    const headings = [
+      ...rfc.split('|').flatMap((part) => part.trim().split(/\s{2,}/)),
+      ...cells.trim().split(/\s{2,}/),
+    ].filter((h) => h !== '');
+    expect(headings.length).toBeGreaterThan(15);
+    // A heading may be several names at once ("T/T_A1 base sim/RFC"): each must be defined.
+    const names = headings.flatMap((h) =>
+      h
+        .replace(/\(.*?\)/g, (m) => ` ${m.slice(1, -1)} `)
+        .split(/\s+|, /)
+        .filter((w) => w !== '' && !['/', 'sim/RFC', 'first'].includes(w)),
+    );
+    for (const name of names) expect(helpText, `column '${name}'`).toContain(name);
+  });
+});
