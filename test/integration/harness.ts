@@ -126,6 +126,9 @@ export async function waitFor(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/** How long `Daemon.stop` waits for the daemon to exit after its signal. */
+const STOP_BOUND_MS = 60_000;
+
 /** A pvlockfs daemon started as a child process on a fresh temporary mount point. */
 export class Daemon {
   output = '';
@@ -165,7 +168,7 @@ export class Daemon {
     started.push(d.mnt);
     await waitFor(
       () => d.output.includes('mounted at') || d.exitCode !== undefined,
-      30_000,
+      120_000,
       `mount at ${dir}`,
     );
     if (!d.output.includes('mounted at')) throw new Error(`daemon failed to mount: ${d.output}`);
@@ -184,17 +187,22 @@ export class Daemon {
     return join(this.mnt, rel);
   }
 
-  /** Sends a signal to this daemon's own pid and waits (bounded) for it to exit. */
+  /**
+   * Sends a signal to this daemon's own pid and waits (bounded generously: a busy machine may
+   * take long to run the unmount) for it to exit; on timeout it says what the daemon said.
+   */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.exitCode === undefined) this.proc.kill(signal);
     const code = await Promise.race([
       this.exited,
-      new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000)),
+      new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), STOP_BOUND_MS)),
     ]);
     if (code === 'timeout') {
       this.proc.kill('SIGKILL');
       await this.exited;
-      throw new Error(`daemon did not exit after ${signal}`);
+      throw new Error(
+        `daemon at ${this.mnt} did not exit within ${STOP_BOUND_MS} ms of ${signal}; it said:\n${this.output}`,
+      );
     }
     live.delete(this);
     return code;
