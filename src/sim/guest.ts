@@ -79,7 +79,13 @@ export class Guest implements HostListener {
     this.convoys = new ConvoyTracker(cfg.convoyMinWaiters);
     this.space = new LockSpace(cfg);
     this.lockTable = new LockTable(this.space.count);
-    this.lockTable.onHolder = (i) => this.holderChanged(i);
+    this.lockTable.onHolder = (i, before) => {
+      // The waiters' waste changes only when the holder's being preempted does (a hand-over
+      // between two running vCPUs, the common case, changes nothing), and only if there are any.
+      const t = this.lockTable;
+      if (t.waiting(i) > 0 && this.offCpu(before) !== this.offCpu(t.holder(i)))
+        this.holderChanged(i);
+    };
     for (let i = 0; i < this.lockTable.count; i++)
       this.locks.push(new GuestLock(i, this.lockTable));
     this.vfs = cfg.vfsLocks ? new VfsLocks(cfg, this.space) : null;
@@ -233,8 +239,10 @@ export class Guest implements HostListener {
     const now = this.now;
     v.timeNs[v.cat] += now - v.catSinceNs;
     v.catSinceNs = now;
-    v.cat = category(v);
-    this.fileWaste(v);
+    const cat = category(v);
+    v.cat = cat;
+    // Most changes are of a vCPU that neither waits on a lock nor was counting waste.
+    if (v.lhpKind >= 0 || cat === Cat.Spin || cat === Cat.Yield) this.fileWaste(v, now);
     if (this.tracer !== null) this.tracer.vcpu(v);
   }
 
@@ -243,8 +251,7 @@ export class Guest implements HostListener {
    * such waste: it spins or is in the yield hypercall for a lock whose holder (or the waiter the
    * lock was handed to) is not on a pCPU.
    */
-  private fileWaste(v: Vcpu): void {
-    const now = this.now;
+  private fileWaste(v: Vcpu, now: number): void {
     if (v.lhpKind >= 0) v.lhpNs[v.lhpKind] += now - v.lhpSinceNs;
     v.lhpSinceNs = now;
     v.lhpKind = -1;
@@ -265,10 +272,16 @@ export class Guest implements HostListener {
     return ns;
   }
 
+  /** Whether vCPU `v` (-1: nobody) is one the host has taken off its pCPU. */
+  private offCpu(v: number): boolean {
+    return v >= 0 && this.vcpus[v].task.state !== TaskState.Running;
+  }
+
   /** Lock `i`'s holder changed, or was preempted or resumed: its waiters' waste is re-filed. */
   private holderChanged(i: number): void {
     if (this.lockTable.waiting(i) === 0) return;
-    for (const w of this.vcpus) if (w.lock === i) this.fileWaste(w);
+    const now = this.now;
+    for (const w of this.vcpus) if (w.lock === i) this.fileWaste(w, now);
   }
 
   private halt(v: Vcpu): void {

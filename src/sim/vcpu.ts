@@ -91,8 +91,8 @@ export class LockTable {
   /** The numbers, lock by lock (see the offsets below). */
   private readonly f: Float64Array;
 
-  /** Told of every change of a lock's holder (the guest's preempted-holder accounting). */
-  onHolder: ((i: number) => void) | null = null;
+  /** Told of every change of a lock's holder, and the one before (the preempted-holder accounting). */
+  onHolder: ((i: number, before: number) => void) | null = null;
 
   constructor(readonly count: number) {
     this.f = new Float64Array(count * LOCK_FIELDS);
@@ -109,9 +109,10 @@ export class LockTable {
   }
   setHolder(i: number, v: number): void {
     const at = i * LOCK_FIELDS + LockField.Holder;
-    if (this.f[at] === v) return;
+    const before = this.f[at];
+    if (before === v) return;
     this.f[at] = v;
-    if (this.onHolder !== null) this.onHolder(i);
+    if (this.onHolder !== null) this.onHolder(i, before);
   }
   /** The pCPU that last touched lock `i` (its cache line is there), -1 before anyone did. */
   lastCpu(i: number): number {
