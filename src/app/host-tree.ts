@@ -24,7 +24,7 @@ function guestsTree(
   const host = {
     ...machinePort(m, extra, control, trace),
     seed: m.cfg.seed,
-    holderPreemptedNs: () => m.guests.reduce((ns, g) => ns + g.holderPreemptedSpinNs(), 0),
+    holderPreemptedNs: () => m.guests.reduce((ns, g) => ns + g.waste.spinNs(), 0),
     configText: () =>
       configText(
         m.cfg,

@@ -82,10 +82,7 @@ export function cells(results: RunResult[], scale: number): Cell[] {
   });
 }
 
-/**
- * The Difference of one cell run by run: runs with the same seed execute the same job (common
- * random numbers), so each seed gives one paired Difference.
- */
+/** A cell's Difference seed by seed: at one seed both locks run the same job (common random numbers). */
 export interface Paired {
   /** Seeds where both locks finished. */
   runs: number;
@@ -183,8 +180,8 @@ export interface TargetCheck {
 }
 
 /**
- * The targets of the RFC comparison (docs/model.md, "Effects the model must show, and the targets"), each with this run's value. Only meaningful
- * for the full 12-cell matrix; with fewer cells the counts are over the cells present.
+ * The RFC comparison's targets (docs/model.md) with this run's values; the counts are over the
+ * cells present (meaningful for the full 12-cell matrix).
  */
 export function targetChecks(c: Comparison): TargetCheck[] {
   const n = c.rows.length;

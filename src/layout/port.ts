@@ -66,7 +66,7 @@ export function machinePort(
     qstats: g.qstats,
     seed: cfg.seed,
     simTimeNs: () => m.nowNs,
-    holderPreemptedNs: () => g.holderPreemptedSpinNs(),
+    holderPreemptedNs: () => g.waste.spinNs(),
     running: () => running.get(),
     setRunning: (v) => running.set(v),
     advance: running.advance ? (ns) => running.advance?.(ns) : null,

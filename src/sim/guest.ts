@@ -6,11 +6,11 @@ import type { Host } from './host';
 import { Kvm } from './kvm';
 import { LOCK_ALGORITHMS } from './lock-registry';
 import { HostListener, Task, TaskKind, TaskState } from './task';
-import { Cat, ConvoyTracker, LatencyHisto } from './instruments';
+import { Cat, ConvoyTracker } from './instruments';
 import { Rng } from './rng';
 import { QStats } from './qstats';
 import { Histo, PvStats } from './stats';
-import { Act, GuestLock, LockAlgorithmImpl, LockTable, Vcpu } from './vcpu';
+import { Act, badLock, GuestLock, LockAlgorithmImpl, LockTable, Vcpu } from './vcpu';
 import { category, Workload } from './workload';
 import { isWaiting } from './acts';
 import { Mark, SimTracer } from './trace';
@@ -18,6 +18,7 @@ import { IpisUnderLock } from './mech-ipi';
 import { ShadowPaging } from './mech-mmu';
 import { VfsLocks } from './mech-vfs';
 import { LockSpace } from './lock-space';
+import { HolderWaste } from './holder-waste';
 
 /**
  * The guest: V vCPUs running a synthetic kernel compile — user-mode stretches with no lock,
@@ -48,6 +49,8 @@ export class Guest implements HostListener {
   readonly kvm: Kvm;
   /** Who is told of every change of a vCPU, a lock or a waiter count (a timeline), or null. */
   tracer: SimTracer | null = null;
+  /** The spinning and yielding its vCPUs waste on preempted holders. */
+  readonly waste: HolderWaste;
   /** Its job: the work done, the completions (see `Job`). */
   readonly job: Job;
   /** Several guests: the job finished and the vCPUs have left the host (nothing more is counted). */
@@ -79,13 +82,7 @@ export class Guest implements HostListener {
     this.convoys = new ConvoyTracker(cfg.convoyMinWaiters);
     this.space = new LockSpace(cfg);
     this.lockTable = new LockTable(this.space.count);
-    this.lockTable.onHolder = (i, before) => {
-      // The waiters' waste changes only when the holder's being preempted does (a hand-over
-      // between two running vCPUs, the common case, changes nothing), and only if there are any.
-      const t = this.lockTable;
-      if (t.waiting(i) > 0 && this.offCpu(before) !== this.offCpu(t.holder(i)))
-        this.holderChanged(i);
-    };
+    this.waste = new HolderWaste(this.vcpus, this.lockTable, host);
     for (let i = 0; i < this.lockTable.count; i++)
       this.locks.push(new GuestLock(i, this.lockTable));
     this.vfs = cfg.vfsLocks ? new VfsLocks(cfg, this.space) : null;
@@ -94,11 +91,6 @@ export class Guest implements HostListener {
     this.ipis = cfg.ipiUnderLock ? new IpisUnderLock(this) : null;
     this.kvm = new Kvm(this);
     this.algo = lock.create(this);
-  }
-
-  /** Lock waits of every vCPU together, merged now (one histogram fewer per acquisition). */
-  lockWaits(): LatencyHisto {
-    return LatencyHisto.merged(this.vcpus.map((v) => v.wait));
   }
 
   /** Current simulated time (the host's clock; the guest's sched_clock is the same). */
@@ -121,9 +113,8 @@ export class Guest implements HostListener {
   }
 
   /**
-   * `v` owns `lock` from now on and its guest code sees it after `latencyNs` of running time;
-   * records the acquisition's samples (the spinning one unless `spinSample` is false: an exchange
-   * won inside a slow path closes no fast-path attempt) and starts the critical section.
+   * `v` owns `lock` from now on, seen by its code after `latencyNs` of running; records the samples
+   * (no spinning one when `spinSample` is false: a slow path's exchange ends no fast-path attempt).
    */
   acquired(v: Vcpu, lock: GuestLock, latencyNs: number, spinSample = true): void {
     const base = Math.max(this.now, v.task.resumeAtNs);
@@ -180,7 +171,7 @@ export class Guest implements HostListener {
     const v = this.vcpus[task.index];
     v.overheadNs += task.resumeAtNs - now;
     this.recat(v);
-    if (v.lock >= 0 && this.lockTable.holder(v.lock) === v.index) this.holderChanged(v.lock);
+    this.waste.moved(v);
     if (this.ipis !== null) this.ipis.deliver(v);
     if (v.act === Act.Halted) this.startBurst(v);
     else if (isWaiting(v.act)) this.algo.dispatched(v);
@@ -196,7 +187,7 @@ export class Guest implements HostListener {
       this.note(Mark.HolderPreempted, v.index);
     }
     this.recat(v);
-    if (v.lock >= 0 && this.lockTable.holder(v.lock) === v.index) this.holderChanged(v.lock);
+    this.waste.moved(v);
     if (v.lock >= 0 && this.algo.descheduled) this.algo.descheduled(v);
     // Solution (c): the host marks the vCPU preempted (runnable, not halted) in its steal time.
     if (this.cfg.runState && v.lock >= 0 && task.state === TaskState.Runnable)
@@ -242,46 +233,8 @@ export class Guest implements HostListener {
     const cat = category(v);
     v.cat = cat;
     // Most changes are of a vCPU that neither waits on a lock nor was counting waste.
-    if (v.lhpKind >= 0 || cat === Cat.Spin || cat === Cat.Yield) this.fileWaste(v, now);
+    if (v.lhpKind >= 0 || cat === Cat.Spin || cat === Cat.Yield) this.waste.file(v, now);
     if (this.tracer !== null) this.tracer.vcpu(v);
-  }
-
-  /**
-   * Files `v`'s preempted-holder waste up to now, and decides whether its time from now on is
-   * such waste: it spins or is in the yield hypercall for a lock whose holder (or the waiter the
-   * lock was handed to) is not on a pCPU.
-   */
-  private fileWaste(v: Vcpu, now: number): void {
-    if (v.lhpKind >= 0) v.lhpNs[v.lhpKind] += now - v.lhpSinceNs;
-    v.lhpSinceNs = now;
-    v.lhpKind = -1;
-    if ((v.cat !== Cat.Spin && v.cat !== Cat.Yield) || v.lock < 0) return;
-    const h = this.lockTable.holder(v.lock);
-    if (h < 0 || h === v.index || this.vcpus[h].task.state === TaskState.Running) return;
-    v.lhpKind = v.cat === Cat.Spin ? 0 : 1;
-  }
-
-  /**
-   * The vCPUs' spinning while a lock's holder was preempted, up to now (summed; the open stints
-   * included without closing them, so reading it changes nothing).
-   */
-  holderPreemptedSpinNs(): number {
-    const now = this.now;
-    let ns = 0;
-    for (const v of this.vcpus) ns += v.lhpNs[0] + (v.lhpKind === 0 ? now - v.lhpSinceNs : 0);
-    return ns;
-  }
-
-  /** Whether vCPU `v` (-1: nobody) is one the host has taken off its pCPU. */
-  private offCpu(v: number): boolean {
-    return v >= 0 && this.vcpus[v].task.state !== TaskState.Running;
-  }
-
-  /** Lock `i`'s holder changed, or was preempted or resumed: its waiters' waste is re-filed. */
-  private holderChanged(i: number): void {
-    if (this.lockTable.waiting(i) === 0) return;
-    const now = this.now;
-    for (const w of this.vcpus) if (w.lock === i) this.fileWaste(w, now);
   }
 
   private halt(v: Vcpu): void {
@@ -330,8 +283,7 @@ export class Guest implements HostListener {
     v.lock = -1;
     const lock = this.locks[i];
     if (this.tracer !== null) this.tracer.released(lock, v.index);
-    // An algorithm with nothing to do when nobody waits is not called then (its state, in the
-    // lock object, stays out of the cache).
+    // An algorithm with nothing to do when nobody waits is not called (its state stays uncached).
     if (table.waiting(i) > 0 || !this.algo.idleWhenUncontended) this.algo.released(lock);
     // Interrupts are on again: IPIs that waited for this vCPU are taken.
     if (this.ipis !== null) this.ipis.deliver(v);
@@ -342,9 +294,4 @@ export class Guest implements HostListener {
     // Solution (b): the hint is cleared; a vCPU the host held a preemption for yields now.
     if (this.cfg.preemptHints) this.host.releasedHint(v.task);
   }
-}
-
-/** A broken lock invariant (the message is built out of line: see queue.ts). */
-function badLock(v: Vcpu, what: string): never {
-  fail(`vCPU ${v.index} ${what}`);
 }

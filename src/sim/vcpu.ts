@@ -1,3 +1,4 @@
+import { fail } from './assert';
 import { doubleFields } from './doubles';
 import type { Rng } from './rng';
 import type { Task } from './task';
@@ -223,4 +224,9 @@ export class LockCounts {
   kicks = 0;
   /** Run-state sharing (solution (c)): spins cut short or skipped because the owner was preempted. */
   runStateStops = 0;
+}
+
+/** A broken lock invariant of vCPU `v` (the message is built out of line: see queue.ts). */
+export function badLock(v: Vcpu, what: string): never {
+  fail(`vCPU ${v.index} ${what}`);
 }

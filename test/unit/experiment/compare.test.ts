@@ -27,6 +27,7 @@ function cell(
     vcpu_share_min: 0.5,
     vcpu_share_max: 0.5,
     spin_share: 0.01,
+    holder_preempted_share: 0,
     lock_wait_p99_ns: 100,
     lock_wait_p999_ns: 1000,
     lock_wait_max_ns: 10_000,

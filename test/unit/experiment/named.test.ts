@@ -29,6 +29,7 @@ function fakeResults(
     convoyEpisodes: 0,
     convoyMaxNs: 0,
     spinShare: 0,
+    lhpShare: 0,
     histoSpinning: [],
     histoBlocked: [],
   }));
