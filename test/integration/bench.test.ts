@@ -79,7 +79,7 @@ describeFuse("the read benchmark's trivial fuse-native daemon", () => {
       expect(out).toContain('mounted');
       expect(await cat(join(mnt, 'histo_total'))).toMatch(/^(\d+ ){30}\d+\n$/);
       proc.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      expect(await exited, out).toBe(0);
       expect(await isMounted(mnt)).toBe(false);
     } finally {
       if (proc.exitCode === null) proc.kill('SIGKILL');
