@@ -3,7 +3,16 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cat, describeFuse, isMounted, LAUNCHER, ROOT, run, waitFor } from './harness';
+import {
+  cat,
+  describeFuse,
+  isMounted,
+  LAUNCHER,
+  ROOT,
+  run,
+  waitFor,
+  writeSpinlocks,
+} from './harness';
 
 /** What a command did with its standard output closed from the start. */
 interface Ended {
@@ -50,22 +59,7 @@ describeFuse('every command, with its standard output closed early', () => {
   beforeAll(async () => {
     dir = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-closed-'));
     spinlocks = join(dir, 'kvm', 'spinlocks');
-    await fsp.mkdir(spinlocks, { recursive: true });
-    const histo = `${Array.from({ length: 31 }, (_, i) => (i === 12 ? 5 : 0)).join(' ')}\n`;
-    const files: Record<string, string> = {
-      taken: '100\n',
-      taken_slow: '5\n',
-      released: '100\n',
-      time_spinning: '2000\n',
-      time_blocked: '9000\n',
-      time_total: '3000\n',
-      timeout: '2048\n',
-      zero_stats: '0\n',
-      histo_total: histo,
-      histo_spinning: histo,
-      histo_blocked: histo,
-    };
-    for (const [f, text] of Object.entries(files)) await fsp.writeFile(join(spinlocks, f), text);
+    await writeSpinlocks(spinlocks);
   });
   afterAll(async () => {
     await fsp.rm(dir, { recursive: true, force: true });

@@ -289,3 +289,30 @@ export async function runUntil(
   }
   return { code: code ?? null, stdout, stderr };
 }
+
+/**
+ * Writes the 11 files of a kvm/spinlocks directory into `dir` (made if missing): plausible
+ * counters, one histogram bucket (12) used, timeout 2048; `over` replaces any file's text.
+ */
+export async function writeSpinlocks(
+  dir: string,
+  over: Record<string, string> = {},
+): Promise<void> {
+  await fsp.mkdir(dir, { recursive: true });
+  const histo = `${Array.from({ length: 31 }, (_, i) => (i === 12 ? 5 : 0)).join(' ')}\n`;
+  const files: Record<string, string> = {
+    taken: '100\n',
+    taken_slow: '5\n',
+    released: '100\n',
+    time_spinning: '2000\n',
+    time_blocked: '9000\n',
+    time_total: '3000\n',
+    timeout: '2048\n',
+    zero_stats: '0\n',
+    histo_total: histo,
+    histo_spinning: histo,
+    histo_blocked: histo,
+    ...over,
+  };
+  for (const [f, text] of Object.entries(files)) await fsp.writeFile(join(dir, f), text);
+}

@@ -12,6 +12,7 @@ import {
   ROOT,
   run,
   waitFor,
+  writeSpinlocks,
 } from './harness';
 
 const AS_NOBODY = ['--reuid=nobody', '--regid=nogroup', '--clear-groups'];
@@ -138,22 +139,7 @@ describeFuse('a real package: npm pack, npm install -g, and the installed pvlock
     const pkg = join(prefix, 'lib', 'node_modules', 'pvlockfs');
     const env = { ...cleanEnv(), PATH: `${join(prefix, 'bin')}:/usr/bin:/bin:/usr/sbin:/sbin` };
     const spinlocks = join(base, 'debugfs', 'kvm', 'spinlocks');
-    await fsp.mkdir(spinlocks, { recursive: true });
-    const histo = `${Array.from({ length: 31 }, (_, i) => (i === 3 ? 2 : 0)).join(' ')}\n`;
-    for (const [f, text] of Object.entries({
-      taken: '10\n',
-      taken_slow: '2\n',
-      released: '10\n',
-      time_spinning: '200\n',
-      time_blocked: '900\n',
-      time_total: '300\n',
-      timeout: '1024\n',
-      zero_stats: '0\n',
-      histo_total: histo,
-      histo_spinning: histo,
-      histo_blocked: histo,
-    }))
-      await fsp.writeFile(join(spinlocks, f), text);
+    await writeSpinlocks(spinlocks, { taken: '10\n', released: '10\n' });
     const exporter = await run('pvlockfs-exporter', [spinlocks], { cwd: base, env });
     expect(exporter.code, exporter.stderr).toBe(0);
     expect(exporter.stdout).toMatch(/^kvm_spinlock_taken_total 10$/m);

@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureCommand, LAUNCHER, run, waitFor } from './harness';
+import { ensureCommand, LAUNCHER, run, waitFor, writeSpinlocks } from './harness';
 
 const made: string[] = [];
 
@@ -19,23 +19,7 @@ describe('pvlockfs top on a plain directory laid out like a guest debugfs', () =
   async function fakeDebugfs(): Promise<string> {
     const root = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-debugfs-'));
     made.push(root);
-    const dir = join(root, 'kvm', 'spinlocks');
-    await fsp.mkdir(dir, { recursive: true });
-    const histo = `${Array.from({ length: 31 }, (_, i) => (i === 12 ? 5 : 0)).join(' ')}\n`;
-    const files: Record<string, string> = {
-      taken: '100\n',
-      taken_slow: '5\n',
-      released: '100\n',
-      time_spinning: '2000\n',
-      time_blocked: '9000\n',
-      time_total: '3000\n',
-      timeout: '2048\n',
-      zero_stats: '0\n',
-      histo_total: histo,
-      histo_spinning: histo,
-      histo_blocked: histo,
-    };
-    for (const [f, text] of Object.entries(files)) await fsp.writeFile(join(dir, f), text);
+    await writeSpinlocks(join(root, 'kvm', 'spinlocks'));
     return root;
   }
 
