@@ -16,13 +16,12 @@ describeFuse(
       // Read as an agent does, many times per step: a reader never sees a step part of the way.
       await waitFor(
         async () => {
-          const [sim, taken] = await Promise.all([
-            cat(d.path('pvlockfs/sim_time_ns')),
-            cat(d.path('kvm/spinlocks/taken')),
-          ]);
-          const ns = Number(sim);
+          // The clock, then taken, then the clock again, one after another: taken belongs to
+          // that simulated time only when the clock did not move between the two readings (read
+          // at once, taken could be read before the first reading of the clock, a step earlier).
+          const ns = Number(await cat(d.path('pvlockfs/sim_time_ns')));
+          const taken = await cat(d.path('kvm/spinlocks/taken'));
           seen.add(ns);
-          // Taken is read beside the clock: keep it only when the clock did not move meanwhile.
           if (Number(await cat(d.path('pvlockfs/sim_time_ns'))) === ns)
             takenAt.set(ns, taken.trim());
           return ns >= 3e9 && takenAt.has(2e9) && takenAt.has(3e9);
