@@ -95,13 +95,17 @@ export function lazyUnmount(mountpoint: string): Promise<boolean> {
   );
 }
 /**
- * Lazily unmounts every mount of device `dev` (the mount and its bind mounts) that nothing is
+ * Lazily unmounts every mount of device `dev` (of type `fstype`, when given: the mount and its bind mounts) that nothing is
  * mounted on top of: unmounting by path acts on the topmost mount there, which is then not ours.
  * Returns what remains, in words: empty when every mount of `dev` is gone.
  */
-export async function unmountDevice(dev: string): Promise<string[]> {
+export async function unmountDevice(dev: string, fstype?: string): Promise<string[]> {
+  // A mount of another filesystem type is never ours, whatever its device number says (one
+  // loaded run saw another FUSE daemon's mount listed under the same number).
+  const mine = (m: MountEntry): boolean =>
+    m.dev === dev && (fstype === undefined || m.fstype === fstype);
   const table = await mountTable();
-  const ours = table.filter((m) => m.dev === dev);
+  const ours = table.filter(mine);
   const covers = (m: MountEntry): MountEntry | undefined =>
     table.find((o) => o.parent === m.id && o.path === m.path);
   for (const m of ours) {
@@ -110,14 +114,12 @@ export async function unmountDevice(dev: string): Promise<string[]> {
     if (top !== null && top.dev === dev) await lazyUnmount(m.path);
   }
   const after = await mountTable();
-  return after
-    .filter((m) => m.dev === dev)
-    .map((m) => {
-      const c = after.find((o) => o.parent === m.id && o.path === m.path);
-      return c !== undefined
-        ? `still mounted at ${m.path}: ${c.source} (${c.fstype}) is mounted on top of it and was left alone; unmount that first ('umount ${m.path}'), then 'umount -l ${m.path}'`
-        : `still mounted at ${m.path} (fusermount -uz and umount -l both failed)`;
-    });
+  return after.filter(mine).map((m) => {
+    const c = after.find((o) => o.parent === m.id && o.path === m.path);
+    return c !== undefined
+      ? `still mounted at ${m.path}: ${c.source} (${c.fstype}) is mounted on top of it and was left alone; unmount that first ('umount ${m.path}'), then 'umount -l ${m.path}'`
+      : `still mounted at ${m.path} (fusermount -uz and umount -l both failed)`;
+  });
 }
 
 /** Whether this process still holds its /dev/fuse channel (the FUSE session is running). */

@@ -250,7 +250,7 @@ function tracked(fuse: InstanceType<FuseCtor>, entry: MountEntry): Mounted {
     (await sessionOpen()) ? ((await mountById(entry.id))?.path ?? null) : null;
   const unmount = async (): Promise<void> => {
     if (await sessionOpen()) {
-      const left = await unmountDevice(entry.dev);
+      const left = await unmountDevice(entry.dev, entry.fstype);
       if (left.length > 0) throw new Error(left.join('; '));
     }
     release();
