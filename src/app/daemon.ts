@@ -1,5 +1,6 @@
 import { DebugFs, MAX_CAPTURED_BYTES } from '../debugfs/fs';
 import type { Abi } from '../debugfs/parse';
+import { bindingLine, loadBinding } from '../fuse/binding';
 import { FuseLoadError, mountFs, Mounted, sessionOpen, unmountDevice } from '../fuse/mount';
 import type { Layout } from '../layout/tree';
 import { openPinnedDir, PinnedDir } from '../os/dir';
@@ -156,6 +157,9 @@ export async function startDaemon(o: DaemonRequest, out: DaemonOutput): Promise<
     if (e instanceof FuseLoadError) throw new RuntimeError(e.message);
     throw new RuntimeError(`cannot mount ${shownPath(mnt)}: ${(e as Error).message}`);
   }
+  const binding = loadBinding();
+  // The patched binding is the normal case; fuse-native's own is said once, with its limits.
+  if (binding.kind === 'stock') out.log(`pvlockfs: ${bindingLine(binding)}`);
   driver.start();
   const lockstep = o.lockstepNs === null ? null : startLockstep(driver, o.lockstepNs);
   return {

@@ -9,6 +9,8 @@ export class OpenFile {
   /** Where the last write on this description ended and how long it was (see `isContinuation`). */
   lastWriteEnd = -1;
   lastWriteLen = 0;
+  /** Opened with O_APPEND: FUSE then sends each write at the file's size (0), not its position. */
+  append = false;
   constructor(
     readonly node: Node,
     readonly abi: Abi,
@@ -148,7 +150,12 @@ function isContinuation(f: OpenFile, offset: number): boolean {
  * method → EINVAL. The later pieces of a split `write(2)` are accepted whole and ignored.
  */
 export function writeFile(f: OpenFile, data: Uint8Array, offset = f.pos): number | Promise<number> {
-  const later = isContinuation(f, offset) ? undefined : writeWhole(f, data);
+  const rest = isContinuation(f, offset);
+  // A non-seekable file takes writes at its position only (pwrite elsewhere: ESPIPE, as on a
+  // kernel whose FUSE could not be told the file is non-seekable).
+  if (!rest && offset !== f.pos && !f.append && f.node.kind !== 'event')
+    throw new FsError('ESPIPE', `write at ${offset}, position ${f.pos}`);
+  const later = rest ? undefined : writeWhole(f, data);
   // A failed write never gets here: the kernel returns its error and sends no further pieces.
   f.lastWriteEnd = offset + data.length;
   f.lastWriteLen = data.length;

@@ -115,14 +115,41 @@ export class DebugFs {
 
   /** Names in a directory (without `.` and `..`). */
   readdir(path: string): string[] {
+    return [...this.dir(path).children.keys()];
+  }
+
+  /**
+   * A directory's entries with their types, `.` and `..` first (what `getdents64` gives: the
+   * kernel's dcache_readdir fills d_type from each inode's mode).
+   */
+  entries(path: string): Array<[name: string, mode: number]> {
+    const out: Array<[string, number]> = [
+      ['.', S_IFDIR],
+      ['..', S_IFDIR],
+    ];
+    for (const [name, n] of this.dir(path).children)
+      out.push([name, n.kind === 'dir' ? S_IFDIR : S_IFREG]);
+    return out;
+  }
+
+  /** Opens a directory: open(2)'s checks (see `checkOpenFlags`). */
+  opendir(path: string, flags = 0): void {
+    this.dir(path);
+    checkOpenFlags(flags, path);
+  }
+
+  private dir(path: string): DirNode {
     const n = lookup(this.root, path);
     if (n.kind !== 'dir') throw new FsError('ENOTDIR', path);
-    return [...n.children.keys()];
+    return n;
   }
 
   /** Opens a file and returns its handle number (closing the least recently used if full). */
-  open(path: string): number {
-    const f = openFile(lookup(this.root, path), this.abi);
+  open(path: string, flags = 0): number {
+    const node = lookup(this.root, path);
+    const f = openFile(node, this.abi);
+    checkOpenFlags(flags, path);
+    f.append = (flags & O_APPEND) !== 0;
     while (this.handles.size >= this.limits.handles) this.evictOldest();
     while (this.handles.has(this.nextFh)) this.nextFh = this.after(this.nextFh);
     const fh = this.nextFh;
@@ -130,6 +157,23 @@ export class DebugFs {
     this.nextFh = this.after(fh);
     this.captured(f, 0);
     return fh;
+  }
+
+  /**
+   * Whether an open file is non-seekable, as every debugfs attribute is (`nonseekable_open`):
+   * lseek, pread and pwrite on it fail with ESPIPE. Only pvlockfs's own event files seek.
+   */
+  nonseekable(fh: number): boolean {
+    return this.handle(fh).node.kind !== 'event';
+  }
+
+  /**
+   * fsync and fdatasync of an open file: debugfs's file operations have no `fsync`, so the
+   * kernel answers EINVAL (directories answer 0, which FUSE gives on its own).
+   */
+  fsync(fh: number): never {
+    this.handle(fh);
+    throw new FsError('EINVAL', 'fsync');
   }
 
   /** Reads from an open file (see `readFile`). */
@@ -246,6 +290,19 @@ export class DebugFs {
     this.handles.set(fh, f);
     return f;
   }
+}
+
+/** open(2)'s flags as x86_64 numbers them. */
+export const O_APPEND = 0o2000;
+/** See `O_APPEND`. */
+export const O_DIRECT = 0o40000;
+
+/**
+ * What open(2) refuses before the file's own open runs: O_DIRECT on a file whose address space
+ * has no direct I/O (every debugfs inode) is EINVAL.
+ */
+function checkOpenFlags(flags: number, path: string): void {
+  if ((flags & O_DIRECT) !== 0) throw new FsError('EINVAL', `O_DIRECT ${path}`);
 }
 
 /** Bytes of text an open file holds captured. */

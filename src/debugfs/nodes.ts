@@ -161,12 +161,23 @@ export function createEventFile(
   return node;
 }
 
-/** Resolves a '/'-separated path from the root; ENOENT or ENOTDIR as the kernel would say. */
+/** The longest name a directory entry may have, in bytes (the kernel's NAME_MAX). */
+export const NAME_MAX = 255;
+/** A name of at most this many UTF-16 units is at most NAME_MAX bytes (3 bytes per unit at most). */
+const NAME_MAX_CHARS_SAFE = Math.floor(NAME_MAX / 3);
+
+/**
+ * Resolves a '/'-separated path from the root; ENOENT, ENOTDIR or ENAMETOOLONG as the kernel
+ * would say.
+ */
 export function lookup(root: DirNode, path: string): Node {
   let node: Node = root;
   for (const part of path.split('/')) {
     if (part === '' || part === '.') continue;
     if (node.kind !== 'dir') throw new FsError('ENOTDIR', path);
+    // simple_lookup refuses a name longer than NAME_MAX bytes before looking.
+    if (part.length > NAME_MAX_CHARS_SAFE && Buffer.byteLength(part) > NAME_MAX)
+      throw new FsError('ENAMETOOLONG', path);
     const next: Node | undefined = node.children.get(part);
     if (next === undefined) throw new FsError('ENOENT', path);
     node = next;

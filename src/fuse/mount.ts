@@ -1,5 +1,5 @@
-import { dirname } from 'node:path';
 import type { DebugFs } from '../debugfs/fs';
+import { loadBinding } from './binding';
 import {
   devFuseClosed,
   ensureFusermountOnPath,
@@ -23,6 +23,7 @@ export {
   unmountDevice,
 } from './mount-table';
 export type { MountEntry } from './mount-table';
+export { FuseLoadError } from './binding';
 
 /** How to mount. */
 export interface MountOptions {
@@ -60,43 +61,8 @@ export interface Mounted {
   release(): void;
 }
 
-/** Why fuse-native could not be loaded, in words a user can act on. */
-export class FuseLoadError extends Error {
-  readonly code = 'PVLOCKFS_FUSE_LOAD';
-}
-
 type FuseCtor = typeof import('fuse-native');
 type Operations = import('fuse-native').Operations;
-
-/**
- * Loads fuse-native; explains a missing libfuse.so.2 instead of a bare dlopen error.
- *
- * fuse-native 2.2.6's static `Fuse.unmount` runs `exec(\`fusermount -uz ${JSON.stringify(mnt)}\`)`:
- * a shell, in which `$(…)` and backquotes inside the double quotes expand — a mount point's name
- * would run as root. pvlockfs never lets it run: the static is replaced by one that refuses, and
- * every unmount goes through `lazyUnmount` (`execFile`, an argument array, no shell).
- */
-export function loadFuse(): FuseCtor {
-  try {
-    const Fuse = require('fuse-native') as FuseCtor & {
-      unmount: (mnt: string, cb: (err: Error | null) => void) => void;
-    };
-    Fuse.unmount = (_mnt, cb) =>
-      process.nextTick(
-        cb,
-        new Error('fuse-native unmounts through a shell; pvlockfs unmounts with execFile instead'),
-      );
-    return Fuse;
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    if (msg.includes('libfuse.so.2')) {
-      throw new FuseLoadError(
-        'libfuse.so.2 cannot be loaded: start pvlockfs through its launcher (scripts/pvlockfs in a clone, the pvlockfs command of an installed package: both provide the copy shipped with fuse-native) or install the libfuse2 package',
-      );
-    }
-    throw new FuseLoadError(`fuse-native cannot be loaded: ${msg}`);
-  }
-}
 
 /**
  * Mounts the filesystem with direct_io (debugfs files report size 0, so without it the page
@@ -138,7 +104,7 @@ export function mountOps(
   id: Identity,
 ): Promise<Mounted> {
   ensureFusermountOnPath();
-  const Fuse = loadFuse();
+  const { Fuse } = loadBinding();
   const fuse = new Fuse(opts.mountpoint, ops, {
     allowOther: true,
     defaultPermissions: id.defaultPermissions,
@@ -176,10 +142,7 @@ function mountWithoutPathChecks(fuse: InstanceType<FuseCtor>): void {
     _getImplementedArray(): unknown;
     _open(cb: (err: Error | null) => void): void;
   };
-  const binding = require('node-gyp-build')(dirname(require.resolve('fuse-native'))) as {
-    sizeof_fuse_thread_t: number;
-    fuse_native_mount(...args: unknown[]): void;
-  };
+  const binding = loadBinding().native;
   f._open = (cb) => {
     f._thread = Buffer.alloc(binding.sizeof_fuse_thread_t);
     f._openCallback = cb;
@@ -225,9 +188,7 @@ async function identify(
 
 /** The binding's own handle release (no unmount command: it only lets go of the event loop). */
 function releaseBinding(fuse: InstanceType<FuseCtor>): void {
-  const binding = require('node-gyp-build')(dirname(require.resolve('fuse-native'))) as {
-    fuse_native_unmount(mnt: string, thread: unknown): void;
-  };
+  const binding = loadBinding().native;
   const f = fuse as unknown as { mnt: string; _thread: unknown };
   binding.fuse_native_unmount(f.mnt, f._thread);
 }
@@ -262,8 +223,12 @@ function tracked(fuse: InstanceType<FuseCtor>, entry: MountEntry): Mounted {
 /** How long shutdown waits for the FUSE session to end after the lazy unmount. */
 const CLOSE_WAIT_MS = 3000;
 
-/** Appends `direct_io` (and `nonempty` when asked) to fuse-native's `-o` option string. */
+/**
+ * Appends `direct_io`, the flags debugfs is mounted with on a systemd machine (`nosuid`, `nodev`,
+ * `noexec`: statfs's f_flags then match) and `nonempty` when asked, to fuse-native's `-o` option
+ * string.
+ */
 export function withDirectIo(options: string, nonempty = false): string {
-  const extra = nonempty ? 'direct_io,nonempty' : 'direct_io';
+  const extra = `direct_io,nosuid,nodev,noexec${nonempty ? ',nonempty' : ''}`;
   return options === '' ? `-o${extra}` : `${options},${extra}`;
 }

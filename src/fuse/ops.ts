@@ -1,6 +1,7 @@
 import { ERRNO, FsError } from '../debugfs/errors';
 import { REFUSED } from '../debugfs/fs';
 import type { DebugFs, RefusedOp, StatInfo } from '../debugfs/fs';
+import { FOPEN_NONSEEKABLE } from './binding';
 
 /** Where the adapter reports unexpected exceptions (op, path, error). */
 export type OpLogger = (line: string) => void;
@@ -94,11 +95,15 @@ function treeOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
       guard('fgetattr', path, cb, log, () => [0, toFuseStat(fs.getattr(path))]),
     access: succeeds('access', log, (path) => fs.getattr(path)),
     statfs: (path: string, cb: Cb) => guard('statfs', path, cb, log, () => [0, STATFS]),
+    // Each name with a stat whose type bits the binding turns into the entry's d_type.
     readdir: (path: string, cb: Cb) =>
-      guard('readdir', path, cb, log, () => [0, ['.', '..', ...fs.readdir(path)]]),
-    opendir: (path: string, _flags: number, cb: Cb) =>
+      guard('readdir', path, cb, log, () => {
+        const entries = fs.entries(path);
+        return [0, entries.map((e) => e[0]), entries.map((e) => ({ mode: e[1] }))];
+      }),
+    opendir: (path: string, flags: number, cb: Cb) =>
       guard('opendir', path, cb, log, () => {
-        fs.readdir(path);
+        fs.opendir(path, flags);
         return [0];
       }),
     releasedir: (_path: string, _fd: number, cb: Cb) => cb(0),
@@ -109,8 +114,12 @@ function treeOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
 /** Open files: open, read, write, release. */
 function fileOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
   return {
-    open: (path: string, _flags: number, cb: Cb) =>
-      guard('open', path, cb, log, () => [0, fs.open(path)]),
+    // The third value is for a binding that takes open flags (see src/fuse/binding.ts).
+    open: (path: string, flags: number, cb: Cb) =>
+      guard('open', path, cb, log, () => {
+        const fh = fs.open(path, flags);
+        return [0, fh, fs.nonseekable(fh) ? FOPEN_NONSEEKABLE : 0];
+      }),
     read: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
       guard('read', path, cb, log, () => {
         const data = fs.read(fd, pos, len);
@@ -128,8 +137,11 @@ function fileOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
         fs.release(fd);
         return [0];
       }),
-    // flush and fsync are deliberately absent: writes take effect when they are made, and after
-    // the first ENOSYS the kernel stops sending FLUSH at every close (one round trip saved).
+    fsync: (path: string, _datasync: number, fd: number, cb: Cb) =>
+      guard('fsync', path, cb, log, () => fs.fsync(fd)),
+    // flush is deliberately absent: writes take effect when they are made, and after the first
+    // ENOSYS the kernel stops sending FLUSH at every close (one round trip saved). fsyncdir too:
+    // FUSE then answers 0 for directories, as debugfs does.
   };
 }
 

@@ -41,6 +41,7 @@ describeFuse('a real package: npm pack, npm install -g, and the installed pvlock
       'src',
       'scripts',
       'docs',
+      'native',
       'package.json',
       'package-lock.json',
       'tsconfig.json',
@@ -84,6 +85,8 @@ describeFuse('a real package: npm pack, npm install -g, and the installed pvlock
     expect(list).toContain('docs/recipes/incident.script');
     expect(list).toContain('docs/model.md');
     expect(list).toContain('scripts/pvlockfs-collectd-conf');
+    expect(list).toContain('scripts/build-binding');
+    expect(list).toContain('native/fuse-native.patch');
     expect(
       list.filter((p) =>
         /^(test|src)\/|^scripts\/(setup|test|bench|env\.sh|pvlockfs$)|^\.ci\//.test(p),
@@ -97,6 +100,8 @@ describeFuse('a real package: npm pack, npm install -g, and the installed pvlock
     expect(await d.stop()).toBe(0);
     expect(await isMounted(d.mnt)).toBe(false);
     expect(d.output).not.toMatch(/installing|building|npm/);
+    // The install built the patched binding (the mount names fuse-native's own only when used).
+    expect(d.output).not.toMatch(/as shipped/);
   });
 
   it.each([

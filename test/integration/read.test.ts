@@ -68,15 +68,16 @@ describeFuse('reading the files (docs/debugfs.md §2, §3)', () => {
   it('pread at offset 5 on a fresh fd is ESPIPE; a read at the position still works', async () => {
     const r = await py(PREAD, d.path('kvm/spinlocks/timeout'));
     expect(r.stdout).toBe('29\n1024\n\n');
+    // dd's skip cannot seek a non-seekable file (ESPIPE), so it reads past the bytes instead:
+    // on the kernel's debugfs the same.
     const skip = await run('dd', [
-      `if=${d.path('kvm/spinlocks/histo_total')}`,
+      `if=${d.path('kvm/spinlocks/timeout')}`,
       'bs=1',
-      'skip=5',
-      'count=1',
+      'skip=2',
+      'count=2',
       'status=none',
     ]);
-    expect(skip.code).not.toBe(0);
-    expect(skip.stderr).toMatch(/Illegal seek/);
+    expect([skip.code, skip.stdout, skip.stderr]).toEqual([0, '24', '']);
   });
 
   it('grep -r . prints all 11 files, one line each', async () => {

@@ -111,6 +111,35 @@ describe('attribute writes (simple_attr_write)', () => {
   });
 });
 
+describe('write positions (a non-seekable file)', () => {
+  it('a write anywhere but the position is ESPIPE and stores nothing (pwrite @1, @5)', () => {
+    const { u32, value } = fixture();
+    const f = openFile(u32, 'modern');
+    expect(errno(() => writeFile(f, Buffer.from('5\n'), 1))).toBe('ESPIPE');
+    expect(errno(() => writeFile(f, Buffer.from('6\n'), 5))).toBe('ESPIPE');
+    expect(value.v).toBe(1024n);
+  });
+
+  it('after a write, one at 0 is ESPIPE; one at the new position is taken', () => {
+    const { u32, value } = fixture();
+    const f = openFile(u32, 'modern');
+    expect(writeFile(f, Buffer.from('8\n'), 0)).toBe(2);
+    expect(errno(() => writeFile(f, Buffer.from('3\n'), 0))).toBe('ESPIPE');
+    expect(value.v).toBe(8n);
+    expect(writeFile(f, Buffer.from('9\n'), 2)).toBe(2);
+    expect(value.v).toBe(9n);
+  });
+
+  it('O_APPEND writes arrive at the size (0) and are all taken', () => {
+    const { u32, value } = fixture();
+    const f = openFile(u32, 'modern');
+    f.append = true;
+    expect(writeFile(f, Buffer.from('7\n'), 0)).toBe(2);
+    expect(writeFile(f, Buffer.from('9\n'), 0)).toBe(2);
+    expect(value.v).toBe(9n);
+  });
+});
+
 describe('u32 arrays', () => {
   it('formats all-zero 31 buckets as 62 bytes', () => {
     expect(formatArray(new Uint32Array(31)).length).toBe(62);

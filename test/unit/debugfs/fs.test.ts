@@ -76,6 +76,31 @@ describe('DebugFs', () => {
     expect(code(() => fs.open('/kvm'))).toBe('EISDIR');
   });
 
+  it('a name longer than 255 bytes is ENAMETOOLONG, wherever it is in the path', () => {
+    const { fs } = makeFs();
+    expect(code(() => fs.getattr(`/kvm/${'x'.repeat(255)}`))).toBe('ENOENT');
+    expect(code(() => fs.getattr(`/kvm/${'x'.repeat(256)}`))).toBe('ENAMETOOLONG');
+    expect(code(() => fs.getattr(`/${'x'.repeat(256)}/knob`))).toBe('ENAMETOOLONG');
+    // Bytes, not characters: 128 two-byte characters are 256 bytes.
+    expect(code(() => fs.getattr(`/kvm/${'é'.repeat(128)}`))).toBe('ENAMETOOLONG');
+    expect(code(() => fs.getattr(`/kvm/${'é'.repeat(127)}`))).toBe('ENOENT');
+  });
+
+  it('entries give each name its type, . and .. first', () => {
+    const { fs } = makeFs();
+    expect(fs.entries('/')).toEqual([
+      ['.', S_IFDIR],
+      ['..', S_IFDIR],
+      ['kvm', S_IFDIR],
+    ]);
+    expect(
+      fs
+        .entries('/kvm')
+        .slice(2)
+        .every(([, m]) => m === S_IFREG),
+    ).toBe(true);
+  });
+
   it('releases handles (no leak over many opens)', () => {
     const { fs } = makeFs();
     for (let i = 0; i < 10_000; i++) fs.release(fs.open('/kvm/knob'));

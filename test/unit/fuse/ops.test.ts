@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ERRNO, FsError } from '../../../src/debugfs/errors';
-import { DebugFs } from '../../../src/debugfs/fs';
+import { DebugFs, O_DIRECT } from '../../../src/debugfs/fs';
 import { createAttr, createDir, createU32Array } from '../../../src/debugfs/nodes';
 import { guard, makeOps, withActivity } from '../../../src/fuse/ops';
 import { withDirectIo } from '../../../src/fuse/mount';
+import { FOPEN_NONSEEKABLE } from '../../../src/fuse/binding';
 
 function recorder(): { cb: (...a: unknown[]) => void; calls: unknown[][] } {
   const calls: unknown[][] = [];
@@ -83,11 +84,38 @@ describe('guard: every callback answered exactly once, with a number first', () 
 });
 
 describe('makeOps over a real DebugFs', () => {
-  it('readdir lists . and .. then the names', () => {
+  it('readdir lists . and .. then the names, each with a stat whose type gives d_type', () => {
     const { o } = ops();
     const r = recorder();
     o.readdir('/kvm', r.cb);
-    expect(r.calls).toEqual([[0, ['.', '..', 'timeout', 'broken', 'histo']]]);
+    const [dir, file] = [{ mode: 0o040000 }, { mode: 0o100000 }];
+    expect(r.calls).toEqual([
+      [0, ['.', '..', 'timeout', 'broken', 'histo'], [dir, dir, file, file, file]],
+    ]);
+  });
+
+  it('open answers the handle and the reply flag that makes the file non-seekable', () => {
+    const { o } = ops();
+    const r = recorder();
+    o.open('/kvm/timeout', 0, r.cb);
+    expect(r.calls).toEqual([[0, 1, FOPEN_NONSEEKABLE]]);
+  });
+
+  it('fsync of an open file answers EINVAL (debugfs files have no fsync)', () => {
+    const { o } = ops();
+    const open = recorder();
+    o.open('/kvm/timeout', 0, open.cb);
+    const r = recorder();
+    o.fsync('/kvm/timeout', 0, open.calls[0][1], r.cb);
+    expect(r.calls).toEqual([[-ERRNO.EINVAL]]);
+  });
+
+  it('O_DIRECT opens answer EINVAL, files and directories alike', () => {
+    const { o } = ops();
+    const [f, dir] = [recorder(), recorder()];
+    o.open('/kvm/timeout', O_DIRECT, f.cb);
+    o.opendir('/kvm', O_DIRECT, dir.cb);
+    expect([f.calls, dir.calls]).toEqual([[[-ERRNO.EINVAL]], [[-ERRNO.EINVAL]]]);
   });
 
   it('open/read/release copy bytes into the kernel buffer and answer byte counts', () => {
@@ -145,12 +173,13 @@ describe('makeOps over a real DebugFs', () => {
     expect(r.calls[0][0]).toBe(code);
   });
 
-  it('direct_io is always appended to the mount options', () => {
-    expect(withDirectIo('')).toBe('-odirect_io');
+  it('direct_io and nosuid,nodev,noexec are always appended to the mount options', () => {
+    const always = 'direct_io,nosuid,nodev,noexec';
+    expect(withDirectIo('')).toBe(`-o${always}`);
     expect(withDirectIo('-oallow_other,default_permissions')).toBe(
-      '-oallow_other,default_permissions,direct_io',
+      `-oallow_other,default_permissions,${always}`,
     );
-    expect(withDirectIo('-oallow_other', true)).toBe('-oallow_other,direct_io,nonempty');
+    expect(withDirectIo('-oallow_other', true)).toBe(`-oallow_other,${always},nonempty`);
   });
 });
 
