@@ -2,6 +2,10 @@ import { DebugFs, MAX_CAPTURED_BYTES } from '../debugfs/fs';
 import type { Abi } from '../debugfs/parse';
 import { bindingLine, loadBinding } from '../fuse/binding';
 import { FuseLoadError, mountFs, Mounted, sessionOpen, unmountDevice } from '../fuse/mount';
+import { applyFailSpec, FailSpec } from '../faults/boot';
+import { Faults } from '../faults/faults';
+import { openAccessLog } from './access-log';
+import { addFaultControl } from '../layout/faults';
 import type { Layout } from '../layout/tree';
 import { openPinnedDir, PinnedDir } from '../os/dir';
 import { why } from '../os/errors';
@@ -33,6 +37,10 @@ export interface DaemonRequest {
   lockstepNs: number | null;
   debug: boolean;
   maxOpenFiles: number;
+  /** Faults armed at start (`--fail`). */
+  fails: readonly FailSpec[];
+  /** Where the access log goes (null: none). */
+  accessLog: string | null;
 }
 
 /** Where the daemon's lines go: standard output (`say`) and diagnostics (`log`). */
@@ -135,6 +143,12 @@ export async function startDaemon(o: DaemonRequest, out: DaemonOutput): Promise<
     nowMs: Date.now(),
     trace,
   });
+  const faults = new Faults(o.sim.seed, () => machine.nowNs);
+  faults.onLog = out.log;
+  for (const f of o.fails) applyFailSpec(faults, f);
+  const access = o.accessLog === null ? null : openAccessLog(o.accessLog, machine, out.log);
+  addFaultControl(root, faults, Date.now());
+  driver.onAdvanced = () => faults.clockAdvanced();
   const fs = new DebugFs(root, o.abi, () => Date.now(), {
     handles: o.maxOpenFiles,
     capturedBytes: MAX_CAPTURED_BYTES,
@@ -152,8 +166,11 @@ export async function startDaemon(o: DaemonRequest, out: DaemonOutput): Promise<
       nonempty,
       log: out.log,
       onOperation: () => driver.noteOperation(),
+      faults,
+      accessLog: access?.sink,
     });
   } catch (e) {
+    access?.close();
     if (e instanceof FuseLoadError) throw new RuntimeError(e.message);
     throw new RuntimeError(`cannot mount ${shownPath(mnt)}: ${(e as Error).message}`);
   }
@@ -173,6 +190,9 @@ export async function startDaemon(o: DaemonRequest, out: DaemonOutput): Promise<
     stop: () => {
       if (lockstep !== null) clearInterval(lockstep);
       driver.stop();
+      // Stalled readers are answered (as usual) before the mount goes.
+      faults.releaseAll();
+      access?.close();
       // A recording in progress is ended and written: nothing recorded is lost.
       trace.finish();
     },

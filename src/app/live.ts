@@ -61,6 +61,8 @@ export class LiveDriver {
   private stopping = false;
   /** The mount's timeline recorder: the driver stops at a recording's end so it is exact. */
   trace: LiveTrace | null = null;
+  /** Told each time simulated time has moved (fault injection releases its stalls). */
+  onAdvanced: (() => void) | null = null;
   private warned = false;
   private startedMs = 0;
   private lastStepMs = 0;
@@ -145,6 +147,7 @@ export class LiveDriver {
     const stop = this.trace === null ? target : this.trace.nextStop(target);
     const r = this.clock.runTo(stop, maxEvents, stopped);
     this.trace?.update();
+    this.onAdvanced?.();
     return r;
   }
 

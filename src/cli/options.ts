@@ -9,6 +9,8 @@ import { defaultTrace, TraceRequest } from '../app/windows';
 import { SCENARIO_OPTION_SPECS } from './options-scenario';
 import { MECHANISM_OPTION_SPECS } from './options-mechanisms';
 import { MODEL_OPTION_SPECS } from './options-model';
+import { FAULT_OPTION_SPECS } from './options-faults';
+import type { FailSpec } from '../faults/boot';
 import { BOTH, overcommitSeen } from './options-shared';
 import { UsageError } from '../app/errors';
 import type { GuestOption } from './guests';
@@ -39,6 +41,10 @@ export interface Options {
   guests: GuestOption[];
   /** mount: the most files kept open at once (the least recently used is closed past it). */
   maxOpenFiles: number;
+  /** mount: faults armed at start (`--fail`, the kernel's boot form). */
+  fails: FailSpec[];
+  /** mount: where the access log goes (null: none; `-`: standard error). */
+  accessLog: string | null;
   positional: string[];
 }
 
@@ -146,6 +152,7 @@ export const OPTION_SPECS: readonly OptionRow[] = [
   },
   ...SCENARIO_OPTION_SPECS,
   ...MECHANISM_OPTION_SPECS,
+  ...FAULT_OPTION_SPECS,
 ];
 
 /** Parses the arguments after the command name (`mount` takes one mount point, `run` none). */
@@ -167,6 +174,8 @@ export function parseOptions(command: Command, argv: readonly string[]): Options
     traceDir: null,
     guests: [],
     maxOpenFiles: MAX_HANDLES,
+    fails: [],
+    accessLog: null,
     positional: [],
   };
   const specs = OPTION_SPECS.filter((s) => s.commands.includes(command));

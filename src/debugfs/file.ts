@@ -170,6 +170,7 @@ function writeWhole(f: OpenFile, data: Uint8Array): void | Promise<void> {
     if (n.write !== null) n.write();
     return;
   }
+  if (n.kind === 'text' && n.set !== undefined) return n.set(Buffer.from(data).toString('latin1'));
   if (n.kind !== 'attr') throw new FsError(n.kind === 'dir' ? 'EISDIR' : 'EINVAL');
   return writeAttr(n, f.abi, data);
 }

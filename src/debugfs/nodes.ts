@@ -41,10 +41,15 @@ export interface ArrayNode extends NodeBase {
   get: () => ArrayLike<number>;
 }
 
-/** A read-only text file (a `single_open` seq file): text captured at the first read at offset 0. */
+/**
+ * A text file (a `single_open` seq file): text captured at the first read at offset 0. Read-only
+ * unless it has `set`, which takes each `write()`'s bytes (latin1) whole and may throw FsError
+ * (a control file that takes words, like the fault-injection `task-filter` and `errno`).
+ */
 export interface TextNode extends NodeBase {
   kind: 'text';
   get: () => string;
+  set?: (text: string) => void;
 }
 
 /**
@@ -141,8 +146,10 @@ export function createText(
   parent: DirNode,
   get: () => string,
   nowMs: number,
+  set?: (text: string) => void,
 ): TextNode {
   const node: TextNode = { ...base(name, mode, nowMs), kind: 'text', get };
+  if (set !== undefined) node.set = set;
   attach(parent, node);
   return node;
 }

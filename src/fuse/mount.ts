@@ -1,5 +1,8 @@
 import type { DebugFs } from '../debugfs/fs';
+import type { Faults } from '../faults/faults';
 import { loadBinding } from './binding';
+import { withFaults } from './fault-ops';
+import { AccessLogSink, withAccessLog } from './access-log';
 import {
   devFuseClosed,
   ensureFusermountOnPath,
@@ -41,6 +44,10 @@ export interface MountOptions {
   log: OpLogger;
   /** Told of every file operation as it arrives (optional). */
   onOperation?: () => void;
+  /** Fault injection, asked before the operations it watches (optional). */
+  faults?: Faults;
+  /** Where a line per answered operation goes (optional). */
+  accessLog?: AccessLogSink;
 }
 
 /** A live mount. */
@@ -74,7 +81,10 @@ type Operations = import('fuse-native').Operations;
  * descriptor: its `_open` is replaced by the same call without them.
  */
 export function mountFs(fs: DebugFs, opts: MountOptions): Promise<Mounted> {
-  const table = makeOps(fs, opts.log);
+  const plain = makeOps(fs, opts.log);
+  const caller = loadBinding().caller;
+  const faulted = opts.faults ? withFaults(plain, opts.faults, () => caller[0]) : plain;
+  const table = opts.accessLog ? withAccessLog(faulted, opts.accessLog) : faulted;
   const ops = opts.onOperation ? withActivity(table, opts.onOperation) : table;
   return mountOps(ops, opts, {
     defaultPermissions: true,

@@ -3,7 +3,14 @@ import { basename, dirname, resolve } from 'node:path';
 import { inSystemTree, openPinnedDir, PinnedDir } from './dir';
 import { errnoOf, OsError } from './errors';
 import { shownPath } from './shown';
-import { descriptorOf, descriptorSink, deviceSink, replacingSink, Sink } from './out-sinks';
+import {
+  descriptorOf,
+  descriptorSink,
+  deviceSink,
+  liveSink,
+  replacingSink,
+  Sink,
+} from './out-sinks';
 
 export { removeStaleTemps } from './out-sinks';
 
@@ -41,9 +48,10 @@ export class OutFile {
 
   /**
    * Opens `path` for writing by the rules above; `flag` names the option in messages
-   * (`--trace PATH: …`).
+   * (`--trace PATH: …`). `live`: a regular file is in place from the start and grows with each
+   * write (a log), instead of appearing whole at `commit`.
    */
-  static open(path: string, flag: string): OutFile {
+  static open(path: string, flag: string, live = false): OutFile {
     const fd = descriptorOf(path);
     if (fd !== null) return new OutFile(descriptorSink(fd, path), path, () => undefined);
     const label = `${flag} ${shownPath(path)}`;
@@ -58,7 +66,7 @@ export class OutFile {
       throw new OsError(code, `${label}: cannot write there (${code})`);
     }
     try {
-      return OutFile.inDir(dir, basename(abs), label, () => dir.close());
+      return OutFile.inDir(dir, basename(abs), label, () => dir.close(), live);
     } catch (e) {
       dir.close();
       throw e;
@@ -71,6 +79,7 @@ export class OutFile {
     name: string,
     label: string,
     onClose = (): void => undefined,
+    live = false,
   ): OutFile {
     const path = `${dir.path === '/' ? '' : dir.path}/${name}`;
     const shown = shownPath(path);
@@ -106,7 +115,8 @@ export class OutFile {
             `is a symlink to ${kindOf(target).replace(/^not /, 'something not ')}: it is not replaced (give the target itself)`,
           );
       } else if (st !== null && !st.isFile()) throw refuse(`exists and is ${kindOf(st)}`);
-      return new OutFile(replacingSink(dir, name, path), path, onClose);
+      const sink = live ? liveSink(dir, name, path) : replacingSink(dir, name, path);
+      return new OutFile(sink, path, onClose);
     } catch (e) {
       if (e instanceof OsError) throw e;
       const code = errnoOf(e) || 'EIO';

@@ -132,6 +132,32 @@ export function replacingSink(dir: PinnedDir, name: string, path: string): Sink 
   };
 }
 
+/**
+ * A regular file that grows as it is written (a log): made under a temporary name with O_EXCL |
+ * O_NOFOLLOW, as `replacingSink` does, but renamed into place at once, so readers can follow it;
+ * every write appends.
+ */
+export function liveSink(dir: PinnedDir, name: string, path: string): Sink {
+  const tmp = tempName(name);
+  let fd = openSync(dir.at(tmp), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o644);
+  try {
+    renameSync(dir.at(tmp), dir.at(name));
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(dir.at(tmp));
+    throw e;
+  }
+  const close = (): void => {
+    if (fd >= 0) closeSync(fd);
+    fd = -1;
+  };
+  return {
+    write: (t) => writeAll(fd, t),
+    commit: () => (close(), path),
+    abort: close,
+  };
+}
+
 /** The temporary name of `name`: hidden, with the writer's pid (see `removeStaleTemps`). */
 function tempName(name: string): string {
   return `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;

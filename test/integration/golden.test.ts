@@ -79,6 +79,8 @@ describeFuse('golden outputs of experiment --json and of a stepped mount of each
         // The timeline recorder's controls describe the mount, not the model.
         '--exclude=trace_ns',
         '--exclude=trace_status',
+        // So do the fault-injection controls (docs/faults.md).
+        '--exclude-dir=fault',
       ],
       { cwd: d.mnt },
     );

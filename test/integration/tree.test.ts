@@ -39,7 +39,7 @@ describeFuse('the tree, as ls and stat see it (docs/debugfs.md §1)', () => {
       `${SPINLOCKS.map(([n]) => n).join('\n')}\n`,
     );
     expect((await run('ls', ['-A', modern.path('pvlockfs')])).stdout).toBe(
-      'advance_ns\nconfig\nhogs\nholder_preempted_ns\nrunning\nseed\nsim_time_ns\ntrace_ns\ntrace_status\n',
+      'advance_ns\nconfig\nfault\nhogs\nholder_preempted_ns\nrunning\nseed\nsim_time_ns\ntrace_ns\ntrace_status\n',
     );
   });
 
@@ -52,7 +52,7 @@ describeFuse('the tree, as ls and stat see it (docs/debugfs.md §1)', () => {
       modern.path('pvlockfs'),
     ]);
     expect(r.stdout).toBe(
-      `${modern.path('kvm')} drwxr-xr-x 3\n${modern.path('kvm/spinlocks')} drwxr-xr-x 2\n${modern.path('pvlockfs')} drwxr-xr-x 2\n`,
+      `${modern.path('kvm')} drwxr-xr-x 3\n${modern.path('kvm/spinlocks')} drwxr-xr-x 2\n${modern.path('pvlockfs')} drwxr-xr-x 3\n`,
     );
   });
 

@@ -16,21 +16,22 @@ function imports(file: string): string[] {
 }
 
 const layer = (file: string): string => relative(SRC, file).split('/')[0];
-// Imports flow one way: tools → cli → app → os, fuse, layout, experiment, trace, render → debugfs,
-// sim. render reads experiment, trace and layout (their types, the RFC's numbers, the files'
+// Imports flow one way: tools → cli → app → os, fuse, layout, experiment, trace, render → faults
+// → debugfs, sim. render reads experiment, trace and layout (their types, the RFC's numbers, the files'
 // names); os (the operating system's edge) imports nothing of the project. See
 // docs/architecture.md.
 const ALLOWED: Record<string, string[]> = {
   sim: ['sim'],
   debugfs: ['debugfs'],
-  layout: ['layout', 'debugfs', 'sim'],
-  fuse: ['fuse', 'debugfs'],
+  faults: ['faults', 'debugfs', 'sim'],
+  layout: ['layout', 'faults', 'debugfs', 'sim'],
+  fuse: ['fuse', 'faults', 'debugfs'],
   experiment: ['experiment', 'sim'],
   trace: ['trace', 'sim'],
   render: ['render', 'experiment', 'trace', 'layout'],
   os: ['os'],
-  app: ['app', 'os', 'fuse', 'layout', 'debugfs', 'sim', 'experiment', 'trace', 'render'],
-  cli: ['cli', 'app', 'os', 'layout', 'debugfs', 'sim', 'experiment', 'render'],
+  app: ['app', 'os', 'fuse', 'layout', 'faults', 'debugfs', 'sim', 'experiment', 'trace', 'render'],
+  cli: ['cli', 'app', 'os', 'layout', 'faults', 'debugfs', 'sim', 'experiment', 'render'],
   tools: ['tools', 'cli', 'app', 'os', 'fuse', 'layout', 'debugfs', 'sim', 'experiment'],
 };
 

@@ -18,6 +18,7 @@ const GOOD: Record<string, string> = {
   DURATION: '5ms',
   'modern|2.6.35': '2.6.35',
   X: '2',
+  'OP=I,P,S,T': 'read=1,100,0,-1',
 };
 
 describe('one argv parser for every command', () => {
