@@ -2,6 +2,8 @@ import type { Abi } from '../debugfs/parse';
 import type { DirNode } from '../debugfs/nodes';
 import { ClockControl, configText, ExtraSettings, machinePort } from '../layout/port';
 import { buildHostTree } from '../layout/control';
+import { CounterFaults } from '../layout/counter-faults';
+import { addCounterControl } from '../layout/faults';
 import { buildTree, TraceControl } from '../layout/tree';
 import { guestCpuNs, guestEntitlements } from '../sim/fairness';
 import type { Machine } from '../sim/machine';
@@ -65,6 +67,26 @@ export interface TreeOptions {
  * named guests get `NAME/` each (exactly a single guest's tree) under the host's root.
  */
 export function planTree(
+  plan: RunPlan,
+  m: Machine,
+  o: TreeOptions,
+): { root: DirNode; guestRoots: DirNode[]; counters: CounterFaults } {
+  const built = planTrees(plan, m, o);
+  // The statistics of every guest go through the counter faults (pvlockfs/fault/counters).
+  const counters = new CounterFaults(
+    built.guestRoots.map((root, i) => ({
+      stats: m.guests[i].stats,
+      qstats: m.guests[i].qstats,
+      root,
+      layout: plan.named ? plan.guests[i].layout : plan.layout,
+      prefix: plan.named ? `${plan.guests[i].name}/` : '',
+    })),
+  );
+  addCounterControl(built.root, counters, o.nowMs);
+  return { ...built, counters };
+}
+
+function planTrees(
   plan: RunPlan,
   m: Machine,
   o: TreeOptions,

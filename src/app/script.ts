@@ -1,5 +1,6 @@
 import type { DebugFs } from '../debugfs/fs';
 import { parseAttrWrite } from '../debugfs/parse';
+import { parseCounterEvent } from '../layout/counter-faults';
 import { Layout, layoutFiles } from '../layout/tree';
 import { MAX_HOGS } from '../sim/config';
 import { Machine, RunStop } from '../sim/machine';
@@ -16,6 +17,8 @@ const KNOBS = {
   timeout: null,
   zero_stats: null,
   reset_counters: null,
+  // A counter fault (`30s fault wrap=3`: the rest of the line is the event).
+  fault: 'pvlockfs/fault/counters',
 } as const;
 
 /** A knob a script can set. */
@@ -103,6 +106,7 @@ function parseLine(l: Line, raw: string): Omit<Action, 'where'> | null {
   // Two words, the second KNOB=VALUE with a non-empty KNOB; found in one pass over the line.
   const words = [...body.matchAll(/\S+/g)];
   if (words.length === 0) return null;
+  if (words.length >= 3 && words[1][0] === 'fault') return faultLine(l, body, words);
   const eq = words.length === 2 ? words[1][0].indexOf('=') : -1;
   if (eq <= 0)
     throw l.at(
@@ -114,9 +118,24 @@ function parseLine(l: Line, raw: string): Omit<Action, 'where'> | null {
   const value = words[1][0].slice(eq + 1);
   const knobCol = words[1].index ?? 0;
   const atNs = timeOf(l, time, words[0].index ?? 0);
+  if (knob === 'fault')
+    throw l.at(knobCol, 'a counter fault is written TIME fault EVENT (e.g. 30s fault wrap=3)');
   const { k, path } = knobOf(l, knob, knobCol);
   checkValue(l, k, value, knobCol + knob.length + 1);
   return { atNs, knob: k, path, value };
+}
+
+/** `TIME fault EVENT…`: a counter fault (docs/faults.md), checked as the file would check it. */
+function faultLine(l: Line, body: string, words: RegExpMatchArray[]): Omit<Action, 'where'> {
+  const atNs = timeOf(l, words[0][0], words[0].index ?? 0);
+  const col = words[2].index ?? 0;
+  const value = body.slice(col).trim();
+  try {
+    parseCounterEvent(value);
+  } catch (e) {
+    throw l.at(col, `${l.quote ? l.q(value) : 'this'}: ${(e as Error).message}`);
+  }
+  return { atNs, knob: 'fault', path: KNOBS.fault, value };
 }
 
 /** TIME as simulated ns (a duration with a unit, at most 104 days). */
@@ -142,7 +161,9 @@ function knobOf(l: Line, knob: string, col: number): { k: Knob; path: string } {
   if (!Object.prototype.hasOwnProperty.call(KNOBS, name))
     throw l.at(
       col + (slash + 1),
-      `${l.q(name)} is not a knob (expected ${Object.keys(KNOBS).join(', ')})`,
+      `${l.q(name)} is not a knob (expected ${Object.keys(KNOBS)
+        .filter((k) => k !== 'fault')
+        .join(', ')}; or TIME fault EVENT)`,
     );
   const k = name as Knob;
   const hostKnob = KNOBS[k] !== null;
@@ -166,7 +187,7 @@ function knobOf(l: Line, knob: string, col: number): { k: Knob; path: string } {
 
 /** VALUE, checked as the file would check it (the modern parser; `hogs` at most 1024). */
 function checkValue(l: Line, k: Knob, value: string, col: number): void {
-  if (k === 'reset_counters') return;
+  if (k === 'reset_counters' || k === 'fault') return;
   const parsed = parseAttrWrite('modern', Buffer.from(`${value}\n`, 'latin1'));
   if (!parsed.ok) throw l.at(col, `${l.q(value)} is not a value ${k} accepts (${parsed.code})`);
   if (k === 'hogs' && parsed.value > BigInt(MAX_HOGS))

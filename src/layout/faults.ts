@@ -1,6 +1,7 @@
 import { FsError } from '../debugfs/errors';
-import { createAttr, createDir, createEventFile, createText, DirNode } from '../debugfs/nodes';
+import { createAttr, createDir, createText, DirNode } from '../debugfs/nodes';
 import { FaultAttr } from '../faults/attr';
+import { CounterEvent, CounterFaults, parseCounterEvent } from './counter-faults';
 import {
   FailCapability,
   FAULT_OPS,
@@ -19,7 +20,7 @@ import {
  * (0700 / 0600), as the kernel's are under debugfs.
  */
 export function buildFaultControl(control: DirNode, faults: Faults, nowMs: number): void {
-  const dir = privateDir('fault', control, nowMs);
+  const dir = faultDir(control, nowMs);
   for (const op of FAULT_OPS) buildFail(dir, faults.fail[op], nowMs);
   const s = faults.stall;
   const st = buildAttrs(dir, s.attr, nowMs);
@@ -58,7 +59,15 @@ export function buildFaultControl(control: DirNode, faults: Faults, nowMs: numbe
     (t) => (s.ops = parseOps(t)),
     nowMs,
   );
-  createEventFile('release', 0o200, st, null, () => void faults.releaseAll(), nowMs);
+  // Write-only; reads as nothing (root's grep -r reads it without an error).
+  createText(
+    'release',
+    0o200,
+    st,
+    () => '',
+    nowMs,
+    () => void faults.releaseAll(),
+  );
   createText('injected', 0o400, dir, () => faults.injectedText(), nowMs);
   createText('log', 0o400, dir, () => faults.logText(), nowMs);
 }
@@ -254,9 +263,44 @@ function parseOps(t: string): Set<FaultOp> {
   return ops;
 }
 
-/** Adds `fault/` to the control directory (`pvlockfs/`) at the root of a mount's tree. */
+/** Adds the capabilities to `fault/` in the control directory (`pvlockfs/`) at a mount's root. */
 export function addFaultControl(root: DirNode, faults: Faults, nowMs: number): void {
+  buildFaultControl(controlDir(root), faults, nowMs);
+}
+
+/**
+ * Adds `fault/counters` (every tree, mounted or run): a write applies a counter fault now
+ * (`wrap=3`, `reset`, `freeze`, `thaw`, `glitch=2 minus=5 files=GLOB`); a read gives
+ * `events=`, `frozen=` and `glitching_files=`.
+ */
+export function addCounterControl(root: DirNode, counters: CounterFaults, nowMs: number): void {
+  const dir = faultDir(controlDir(root), nowMs);
+  text(
+    dir,
+    'counters',
+    () => counters.statusText().trimEnd(),
+    (t) => {
+      let e: CounterEvent;
+      try {
+        e = parseCounterEvent(t);
+      } catch (err) {
+        throw new FsError('EINVAL', (err as Error).message);
+      }
+      counters.apply(e);
+    },
+    nowMs,
+  );
+}
+
+function controlDir(root: DirNode): DirNode {
   const control = root.children.get('pvlockfs');
   if (control === undefined || control.kind !== 'dir') throw new Error('no pvlockfs/ at the root');
-  buildFaultControl(control, faults, nowMs);
+  return control;
+}
+
+/** The control directory's `fault/` (made, root only, the first time). */
+function faultDir(control: DirNode, nowMs: number): DirNode {
+  const d = control.children.get('fault');
+  if (d !== undefined && d.kind === 'dir') return d;
+  return privateDir('fault', control, nowMs);
 }

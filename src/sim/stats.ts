@@ -94,6 +94,29 @@ export class PvStats {
     if (this.zeroStats[0] !== 0) this.clear();
   }
 
+  /**
+   * Every statistic to 0 at once (a fault injected from outside: unlike `zero_stats`, no update
+   * of the guest is needed, and the knobs are left as they are).
+   */
+  resetAll(): void {
+    const z = this.zeroStats[0];
+    this.clear();
+    this.zeroStats[0] = z;
+  }
+
+  /**
+   * Every u32 counter and histogram bucket `k` increments before 2^32, every u64 `k` before 2^64
+   * (a fault injected from outside: the next increments wrap as the kernel's variables do).
+   */
+  nearWrap(k: number): void {
+    const u32 = (2 ** 32 - k) >>> 0;
+    this.takenSlow[0] = u32;
+    this.slowCounts.fill(u32);
+    for (const h of this.histo) h.fill(u32);
+    this.pending.fill(0);
+    this.u64.fill(2n ** 64n - BigInt(k));
+  }
+
   private clear(): void {
     this.u64.fill(0n);
     this.pending.fill(0);

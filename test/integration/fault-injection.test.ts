@@ -76,6 +76,7 @@ describeFuse('fault injection under pvlockfs/fault/', () => {
         ].join('\n'),
       );
       expect((await fsp.readdir(d.path('pvlockfs/fault'))).sort()).toEqual([
+        'counters',
         'fail_getattr',
         'fail_open',
         'fail_read',
@@ -267,6 +268,77 @@ describeFuse('fault injection under pvlockfs/fault/', () => {
       expect(b).toEqual(a);
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('counter faults in a script: a paused mount stepped through it shows what run --script prints', async () => {
+    const dir = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-counters-'));
+    try {
+      const script = join(dir, 'counters.script');
+      await fsp.writeFile(
+        script,
+        [
+          '40ms fault wrap=50',
+          '90ms fault freeze',
+          '120ms fault thaw',
+          '150ms fault reset',
+          '180ms fault glitch=1 minus=7 files=kvm/spinlocks/taken,kvm/spinlocks/histo_*',
+          '',
+        ].join('\n'),
+      );
+      const d = await Daemon.start(['--paused', '--seed', '3', '--script', script]);
+      let mounted: string;
+      try {
+        expect(await sh('echo 200000000 > "$1"', d.path('pvlockfs/advance_ns'))).toMatchObject({
+          code: 0,
+        });
+        mounted = (await run('grep', ['-r', '.', 'kvm'], { cwd: d.mnt })).stdout;
+        expect(await cat(d.path('pvlockfs/fault/counters'))).toBe(
+          'events=5\nfrozen=0\nglitching_files=0\n',
+        );
+      } finally {
+        expect(await d.stop()).toBe(0);
+      }
+      const r = await run(
+        join(__dirname, '../../scripts/pvlockfs'),
+        ['run', '--seed', '3', '--sim-time', '200ms', '--script', script],
+        { timeoutMs: 60_000 },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim().split('\n').sort()).toEqual(mounted.trim().split('\n').sort());
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('counter faults written live: wrap, freeze, glitch and reset as a reader sees them', async () => {
+    const d = await Daemon.start(['--paused', '--seed', '3']);
+    try {
+      const counters = d.path('pvlockfs/fault/counters');
+      const taken = d.path('kvm/spinlocks/taken');
+      const step = async (ns: number): Promise<void> =>
+        void expect(await sh(`echo ${ns} > "$1"`, d.path('pvlockfs/advance_ns'))).toMatchObject({
+          code: 0,
+        });
+      await step(50e6);
+      expect((await py(WRITE_ONCE, counters, 'wrap=3\n')).stdout).toBe('7\n');
+      expect(await cat(d.path('kvm/spinlocks/taken_slow'))).toBe('4294967293\n');
+      await step(50e6);
+      expect(Number(await cat(d.path('kvm/spinlocks/taken_slow')))).toBeLessThan(1e6);
+      expect((await py(WRITE_ONCE, counters, 'freeze')).stdout).toBe('6\n');
+      const held = await cat(taken);
+      await step(50e6);
+      expect(await cat(taken)).toBe(held);
+      await py(WRITE_ONCE, counters, 'thaw');
+      expect(await cat(taken)).not.toBe(held);
+      await py(WRITE_ONCE, counters, 'glitch=1 files=kvm/spinlocks/taken');
+      expect(await cat(taken)).toBe('0\n');
+      expect(await cat(taken)).not.toBe('0\n');
+      await py(WRITE_ONCE, counters, 'reset');
+      expect(await cat(taken)).toBe('0\n');
+      expect((await py(WRITE_ONCE, counters, 'wrap=0')).stdout).toBe('EINVAL\n');
+    } finally {
+      expect(await d.stop()).toBe(0);
     }
   });
 });

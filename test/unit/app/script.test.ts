@@ -18,6 +18,20 @@ describe('script lines (TIME KNOB=VALUE)', () => {
     expect(parseScript(line, 's', 'kvm-2010')).toEqual([{ atNs, knob, path, value, where: 's:1' }]);
   });
 
+  it('a counter fault: TIME fault EVENT, the rest of the line written to pvlockfs/fault/counters', () => {
+    expect(
+      parseScript('30s fault glitch=2 minus=5 files=kvm/spinlocks/taken # spike', 'f', 'kvm-2010'),
+    ).toEqual([
+      {
+        atNs: 30e9,
+        knob: 'fault',
+        path: 'pvlockfs/fault/counters',
+        value: 'glitch=2 minus=5 files=kvm/spinlocks/taken',
+        where: 'f:1',
+      },
+    ]);
+  });
+
   it('blank lines and comments are skipped; actions come in time order, ties in file order', () => {
     const text = '# incident\n\n20s timeout=1\n10s hogs=12\n10s zero_stats=1\r\n';
     expect(
@@ -34,7 +48,7 @@ describe('script lines (TIME KNOB=VALUE)', () => {
     ['-1s hogs=12', "f:1:1: '-1s' is not a time"],
     [
       '10s  cpus=3',
-      "f:1:6: 'cpus' is not a knob (expected hogs, running, timeout, zero_stats, reset_counters)",
+      "f:1:6: 'cpus' is not a knob (expected hogs, running, timeout, zero_stats, reset_counters; or TIME fault EVENT)",
     ],
     ['10s hogs=abc', "f:1:10: 'abc' is not a value hogs accepts (EINVAL)"],
     ['10s hogs=2000', 'f:1:10: hogs 2000 is above 1024'],
@@ -46,6 +60,12 @@ describe('script lines (TIME KNOB=VALUE)', () => {
     ['10s hogs=1 extra', 'f:1:1: expected TIME KNOB=VALUE'],
     ['\n\n   5s reset_counters=1', 'f:3:7: layout kvm-2010 has no reset_counters'],
     ['999999999h hogs=1', "f:1:1: '999999999h' is too far (at most 104 days)"],
+    ['1s fault wrap=0', "f:1:10: 'wrap=0': wrap=K takes a whole number from 1 to 4294967295"],
+    ['1s fault boom', 'f:1:10: \'boom\': "boom" is not a counter fault'],
+    [
+      '1s fault=wrap=3',
+      'f:1:4: a counter fault is written TIME fault EVENT (e.g. 30s fault wrap=3)',
+    ],
   ])('%j is refused: %s', (text, message) => {
     expect(() => parseScript(text, 'f', 'kvm-2010')).toThrow(UsageError);
     expect(() => parseScript(text, 'f', 'kvm-2010')).toThrow(message);
@@ -101,7 +121,7 @@ describe('script lines with several guests (NAME/KNOB)', () => {
     ['1s db/timeout=1', 'g:1:4: layout qlockstat has no timeout'],
     [
       '1s web/colour=1',
-      "g:1:8: 'colour' is not a knob (expected hogs, running, timeout, zero_stats, reset_counters)",
+      "g:1:8: 'colour' is not a knob (expected hogs, running, timeout, zero_stats, reset_counters; or TIME fault EVENT)",
     ],
   ])('%j → %s', (line, message) => {
     expect(() => parseScript(line, 'g', 'kvm-2010', guests)).toThrow(new UsageError(message));
