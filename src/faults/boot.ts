@@ -22,7 +22,7 @@ export function parseFailSpec(text: string): FailSpec {
   const eq = text.indexOf('=');
   const target = text.slice(0, eq < 0 ? text.length : eq);
   if (!(TARGETS as readonly string[]).includes(target))
-    throw new Error(`${JSON.stringify(target)} is not one of ${TARGETS.join(', ')}`);
+    throw new Error(`${quoted(target)} is not one of ${TARGETS.join(', ')}`);
   const fields = eq < 0 ? [] : text.slice(eq + 1).split(',');
   if (fields.length !== 4 || !fields.every((f) => /^-?[0-9]+$/.test(f)))
     throw new Error(
@@ -44,4 +44,9 @@ export function applyFailSpec(faults: Faults, s: FailSpec): void {
   attr.probability = s.probability;
   attr.space = s.space;
   attr.times = s.times;
+}
+
+/** A word as a message quotes it: JSON, cut to 40 characters (argv may hold anything). */
+export function quoted(word: string): string {
+  return JSON.stringify(word.length > 40 ? `${word.slice(0, 40)}…` : word);
 }

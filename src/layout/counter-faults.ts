@@ -1,4 +1,5 @@
 import type { DirNode, Node } from '../debugfs/nodes';
+import { quoted } from '../faults/boot';
 import { compileGlobs } from '../faults/glob';
 import type { QStats } from '../sim/qstats';
 import type { PvStats } from '../sim/stats';
@@ -56,7 +57,7 @@ export function parseCounterEvent(text: string): CounterEvent {
       return glitchOf(int(arg, 'glitch=N', MAX_GLITCH_READS), rest);
     default:
       throw new Error(
-        `${JSON.stringify(head)} is not a counter fault (wrap=K, reset, freeze, thaw, glitch=N)`,
+        `${quoted(head)} is not a counter fault (wrap=K, reset, freeze, thaw, glitch=N)`,
       );
   }
 }
@@ -66,7 +67,7 @@ function glitchOf(reads: number, rest: readonly string[]): CounterEvent {
   const files: string[] = [];
   for (const w of rest) {
     const m = /^(minus|files)=(.+)$/.exec(w);
-    if (m === null) throw new Error(`glitch: ${JSON.stringify(w)} is not minus=D or files=GLOB`);
+    if (m === null) throw new Error(`glitch: ${quoted(w)} is not minus=D or files=GLOB`);
     if (m[1] === 'minus') {
       if (!/^[0-9]{1,15}$/.test(m[2])) throw new Error('glitch: minus=D takes a whole number');
       minus = Number(m[2]);

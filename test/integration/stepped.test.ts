@@ -139,7 +139,7 @@ describeFuse('--script on a mount at --speed: each action at exactly its simulat
     const r = await run(LAUNCHER, ['mount', mnt, '--script', file], { timeoutMs: 30_000 });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      `pvlockfs: ${file}:2:4: 'tiemout' is not a knob (expected hogs, running, timeout, zero_stats, reset_counters)\nTry 'pvlockfs help'.\n`,
+      `pvlockfs: ${file}:2:4: 'tiemout' is not a knob (expected hogs, running, timeout, zero_stats, reset_counters; or TIME fault EVENT)\nTry 'pvlockfs help'.\n`,
     );
     await fsp.rmdir(mnt);
   });
