@@ -136,7 +136,7 @@ export async function startDaemon(o: DaemonRequest, out: DaemonOutput): Promise<
     layout: o.layout,
     trace_dir: shownPath(traceDir.path, 4096),
   };
-  const { root } = planTree(plan, machine, {
+  const { root, counters } = planTree(plan, machine, {
     extra,
     control,
     abi: o.abi,
@@ -148,7 +148,10 @@ export async function startDaemon(o: DaemonRequest, out: DaemonOutput): Promise<
   for (const f of o.fails) applyFailSpec(faults, f);
   const access = o.accessLog === null ? null : openAccessLog(o.accessLog, machine, out.log);
   addFaultControl(root, faults, Date.now());
-  driver.onAdvanced = () => faults.clockAdvanced();
+  driver.onAdvanced = () => {
+    faults.clockAdvanced();
+    counters.clockAdvanced();
+  };
   const fs = new DebugFs(root, o.abi, () => Date.now(), {
     handles: o.maxOpenFiles,
     capturedBytes: MAX_CAPTURED_BYTES,

@@ -81,6 +81,7 @@ export function planTree(
       layout: plan.named ? plan.guests[i].layout : plan.layout,
       prefix: plan.named ? `${plan.guests[i].name}/` : '',
     })),
+    () => m.nowNs,
   );
   addCounterControl(built.root, counters, o.nowMs);
   return { ...built, counters };

@@ -1,6 +1,7 @@
+import { FsError } from '../debugfs/errors';
 import type { DebugFs } from '../debugfs/fs';
 import { parseAttrWrite } from '../debugfs/parse';
-import { parseCounterEvent } from '../layout/counter-faults';
+import { CounterEvent, parseCounterEvent } from '../layout/counter-faults';
 import { Layout, layoutFiles } from '../layout/tree';
 import { MAX_HOGS } from '../sim/config';
 import { Machine, RunStop } from '../sim/machine';
@@ -79,7 +80,8 @@ export function parseScript(
       guests,
     };
     const a = parseLine(line, raw);
-    if (a !== null) out.push({ ...a, where: `${file}:${i + 1}` });
+    if (a === null) return;
+    for (const one of Array.isArray(a) ? a : [a]) out.push({ ...one, where: `${file}:${i + 1}` });
   });
   return out
     .map((a, i) => [a, i] as const)
@@ -97,7 +99,7 @@ interface Line {
 }
 
 /** One line's action (without its place), or null for a blank or comment line. */
-function parseLine(l: Line, raw: string): Omit<Action, 'where'> | null {
+function parseLine(l: Line, raw: string): Omit<Action, 'where'> | Omit<Action, 'where'>[] | null {
   if (raw.length > MAX_LINE_CHARS)
     throw l.at(0, `line longer than ${MAX_LINE_CHARS} characters (expected TIME KNOB=VALUE)`);
   const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
@@ -125,17 +127,29 @@ function parseLine(l: Line, raw: string): Omit<Action, 'where'> | null {
   return { atNs, knob: k, path, value };
 }
 
-/** `TIME fault EVENT…`: a counter fault (docs/faults.md), checked as the file would check it. */
-function faultLine(l: Line, body: string, words: RegExpMatchArray[]): Omit<Action, 'where'> {
+/**
+ * `TIME fault EVENT…`: a counter fault (docs/faults.md), checked as the file would check it. A
+ * `reboot=D` is an `unload` at TIME and a `load` at TIME + D, each at exactly its instant.
+ */
+function faultLine(l: Line, body: string, words: RegExpMatchArray[]): Omit<Action, 'where'>[] {
   const atNs = timeOf(l, words[0][0], words[0].index ?? 0);
   const col = words[2].index ?? 0;
   const value = body.slice(col).trim();
+  let e: CounterEvent;
   try {
-    parseCounterEvent(value);
-  } catch (e) {
-    throw l.at(col, `${l.quote ? l.q(value) : 'this'}: ${(e as Error).message}`);
+    e = parseCounterEvent(value);
+  } catch (err) {
+    throw l.at(col, `${l.quote ? l.q(value) : 'this'}: ${(err as Error).message}`);
   }
-  return { atNs, knob: 'fault', path: KNOBS.fault, value };
+  const at = (ns: number, v: string): Omit<Action, 'where'> => ({
+    atNs: ns,
+    knob: 'fault',
+    path: KNOBS.fault,
+    value: v,
+  });
+  if (e.kind !== 'reboot') return [at(atNs, value)];
+  if (atNs + e.forNs > MAX_AT_NS) throw l.at(col, 'the reboot ends too far (at most 104 days)');
+  return [at(atNs, 'unload'), at(atNs + e.forNs, 'load')];
 }
 
 /** TIME as simulated ns (a duration with a unit, at most 104 days). */
@@ -260,12 +274,24 @@ export async function loadScript(
   return parseScript(read.text, shownPath(file), layout, guests, read.othersRead);
 }
 
-/** Applies actions as a user's `echo VALUE > FILE` would: through the filesystem's own write. */
+/**
+ * Applies actions as a user's `echo VALUE > FILE` would: through the filesystem's own write. A
+ * write the file refuses now (its directory unloaded by a counter fault: ENOENT) fails as echo's
+ * would, and the script goes on.
+ */
 export function writeThrough(fs: DebugFs): ApplyAction {
   return (a) => {
-    const fh = fs.open(a.path);
+    let fh: number;
+    try {
+      fh = fs.open(a.path);
+    } catch (e) {
+      if (e instanceof FsError) return;
+      throw e;
+    }
     try {
       fs.write(fh, Buffer.from(`${a.value}\n`, 'latin1'));
+    } catch (e) {
+      if (!(e instanceof FsError)) throw e;
     } finally {
       fs.release(fh);
     }

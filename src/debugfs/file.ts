@@ -11,10 +11,21 @@ export class OpenFile {
   lastWriteLen = 0;
   /** Opened with O_APPEND: FUSE then sends each write at the file's size (0), not its position. */
   append = false;
+  /** The epoch of the node's module when the file was opened (see `NodeBase.life`). */
+  readonly epoch: number;
   constructor(
     readonly node: Node,
     readonly abi: Abi,
-  ) {}
+  ) {
+    this.epoch = node.life?.epoch ?? 0;
+  }
+}
+
+/** EIO for a file whose module was unloaded since it was opened. */
+function checkAlive(f: OpenFile): void {
+  const life = f.node.life;
+  if (life !== undefined && life.epoch !== f.epoch)
+    throw new FsError('EIO', `${f.node.name}: its module was unloaded since it was opened`);
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -107,6 +118,7 @@ function capture(f: OpenFile): Buffer {
  * description's own position fails with ESPIPE (this is how pread and seek-then-read surface).
  */
 export function readFile(f: OpenFile, offset: number, len: number): Buffer {
+  checkAlive(f);
   if (f.node.kind === 'event') return readEvent(f, f.node, offset, len);
   if (offset !== f.pos) throw new FsError('ESPIPE', `read at ${offset}, position ${f.pos}`);
   const text = capture(f);
@@ -150,6 +162,7 @@ function isContinuation(f: OpenFile, offset: number): boolean {
  * method → EINVAL. The later pieces of a split `write(2)` are accepted whole and ignored.
  */
 export function writeFile(f: OpenFile, data: Uint8Array, offset = f.pos): number | Promise<number> {
+  checkAlive(f);
   const rest = isContinuation(f, offset);
   // A non-seekable file takes writes at its position only (pwrite elsewhere: ESPIPE, as on a
   // kernel whose FUSE could not be told the file is non-seekable).

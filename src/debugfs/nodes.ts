@@ -5,6 +5,11 @@ export type Width = 8 | 16 | 32 | 64;
 
 interface NodeBase {
   name: string;
+  /**
+   * The life of the module that made the node (absent: it lives as long as the mount). A file
+   * opened in an earlier epoch answers EIO, as a debugfs file whose module was unloaded does.
+   */
+  life?: { epoch: number };
   /** Permission bits (07777); the file type comes from `kind`. */
   mode: number;
   uid: number;

@@ -3,6 +3,7 @@ import { quoted } from '../faults/boot';
 import { compileGlobs } from '../faults/glob';
 import type { QStats } from '../sim/qstats';
 import type { PvStats } from '../sim/stats';
+import { GuestModules } from './modules';
 import { Layout, readableFiles } from './tree';
 
 /**
@@ -18,13 +19,23 @@ import { Layout, readableFiles } from './tree';
  *   go on underneath and show their true values again at the thaw.
  * - `glitch=N [minus=D] [files=GLOB,GLOB…]`: the next N reads of each chosen file show 0 (or the value
  *   minus D, at least 0; each bucket of a histogram), then the true series resumes.
+ * - `unload` / `load`: the statistics directory (`kvm/`, `qlockstat/` …) goes, as at a module's
+ *   removal (a lookup: ENOENT; a file opened before: EIO, also after it is back), and comes back
+ *   zeroed, the knobs at their boot values. `reboot=DURATION`: unload, and load DURATION of
+ *   simulated time later.
+ * - `chmod=MODE` / `chmod=restore`: every file of the statistics directory gets MODE (octal), as
+ *   a lockdown or a tightened debugfs would give, or its own mode back.
  */
 export type CounterEvent =
   | { kind: 'wrap'; k: number }
   | { kind: 'reset' }
   | { kind: 'freeze' }
   | { kind: 'thaw' }
-  | { kind: 'glitch'; reads: number; minus: number | null; files: string };
+  | { kind: 'glitch'; reads: number; minus: number | null; files: string }
+  | { kind: 'unload' }
+  | { kind: 'load' }
+  | { kind: 'reboot'; forNs: number }
+  | { kind: 'chmod'; mode: number | null };
 
 /** The most increments before the wrap `wrap=K` takes (2^32 − 1: every u32 from 1). */
 const MAX_WRAP_K = 4294967295;
@@ -41,7 +52,7 @@ export function parseCounterEvent(text: string): CounterEvent {
       throw new Error(`${what} takes a whole number from 1 to ${max}`);
     return Number(v);
   };
-  const bare = (kind: 'reset' | 'freeze' | 'thaw'): CounterEvent => {
+  const bare = (kind: 'reset' | 'freeze' | 'thaw' | 'unload' | 'load'): CounterEvent => {
     if (arg !== undefined || rest.length > 0) throw new Error(`${kind} takes nothing more`);
     return { kind };
   };
@@ -52,14 +63,38 @@ export function parseCounterEvent(text: string): CounterEvent {
     case 'reset':
     case 'freeze':
     case 'thaw':
+    case 'unload':
+    case 'load':
       return bare(name);
+    case 'reboot':
+      if (rest.length > 0) throw new Error('reboot=DURATION takes nothing more');
+      return { kind: 'reboot', forNs: durationOf(arg) };
+    case 'chmod':
+      if (rest.length > 0) throw new Error('chmod=MODE takes nothing more');
+      if (arg === 'restore') return { kind: 'chmod', mode: null };
+      if (arg === undefined || !/^[0-7]{1,4}$/.test(arg))
+        throw new Error('chmod takes an octal MODE (chmod=0400) or restore');
+      return { kind: 'chmod', mode: parseInt(arg, 8) };
     case 'glitch':
       return glitchOf(int(arg, 'glitch=N', MAX_GLITCH_READS), rest);
     default:
       throw new Error(
-        `${quoted(head)} is not a counter fault (wrap=K, reset, freeze, thaw, glitch=N)`,
+        `${quoted(head)} is not a counter fault (wrap=K, reset, freeze, thaw, glitch=N, unload, load, reboot=DURATION, chmod=MODE)`,
       );
   }
+}
+
+/** The most simulated time a reboot may take: 10 simulated minutes. */
+const MAX_REBOOT_NS = 600e9;
+const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/** A simulated duration with a unit (`2s`, `500ms`), from 1 ns to 10 minutes. */
+function durationOf(v: string | undefined): number {
+  const m = v === undefined ? null : /^([0-9]+(?:\.[0-9]+)?)(ns|us|ms|s|m|h)$/.exec(v);
+  const ns = m === null ? NaN : Math.round(Number(m[1]) * UNIT_NS[m[2]]);
+  if (!(ns >= 1 && ns <= MAX_REBOOT_NS))
+    throw new Error('reboot takes a simulated DURATION with a unit, from 1ns to 10m (reboot=2s)');
+  return ns;
 }
 
 function glitchOf(reads: number, rest: readonly string[]): CounterEvent {
@@ -108,7 +143,14 @@ export class CounterFaults {
   applied = 0;
   private frozenNow = false;
 
-  constructor(private readonly guests: readonly CounterGuest[]) {
+  /** The guests' statistics directories as modules (unload, load, reboot, chmod). */
+  readonly modules: GuestModules;
+
+  constructor(
+    private readonly guests: readonly CounterGuest[],
+    simNowNs: () => number = () => 0,
+  ) {
+    this.modules = new GuestModules(guests, simNowNs);
     for (const g of guests)
       for (const f of readableFiles(g.layout)) {
         if (f.endsWith('/zero_stats') || f.endsWith('/timeout')) continue;
@@ -176,13 +218,26 @@ export class CounterFaults {
           }
         return;
       }
+      case 'unload':
+        return this.modules.unload();
+      case 'load':
+        return this.modules.load();
+      case 'reboot':
+        return this.modules.reboot(e.forNs);
+      case 'chmod':
+        return this.modules.chmod(e.mode);
     }
+  }
+
+  /** Lets a rebooting module come back once its simulated time has come. */
+  clockAdvanced(): void {
+    this.modules.clockAdvanced();
   }
 
   /** `key=value` lines for reading the counters file back. */
   statusText(): string {
     const glitching = this.files.filter((w) => w.glitches > 0).length;
-    return `events=${this.applied}\nfrozen=${this.frozenNow ? 1 : 0}\nglitching_files=${glitching}\n`;
+    return `events=${this.applied}\nfrozen=${this.frozenNow ? 1 : 0}\nglitching_files=${glitching}\nloaded=${this.modules.loaded ? 1 : 0}\n`;
   }
 }
 

@@ -282,6 +282,7 @@ describeFuse('fault injection under pvlockfs/fault/', () => {
           '90ms fault freeze',
           '120ms fault thaw',
           '150ms fault reset',
+          '155ms fault reboot=20ms',
           '180ms fault glitch=1 minus=7 files=kvm/spinlocks/taken,kvm/spinlocks/histo_*',
           '',
         ].join('\n'),
@@ -294,7 +295,7 @@ describeFuse('fault injection under pvlockfs/fault/', () => {
         });
         mounted = (await run('grep', ['-r', '.', 'kvm'], { cwd: d.mnt })).stdout;
         expect(await cat(d.path('pvlockfs/fault/counters'))).toBe(
-          'events=5\nfrozen=0\nglitching_files=0\n',
+          'events=7\nfrozen=0\nglitching_files=0\nloaded=1\n',
         );
       } finally {
         expect(await d.stop()).toBe(0);
@@ -337,6 +338,45 @@ describeFuse('fault injection under pvlockfs/fault/', () => {
       await py(WRITE_ONCE, counters, 'reset');
       expect(await cat(taken)).toBe('0\n');
       expect((await py(WRITE_ONCE, counters, 'wrap=0')).stdout).toBe('EINVAL\n');
+    } finally {
+      expect(await d.stop()).toBe(0);
+    }
+  });
+
+  it('unload: a held descriptor gets EIO, a fresh open ENOENT; load brings the directory back zeroed', async () => {
+    const d = await Daemon.start(['--paused', '--seed', '3']);
+    try {
+      expect(await sh('echo 50000000 > "$1"', d.path('pvlockfs/advance_ns'))).toMatchObject({
+        code: 0,
+      });
+      // One Python process holds taken open across the unload and the load.
+      const r = await py(
+        `
+import errno, os, sys
+taken, counters = sys.argv[1], sys.argv[2]
+def control(event):
+    fd = os.open(counters, os.O_WRONLY)
+    os.write(fd, event.encode())
+    os.close(fd)
+def attempt(fn):
+    try:
+        return fn()
+    except OSError as e:
+        return errno.errorcode[e.errno]
+held = os.open(taken, os.O_RDONLY)
+print(int(os.read(held, 64)) > 0)
+control('unload')
+print(attempt(lambda: os.open(taken, os.O_RDONLY)))
+print(attempt(lambda: os.read(held, 64)))
+control('load')
+fresh = os.open(taken, os.O_RDONLY)
+print(os.read(fresh, 64).decode().strip())
+print(attempt(lambda: os.read(held, 64)))
+`,
+        d.path('kvm/spinlocks/taken'),
+        d.path('pvlockfs/fault/counters'),
+      );
+      expect(r.stdout).toBe('True\nENOENT\nEIO\n0\nEIO\n');
     } finally {
       expect(await d.stop()).toBe(0);
     }

@@ -8,14 +8,20 @@ import { defaultConfig } from '../../../src/sim/config';
 import { Machine } from '../../../src/sim/machine';
 
 /** A guest's tree with its counter faults, after `ns` simulated ns. */
-function setup(ns = 50e6): { m: Machine; fs: DebugFs; read: (f: string) => string } {
+function setup(ns = 50e6): {
+  m: Machine;
+  fs: DebugFs;
+  read: (f: string) => string;
+  counters: CounterFaults;
+} {
   const m = new Machine(defaultConfig());
   const port = machinePort(m, { abi: 'modern' }, { get: () => 1, set: () => undefined });
   const root = buildTree(port, 'modern', 0);
   const g = m.guests[0];
-  const counters = new CounterFaults([
-    { stats: g.stats, qstats: g.qstats, root, layout: 'kvm-2010', prefix: '' },
-  ]);
+  const counters = new CounterFaults(
+    [{ stats: g.stats, qstats: g.qstats, root, layout: 'kvm-2010', prefix: '' }],
+    () => m.nowNs,
+  );
   addCounterControl(root, counters, 0);
   m.runUntil(ns);
   const fs = new DebugFs(root, 'modern', () => 0);
@@ -27,7 +33,7 @@ function setup(ns = 50e6): { m: Machine; fs: DebugFs; read: (f: string) => strin
       fs.release(fh);
     }
   };
-  return { m, fs, read };
+  return { m, fs, read, counters };
 }
 
 function write(fs: DebugFs, f: string, text: string): void {
@@ -49,7 +55,23 @@ describe('counter faults (pvlockfs/fault/counters)', () => {
       minus: 5,
       files: 'kvm/spinlocks/taken',
     });
-    for (const bad of ['wrap', 'wrap=0', 'wrap=x', 'reset=1', 'freeze now', 'glitch=1 x=2', 'boom'])
+    expect(parseCounterEvent('reboot=1.5s')).toEqual({ kind: 'reboot', forNs: 1.5e9 });
+    expect(parseCounterEvent('chmod=0400')).toEqual({ kind: 'chmod', mode: 0o400 });
+    expect(parseCounterEvent('chmod=restore')).toEqual({ kind: 'chmod', mode: null });
+    for (const bad of [
+      'wrap',
+      'wrap=0',
+      'wrap=x',
+      'reset=1',
+      'freeze now',
+      'glitch=1 x=2',
+      'boom',
+      'reboot',
+      'reboot=2',
+      'reboot=11m',
+      'chmod=9',
+      'chmod',
+    ])
       expect(() => parseCounterEvent(bad), bad).toThrow();
   });
 
@@ -81,7 +103,7 @@ describe('counter faults (pvlockfs/fault/counters)', () => {
     const held = read('kvm/spinlocks/taken');
     m.runUntil(100e6);
     expect(read('kvm/spinlocks/taken')).toBe(held);
-    expect(read('pvlockfs/fault/counters')).toBe('events=1\nfrozen=1\nglitching_files=0');
+    expect(read('pvlockfs/fault/counters')).toBe('events=1\nfrozen=1\nglitching_files=0\nloaded=1');
     write(fs, 'pvlockfs/fault/counters', 'thaw');
     expect(BigInt(read('kvm/spinlocks/taken'))).toBeGreaterThan(BigInt(held));
   });
@@ -104,6 +126,48 @@ describe('counter faults (pvlockfs/fault/counters)', () => {
     const before = read('kvm/spinlocks/taken');
     expect(() => write(fs, 'pvlockfs/fault/counters', 'wrap=0')).toThrow(/EINVAL/);
     expect(read('kvm/spinlocks/taken')).toBe(before);
-    expect(read('pvlockfs/fault/counters')).toBe('events=0\nfrozen=0\nglitching_files=0');
+    expect(read('pvlockfs/fault/counters')).toBe('events=0\nfrozen=0\nglitching_files=0\nloaded=1');
+  });
+
+  it('unload: lookups ENOENT, files opened before EIO (also once it is back); load: back zeroed, knobs at boot, in its place', () => {
+    const { fs, read } = setup();
+    write(fs, 'kvm/spinlocks/timeout', '5');
+    const held = fs.open('kvm/spinlocks/taken');
+    write(fs, 'pvlockfs/fault/counters', 'unload');
+    expect(() => fs.open('kvm/spinlocks/taken')).toThrow(/ENOENT/);
+    expect(fs.readdir('/')).toEqual(['pvlockfs']);
+    expect(() => fs.read(held, 0, 64)).toThrow(/EIO/);
+    expect(read('pvlockfs/fault/counters')).toMatch(/loaded=0$/);
+    write(fs, 'pvlockfs/fault/counters', 'load');
+    expect(fs.readdir('/')).toEqual(['kvm', 'pvlockfs']);
+    expect(read('kvm/spinlocks/taken')).toBe('0');
+    expect(read('kvm/spinlocks/timeout')).toBe('1024');
+    expect(() => fs.read(held, 0, 64)).toThrow(/EIO/);
+    fs.release(held);
+  });
+
+  it('reboot=D: gone now, back once the simulated clock has run D', () => {
+    const { m, fs, read, counters } = setup();
+    write(fs, 'pvlockfs/fault/counters', 'reboot=5ms');
+    counters.clockAdvanced();
+    expect(() => read('kvm/spinlocks/taken')).toThrow(/ENOENT/);
+    m.runUntil(m.nowNs + 4_999_999);
+    counters.clockAdvanced();
+    expect(() => read('kvm/spinlocks/taken')).toThrow(/ENOENT/);
+    m.runUntil(m.nowNs + 1);
+    counters.clockAdvanced();
+    expect(Number(read('kvm/spinlocks/taken'))).toBeLessThan(10_000);
+  });
+
+  it('chmod=MODE gives every file of the statistics directory that mode; restore gives their own back', () => {
+    const { fs } = setup();
+    write(fs, 'pvlockfs/fault/counters', 'chmod=0400');
+    expect(fs.getattr('kvm/spinlocks/timeout').mode & 0o7777).toBe(0o400);
+    expect(fs.getattr('kvm/spinlocks/taken').mode & 0o7777).toBe(0o400);
+    expect(fs.getattr('kvm/spinlocks').mode & 0o7777).toBe(0o755);
+    write(fs, 'pvlockfs/fault/counters', 'chmod=0000');
+    write(fs, 'pvlockfs/fault/counters', 'chmod=restore');
+    expect(fs.getattr('kvm/spinlocks/timeout').mode & 0o7777).toBe(0o644);
+    expect(fs.getattr('kvm/spinlocks/taken').mode & 0o7777).toBe(0o444);
   });
 });
