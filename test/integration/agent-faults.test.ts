@@ -1,0 +1,181 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  cat,
+  cleanupAll,
+  Daemon,
+  describeFuse,
+  ensureCommand,
+  ROOT,
+  run,
+  sh,
+  waitFor,
+} from './harness';
+
+// What a real agent does with each fault (docs/faults.md, "What collectd sees"): collectd with
+// the table plugin of pvlockfs-collectd-conf (counters as DERIVE) and the csv plugin storing
+// rates, on a paused mount, so the counters move only when a fault or advance_ns moves them.
+// Every wait is for collectd to have written more samples, never for a stretch of wall time.
+
+/** One value's series as collectd's csv plugin wrote it: [epoch seconds, rate per second]. */
+type Series = Array<[number, number]>;
+
+describeFuse('collectd against injected faults', () => {
+  let d: Daemon;
+  let work: string;
+  let collectd: ChildProcess | null = null;
+  let log = '';
+  let missing: string | null;
+
+  const csvDir = (): string => join(work, 'csv', 'pvlockfs', 'table-kvm_spinlocks');
+  async function series(name: string): Promise<Series> {
+    const file = (await fsp.readdir(csvDir()).catch(() => [] as string[])).find((f) =>
+      f.startsWith(`derive-${name}-2`),
+    );
+    if (file === undefined) return [];
+    const lines = (await fsp.readFile(join(csvDir(), file), 'utf8')).trim().split('\n').slice(1);
+    return lines.map((l) => l.split(',').map(Number) as [number, number]);
+  }
+  /** Waits until collectd has written `n` more samples of `name` than `before` holds. */
+  async function more(name: string, before: Series, n: number, what: string): Promise<Series> {
+    await waitFor(
+      async () => (await series(name)).length >= before.length + n,
+      60_000,
+      `collectd to write ${n} more samples of ${name} (${what})`,
+    );
+    return (await series(name)).slice(before.length);
+  }
+  const control = async (file: string, value: string): Promise<void> => {
+    const r = await sh('printf "%s\\n" "$2" > "$1"', d.path(`pvlockfs/fault/${file}`), value);
+    expect(r.code, `${file} = ${value}: ${r.stderr}`).toBe(0);
+  };
+  const advance = async (ns: number): Promise<void> => {
+    const r = await sh(`echo ${ns} > "$1"`, d.path('pvlockfs/advance_ns'));
+    expect(r.code, r.stderr).toBe(0);
+  };
+
+  beforeAll(async () => {
+    missing = await ensureCommand('collectd', 'collectd-core');
+    work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-agent-faults-'));
+    d = await Daemon.start(['--paused', '--seed', '3']);
+    await advance(300e6);
+    if (missing !== null) return;
+    const table = await run(join(ROOT, 'scripts', 'pvlockfs-collectd-conf'), [
+      d.path('kvm/spinlocks'),
+    ]);
+    const conf = join(work, 'collectd.conf');
+    await fsp.writeFile(
+      conf,
+      `Hostname "pvlockfs"\nFQDNLookup false\nInterval 1\nBaseDir "${work}"\nPIDFile "${work}/collectd.pid"\nPluginDir "/usr/lib/collectd"\nTypesDB "/usr/share/collectd/types.db"\nLoadPlugin csv\n<Plugin csv>\n  DataDir "${work}/csv"\n  StoreRates true\n</Plugin>\n${table.stdout}`,
+    );
+    collectd = spawn('collectd', ['-f', '-C', conf], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    collectd.stdout?.on('data', (b: Buffer) => (log += b.toString()));
+    collectd.stderr?.on('data', (b: Buffer) => (log += b.toString()));
+  }, 400_000);
+
+  afterAll(async () => {
+    if (collectd?.pid !== undefined && collectd.exitCode === null) {
+      const exited = new Promise((r) => collectd?.on('exit', r));
+      process.kill(-collectd.pid, 'SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (collectd.exitCode === null) process.kill(-collectd.pid, 'SIGKILL');
+    }
+    // A stall still held would keep collectd's read (and the unmount) waiting: release first.
+    await sh('echo 1 > "$1"', d.path('pvlockfs/fault/stall/release'));
+    expect(await d.stop()).toBe(0);
+    expect(await cleanupAll()).toEqual([]);
+    if (process.env.KEEP_AGENT_FAULTS !== '1') await fsp.rm(work, { recursive: true, force: true });
+    else process.stderr.write(`kept ${work}\n`);
+  });
+
+  it('a u32 wrap: DERIVE (minimum 0 in types.db) turns the fall into NaN, a gap; the jump up to 2^32 − 3 is a +4.29e9/s spike', async () => {
+    expect(missing, 'collectd must be installable from Debian').toBeNull();
+    await more('taken_slow', [], 2, 'a first rate');
+    await control('counters', 'wrap=3');
+    const at = await more('taken_slow', await series('taken_slow'), 2, 'after the wrap event');
+    expect(Math.max(...at.map((s) => s[1]))).toBeGreaterThan(4e9); // the jump to 2^32 − 3 itself
+    await advance(100e6); // more than 3 slow acquisitions: taken_slow wraps past 2^32
+    expect(Number(await cat(d.path('kvm/spinlocks/taken_slow')))).toBeLessThan(1e6);
+    const after = await more('taken_slow', await series('taken_slow'), 2, 'after the wrap');
+    expect(after.some((s) => Number.isNaN(s[1]))).toBe(true);
+  });
+
+  it('a reset: one NaN sample (a gap), no negative rate', async () => {
+    await advance(100e6);
+    const before = await more('released', await series('released'), 2, 'before the reset');
+    await control('counters', 'reset');
+    const after = await more('released', await series('released'), 2, 'after the reset');
+    expect(before.every((s) => !(s[1] < 0))).toBe(true);
+    expect(after.filter((s) => Number.isNaN(s[1]))).toHaveLength(1);
+    expect(after.every((s) => !(s[1] < 0))).toBe(true);
+  });
+
+  it('a glitch of one read to 0: a NaN, then a spike of the whole counter per second', async () => {
+    await advance(100e6);
+    await more('taken', await series('taken'), 2, 'before the glitch');
+    const value = Number(await cat(d.path('kvm/spinlocks/taken')));
+    await control('counters', 'glitch=1 files=kvm/spinlocks/taken');
+    const after = await more('taken', await series('taken'), 3, 'after the glitch');
+    const gap = after.findIndex((s) => Number.isNaN(s[1]));
+    expect(gap).toBeGreaterThanOrEqual(0);
+    // The next sample climbs from 0 back to the counter: its whole value in one interval (~1 s).
+    const [t0, t1] = [after[gap][0], after[gap + 1][0]];
+    expect(after[gap + 1][1] * (t1 - t0)).toBeCloseTo(value, -1);
+  });
+
+  it('EIO on one file: that value has a gap, the others go on; the log says why', async () => {
+    await control('fail_read/files', 'kvm/spinlocks/taken');
+    await control('fail_read/times', '-1');
+    await control('fail_read/verbose', '0');
+    await control('fail_read/probability', '100');
+    const taken = await series('taken');
+    await more('released', await series('released'), 3, 'while taken fails');
+    expect((await series('taken')).length - taken.length).toBeLessThanOrEqual(1);
+    expect(log).toMatch(/table plugin: Failed to read from file .*taken.*Input\/output error/);
+    await control('fail_read/probability', '0');
+    await more('taken', await series('taken'), 2, 'after the fault is disarmed');
+  });
+
+  it('a stall on one file holds every value of the table plugin until it is released', async () => {
+    await control('stall/files', 'kvm/spinlocks/taken');
+    await control('stall/hang', '1');
+    await control('stall/times', '1');
+    await control('stall/probability', '100');
+    await waitFor(
+      async () => (await cat(d.path('pvlockfs/fault/injected'))).includes('stall 1'),
+      60_000,
+      'collectd to read taken into the stall',
+    );
+    const held = (await series('released')).length;
+    // Held for three of collectd's intervals: no new sample of any value but the one in flight
+    // (a slow machine writes fewer, never more; the check cannot fail for lack of speed).
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await series('released')).length).toBeLessThanOrEqual(held + 1);
+    // Meanwhile other readers are served: only the stalled read waits.
+    expect(await cat(d.path('kvm/spinlocks/released'))).toMatch(/^\d+\n$/);
+    await control('stall/release', '1');
+    await more('released', (await series('released')).slice(0, held + 1), 2, 'after the release');
+  });
+
+  it('a reboot: every file fails while the directory is gone, then the zeroed counters give a NaN', async () => {
+    await advance(100e6);
+    await more('released', await series('released'), 1, 'before the unload');
+    await control('counters', 'unload');
+    const logged = log.length;
+    await waitFor(
+      async () => /No such file or directory/.test(log.slice(logged)),
+      60_000,
+      'collectd to fail to read',
+    );
+    await control('counters', 'load');
+    await advance(10e6);
+    const after = await more('released', await series('released'), 2, 'after the load');
+    expect(after.some((s) => Number.isNaN(s[1]))).toBe(true);
+  });
+});
