@@ -179,3 +179,129 @@ describeFuse('collectd against injected faults', () => {
     expect(after.some((s) => Number.isNaN(s[1]))).toBe(true);
   });
 });
+
+/**
+ * Prometheus's counter semantics over a scraped series (a fall is a reset: the counter counted
+ * from 0 again) — what `increase()` adds up when a range covers the series exactly.
+ */
+function promIncrease(v: readonly number[]): number {
+  let sum = 0;
+  for (let i = 1; i < v.length; i++) sum += v[i] >= v[i - 1] ? v[i] - v[i - 1] : v[i];
+  return sum;
+}
+
+describeFuse(
+  'Prometheus (the textfile exporter, and the PromQL engine of promtool) against injected faults',
+  () => {
+    let d: Daemon;
+    let work: string;
+    let missing: string | null;
+    const control = async (file: string, value: string): Promise<void> => {
+      const r = await sh('printf "%s\\n" "$2" > "$1"', d.path(`pvlockfs/fault/${file}`), value);
+      expect(r.code, `${file} = ${value}: ${r.stderr}`).toBe(0);
+    };
+    const advance = async (ns: number): Promise<void> => {
+      const r = await sh(`echo ${ns} > "$1"`, d.path('pvlockfs/advance_ns'));
+      expect(r.code, r.stderr).toBe(0);
+    };
+    /** One scrape of the exporter: the counter's value. */
+    const scrape = async (metric: string): Promise<number> => {
+      const r = await run(join(ROOT, 'scripts', 'pvlockfs-exporter'), [d.path('kvm/spinlocks')]);
+      expect(r.code, r.stderr).toBe(0);
+      return Number(new RegExp(`^${metric} (\\S+)$`, 'm').exec(r.stdout)?.[1]);
+    };
+    /** Whether PromQL's increase() over the scrapes (15 s apart) is `expected`, by promtool. */
+    const promqlIncrease = async (
+      metric: string,
+      values: number[],
+      expected: number,
+    ): Promise<string> => {
+      const file = join(work, `${metric}.yml`);
+      const end = 15 * (values.length - 1);
+      await fsp.writeFile(
+        file,
+        `evaluation_interval: 15s\ntests:\n  - interval: 15s\n    input_series:\n      - series: '${metric}'\n        values: '${values.join(' ')}'\n    promql_expr_test:\n      - expr: increase(${metric}[${end}s])\n        eval_time: ${end}s\n        exp_samples:\n          - labels: '{}'\n            value: ${expected}\n`,
+      );
+      const r = await run('promtool', ['test', 'rules', file]);
+      return r.code === 0 ? 'passed' : r.stdout + r.stderr;
+    };
+
+    beforeAll(async () => {
+      missing = await ensureCommand('promtool', 'prometheus');
+      work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-prom-faults-'));
+      d = await Daemon.start(['--paused', '--seed', '5']);
+      await advance(100e6);
+    }, 400_000);
+    afterAll(async () => {
+      expect(await d.stop()).toBe(0);
+      expect(await cleanupAll()).toEqual([]);
+      await fsp.rm(work, { recursive: true, force: true });
+    });
+
+    it('a one-read glitch to 0 is taken for a reset: increase() counts the whole counter once more', async () => {
+      expect(missing, 'promtool must be installable from Debian').toBeNull();
+      const m = 'kvm_spinlock_taken_total';
+      const v = [await scrape(m)];
+      await advance(50e6);
+      v.push(await scrape(m));
+      await control('counters', 'glitch=1 files=kvm/spinlocks/taken');
+      v.push(await scrape(m));
+      for (let i = 0; i < 2; i++) {
+        await advance(50e6);
+        v.push(await scrape(m));
+      }
+      expect(v[2]).toBe(0);
+      const counted = promIncrease(v);
+      expect(await promqlIncrease(m, v, counted)).toBe('passed');
+      // The true increase is v4 − v0; PromQL adds the value before the glitch on top.
+      expect(counted - (v[4] - v[0])).toBe(v[1]);
+    });
+
+    it('a reset is a reset: increase() stays right', async () => {
+      const m = 'kvm_spinlock_released_total';
+      const v = [await scrape(m)];
+      await advance(50e6);
+      v.push(await scrape(m));
+      await control('counters', 'reset');
+      for (let i = 0; i < 3; i++) {
+        await advance(50e6);
+        v.push(await scrape(m));
+      }
+      const counted = promIncrease(v);
+      expect(await promqlIncrease(m, v, counted)).toBe('passed');
+      expect(counted).toBe(v[1] - v[0] + v[4]);
+    });
+
+    it('a u32 wrap is taken for a reset: increase() misses the increments before 2^32', async () => {
+      const m = 'kvm_spinlock_taken_slow_total';
+      await control('counters', 'wrap=3');
+      const v = [await scrape(m)];
+      expect(v[0]).toBe(2 ** 32 - 3);
+      await advance(100e6);
+      v.push(await scrape(m));
+      expect(v[1]).toBeLessThan(1e6);
+      const counted = promIncrease(v);
+      expect(await promqlIncrease(m, v, counted)).toBe('passed');
+      // It really went up by 3 + v1; PromQL sees a reset and counts v1.
+      expect(counted).toBe(v[1]);
+    });
+
+    it('EIO on one file: the exporter installs nothing (exit 1), so the previous file is served on', async () => {
+      const out = join(work, 'kvm_spinlocks.prom');
+      const exporter = join(ROOT, 'scripts', 'pvlockfs-exporter');
+      expect((await run(exporter, [d.path('kvm/spinlocks'), out])).code).toBe(0);
+      const before = await fsp.readFile(out, 'utf8');
+      await control('fail_read/files', 'kvm/spinlocks/histo_blocked');
+      await control('fail_read/verbose', '0');
+      await control('fail_read/probability', '100');
+      await advance(50e6);
+      const r = await run(exporter, [d.path('kvm/spinlocks'), out]);
+      expect([r.code, r.stderr]).toEqual([
+        1,
+        expect.stringMatching(/Input\/output error[^]*reading .* failed: nothing installed\n$/),
+      ]);
+      expect(await fsp.readFile(out, 'utf8')).toBe(before);
+      await control('fail_read/probability', '0');
+    });
+  },
+);
