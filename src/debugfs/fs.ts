@@ -5,6 +5,7 @@ import type { Abi } from './parse';
 
 /** What `stat` shows for a node. */
 export interface StatInfo {
+  ino: number;
   mode: number;
   nlink: number;
   uid: number;
@@ -100,6 +101,7 @@ export class DebugFs {
     const n = lookup(this.root, path);
     const dir = n.kind === 'dir';
     return {
+      ino: n.ino,
       mode: (dir ? S_IFDIR : S_IFREG) | (n.mode & 0o7777),
       nlink: dir ? 2 + subdirCount(n) : 1,
       uid: n.uid,
@@ -122,13 +124,18 @@ export class DebugFs {
    * A directory's entries with their types, `.` and `..` first (what `getdents64` gives: the
    * kernel's dcache_readdir fills d_type from each inode's mode).
    */
-  entries(path: string): Array<[name: string, mode: number]> {
-    const out: Array<[string, number]> = [
-      ['.', S_IFDIR],
-      ['..', S_IFDIR],
+  entries(path: string): Array<[name: string, mode: number, ino: number]> {
+    const dir = this.dir(path);
+    const cut = path.lastIndexOf('/');
+    // The root's `..` is outside the mount: the root itself stands for it, as FUSE's own does.
+    const parent =
+      cut <= 0 ? (path === '/' || path === '' ? dir : this.root) : this.dir(path.slice(0, cut));
+    const out: Array<[string, number, number]> = [
+      ['.', S_IFDIR, dir.ino],
+      ['..', S_IFDIR, parent.ino],
     ];
-    for (const [name, n] of this.dir(path).children)
-      out.push([name, n.kind === 'dir' ? S_IFDIR : S_IFREG]);
+    for (const [name, n] of dir.children)
+      out.push([name, n.kind === 'dir' ? S_IFDIR : S_IFREG, n.ino]);
     return out;
   }
 

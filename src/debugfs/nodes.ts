@@ -5,6 +5,8 @@ export type Width = 8 | 16 | 32 | 64;
 
 interface NodeBase {
   name: string;
+  /** The inode number `stat` and `getdents64` show (the root's is 1, as debugfs's is). */
+  ino: number;
   /**
    * The life of the module that made the node (absent: it lives as long as the mount). A file
    * opened in an earlier epoch answers EIO, as a debugfs file whose module was unloaded does.
@@ -75,8 +77,27 @@ export type Node = DirNode | AttrNode | ArrayNode | TextNode | EventNode;
 const S_IWUGO = 0o222;
 const S_IXUGO = 0o111;
 
+/** The next inode number to hand out (1 is every tree's root). */
+let nextIno = 2;
+
+/** A new inode number: as the kernel gives a new inode to what a reloaded module creates. */
+export function freshIno(): number {
+  const ino = nextIno;
+  nextIno = nextIno >= 0xfffffffe ? 2 : nextIno + 1;
+  return ino;
+}
+
 function base(name: string, mode: number, nowMs: number): NodeBase {
-  return { name, mode, uid: 0, gid: 0, atimeMs: nowMs, mtimeMs: nowMs, ctimeMs: nowMs };
+  return {
+    name,
+    ino: freshIno(),
+    mode,
+    uid: 0,
+    gid: 0,
+    atimeMs: nowMs,
+    mtimeMs: nowMs,
+    ctimeMs: nowMs,
+  };
 }
 
 function attach(parent: DirNode | null, node: Node): void {
@@ -97,6 +118,7 @@ export function createDir(
     kind: 'dir',
     children: new Map(),
   };
+  if (parent === null) dir.ino = 1;
   attach(parent, dir);
   return dir;
 }

@@ -91,6 +91,7 @@ export function mountFs(fs: DebugFs, opts: MountOptions): Promise<Mounted> {
     fsname: 'pvlockfs',
     subtype: 'pvlockfs',
     debug: opts.debug,
+    useIno: true,
   });
 }
 
@@ -101,6 +102,8 @@ interface Identity {
   subtype: string;
   defaultPermissions: boolean;
   debug: boolean;
+  /** The operations give inode numbers (`use_ino`); otherwise libfuse numbers the nodes. */
+  useIno?: boolean;
 }
 
 /**
@@ -126,7 +129,7 @@ export function mountOps(
     timeout: false,
   });
   const base = fuse._fuseOptions.bind(fuse);
-  fuse._fuseOptions = () => withDirectIo(base(), opts.nonempty);
+  fuse._fuseOptions = () => withDirectIo(base(), opts.nonempty, id.useIno === true);
   mountWithoutPathChecks(fuse);
   return mountTable().then(
     (before) =>
@@ -235,10 +238,10 @@ const CLOSE_WAIT_MS = 3000;
 
 /**
  * Appends `direct_io`, the flags debugfs is mounted with on a systemd machine (`nosuid`, `nodev`,
- * `noexec`: statfs's f_flags then match) and `nonempty` when asked, to fuse-native's `-o` option
- * string.
+ * `noexec`: statfs's f_flags then match), `use_ino` (the tree's own inode numbers) and `nonempty`
+ * when asked, to fuse-native's `-o` option string.
  */
-export function withDirectIo(options: string, nonempty = false): string {
-  const extra = `direct_io,nosuid,nodev,noexec${nonempty ? ',nonempty' : ''}`;
+export function withDirectIo(options: string, nonempty = false, useIno = false): string {
+  const extra = `direct_io,nosuid,nodev,noexec${useIno ? ',use_ino' : ''}${nonempty ? ',nonempty' : ''}`;
   return options === '' ? `-o${extra}` : `${options},${extra}`;
 }

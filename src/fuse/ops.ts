@@ -44,6 +44,7 @@ export function guard(
 
 function toFuseStat(s: StatInfo): Record<string, number> {
   return {
+    ino: s.ino,
     mode: s.mode,
     uid: s.uid,
     gid: s.gid,
@@ -99,7 +100,7 @@ function treeOps(fs: DebugFs, log: OpLogger): Record<string, Handler> {
     readdir: (path: string, cb: Cb) =>
       guard('readdir', path, cb, log, () => {
         const entries = fs.entries(path);
-        return [0, entries.map((e) => e[0]), entries.map((e) => ({ mode: e[1] }))];
+        return [0, entries.map((e) => e[0]), entries.map((e) => ({ mode: e[1], ino: e[2] }))];
       }),
     opendir: (path: string, flags: number, cb: Cb) =>
       guard('opendir', path, cb, log, () => {

@@ -1,4 +1,4 @@
-import type { DirNode, Node } from '../debugfs/nodes';
+import { DirNode, freshIno, Node } from '../debugfs/nodes';
 import type { QStats } from '../sim/qstats';
 import type { PvStats } from '../sim/stats';
 import { Layout, readableFiles } from './tree';
@@ -88,6 +88,8 @@ export class GuestModules {
       m.stats.zeroStats[0] = 0;
       m.stats.timeout[0] = m.bootTimeout;
       m.qstats.reset();
+      // What the reloaded module creates are new inodes.
+      for (const n of subtree(m.dir)) n.ino = freshIno();
       m.gone = false;
     }
   }

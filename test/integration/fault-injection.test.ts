@@ -349,6 +349,7 @@ describeFuse('fault injection under pvlockfs/fault/', () => {
       expect(await sh('echo 50000000 > "$1"', d.path('pvlockfs/advance_ns'))).toMatchObject({
         code: 0,
       });
+      const before = (await run('stat', ['-c', '%i', d.path('kvm/spinlocks/taken')])).stdout;
       // One Python process holds taken open across the unload and the load.
       const r = await py(
         `
@@ -377,6 +378,11 @@ print(attempt(lambda: os.read(held, 64)))
         d.path('pvlockfs/fault/counters'),
       );
       expect(r.stdout).toBe('True\nENOENT\nEIO\n0\nEIO\n');
+      // The reloaded directory's files are new inodes (once the kernel's attribute cache of the
+      // old ones, up to a second, has expired).
+      const ino = async (): Promise<string> =>
+        (await run('stat', ['-c', '%i', d.path('kvm/spinlocks/taken')])).stdout;
+      await waitFor(async () => (await ino()) !== before, 30_000, 'a new inode number for taken');
     } finally {
       expect(await d.stop()).toBe(0);
     }
