@@ -33,6 +33,21 @@ for p in sys.argv[1:]:
         print(errno.errorcode[e.errno])
 `;
 
+/**
+ * One read(2) of each file through libc itself, as Go's or C's raw read makes it: Python's own
+ * os.read retries EINTR (PEP 475), a raw read does not.
+ */
+const READ_RAW = `
+import ctypes, errno, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+for p in sys.argv[1:]:
+    fd = os.open(p, os.O_RDONLY)
+    buf = ctypes.create_string_buffer(4096)
+    n = libc.read(fd, buf, 4096)
+    os.close(fd)
+    print(buf.raw[:n].decode().strip() if n >= 0 else errno.errorcode[ctypes.get_errno()])
+`;
+
 /** One write(2) of argv[2] to argv[1]: the byte count, or the errno's name. */
 const WRITE_ONCE = `
 import errno, os, sys
@@ -148,6 +163,40 @@ describeFuse('fault injection under pvlockfs/fault/', () => {
       expect(d.output).toContain(
         'FAULT_INJECTION: forcing a failure.\nname fail_read, interval 1, probability 100, space 0, times 3',
       );
+    } finally {
+      expect(await d.stop()).toBe(0);
+    }
+  });
+
+  it('each errno reaches cat with the words the kernel would give, and a raw read with its number', async () => {
+    const d = await Daemon.start(['--paused']);
+    try {
+      const taken = d.path('kvm/spinlocks/taken');
+      // coreutils' cat retries a read that fails with EINTR (safe_read): it then prints the value.
+      for (const [name, words] of [
+        ['EIO', 'Input/output error'],
+        ['EAGAIN', 'Resource temporarily unavailable'],
+        ['EINTR', null],
+        ['ENOENT', 'No such file or directory'],
+        ['EACCES', 'Permission denied'],
+        ['ENODEV', 'No such device'],
+        ['ENOTCONN', 'Transport endpoint is not connected'],
+        ['ESTALE', 'Stale file handle'],
+      ] as const) {
+        const once = (): Promise<void> =>
+          arm(d, [
+            ['fail_read/errno', name],
+            ['fail_read/verbose', '0'],
+            ['fail_read/times', '1'],
+            ['fail_read/probability', '100'],
+          ]);
+        await once();
+        const c = await run('cat', [taken]);
+        if (words === null) expect([c.code, c.stdout, c.stderr], name).toEqual([0, '0\n', '']);
+        else expect(c.stderr, name).toBe(`cat: ${taken}: ${words}\n`);
+        await once();
+        expect((await py(READ_RAW, taken, taken)).stdout, name).toBe(`${name}\n0\n`);
+      }
     } finally {
       expect(await d.stop()).toBe(0);
     }
