@@ -202,6 +202,55 @@ describeFuse('fault injection under pvlockfs/fault/', () => {
     }
   });
 
+  it('task-filter: only the pids in tasks fail (the caller pid from the patched binding)', async () => {
+    const d = await Daemon.start(['--paused']);
+    try {
+      await arm(d, [
+        ['fail_read/task-filter', 'Y'],
+        ['fail_read/times', '-1'],
+        ['fail_read/verbose', '0'],
+        ['fail_read/probability', '100'],
+      ]);
+      // A process marks itself (as echo 1 > /proc/self/make-it-fail would), reads, and a cat
+      // started after it is not marked.
+      const marked = await py(
+        `
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+os.write(fd, str(os.getpid()).encode())
+os.close(fd)
+fd = os.open(sys.argv[2], os.O_RDONLY)
+try:
+    print(os.read(fd, 64).decode().strip())
+except OSError as e:
+    print(errno.errorcode[e.errno])
+`,
+        d.path('pvlockfs/fault/fail_read/tasks'),
+        d.path('kvm/spinlocks/taken'),
+      );
+      expect(marked.stdout).toBe('EIO\n');
+      expect(await cat(d.path('kvm/spinlocks/taken'))).toBe('0\n');
+    } finally {
+      expect(await d.stop()).toBe(0);
+    }
+  });
+
+  it("a stall longer than fuse-native's 15 s per-operation timeout: the reader gets its value, not ETIMEDOUT", async () => {
+    const d = await Daemon.start(['--paused']);
+    try {
+      await arm(d, [
+        ['stall/ms', '16000'],
+        ['stall/probability', '100'],
+      ]);
+      const started = Date.now();
+      const r = await run('cat', [d.path('kvm/spinlocks/taken')], { timeoutMs: 120_000 });
+      expect([r.code, r.stdout, r.stderr]).toEqual([0, '0\n', '']);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(16_000);
+    } finally {
+      expect(await d.stop()).toBe(0);
+    }
+  });
+
   it('fail-nth: the Nth open fails, then it reads 0', async () => {
     const d = await Daemon.start(['--paused']);
     try {
