@@ -20,6 +20,18 @@ import {
 // rates, on a paused mount, so the counters move only when a fault or advance_ns moves them.
 // Every wait is for collectd to have written more samples, never for a stretch of wall time.
 
+/** Writes a control file of pvlockfs/fault/ as `echo` would (it must succeed). */
+async function control(d: Daemon, file: string, value: string): Promise<void> {
+  const r = await sh('printf "%s\\n" "$2" > "$1"', d.path(`pvlockfs/fault/${file}`), value);
+  expect(r.code, `${file} = ${value}: ${r.stderr}`).toBe(0);
+}
+
+/** Steps a paused mount by `ns` simulated ns. */
+async function advance(d: Daemon, ns: number): Promise<void> {
+  const r = await sh(`echo ${ns} > "$1"`, d.path('pvlockfs/advance_ns'));
+  expect(r.code, r.stderr).toBe(0);
+}
+
 /** One value's series as collectd's csv plugin wrote it: [epoch seconds, rate per second]. */
 type Series = Array<[number, number]>;
 
@@ -48,20 +60,12 @@ describeFuse('collectd against injected faults', () => {
     );
     return (await series(name)).slice(before.length);
   }
-  const control = async (file: string, value: string): Promise<void> => {
-    const r = await sh('printf "%s\\n" "$2" > "$1"', d.path(`pvlockfs/fault/${file}`), value);
-    expect(r.code, `${file} = ${value}: ${r.stderr}`).toBe(0);
-  };
-  const advance = async (ns: number): Promise<void> => {
-    const r = await sh(`echo ${ns} > "$1"`, d.path('pvlockfs/advance_ns'));
-    expect(r.code, r.stderr).toBe(0);
-  };
 
   beforeAll(async () => {
     missing = await ensureCommand('collectd', 'collectd-core');
     work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-agent-faults-'));
     d = await Daemon.start(['--paused', '--seed', '3']);
-    await advance(300e6);
+    await advance(d, 300e6);
     if (missing !== null) return;
     const table = await run(join(ROOT, 'scripts', 'pvlockfs-collectd-conf'), [
       d.path('kvm/spinlocks'),
@@ -97,19 +101,19 @@ describeFuse('collectd against injected faults', () => {
   it('a u32 wrap: DERIVE (minimum 0 in types.db) turns the fall into NaN, a gap; the jump up to 2^32 − 3 is a +4.29e9/s spike', async () => {
     expect(missing, 'collectd must be installable from Debian').toBeNull();
     await more('taken_slow', [], 2, 'a first rate');
-    await control('counters', 'wrap=3');
+    await control(d, 'counters', 'wrap=3');
     const at = await more('taken_slow', await series('taken_slow'), 2, 'after the wrap event');
     expect(Math.max(...at.map((s) => s[1]))).toBeGreaterThan(4e9); // the jump to 2^32 − 3 itself
-    await advance(100e6); // more than 3 slow acquisitions: taken_slow wraps past 2^32
+    await advance(d, 100e6); // more than 3 slow acquisitions: taken_slow wraps past 2^32
     expect(Number(await cat(d.path('kvm/spinlocks/taken_slow')))).toBeLessThan(1e6);
     const after = await more('taken_slow', await series('taken_slow'), 2, 'after the wrap');
     expect(after.some((s) => Number.isNaN(s[1]))).toBe(true);
   });
 
   it('a reset: one NaN sample (a gap), no negative rate', async () => {
-    await advance(100e6);
+    await advance(d, 100e6);
     const before = await more('released', await series('released'), 2, 'before the reset');
-    await control('counters', 'reset');
+    await control(d, 'counters', 'reset');
     const after = await more('released', await series('released'), 2, 'after the reset');
     expect(before.every((s) => !(s[1] < 0))).toBe(true);
     expect(after.filter((s) => Number.isNaN(s[1]))).toHaveLength(1);
@@ -117,10 +121,10 @@ describeFuse('collectd against injected faults', () => {
   });
 
   it('a glitch of one read to 0: a NaN, then a spike of the whole counter per second', async () => {
-    await advance(100e6);
+    await advance(d, 100e6);
     await more('taken', await series('taken'), 2, 'before the glitch');
     const value = Number(await cat(d.path('kvm/spinlocks/taken')));
-    await control('counters', 'glitch=1 files=kvm/spinlocks/taken');
+    await control(d, 'counters', 'glitch=1 files=kvm/spinlocks/taken');
     const after = await more('taken', await series('taken'), 3, 'after the glitch');
     const gap = after.findIndex((s) => Number.isNaN(s[1]));
     expect(gap).toBeGreaterThanOrEqual(0);
@@ -130,23 +134,23 @@ describeFuse('collectd against injected faults', () => {
   });
 
   it('EIO on one file: that value has a gap, the others go on; the log says why', async () => {
-    await control('fail_read/files', 'kvm/spinlocks/taken');
-    await control('fail_read/times', '-1');
-    await control('fail_read/verbose', '0');
-    await control('fail_read/probability', '100');
+    await control(d, 'fail_read/files', 'kvm/spinlocks/taken');
+    await control(d, 'fail_read/times', '-1');
+    await control(d, 'fail_read/verbose', '0');
+    await control(d, 'fail_read/probability', '100');
     const taken = await series('taken');
     await more('released', await series('released'), 3, 'while taken fails');
     expect((await series('taken')).length - taken.length).toBeLessThanOrEqual(1);
     expect(log).toMatch(/table plugin: Failed to read from file .*taken.*Input\/output error/);
-    await control('fail_read/probability', '0');
+    await control(d, 'fail_read/probability', '0');
     await more('taken', await series('taken'), 2, 'after the fault is disarmed');
   });
 
   it('a stall on one file holds every value of the table plugin until it is released', async () => {
-    await control('stall/files', 'kvm/spinlocks/taken');
-    await control('stall/hang', '1');
-    await control('stall/times', '1');
-    await control('stall/probability', '100');
+    await control(d, 'stall/files', 'kvm/spinlocks/taken');
+    await control(d, 'stall/hang', '1');
+    await control(d, 'stall/times', '1');
+    await control(d, 'stall/probability', '100');
     await waitFor(
       async () => (await cat(d.path('pvlockfs/fault/injected'))).includes('stall 1'),
       60_000,
@@ -159,22 +163,22 @@ describeFuse('collectd against injected faults', () => {
     expect((await series('released')).length).toBeLessThanOrEqual(held + 1);
     // Meanwhile other readers are served: only the stalled read waits.
     expect(await cat(d.path('kvm/spinlocks/released'))).toMatch(/^\d+\n$/);
-    await control('stall/release', '1');
+    await control(d, 'stall/release', '1');
     await more('released', (await series('released')).slice(0, held + 1), 2, 'after the release');
   });
 
   it('a reboot: every file fails while the directory is gone, then the zeroed counters give a NaN', async () => {
-    await advance(100e6);
+    await advance(d, 100e6);
     await more('released', await series('released'), 1, 'before the unload');
-    await control('counters', 'unload');
+    await control(d, 'counters', 'unload');
     const logged = log.length;
     await waitFor(
       async () => /No such file or directory/.test(log.slice(logged)),
       60_000,
       'collectd to fail to read',
     );
-    await control('counters', 'load');
-    await advance(10e6);
+    await control(d, 'counters', 'load');
+    await advance(d, 10e6);
     const after = await more('released', await series('released'), 2, 'after the load');
     expect(after.some((s) => Number.isNaN(s[1]))).toBe(true);
   });
@@ -196,14 +200,6 @@ describeFuse(
     let d: Daemon;
     let work: string;
     let missing: string | null;
-    const control = async (file: string, value: string): Promise<void> => {
-      const r = await sh('printf "%s\\n" "$2" > "$1"', d.path(`pvlockfs/fault/${file}`), value);
-      expect(r.code, `${file} = ${value}: ${r.stderr}`).toBe(0);
-    };
-    const advance = async (ns: number): Promise<void> => {
-      const r = await sh(`echo ${ns} > "$1"`, d.path('pvlockfs/advance_ns'));
-      expect(r.code, r.stderr).toBe(0);
-    };
     /** One scrape of the exporter: the counter's value. */
     const scrape = async (metric: string): Promise<number> => {
       const r = await run(join(ROOT, 'scripts', 'pvlockfs-exporter'), [d.path('kvm/spinlocks')]);
@@ -230,7 +226,7 @@ describeFuse(
       missing = await ensureCommand('promtool', 'prometheus');
       work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-prom-faults-'));
       d = await Daemon.start(['--paused', '--seed', '5']);
-      await advance(100e6);
+      await advance(d, 100e6);
     }, 400_000);
     afterAll(async () => {
       expect(await d.stop()).toBe(0);
@@ -242,12 +238,12 @@ describeFuse(
       expect(missing, 'promtool must be installable from Debian').toBeNull();
       const m = 'kvm_spinlock_taken_total';
       const v = [await scrape(m)];
-      await advance(50e6);
+      await advance(d, 50e6);
       v.push(await scrape(m));
-      await control('counters', 'glitch=1 files=kvm/spinlocks/taken');
+      await control(d, 'counters', 'glitch=1 files=kvm/spinlocks/taken');
       v.push(await scrape(m));
       for (let i = 0; i < 2; i++) {
-        await advance(50e6);
+        await advance(d, 50e6);
         v.push(await scrape(m));
       }
       expect(v[2]).toBe(0);
@@ -260,11 +256,11 @@ describeFuse(
     it('a reset is a reset: increase() stays right', async () => {
       const m = 'kvm_spinlock_released_total';
       const v = [await scrape(m)];
-      await advance(50e6);
+      await advance(d, 50e6);
       v.push(await scrape(m));
-      await control('counters', 'reset');
+      await control(d, 'counters', 'reset');
       for (let i = 0; i < 3; i++) {
-        await advance(50e6);
+        await advance(d, 50e6);
         v.push(await scrape(m));
       }
       const counted = promIncrease(v);
@@ -274,10 +270,10 @@ describeFuse(
 
     it('a u32 wrap is taken for a reset: increase() misses the increments before 2^32', async () => {
       const m = 'kvm_spinlock_taken_slow_total';
-      await control('counters', 'wrap=3');
+      await control(d, 'counters', 'wrap=3');
       const v = [await scrape(m)];
       expect(v[0]).toBe(2 ** 32 - 3);
-      await advance(100e6);
+      await advance(d, 100e6);
       v.push(await scrape(m));
       expect(v[1]).toBeLessThan(1e6);
       const counted = promIncrease(v);
@@ -291,17 +287,17 @@ describeFuse(
       const exporter = join(ROOT, 'scripts', 'pvlockfs-exporter');
       expect((await run(exporter, [d.path('kvm/spinlocks'), out])).code).toBe(0);
       const before = await fsp.readFile(out, 'utf8');
-      await control('fail_read/files', 'kvm/spinlocks/histo_blocked');
-      await control('fail_read/verbose', '0');
-      await control('fail_read/probability', '100');
-      await advance(50e6);
+      await control(d, 'fail_read/files', 'kvm/spinlocks/histo_blocked');
+      await control(d, 'fail_read/verbose', '0');
+      await control(d, 'fail_read/probability', '100');
+      await advance(d, 50e6);
       const r = await run(exporter, [d.path('kvm/spinlocks'), out]);
       expect([r.code, r.stderr]).toEqual([
         1,
         expect.stringMatching(/Input\/output error[^]*reading .* failed: nothing installed\n$/),
       ]);
       expect(await fsp.readFile(out, 'utf8')).toBe(before);
-      await control('fail_read/probability', '0');
+      await control(d, 'fail_read/probability', '0');
     });
   },
 );

@@ -1,9 +1,6 @@
-import { spawn } from 'node:child_process';
-import { promises as fsp } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cat, describeFuse, isMounted, ROOT, run, waitFor } from './harness';
+import { cat, describeFuse, ROOT, run, withTrivial } from './harness';
 
 const BENCH = join(ROOT, 'scripts', 'bench');
 
@@ -57,34 +54,8 @@ describe('scripts/bench sim', () => {
 
 describeFuse("the read benchmark's trivial fuse-native daemon", () => {
   it('serves its one file and unmounts itself on SIGTERM (exit 0, nothing left mounted)', async () => {
-    const mnt = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-trivial-'));
-    // The launcher's environment (the shipped libfuse.so.2), then the daemon by its own pid.
-    const proc = spawn(
-      'bash',
-      [
-        '-c',
-        '. "$1/scripts/env.sh" && exec node "$1/dist/tools/bench-trivial-main.js" "$2"',
-        'bash',
-        ROOT,
-        mnt,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
-    try {
-      await waitFor(() => out.includes('mounted') || proc.exitCode !== null, 30_000, 'mounted');
-      expect(out).toContain('mounted');
+    await withTrivial({}, async (mnt) => {
       expect(await cat(join(mnt, 'histo_total'))).toMatch(/^(\d+ ){30}\d+\n$/);
-      proc.kill('SIGTERM');
-      expect(await exited, out).toBe(0);
-      expect(await isMounted(mnt)).toBe(false);
-    } finally {
-      if (proc.exitCode === null) proc.kill('SIGKILL');
-      if (await isMounted(mnt)) await run('umount', ['-l', mnt]);
-      await fsp.rmdir(mnt).catch(() => undefined);
-    }
+    });
   });
 });

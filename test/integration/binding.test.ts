@@ -1,9 +1,8 @@
 import { afterAll, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cat, cleanupAll, describeFuse, isMounted, py, ROOT, run, waitFor } from './harness';
+import { cat, cleanupAll, describeFuse, py, ROOT, run, withTrivial } from './harness';
 
 // The FUSE binding pvlockfs builds (native/fuse-native.patch over fuse-native 2.2.6), seen through
 // the benchmark's trivial daemon, whose /binding file says what the binding knows as it answers:
@@ -11,40 +10,6 @@ import { cat, cleanupAll, describeFuse, isMounted, py, ROOT, run, waitFor } from
 // threads ended; "-" from fuse-native's own binding).
 
 const AS_NOBODY = ['--reuid=nobody', '--regid=nogroup', '--clear-groups'];
-
-/** Starts the trivial daemon (the launcher's environment), runs `body`, ends it by its pid. */
-async function withTrivial(
-  env: NodeJS.ProcessEnv,
-  body: (mnt: string, pid: number) => Promise<void>,
-): Promise<void> {
-  const mnt = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-binding-'));
-  await fsp.chmod(mnt, 0o755);
-  const proc = spawn(
-    'bash',
-    ['-c', '. "$1/scripts/env.sh" && exec node "$1/dist/tools/bench-trivial-main.js" "$2"'].concat([
-      'bash',
-      ROOT,
-      mnt,
-    ]),
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
-  );
-  let out = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
-  try {
-    await waitFor(() => out.includes('mounted') || proc.exitCode !== null, 60_000, 'mounted');
-    expect(out).toContain('mounted');
-    await body(mnt, proc.pid as number);
-    proc.kill('SIGTERM');
-    expect(await exited, out).toBe(0);
-    expect(await isMounted(mnt)).toBe(false);
-  } finally {
-    if (proc.exitCode === null) proc.kill('SIGKILL');
-    if (await isMounted(mnt)) await run('umount', ['-l', mnt]);
-    await fsp.rmdir(mnt).catch(() => undefined);
-  }
-}
 
 /** One read of /binding by `cat`, as `who` (setpriv options): cat's pid, and the fields read. */
 async function readBinding(mnt: string, who: string[] = []): Promise<string[]> {

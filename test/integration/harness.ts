@@ -316,3 +316,41 @@ export async function writeSpinlocks(
   };
   for (const [f, text] of Object.entries(files)) await fsp.writeFile(join(dir, f), text);
 }
+
+/**
+ * Starts the benchmark's trivial fuse-native daemon (the launcher's environment, `env` added) on
+ * a fresh mount point, runs `body`, then ends it by its pid: it must exit 0 and leave nothing
+ * mounted.
+ */
+export async function withTrivial(
+  env: NodeJS.ProcessEnv,
+  body: (mnt: string, pid: number) => Promise<void>,
+): Promise<void> {
+  const mnt = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-binding-'));
+  await fsp.chmod(mnt, 0o755);
+  const proc = spawn(
+    'bash',
+    ['-c', '. "$1/scripts/env.sh" && exec node "$1/dist/tools/bench-trivial-main.js" "$2"'].concat([
+      'bash',
+      ROOT,
+      mnt,
+    ]),
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+  );
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
+  try {
+    await waitFor(() => out.includes('mounted') || proc.exitCode !== null, 60_000, 'mounted');
+    expect(out).toContain('mounted');
+    await body(mnt, proc.pid as number);
+    proc.kill('SIGTERM');
+    expect(await exited, out).toBe(0);
+    expect(await isMounted(mnt)).toBe(false);
+  } finally {
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    if (await isMounted(mnt)) await run('umount', ['-l', mnt]);
+    await fsp.rmdir(mnt).catch(() => undefined);
+  }
+}
