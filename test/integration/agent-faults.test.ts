@@ -299,5 +299,56 @@ describeFuse(
       expect(await fsp.readFile(out, 'utf8')).toBe(before);
       await control(d, 'fail_read/probability', '0');
     });
+
+    it('a stall on one file: the exporter waits in its read, and installs the file once released', async () => {
+      const out = join(work, 'stalled.prom');
+      await control(d, 'stall/files', 'kvm/spinlocks/histo_spinning');
+      await control(d, 'stall/hang', '1');
+      await control(d, 'stall/verbose', '0');
+      await control(d, 'stall/probability', '100');
+      const exporter = spawn(
+        join(ROOT, 'scripts', 'pvlockfs-exporter'),
+        [d.path('kvm/spinlocks'), out],
+        {
+          stdio: 'ignore',
+        },
+      );
+      const exited = new Promise<number | null>((r) => exporter.on('exit', (c) => r(c)));
+      try {
+        await waitFor(
+          async () => (await cat(d.path('pvlockfs/fault/injected'))).includes('stall 1'),
+          60_000,
+          'the exporter to read histo_spinning into the stall',
+        );
+        // Held in its read: it has not exited and has installed nothing.
+        expect(exporter.exitCode).toBeNull();
+        expect(await fsp.readdir(work)).not.toContain('stalled.prom');
+        await control(d, 'stall/release', '1');
+        expect(await exited).toBe(0);
+        expect(await fsp.readFile(out, 'utf8')).toMatch(/^kvm_spinlock_taken_total \d+$/m);
+      } finally {
+        if (exporter.exitCode === null) exporter.kill('SIGKILL');
+        await control(d, 'stall/probability', '0');
+      }
+    });
+
+    it('an unload: the exporter refuses the directory (exit 1); after the load, a reset that increase() gets right', async () => {
+      const m = 'kvm_spinlock_taken_total';
+      const v = [await scrape(m)];
+      await control(d, 'counters', 'unload');
+      const r = await run(join(ROOT, 'scripts', 'pvlockfs-exporter'), [d.path('kvm/spinlocks')]);
+      expect([r.code, r.stderr]).toEqual([
+        1,
+        expect.stringMatching(/taken: cannot be read|cannot read .*taken/),
+      ]);
+      await control(d, 'counters', 'load');
+      for (let i = 0; i < 2; i++) {
+        await advance(d, 50e6);
+        v.push(await scrape(m));
+      }
+      const counted = promIncrease(v);
+      expect(await promqlIncrease(m, v, counted)).toBe('passed');
+      expect(counted).toBe(v[2]);
+    });
   },
 );
