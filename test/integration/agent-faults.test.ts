@@ -352,3 +352,126 @@ describeFuse(
     });
   },
 );
+
+/** One dimension's points as netdata stores them: [epoch seconds, value per second]. */
+type Points = Array<[number, number]>;
+
+describeFuse('netdata (the daemon, with the charts.d recipe) against injected faults', () => {
+  let d: Daemon;
+  let work: string;
+  let netdata: ChildProcess | null = null;
+  let port = 0;
+  let missing: string | null;
+  let out = '';
+
+  /** The points of `dim` in kvm_spinlocks.acquisitions, oldest first, from `afterEpoch` on. */
+  async function points(dim: string, afterEpoch: number): Promise<Points> {
+    const url = `http://127.0.0.1:${port}/api/v1/data?chart=kvm_spinlocks.acquisitions&dimension=${dim}&after=${afterEpoch}&format=json&options=seconds`;
+    const res = await fetch(url).catch(() => null);
+    if (res === null || !res.ok) return [];
+    const body = (await res.json()) as { data: Array<[number, number | null]> };
+    return body.data
+      .filter((p): p is [number, number] => p[1] !== null)
+      .sort((a, b) => a[0] - b[0]);
+  }
+  /** Waits until netdata has stored points of `dim` at least `n` seconds after `epoch`. */
+  async function until(dim: string, epoch: number, n: number, what: string): Promise<Points> {
+    await waitFor(
+      async () => (await points(dim, epoch)).some((p) => p[0] >= epoch + n),
+      60_000,
+      `netdata to store ${dim} ${n} s after ${what}`,
+    );
+    return points(dim, epoch);
+  }
+  const now = (): number => Math.floor(Date.now() / 1000);
+
+  beforeAll(async () => {
+    missing = await ensureCommand('netdata', 'netdata-core');
+    work = await fsp.mkdtemp(join(tmpdir(), 'pvlockfs-netdata-faults-'));
+    d = await Daemon.start(['--paused', '--seed', '3']);
+    await advance(d, 200e6);
+    if (missing !== null) return;
+    for (const sub of ['plugins.d', 'charts.d', 'etc/charts.d', 'log', 'cache', 'lib'])
+      await fsp.mkdir(join(work, sub), { recursive: true });
+    await fsp.symlink(
+      '/usr/lib/netdata/plugins.d/charts.d.plugin',
+      join(work, 'plugins.d', 'charts.d.plugin'),
+    );
+    await fsp.symlink(
+      '/usr/lib/netdata/plugins.d/loopsleepms.sh.inc',
+      join(work, 'plugins.d', 'loopsleepms.sh.inc'),
+    );
+    await fsp.symlink(
+      join(ROOT, 'docs', 'recipes', 'kvm_spinlocks.chart.sh'),
+      join(work, 'charts.d', 'kvm_spinlocks.chart.sh'),
+    );
+    await fsp.writeFile(
+      join(work, 'etc', 'charts.d', 'kvm_spinlocks.conf'),
+      `kvm_spinlocks_dir='${d.path('kvm/spinlocks')}'\n`,
+    );
+    // A port of its own on the loopback only, picked from this test's pid.
+    port = 20000 + (process.pid % 20000);
+    const conf = join(work, 'netdata.conf');
+    await fsp.writeFile(
+      conf,
+      `[global]\n  run as user = root\n  hostname = pvlockfs\n[db]\n  mode = ram\n  update every = 1\n[directories]\n  config = ${work}/etc\n  stock config = ${work}/etc\n  plugins = ${work}/plugins.d\n  log = ${work}/log\n  cache = ${work}/cache\n  lib = ${work}/lib\n  home = ${work}\n[logs]\n  access = none\n  debug = none\n  error = ${work}/log/error.log\n[web]\n  bind to = 127.0.0.1:${port}\n[plugins]\n  enable running new plugins = no\n  charts.d = yes\n  proc = no\n  diskspace = no\n  cgroups = no\n  tc = no\n  idlejitter = no\n  timex = no\n  checks = no\n  apps = no\n  python.d = no\n  go.d = no\n  ebpf = no\n  statsd = no\n  netdata monitoring = no\n[health]\n  enabled = no\n[ml]\n  enabled = no\n[registry]\n  enabled = no\n[global statistics]\n  enabled = no\n`,
+    );
+    netdata = spawn('netdata', ['-D', '-c', conf, '-P', join(work, 'netdata.pid')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    netdata.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+    netdata.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+    await until('taken', now(), 1, 'its start');
+  }, 400_000);
+
+  afterAll(async () => {
+    if (netdata?.pid !== undefined && netdata.exitCode === null) {
+      const exited = new Promise((r) => netdata?.on('exit', r));
+      process.kill(-netdata.pid, 'SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      if (netdata.exitCode === null) process.kill(-netdata.pid, 'SIGKILL');
+    }
+    expect(await d.stop()).toBe(0);
+    expect(await cleanupAll()).toEqual([]);
+    await fsp.rm(work, { recursive: true, force: true });
+  });
+
+  it('a reset is stored as 0: no spike, no negative value', async () => {
+    expect(missing, 'netdata-core must be installable from Debian').toBeNull();
+    const t = now() + 1;
+    await control(d, 'counters', 'reset');
+    const after = await until('released', t, 3, 'the reset');
+    expect(
+      after.every((p) => p[1] === 0),
+      JSON.stringify(after),
+    ).toBe(true);
+  });
+
+  it('a one-read glitch to 0: the climb back is a spike of the whole counter', async () => {
+    await advance(d, 100e6);
+    const value = Number(await cat(d.path('kvm/spinlocks/taken')));
+    await until('taken', now(), 2, 'the step');
+    const t = now() + 1;
+    await control(d, 'counters', 'glitch=1 files=kvm/spinlocks/taken');
+    const after = await until('taken', t, 3, 'the glitch');
+    const total = after.reduce((s, p) => s + p[1], 0);
+    expect(total / value, JSON.stringify(after)).toBeGreaterThan(0.9);
+    expect(total / value).toBeLessThan(1.1);
+  });
+
+  it('a u32 wrap is counted right (netdata detects the 32-bit overflow)', async () => {
+    await control(d, 'counters', 'wrap=3');
+    await until('taken_slow', now(), 2, 'the wrap event');
+    const t = now() + 1;
+    await advance(d, 100e6);
+    const wrapped = Number(await cat(d.path('kvm/spinlocks/taken_slow')));
+    expect(wrapped).toBeLessThan(1e6);
+    const after = await until('taken_slow', t, 3, 'the wrap');
+    const total = after.reduce((s, p) => s + p[1], 0);
+    // Up by 3 to 2^32 and on to the value read: about wrapped + 3, never 4e9.
+    expect(Math.max(...after.map((p) => p[1])), JSON.stringify(after)).toBeLessThan(1e6);
+    expect(total / (wrapped + 3)).toBeGreaterThan(0.9);
+    expect(total / (wrapped + 3)).toBeLessThan(1.1);
+  });
+});
