@@ -388,6 +388,10 @@ describeFuse('netdata (the daemon, with the charts.d recipe) against injected fa
   const now = (): number => Math.floor(Date.now() / 1000);
   const netdataLog = async (): Promise<string> =>
     out + (await fsp.readFile(join(work, 'log', 'error.log'), 'utf8').catch(() => ''));
+  /** How many rounds charts.d has said the module failed. */
+  const failures = async (): Promise<number> =>
+    ((await netdataLog()).match(/update\(\) function reports failure\. Will keep trying/g) ?? [])
+      .length;
 
   beforeAll(async () => {
     missing = await ensureCommand('netdata', 'netdata-core');
@@ -468,7 +472,9 @@ describeFuse('netdata (the daemon, with the charts.d recipe) against injected fa
     const e = now();
     await control(d, 'counters', 'wrap=3');
     // The jump to 2^32 − 3 (a spike of its own) is stored before the window below starts.
-    await until('taken_slow', e, 3, 'the wrap event');
+    await until('taken_slow', e, 5, 'the wrap event');
+    // netdata spreads each collected increase over the seconds since the previous collection:
+    // from the second before the advance on, the window holds all of it and none of the jump.
     const a = now() - 1;
     await advance(d, 100e6);
     const wrapped = Number(await cat(d.path('kvm/spinlocks/taken_slow')));
@@ -481,13 +487,52 @@ describeFuse('netdata (the daemon, with the charts.d recipe) against injected fa
     expect(total / (wrapped + 3)).toBeLessThan(1.1);
   });
 
+  it('a stall on one file: netdata stores nothing (null) for every chart of the module while it is held', async () => {
+    await control(d, 'stall/files', 'kvm/spinlocks/histo_blocked');
+    await control(d, 'stall/hang', '1');
+    await control(d, 'stall/verbose', '0');
+    await control(d, 'stall/times', '1');
+    await control(d, 'stall/probability', '100');
+    await waitFor(
+      async () => (await cat(d.path('pvlockfs/fault/injected'))).includes('stall 1'),
+      60_000,
+      'charts.d to read histo_blocked into the stall',
+    );
+    const held = now();
+    // Held for four of netdata's seconds (a slower machine holds it longer, never shorter).
+    await new Promise((r) => setTimeout(r, 4000));
+    await control(d, 'stall/release', '1');
+    await until('released', held, 6, 'the release');
+    // The round the stall caught had sent its first charts already: from the next second on, none.
+    const during = (await stored('released', held + 2)).filter((p) => p[0] <= held + 3);
+    expect(during.length).toBeGreaterThan(0);
+    expect(
+      during.every((p) => p[1] === null),
+      JSON.stringify(during),
+    ).toBe(true);
+  });
+
+  it('an unload and a load: rounds fail while the directory is gone, then the zeroed counters are stored as 0', async () => {
+    const before = await failures();
+    await control(d, 'counters', 'unload');
+    await waitFor(async () => (await failures()) > before, 60_000, 'charts.d to fail a round');
+    const t = now();
+    await control(d, 'counters', 'load');
+    const after = await until('released', t, 4, 'the load');
+    expect(
+      after.every((p) => p[1] === 0),
+      JSON.stringify(after),
+    ).toBe(true);
+  });
+
   it('EIO on one file for one read: the whole module fails that round, and charts.d says so', async () => {
     await control(d, 'fail_read/files', 'kvm/spinlocks/histo_blocked');
     await control(d, 'fail_read/verbose', '0');
     await control(d, 'fail_read/times', '1');
+    const before = await failures();
     await control(d, 'fail_read/probability', '100');
     await waitFor(
-      async () => /update\(\) function reports failure\. Will keep trying/.test(await netdataLog()),
+      async () => (await failures()) > before,
       60_000,
       "charts.d to report the module's failed round",
     );
