@@ -472,10 +472,23 @@ describeFuse('netdata (the daemon, with the charts.d recipe) against injected fa
     const e = now();
     await control(d, 'counters', 'wrap=3');
     // The jump to 2^32 − 3 (a spike of its own) is stored before the window below starts.
-    await until('taken_slow', e, 5, 'the wrap event');
-    // netdata spreads each collected increase over the seconds since the previous collection:
-    // from the second before the advance on, the window holds all of it and none of the jump.
-    const a = now() - 1;
+    // The jump is stored as a spike (spread over the seconds since the previous collection):
+    // wait until it has been stored and two quiet seconds have followed it.
+    let jumpEnd = 0;
+    await waitFor(
+      async () => {
+        const pts = await points('taken_slow', e);
+        const big = pts.filter((p) => p[1] > 1e6);
+        if (big.length === 0) return false;
+        jumpEnd = big[big.length - 1][0];
+        return pts.filter((p) => p[0] > jumpEnd && p[1] === 0).length >= 2;
+      },
+      60_000,
+      'netdata to store the jump to 2^32 − 3 and two quiet seconds after it',
+    );
+    // From the second before the advance on, the window holds all of its increase (netdata
+    // spreads it over the seconds since the last collection) and none of the jump.
+    const a = Math.max(now() - 1, jumpEnd + 1);
     await advance(d, 100e6);
     const wrapped = Number(await cat(d.path('kvm/spinlocks/taken_slow')));
     expect(wrapped).toBeLessThan(1e6);
