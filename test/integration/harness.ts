@@ -237,13 +237,21 @@ export async function ensureCommand(command: string, pkg: string): Promise<strin
   const has = async (): Promise<boolean> =>
     (await run('sh', ['-c', `command -v ${command}`])).code === 0;
   if (await has()) return null;
+  // Test files run in parallel and may install at once: one apt at a time (dpkg's lock would
+  // refuse the second), each waiting its turn on a lock file.
   const r = await run(
-    'sh',
+    'flock',
     [
+      '-w',
+      '600',
+      existsSync('/run/lock')
+        ? '/run/lock/pvlockfs-test-apt.lock'
+        : join(tmpdir(), 'pvlockfs-test-apt.lock'),
+      'sh',
       '-c',
-      `(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${pkg}) > /dev/null 2>&1`,
+      `command -v ${command} > /dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${pkg}) > /dev/null 2>&1`,
     ],
-    { timeoutMs: 300_000 },
+    { timeoutMs: 900_000 },
   );
   return (await has()) ? null : `package ${pkg} could not be installed (apt-get exit ${r.code})`;
 }
