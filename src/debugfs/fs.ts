@@ -171,7 +171,10 @@ export class DebugFs {
    * lseek, pread and pwrite on it fail with ESPIPE. Only pvlockfs's own event files seek.
    */
   nonseekable(fh: number): boolean {
-    return this.handle(fh).node.kind !== 'event';
+    // Asked right after `open`: the handle is the most recent already, nothing to move.
+    const f = this.handles.get(fh);
+    if (f === undefined) throw new FsError('EBADF', `handle ${fh}`);
+    return f.node.kind !== 'event';
   }
 
   /**

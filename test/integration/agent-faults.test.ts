@@ -8,6 +8,7 @@ import {
   cleanupAll,
   Daemon,
   describeFuse,
+  chartsDTree,
   ensureCommand,
   ROOT,
   run,
@@ -399,24 +400,9 @@ describeFuse('netdata (the daemon, with the charts.d recipe) against injected fa
     d = await Daemon.start(['--paused', '--seed', '3']);
     await advance(d, 200e6);
     if (missing !== null) return;
-    for (const sub of ['plugins.d', 'charts.d', 'etc/charts.d', 'log', 'cache', 'lib'])
+    await chartsDTree(work, d.path('kvm/spinlocks'));
+    for (const sub of ['log', 'cache', 'lib'])
       await fsp.mkdir(join(work, sub), { recursive: true });
-    await fsp.symlink(
-      '/usr/lib/netdata/plugins.d/charts.d.plugin',
-      join(work, 'plugins.d', 'charts.d.plugin'),
-    );
-    await fsp.symlink(
-      '/usr/lib/netdata/plugins.d/loopsleepms.sh.inc',
-      join(work, 'plugins.d', 'loopsleepms.sh.inc'),
-    );
-    await fsp.symlink(
-      join(ROOT, 'docs', 'recipes', 'kvm_spinlocks.chart.sh'),
-      join(work, 'charts.d', 'kvm_spinlocks.chart.sh'),
-    );
-    await fsp.writeFile(
-      join(work, 'etc', 'charts.d', 'kvm_spinlocks.conf'),
-      `kvm_spinlocks_dir='${d.path('kvm/spinlocks')}'\n`,
-    );
     // A port of its own on the loopback only, picked from this test's pid.
     port = 20000 + (process.pid % 20000);
     const conf = join(work, 'netdata.conf');

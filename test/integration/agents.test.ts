@@ -7,6 +7,7 @@ import {
   cleanupAll,
   Daemon,
   describeFuse,
+  chartsDTree,
   ensureCommand,
   ROOT,
   run,
@@ -27,8 +28,6 @@ const SCALARS = [
 const HISTOS = ['histo_total', 'histo_spinning', 'histo_blocked'];
 const CHARTS_D = '/usr/lib/netdata/plugins.d/charts.d.plugin';
 const HOSTILE = 'guest "q\\b $(touch PWNED) `touch PWNED`';
-/** A value between single quotes for a shell that sources it. */
-const shQuote = (v: string): string => `'${v.replace(/'/g, "'\\''")}'`;
 
 describeFuse('monitoring agents against a live mount', () => {
   let d: Daemon;
@@ -138,24 +137,8 @@ describeFuse('monitoring agents against a live mount', () => {
 
   it('netdata charts.d (the real plugin) runs the recipe module: its charts, and values equal to the files', async () => {
     expect(missing.netdata, 'netdata-plugins-bash must be installable from Debian').toBeNull();
-    // charts.d.plugin finds modules in ../charts.d beside itself and their settings in
-    // $NETDATA_USER_CONFIG_DIR/charts.d: a scratch tree with links stands in for /usr/lib/netdata.
     const tree = join(work, 'netdata');
-    for (const sub of ['plugins.d', 'charts.d', 'etc/charts.d'])
-      await fsp.mkdir(join(tree, sub), { recursive: true });
-    await fsp.symlink(CHARTS_D, join(tree, 'plugins.d', 'charts.d.plugin'));
-    await fsp.symlink(
-      '/usr/lib/netdata/plugins.d/loopsleepms.sh.inc',
-      join(tree, 'plugins.d', 'loopsleepms.sh.inc'),
-    );
-    await fsp.symlink(
-      join(ROOT, 'docs', 'recipes', 'kvm_spinlocks.chart.sh'),
-      join(tree, 'charts.d', 'kvm_spinlocks.chart.sh'),
-    );
-    await fsp.writeFile(
-      join(tree, 'etc', 'charts.d', 'kvm_spinlocks.conf'),
-      `kvm_spinlocks_dir=${shQuote(d.path('kvm/spinlocks'))}\n`,
-    );
+    await chartsDTree(tree, d.path('kvm/spinlocks'));
     // The plugin runs until every chart has sent two update rounds (the last one is compared).
     const rounds = (out: string): boolean =>
       ['acquisitions', 'time', 'timeout', ...HISTOS].every(

@@ -251,6 +251,19 @@ except OSError as e:
     }
   });
 
+  it('an access log that cannot be written (a full disk) ends in one line; the mount serves on', async () => {
+    const d = await Daemon.start(['--paused', '--access-log', '/dev/full']);
+    try {
+      expect(await cat(d.path('kvm/spinlocks/taken'))).toBe('0\n');
+      expect(await cat(d.path('kvm/spinlocks/released'))).toBe('0\n');
+      await waitFor(() => /the access log ended/.test(d.output), 60_000, 'the line that ends it');
+      expect(await cat(d.path('kvm/spinlocks/taken'))).toBe('0\n');
+      expect(d.output.match(/the access log ended: .*ENOSPC/g)).toHaveLength(1);
+    } finally {
+      expect(await d.stop()).toBe(0);
+    }
+  });
+
   it('fail-nth: the Nth open fails, then it reads 0', async () => {
     const d = await Daemon.start(['--paused']);
     try {

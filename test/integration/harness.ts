@@ -362,3 +362,31 @@ export async function withTrivial(
     await fsp.rmdir(mnt).catch(() => undefined);
   }
 }
+
+/** A value between single quotes for a shell that sources it. */
+export const shQuote = (v: string): string => `'${v.replace(/'/g, "'\\''")}'`;
+
+/**
+ * A scratch netdata tree for the recipe's charts.d module: `plugins.d/` (links to Debian's
+ * charts.d.plugin and its include), `charts.d/kvm_spinlocks.chart.sh` (a link to the recipe) and
+ * `etc/charts.d/kvm_spinlocks.conf` naming `spinlocks` (charts.d finds modules in ../charts.d
+ * beside itself and their settings in $NETDATA_USER_CONFIG_DIR/charts.d).
+ */
+export async function chartsDTree(tree: string, spinlocks: string): Promise<void> {
+  for (const sub of ['plugins.d', 'charts.d', 'etc/charts.d'])
+    await fsp.mkdir(join(tree, sub), { recursive: true });
+  const plugins = '/usr/lib/netdata/plugins.d';
+  await fsp.symlink(join(plugins, 'charts.d.plugin'), join(tree, 'plugins.d', 'charts.d.plugin'));
+  await fsp.symlink(
+    join(plugins, 'loopsleepms.sh.inc'),
+    join(tree, 'plugins.d', 'loopsleepms.sh.inc'),
+  );
+  await fsp.symlink(
+    join(ROOT, 'docs', 'recipes', 'kvm_spinlocks.chart.sh'),
+    join(tree, 'charts.d', 'kvm_spinlocks.chart.sh'),
+  );
+  await fsp.writeFile(
+    join(tree, 'etc', 'charts.d', 'kvm_spinlocks.conf'),
+    `kvm_spinlocks_dir=${shQuote(spinlocks)}\n`,
+  );
+}
