@@ -14,10 +14,23 @@ import { explainUnmet } from '../experiment/compare';
 import { formatAblation } from '../experiment/ablation';
 import { explainLong2015, formatLong2015 } from '../experiment/long2015';
 import { formatCells, formatNamed, formatTable, formatTargets } from '../render/tables';
-import { EXPERIMENT_OPTIONS, experimentDefaults, ExperimentOptions } from './experiment-options';
+import {
+  EXPERIMENT_OPTIONS,
+  experimentDefaults,
+  ExperimentOptions,
+  ExperimentTable,
+} from './experiment-options';
+import { runCollapse2012 } from '../app/experiment/collapse2012';
+import { collapseVerdicts, formatCollapse } from '../experiment/collapse2012';
 import { MECHANISM_SWITCHES } from './options-mechanisms';
 
 export type { ExperimentOptions } from './experiment-options';
+
+/** What the cells of each held-out table are (for refusing the options that pick cells). */
+const TABLE_CELLS: Record<Exclude<ExperimentTable, 'rfc'>, string> = {
+  long2015: '32/48/60 vCPUs × pv-ticket, pv-qspinlock, tas',
+  collapse2012: 'six curves × ticket, tas, a queued lock × 1–48 cores',
+};
 
 /** pv-yield's A-1x time in the RFC's table: what the scale factor maps its simulated time to. */
 const RFC_A1_PV_S = RFC_TABLE.A[1].pv;
@@ -31,14 +44,22 @@ export function parseExperiment(argv: readonly string[]): ExperimentOptions {
     if (other !== undefined)
       throw new UsageError(`${other.split('=')[0]} does not go with --ablation`);
   }
-  if (o.table === 'long2015') {
+  if (o.table !== 'rfc') {
     const other = argv.find((a) =>
-      /^--(scenarios|overcommit|locks|named|out|trace-cells)\b/.test(a),
+      /^--(scenarios|overcommit|locks|named|out|trace-cells|ablation)\b/.test(a),
     );
     if (other !== undefined)
       throw new UsageError(
-        `${other.split('=')[0]} does not go with --table long2015 (its cells are the paper's: 32/48/60 vCPUs × pv-ticket, pv-qspinlock, tas)`,
+        `${other.split('=')[0]} does not go with --table ${o.table} (its cells are the paper's: ${TABLE_CELLS[o.table]})`,
       );
+  }
+  if (o.table === 'collapse2012') {
+    const other = Object.keys(o.params).find((k) => k !== 'lineRequestNs');
+    if (other !== undefined)
+      throw new UsageError(
+        `--param ${other} does not go with --table collapse2012 (its machine is the paper's; only lineRequestNs, c, may be set)`,
+      );
+    return o;
   }
   if (o.ablation !== null && !ablationPossible(o))
     throw new UsageError(
@@ -113,9 +134,26 @@ async function long2015Command(o: ExperimentOptions): Promise<number> {
   return 0;
 }
 
+/** `pvlockfs experiment --table collapse2012`: the 2012 collapse curves beside the model's. */
+async function collapse2012Command(o: ExperimentOptions): Promise<number> {
+  const { rows, cCycles, wallMs } = await runCollapse2012(
+    { seed: o.seed, jobs: o.jobs, lineRequestNs: o.params.lineRequestNs },
+    progress('experiment collapse2012'),
+  );
+  if (o.json) {
+    stdout().write(
+      `${JSON.stringify({ table: 'collapse2012', seed: o.seed, c_cycles: cCycles, wall_ms: wallMs, verdicts: collapseVerdicts(rows), curves: rows })}\n`,
+    );
+    return 0;
+  }
+  stdout().write(`${formatCollapse(rows, cCycles)}\nwall time ${(wallMs / 1000).toFixed(1)} s\n`);
+  return 0;
+}
+
 /** `pvlockfs experiment`: runs the matrix and prints the RFC-format table (or JSON). */
 export async function experimentCommand(o: ExperimentOptions): Promise<number> {
   if (o.table === 'long2015') return long2015Command(o);
+  if (o.table === 'collapse2012') return collapse2012Command(o);
   if (o.ablation !== null) return ablationCommand(o, o.ablation);
   const outDir = o.out === null ? null : prepareOutDir(o.out);
   const r = await runRfc(o, progress);

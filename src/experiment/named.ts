@@ -1,8 +1,10 @@
 import { LOCKS, type LockAlgorithm, type Pinning, type SimConfig } from '../sim/config';
 import { LOCK_ALGORITHMS } from '../sim/lock-registry';
 import type { RunResult, RunSpec } from './run';
+import { Q } from '../sim/qstats';
 import { GUEST_AND_SOLUTION_CELLS, GUEST_AND_SOLUTION_EXPERIMENTS } from './named-solutions';
 import { MECHANISM_CELLS, MECHANISM_EXPERIMENTS } from './named-mechanisms';
+import { HYBRID_CELLS, HYBRID_EXPERIMENTS } from './named-hybrid';
 
 /** One named experiment's verdict: the effect it shows, the evidence, and whether the model shows it. */
 export interface NamedResult {
@@ -32,6 +34,9 @@ export interface CellMeasure extends NamedCell {
   spin: number;
   grants: number;
   convoyMaxMs: number;
+  /** Acquisitions stolen ahead of the queue, and waits in `pv_wait`, per acquisition (qlockstat; 0 without). */
+  steal: number;
+  waits: number;
   /** Several guests: each guest's CPU received over its entitlement, and received (pCPUs). */
   guestRatio: number[];
   guestReceived: number[];
@@ -89,6 +94,7 @@ export const NAMED_CELLS: readonly NamedCell[] = [
   { scenario: 'A', k: 1, lock: 'pv-yield' },
   ...GUEST_AND_SOLUTION_CELLS,
   ...MECHANISM_CELLS,
+  ...HYBRID_CELLS,
 ];
 
 const f2 = (x: number): string => x.toFixed(2);
@@ -202,6 +208,7 @@ export const NAMED_EXPERIMENTS: readonly NamedExperiment[] = [
   },
   ...GUEST_AND_SOLUTION_EXPERIMENTS,
   ...MECHANISM_EXPERIMENTS,
+  ...HYBRID_EXPERIMENTS,
 ];
 
 /** The runs of the named cells: `reps` seeds each, in cell order; `cellOf[i]` is run i's cell. */
@@ -234,6 +241,12 @@ export function namedSpecs(base: {
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
+/** The sum of qlockstat counters `qs` of a run per lock acquisition (0 without the counters). */
+function qPerAcquisition(r: RunResult, qs: readonly Q[]): number {
+  if (r.qstats === undefined || r.acquisitions === 0) return 0;
+  return qs.reduce((a, q) => a + (r.qstats as number[])[q], 0) / r.acquisitions;
+}
+
 /** Every named experiment's verdict from the runs of `namedSpecs` (in its order). */
 export function judgeNamed(
   results: readonly RunResult[],
@@ -250,6 +263,8 @@ export function judgeNamed(
       spin: mean(rs.map((r) => r.spinShare)),
       grants: mean(rs.map((r) => r.grantsToPreempted)),
       convoyMaxMs: Math.max(...rs.map((r) => r.convoyMaxNs)) / 1e6,
+      steal: mean(rs.map((r) => qPerAcquisition(r, [Q.LockStealing]))),
+      waits: mean(rs.map((r) => qPerAcquisition(r, [Q.WaitHead, Q.WaitNode]))),
       guestRatio: (c.guests ?? []).map((_, gi) =>
         mean(
           rs.map((r) => (r.guestCpu ? r.guestCpu[gi].received / r.guestCpu[gi].entitlement : 0)),

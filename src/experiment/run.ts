@@ -3,6 +3,7 @@ import { Machine } from '../sim/machine';
 import { measure } from '../sim/report';
 import { guestCpuNs, guestEntitlements } from '../sim/fairness';
 import { Histo } from '../sim/stats';
+import { LOCK_ALGORITHMS } from '../sim/lock-registry';
 
 /** One run of an experiment: a scenario, an overcommit, a lock, a seed. */
 export interface RunSpec {
@@ -19,6 +20,8 @@ export interface RunSpec {
    * reports each guest's CPU against its entitlement. The measures of one guest are the first's.
    */
   guests?: { name: string; params: Partial<SimConfig> }[];
+  /** Count the acquisitions made between these two instants (`windowAcquisitions`). */
+  rateWindowNs?: [number, number];
 }
 
 /** What one run measured. Times are simulated nanoseconds. */
@@ -43,6 +46,12 @@ export interface RunResult {
   lhpShare: number;
   histoSpinning: number[];
   histoBlocked: number[];
+  /** Locks acquired over the run. */
+  acquisitions: number;
+  /** The qlockstat counters (the lock keeps them: pv-qspinlock, pv-hybrid), in the kernel's order. */
+  qstats?: number[];
+  /** With `rateWindowNs`: the locks acquired inside it. */
+  windowAcquisitions?: number;
   /** Several guests: each guest's CPU received and entitled to, in pCPUs. */
   guestCpu?: { name: string; received: number; entitlement: number }[];
 }
@@ -64,8 +73,16 @@ export function runConfig(spec: RunSpec): SimConfig {
 /** Runs one job to completion (or to the cap, which reports `completionNs: null`). */
 export function runOne(spec: RunSpec): RunResult {
   const m = spec.guests ? guestsMachine(spec) : new Machine(runConfig(spec));
-  m.runUntil(spec.capNs);
   const g = m.guest;
+  let windowAcquisitions: number | undefined;
+  if (spec.rateWindowNs) {
+    const taken = (): number => g.vcpus.reduce((n, v) => n + v.acquisitions, 0);
+    m.runUntil(spec.rateWindowNs[0]);
+    const before = taken();
+    m.runUntil(spec.rateWindowNs[1]);
+    windowAcquisitions = taken() - before;
+  }
+  m.runUntil(spec.capNs);
   const ms = measure(m, g);
   const now = ms.nowNs;
   return {
@@ -87,6 +104,9 @@ export function runOne(spec: RunSpec): RunResult {
     lhpShare: ms.onCpuNs > 0 ? ms.lhpSpinNs / ms.onCpuNs : 0,
     histoSpinning: [...g.stats.histo[Histo.Spinning]],
     histoBlocked: [...g.stats.histo[Histo.Blocked]],
+    acquisitions: g.vcpus.reduce((n, v) => n + v.acquisitions, 0),
+    ...(LOCK_ALGORITHMS[g.cfg.lock].layout === 'qlockstat' ? { qstats: [...g.qstats.count] } : {}),
+    ...(windowAcquisitions === undefined ? {} : { windowAcquisitions }),
     ...(spec.guests
       ? {
           guestCpu: guestEntitlements(m).map((entitlement, i) => ({

@@ -1,5 +1,6 @@
 import { LOCKS, MAX_HOGS, PINNINGS, PLES, RUN_STATE_LOCKS, SimConfig } from './config';
 import { MECHANISM_INT_RANGES, MECHANISM_REAL_RANGES } from './mech-config';
+import { LOCK_ALGORITHMS } from './lock-registry';
 
 /*
  * The one check of a configuration: every parameter's range and the rules that tie parameters
@@ -38,6 +39,7 @@ export const INT_RANGES: Readonly<Partial<Record<keyof SimConfig, readonly [numb
   xchgNs: [0, 1e6],
   samePackageTransferNs: [0, 1e6],
   crossPackageTransferNs: [0, 1e6],
+  lineRequestNs: [0, 1e6],
   noiseBurstMinNs: [1, 1e9],
   noiseBurstMaxNs: [1, 1e9],
   userNsMean: [1, 1e10],
@@ -62,6 +64,7 @@ export const REAL_RANGES: Readonly<Partial<Record<keyof SimConfig, readonly [num
   burstAcquisitionsMean: [1, 1e6],
   holdSigma: [0, 4],
   lockZipf: [0, 10],
+  hotLockShare: [0, 1],
   localLockShare: [0, 1],
   remoteLocalShare: [0, 1],
   idleProbability: [0, 1],
@@ -117,11 +120,11 @@ export function validateConfig(c: SimConfig): ConfigProblem[] {
     });
   }
   // pv_hash keeps at most one lock per halted queue head, so the table needs a slot per vCPU.
-  if (c.lock === 'pv-qspinlock' && c.pvHashEntries < c.vcpus) {
+  if (LOCK_ALGORITHMS[c.lock].layout === 'qlockstat' && c.pvHashEntries < c.vcpus) {
     problems.push({
       key: 'pvHashEntries',
       value: c.pvHashEntries,
-      expected: `at least the vCPU count (${c.vcpus}) with pv-qspinlock`,
+      expected: `at least the vCPU count (${c.vcpus}) with ${c.lock}`,
     });
   }
   if (c.mmuLockHoldNs > c.mmuFaultNs)

@@ -16,6 +16,7 @@ export const LOCKS = [
   'xen-block',
   'pv-qspinlock',
   'tas',
+  'pv-hybrid',
 ] as const;
 /** A lock algorithm name. */
 export type LockAlgorithm = (typeof LOCKS)[number];
@@ -90,6 +91,14 @@ export interface SimConfig extends MechanismConfig {
   xchgNs: number;
   samePackageTransferNs: number;
   crossPackageTransferNs: number;
+  /**
+   * Contended hand-off (the 2012 collapse model's c): how long the home of a cache line takes to
+   * answer one request for it. A release re-read by k running spinners hands over only after the
+   * requests served ahead of the new owner: (k − 1)/2 of them for a ticket or read-spinning byte
+   * lock, k − 1 for a test-and-set lock retrying its exchange, none for a queued lock (the lock
+   * registry's `handoff`). 0 switches it off.
+   */
+  lineRequestNs: number;
   // Host background work (qemu's I/O thread and the like), one pinned task per pCPU.
   hostNoise: boolean;
   noiseShare: number;
@@ -97,6 +106,8 @@ export interface SimConfig extends MechanismConfig {
   noiseBurstMaxNs: number;
   // Guest workload (a synthetic make -j20).
   userNsMean: number;
+  /** User stretches of exactly the mean (a benchmark's fixed loop) instead of exponential ones. */
+  fixedUser: boolean;
   bursty: boolean;
   burstAcquisitionsMean: number;
   gapNsMean: number;
@@ -104,6 +115,11 @@ export interface SimConfig extends MechanismConfig {
   holdSigma: number;
   locks: number;
   lockZipf: number;
+  /**
+   * Share of the shared population's acquisitions that take its first lock instead: one global
+   * lock every vCPU hits (a 4.x kernel build's hot directory dentry, `long2015`); 0: none.
+   */
+  hotLockShare: number;
   /**
    * Share of acquisitions that take the vCPU's own *local* lock: a lock mostly used by one vCPU
    * (its runqueue lock, held across a guest context switch; the page-table locks of the processes
@@ -182,11 +198,13 @@ export function defaultConfig(): SimConfig {
     xchgNs: 20,
     samePackageTransferNs: 25,
     crossPackageTransferNs: 120,
+    lineRequestNs: 120,
     hostNoise: true,
     noiseShare: 0.02,
     noiseBurstMinNs: 50_000,
     noiseBurstMaxNs: 500_000,
     userNsMean: 330_000,
+    fixedUser: false,
     bursty: true,
     burstAcquisitionsMean: 6,
     gapNsMean: 3_000,
@@ -194,6 +212,7 @@ export function defaultConfig(): SimConfig {
     holdSigma: 1.18,
     locks: 1000,
     lockZipf: 0.5,
+    hotLockShare: 0,
     localLockShare: 0.34,
     localHoldNsMean: 130_000,
     remoteLocalShare: 0.014,

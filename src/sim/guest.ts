@@ -1,6 +1,6 @@
 import { fail } from './assert';
 import { Job } from './job';
-import { stallsIn } from './handoff';
+import { HANDOFF_SHARE, stallsIn } from './handoff';
 import type { SimConfig } from './config';
 import type { Host } from './host';
 import { Kvm } from './kvm';
@@ -57,6 +57,8 @@ export class Guest implements HostListener {
   retired = false;
   /** Whether the guest keeps the RFC's statistics block (the RFC's lock and its Xen template). */
   readonly rfcStats: boolean;
+  /** What each running spinner beyond the first adds to a hand-off (handoff.ts `contendedNs`). */
+  readonly handoffPerSpinnerNs: number;
   /** What its vCPUs do: how long they stay in user mode, which locks they take, for how long. */
   private readonly work: Workload;
   /** Where its locks are in its one numbering (shared, local per vCPU, VFS). */
@@ -79,6 +81,7 @@ export class Guest implements HostListener {
     const lock = LOCK_ALGORITHMS[cfg.lock];
     this.stats = new PvStats(cfg.timeout);
     this.rfcStats = lock.rfcStats;
+    this.handoffPerSpinnerNs = HANDOFF_SHARE[lock.handoff] * cfg.lineRequestNs;
     this.convoys = new ConvoyTracker(cfg.convoyMinWaiters);
     this.space = new LockSpace(cfg);
     this.lockTable = new LockTable(this.space.count);

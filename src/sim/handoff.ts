@@ -8,6 +8,23 @@ import type { Act, GuestLock, Vcpu } from './vcpu';
  * its waiter inside a VM-exit stall; and the stalls themselves.
  */
 
+/**
+ * How a lock's spinners wait on its cache line, which sets what one hand-off costs per running
+ * spinner beyond the first (times `lineRequestNs`, the home's answer to one request): a ticket or
+ * read-spinning byte lock's release is re-read by every spinner, one request at a time, and the
+ * new owner's request comes on average halfway (½); a test-and-set lock whose spinners retry the
+ * exchange takes the line exclusive once per spinner before the winner's holds (1); a queued lock
+ * hands over to one waiter spinning on a line of its own (0).
+ */
+export const HANDOFF_SHARE = { reread: 0.5, exchange: 1, queued: 0 } as const;
+/** A hand-off kind (a lock registry entry's `handoff`). */
+export type HandoffKind = keyof typeof HANDOFF_SHARE;
+
+/** What `spinners` running spinners on a released lock's line add to its hand-off. */
+export function contendedNs(g: Guest, spinners: number): number {
+  return spinners > 1 ? Math.round(g.handoffPerSpinnerNs * (spinners - 1)) : 0;
+}
+
 /** Cost of moving a lock's cache line between two pCPUs of `g`'s host. */
 export function transferNs(g: Guest, fromCpu: number, toCpu: number): number {
   if (fromCpu < 0 || fromCpu === toCpu) return 0;
@@ -25,7 +42,8 @@ export function xchgLatencyNs(g: Guest, v: Vcpu): number {
 /**
  * Of the `candidates` (vCPU indices, ties go to the earlier) that run and spin in `act` on
  * `lock`, the one whose exchange lands first (the nearest cache line, counted from when its
- * guest code resumes) and its latency; null if none.
+ * guest code resumes) and its latency, the contended hand-off's share included (every running
+ * spinner counts); null if none.
  */
 export function firstToExchange(
   g: Guest,
@@ -36,9 +54,11 @@ export function firstToExchange(
   let best: Vcpu | null = null;
   let bestAt = Infinity;
   let bestLatency = 0;
+  let spinners = 0;
   for (const i of candidates) {
     const w = g.vcpus[i];
     if (w.act !== act || w.task.state !== TaskState.Running || g.locks[w.lock] !== lock) continue;
+    spinners += 1;
     const latency = xchgLatencyNs(g, w);
     const at = Math.max(g.now, w.task.resumeAtNs) + latency;
     if (at < bestAt) {
@@ -47,7 +67,7 @@ export function firstToExchange(
       bestLatency = latency;
     }
   }
-  return best === null ? null : { v: best, latencyNs: bestLatency };
+  return best === null ? null : { v: best, latencyNs: bestLatency + contendedNs(g, spinners) };
 }
 
 /**

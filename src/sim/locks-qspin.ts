@@ -9,12 +9,15 @@ import { Act, GuestLock, LockAlgorithmImpl, LockCounts, QState, Vcpu } from './v
 import { firstToExchange, xchgLatencyNs } from './handoff';
 
 /**
- * The pv queued spinlock of Linux 4.2+ (kernel/locking/qspinlock.c and qspinlock_paravirt.h,
+ * The pv queued spinlock as Linux 4.2 queues (no lock stealing), with 4.5's adaptive node spinning
+ * and qlockstat counters (kernel/locking/qspinlock.c and qspinlock_paravirt.h,
  * with KVM's `kvm_wait` / `kvm_kick_cpu`), at the level of the lock word and the MCS queue:
  *
  * - Fast path: the word is 0 (free, no pending bit, no queue) → take it.
- * - Hybrid unfair trylock (`pv_lock_stealing`): while a queue exists and its head has not set the
- *   pending bit, spin and steal the lock whenever it is free; otherwise join the MCS queue.
+ * - Otherwise join the MCS queue: 4.2–4.4 steal nothing (the trylock before queueing succeeds
+ *   only on a word of 0, the fast path's test), so `pv_lock_stealing` stays 0. (4.5–4.14 tried one
+ *   steal there; 4.15's hybrid unfair trylock, which keeps trying while the head is not spinning,
+ *   is `PvHybridLock`, locks-hybrid.ts.)
  * - A queued node spins `spinThreshold` iterations on its `locked` flag, checking every
  *   `prevCheckIterations` whether its predecessor is halted or preempted (then it waits early);
  *   then it halts (`pv_wait_node`). A halted successor is not woken when it becomes head: the new
@@ -45,7 +48,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
   /** The algorithm's own per-vCPU and per-lock state. */
   readonly st: QspinState;
 
-  constructor(private readonly g: Guest) {
+  constructor(protected readonly g: Guest) {
     this.st = new QspinState(g.cfg.vcpus, g.locks.length);
     this.table = new PvHashTable(g.cfg.pvHashEntries);
   }
@@ -146,20 +149,12 @@ export class PvQspinLock implements LockAlgorithmImpl {
     this.notifySuccessor(v, lock);
   }
 
-  /** `pv_hybrid_queued_unfair_trylock`: steal, keep spinning, or queue up. */
-  private trylock(v: Vcpu, lock: GuestLock): void {
-    if (lock.holder < 0 && this.st.pending[lock.index] < 0) {
-      this.steal(v, lock, xchgLatencyNs(this.g, v));
-      return;
-    }
-    if (lock.queue.length === 0 || this.st.pending[lock.index] >= 0) {
-      this.enqueue(v, lock);
-      return;
-    }
-    this.g.setAct(v, Act.QSteal);
+  /** The slow path's entry: 4.2's lock queues up (the hybrid lock overrides this with its steals). */
+  protected trylock(v: Vcpu, lock: GuestLock): void {
+    this.enqueue(v, lock);
   }
 
-  private steal(v: Vcpu, lock: GuestLock, latencyNs: number): void {
+  protected steal(v: Vcpu, lock: GuestLock, latencyNs: number): void {
     this.g.qstats.add(Q.LockStealing);
     this.steals += 1;
     this.g.acquired(v, lock, latencyNs);
@@ -184,7 +179,7 @@ export class PvQspinLock implements LockAlgorithmImpl {
   }
 
   /** Joins the MCS queue: as head if it was empty, else as a node behind the tail. */
-  private enqueue(v: Vcpu, lock: GuestLock): void {
+  protected enqueue(v: Vcpu, lock: GuestLock): void {
     lock.queue.push(v.index);
     this.st.qState[v.index] = QState.Running;
     this.st.qHashed[v.index] = false;

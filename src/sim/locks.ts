@@ -4,7 +4,7 @@ import { Mark } from './trace';
 import { TaskState } from './task';
 import { Act, GuestLock, LockAlgorithmImpl, LockCounts, Vcpu } from './vcpu';
 import { Histo } from './stats';
-import { firstToExchange, pickupStallNs, transferNs, xchgLatencyNs } from './handoff';
+import { contendedNs, firstToExchange, pickupStallNs, transferNs, xchgLatencyNs } from './handoff';
 
 /** Never-taking-the-slow-path value of `timeout` (the RFC's `TIMEOUT == ~0`). */
 export const TIMEOUT_NEVER_YIELD = 0xffffffff;
@@ -92,11 +92,23 @@ export function grantNextTicket(g: Guest, lock: GuestLock, next: number): Vcpu |
   if (g.tracer !== null) g.tracer.held(lock, w.index, w.task.state !== TaskState.Running);
   lock.holder = w.index;
   if (w.task.state === TaskState.Running && w.act === Act.SpinTicket) {
-    g.acquired(w, lock, transferNs(g, lock.lastCpu, w.task.cpu) + pickupStallNs(g, w));
+    const contended = contendedNs(g, 1 + runningSpinners(g, lock.queue));
+    g.acquired(w, lock, transferNs(g, lock.lastCpu, w.task.cpu) + contended + pickupStallNs(g, w));
     return null;
   }
   w.granted = true;
   return w;
+}
+
+/** How many of the ticket waiters `queue` spin on a CPU now (they re-read a released line). */
+function runningSpinners(g: Guest, queue: readonly number[]): number {
+  if (g.handoffPerSpinnerNs === 0) return 0;
+  let n = 0;
+  for (const i of queue) {
+    const w = g.vcpus[i];
+    if (w.act === Act.SpinTicket && w.task.state === TaskState.Running) n += 1;
+  }
+  return n;
 }
 
 /** Whether vCPU `i` is preempted: runnable but not running (steal time's `preempted` flag). */

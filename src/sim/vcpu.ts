@@ -20,7 +20,7 @@ export const enum Act {
   PleSleep = 9,
   /** xen-block: blocked in `xen_poll_irq` until an unlocker's kick makes its event pending. */
   XenPolled = 10,
-  /** pv-qspinlock: spinning in the hybrid unfair trylock, ready to steal. */
+  /** pv-hybrid: spinning in the hybrid unfair trylock, ready to steal. */
   QSteal = 11,
   /** pv-qspinlock: a queued (non-head) MCS node spinning on its `locked` flag. */
   QNode = 12,

@@ -31,6 +31,8 @@ export function pickLock(cfg: SimConfig, space: LockSpace, lockCdf: ZipfTable, v
     const r = v.rng.uniform();
     if (r < cfg.vfsShare) return pickVfsLock(space, r / cfg.vfsShare);
   }
+  // The global hot lock (the population's first), when there is one.
+  if (cfg.hotLockShare > 0 && v.rng.uniform() < cfg.hotLockShare) return 0;
   return lockCdf.pick(v.rng.uniform());
 }
 
@@ -84,9 +86,9 @@ export class Workload {
     return dist.draw(v.rng);
   }
 
-  /** A user stretch's length. */
+  /** A user stretch's length (exponential, or exactly the mean with `fixedUser`). */
   userNs(v: Vcpu): number {
-    return v.rng.expNs(this.userMeanNs);
+    return this.cfg.fixedUser ? this.userMeanNs : v.rng.expNs(this.userMeanNs);
   }
 
   /** How many acquisitions the next burst makes. */

@@ -31,6 +31,7 @@ describe('pvlockfs experiment --named', () => {
       'mechanism-shadow-paging',
       'mechanism-vfs-locks',
       'mechanism-ipi-under-lock',
+      'hybrid-steals',
     ]);
     for (const n of named) {
       expect(typeof n.shown).toBe('boolean');
@@ -50,6 +51,7 @@ describe('pvlockfs experiment --named', () => {
       'mechanism-shadow-paging',
       'mechanism-vfs-locks',
       'mechanism-ipi-under-lock',
+      'hybrid-steals',
     ]) {
       const n = named.find((x) => x.name === name);
       expect(n?.shown, `${name}: ${n?.evidence}`).toBe(true);
@@ -72,5 +74,10 @@ describe('pvlockfs experiment --named', () => {
       const e = named.find((x) => x.name === name)?.evidence ?? '';
       expect(e).toMatch(/A-1x Difference -?\d+\.\d % → -?\d+\.\d %.*C-3x Difference/);
     }
+    // When the hybrid lock steals, with its counters at each overcommit.
+    const hybrid = named.find((x) => x.name === 'hybrid-steals')?.evidence ?? '';
+    expect(hybrid).toMatch(
+      /B-1x .*lock_stealing \d+\.\d\d % of acquisitions, pv_wait \d+\.\d\d %.*B-2x .*B-3x .*lock_stealing/,
+    );
   }, 300_000); // 92 cells × 3 seeds: ~40 s on a quiet machine, two minutes on a busy one
 });

@@ -356,13 +356,23 @@ describe('experiment --table long2015: a table the model was never fitted to', (
       expect(c.rankingMatches).toBe(c.order.join() === c.paperOrder.join());
     }
     expect(j.rankings_matching).toBe(j.columns.filter((c) => c.rankingMatches).length);
-    const text = await run(LAUNCHER, args, { timeoutMs: 180_000 });
-    const out = Buffer.from(text.stdout, 'latin1').toString('utf8'); // the harness reads latin1
-    expect(out).toMatch(/^pv-qspinlock +48 +[\d.]+ +[\d.]+ +677\.8 +0\.84$/m);
-    expect(out).toMatch(
-      /Rankings matching the paper: \d\/3\.\nWhy: pv-ticket's time grows [\d.]+× from 32 to 60 vCPUs here, 3\.15× in the paper/,
-    );
   });
+
+  it('with the hot lock derived from the 2012 paper, the ranking matches the paper in at least 2 of 3 columns (default run)', async () => {
+    const r = await run(LAUNCHER, ['experiment', '--table', 'long2015'], { timeoutMs: 290_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const out = Buffer.from(r.stdout, 'latin1').toString('utf8'); // the harness reads latin1
+    expect(out).toMatch(/^pv-qspinlock +48 +[\d.]+ +[\d.]+ +677\.8 +0\.84$/m);
+    const matching = /Rankings matching the paper: (\d)\/3\./.exec(out);
+    expect(Number(matching?.[1]), out).toBeGreaterThanOrEqual(2);
+    // The 32-vCPU margin beside the paper's, and what differs and why.
+    expect(out).toMatch(
+      /\n32 vCPUs: pv-qspinlock -?[\d.]+ % ahead of pv-ticket \(paper 27\.2 %\), tas -?[\d.]+ % \(paper 12\.6 %\)/,
+    );
+    // pv-ticket is the slowest under overcommit, as in the paper.
+    for (const v of [48, 60])
+      expect(out).toMatch(new RegExp(`^${v} vCPUs: fastest first \\S+ < \\S+ < pv-ticket `, 'm'));
+  }, 300_000);
 
   it('refuses the options that choose the RFC matrix', async () => {
     const r = await run(LAUNCHER, ['experiment', '--table', 'long2015', '--locks', 'ticket'], {
@@ -370,6 +380,79 @@ describe('experiment --table long2015: a table the model was never fitted to', (
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--locks does not go with --table long2015/);
+  });
+});
+
+describe('experiment --table collapse2012: native collapse against the 2012 paper', () => {
+  it("peaks each ticket curve within ±3 cores of the paper's and collapses after it; the queued lock never collapses", async () => {
+    const r = await run(LAUNCHER, ['experiment', '--table', 'collapse2012', '--json'], {
+      timeoutMs: 240_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    type Peak = { peakCores: number; peakSpeedup: number; collapseCores: number | null };
+    const j = JSON.parse(r.stdout) as {
+      table: string;
+      c_cycles: number;
+      verdicts: {
+        curve: string;
+        ticketWithin3: boolean;
+        ticketCollapseAsPaper: boolean;
+        queuedCollapses: boolean;
+      }[];
+      curves: {
+        curve: {
+          name: string;
+          sCycles: number;
+          aCycles: number;
+          peakCores: number;
+          collapses: boolean;
+        };
+        model: Peak;
+        sim: Record<'ticket' | 'tas' | 'pv-qspinlock', Peak>;
+        speedups: Record<'ticket' | 'tas' | 'pv-qspinlock', number[]>;
+      }[];
+    };
+    expect(j.table).toBe('collapse2012');
+    expect(j.c_cycles).toBe(790);
+    expect(j.curves).toHaveLength(6);
+    for (const c of j.curves) {
+      const ticket = c.sim.ticket;
+      expect(Math.abs(ticket.peakCores - c.curve.peakCores), c.curve.name).toBeLessThanOrEqual(3);
+      if (c.curve.collapses) {
+        // It collapses after its peak: below ¾ of the peak's speedup within 48 cores.
+        expect(ticket.collapseCores, c.curve.name).not.toBeNull();
+        expect(ticket.collapseCores as number).toBeGreaterThan(ticket.peakCores);
+      } else expect(ticket.collapseCores, c.curve.name).toBeNull();
+      expect(c.sim['pv-qspinlock'].collapseCores, c.curve.name).toBeNull();
+      // Every curve has a speedup for each of 1–48 cores and a lone core runs at about 1.
+      for (const lock of ['ticket', 'tas', 'pv-qspinlock'] as const) {
+        expect(c.speedups[lock]).toHaveLength(48);
+        expect(c.speedups[lock][0]).toBeGreaterThan(0.9);
+        expect(c.speedups[lock][0]).toBeLessThan(1.001); // a and s are whole ns
+      }
+    }
+    // The 25,600-cycle curve does not collapse; the verdicts say what the rows say.
+    expect(j.curves[5].curve.collapses).toBe(false);
+    expect(
+      j.verdicts.every((v) => v.ticketWithin3 && v.ticketCollapseAsPaper && !v.queuedCollapses),
+    ).toBe(true);
+  });
+
+  it('refuses the options that choose the RFC matrix and the parameters of another machine', async () => {
+    const a = await run(LAUNCHER, ['experiment', '--table', 'collapse2012', '--locks', 'ticket'], {
+      timeoutMs: 30_000,
+    });
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/--locks does not go with --table collapse2012/);
+    const b = await run(
+      LAUNCHER,
+      ['experiment', '--table', 'collapse2012', '--param', 'holdNsMean=5'],
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/--param holdNsMean does not go with --table collapse2012/);
   });
 });
 

@@ -68,4 +68,8 @@ describe('golden outputs of run --json', () => {
   it('tas (added after the first recording)', async () => {
     await expect(runs(cellsOf(['tas']))).toMatchFileSnapshot('../golden/run-tas.json');
   });
+
+  it('pv-hybrid (added after the first recording)', async () => {
+    await expect(runs(cellsOf(['pv-hybrid']))).toMatchFileSnapshot('../golden/run-pv-hybrid.json');
+  });
 });

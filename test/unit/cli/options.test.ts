@@ -50,7 +50,7 @@ describe('command-line options', () => {
   it.each([
     [
       ['--lock', 'mcs'],
-      /--lock: 'mcs' is not valid \(expected ticket \| pv-yield \| pv-ticket \| directed-yield \| xen-block \| pv-qspinlock \| tas\)/,
+      /--lock: 'mcs' is not valid \(expected ticket \| pv-yield \| pv-ticket \| directed-yield \| xen-block \| pv-qspinlock \| tas \| pv-hybrid\)/,
     ],
     [['--timeout', '4294967296'], /--timeout: '4294967296' is not valid/],
     [['--sim-time', '10'], /--sim-time: '10' is not a duration/],

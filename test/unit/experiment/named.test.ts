@@ -32,6 +32,7 @@ function fakeResults(
     lhpShare: 0,
     histoSpinning: [],
     histoBlocked: [],
+    acquisitions: 0,
   }));
   return { results, cellOf };
 }
