@@ -90,4 +90,38 @@ describeFuse('golden outputs of experiment --json and of a stepped mount of each
     );
     expect(await d.stop()).toBe(0);
   });
+
+  it('pv-hybrid (4.15) keeps the qlockstat files, and a stepped mount shows what run --json computes', async () => {
+    const opts = ['--lock', 'pv-hybrid', '--pinning', 'C', '--overcommit', '3', '--seed', '5'];
+    const d = await Daemon.start(['--paused', ...opts]);
+    const step = await run(
+      'bash',
+      ['-c', 'echo 250000000 > "$1"', 'bash', d.path('pvlockfs/advance_ns')],
+      { timeoutMs: 60_000 },
+    );
+    expect(step.code, step.stderr).toBe(0);
+    const r = await run('grep', ['-r', '.', 'qlockstat', '--exclude=reset_counters'], {
+      cwd: d.mnt,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const mounted = Object.fromEntries(
+      r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => [l.slice(0, l.indexOf(':')), `${l.slice(l.indexOf(':') + 1)}\n`]),
+    );
+    expect(await d.stop()).toBe(0);
+    const j = await run(LAUNCHER, ['run', ...opts, '--sim-time', '250ms', '--json'], {
+      timeoutMs: 60_000,
+    });
+    expect(j.code, j.stderr).toBe(0);
+    const files = (JSON.parse(j.stdout) as { files: Record<string, string> }).files;
+    const expected = Object.fromEntries(
+      Object.entries(files).filter(
+        ([k]) => k.startsWith('qlockstat/') && k !== 'qlockstat/reset_counters',
+      ),
+    );
+    expect(Object.keys(expected).length).toBe(13);
+    expect(mounted).toEqual(expected);
+  });
 });
