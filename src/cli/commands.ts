@@ -79,7 +79,8 @@ export const COMMANDS = {
   },
   experiment: {
     usage: 'pvlockfs experiment [options]',
-    summary: "reproduce the RFC's results table (or --table long2015, --ablation NAME)",
+    summary:
+      "reproduce the RFC's results table (or --table long2015|collapse2012, --ablation NAME)",
     options: EXPERIMENT_OPTIONS,
     details: `Runs the matrix of scenarios × overcommits × locks on worker threads and prints the RFC-format table, the targets, and every cell; --out DIR writes report.md, results.json and charts.
 
@@ -91,7 +92,7 @@ The cells table: cell (scenario-overcommit), lock; mean_s, sd: as above; DNF: ru
 
 --named adds a line per named experiment: [shown] or [NOT shown], its name and the effect it looks for, then the numbers it found.
 
---table long2015: lock, vCPUs (the guest's, on a 32-pCPU host); simulated s: the job's completion time; ratio: over pv-ticket's at that size; paper s, paper ratio: Waiman Long's 2015 numbers. --ablation NAME: per cell the Difference (as above) without and with the mechanism, the change in percentage points, and the RFC's; then the MAE of Difference, the cells pv-yield wins and the largest T_k/T_1 errors (each lock's time at overcommit k over its 1x time in the same scenario), without and with it.`,
+--table long2015: lock, vCPUs (the guest's, on a 32-pCPU host); simulated s: the job's completion time; ratio: over pv-ticket's at that size; paper s, paper ratio: Waiman Long's 2015 numbers; then per column each lock's margin over pv-ticket beside the paper's, and why a ranking differs. --table collapse2012: per curve of the 2012 paper (serial section in cycles, its share of one core), the paper's measured peak (cores, speedup), then for the Markov model and each simulated lock the peak's core count (speedup over one lone core) → the first core count below ¾ of the peak's speedup (— none) and the speedup at 48 cores; then a line per curve saying where the ticket lock peaks against the paper's peak and whether it collapses. --ablation NAME: per cell the Difference (as above) without and with the mechanism, the change in percentage points, and the RFC's; then the MAE of Difference, the cells pv-yield wins and the largest T_k/T_1 errors (each lock's time at overcommit k over its 1x time in the same scenario), without and with it.`,
     run: async (argv) => {
       const { experimentCommand, parseExperiment } = await import('./experiment');
       return experimentCommand(parseExperiment(argv));
