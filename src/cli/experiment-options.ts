@@ -43,6 +43,13 @@ export interface ExperimentOptions extends MatrixRequest {
   traceFromNs: number;
   traceForNs: number;
   svgForNs: number;
+  /** `--plan DIR`: write the runs as numbered cells there (or, with a cell index, run cells of it). */
+  plan: string | null;
+  /** `--cell I` (null: the scheduler's array index, if any) and `--stride T` (run I, I+T, …). */
+  cell: number | null;
+  stride: number;
+  /** `--collect DIR`: the table from a plan's cells. */
+  collect: string | null;
 }
 
 /** The options of `pvlockfs experiment` before any argument: what its help calls the defaults. */
@@ -66,6 +73,10 @@ export function experimentDefaults(): ExperimentOptions {
     traceFromNs: TRACE_FROM_NS,
     traceForNs: 100e6,
     svgForNs: 20e6,
+    plan: null,
+    cell: null,
+    stride: 0,
+    collect: null,
   };
 }
 
@@ -219,6 +230,30 @@ export const EXPERIMENT_OPTIONS: readonly OptionSpec<ExperimentOptions>[] = [
       (o.table = oneOfArg(f, v, Object.keys(EXPERIMENT_TABLES) as ExperimentTable[])),
   },
   { flag: '--json', help: 'print one JSON object', set: (o) => (o.json = true) },
+  {
+    flag: '--plan',
+    arg: 'DIR',
+    help: "write every run of the experiment as a numbered cell into DIR (a plan, run anywhere by index) instead of running it; with --cell I, or a scheduler's array index (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX), run cell I of the plan in DIR",
+    set: (o, v, f) => (o.plan = nonEmptyArg(f, v, 'a directory')),
+  },
+  {
+    flag: '--cell',
+    arg: 'I',
+    help: 'with --plan DIR: run cell I (0 … cells − 1) and write its result into DIR',
+    set: (o, v, f) => (o.cell = intArg(f, v, 0, 1e9)),
+  },
+  {
+    flag: '--stride',
+    arg: 'T',
+    help: 'with --plan DIR and a cell index I: run cells I, I + T, I + 2T, … (T array tasks cover the plan)',
+    set: (o, v, f) => (o.stride = intArg(f, v, 1, 1e9)),
+  },
+  {
+    flag: '--collect',
+    arg: 'DIR',
+    help: "the experiment's table (and, for the RFC's, report.md, results.json and the pictures, into --out or DIR) from the cells of the plan in DIR; names the cells without a result",
+    set: (o, v, f) => (o.collect = nonEmptyArg(f, v, 'a directory')),
+  },
   {
     flag: '--out',
     arg: 'DIR',

@@ -1,4 +1,3 @@
-import { RFC_TABLE } from '../experiment/rfc-table';
 import { validateConfig } from '../sim/config-check';
 import { runConfig } from '../experiment/run';
 import { specs } from '../app/experiment/matrix';
@@ -7,13 +6,12 @@ import { UsageError } from '../app/errors';
 import { prepareOutDir } from '../app/experiment/report';
 import { ablationPossible, runAblation } from '../app/experiment/ablation';
 import { runLong2015 } from '../app/experiment/long2015';
-import { runRfc, writeRfcReport } from '../app/experiment/rfc';
+import { runRfc } from '../app/experiment/rfc';
+import { collectCommand, planCommand } from './experiment-plan';
+import { printCollapse2012, printLong2015, printRfc } from './experiment-print';
 import { progressReporter } from './progress';
 import { logLine, stderr, stdout } from '../os/stdio';
-import { explainUnmet } from '../experiment/compare';
 import { formatAblation } from '../experiment/ablation';
-import { explainLong2015, formatLong2015 } from '../experiment/long2015';
-import { formatCells, formatNamed, formatTable, formatTargets } from '../render/tables';
 import {
   EXPERIMENT_OPTIONS,
   experimentDefaults,
@@ -21,7 +19,6 @@ import {
   ExperimentTable,
 } from './experiment-options';
 import { runCollapse2012 } from '../app/experiment/collapse2012';
-import { collapseVerdicts, formatCollapse } from '../experiment/collapse2012';
 import { MECHANISM_SWITCHES } from './options-mechanisms';
 
 export type { ExperimentOptions } from './experiment-options';
@@ -32,13 +29,27 @@ const TABLE_CELLS: Record<Exclude<ExperimentTable, 'rfc'>, string> = {
   collapse2012: 'six curves × ticket, tas, a queued lock × 1–48 cores',
 };
 
-/** pv-yield's A-1x time in the RFC's table: what the scale factor maps its simulated time to. */
-const RFC_A1_PV_S = RFC_TABLE.A[1].pv;
-
 /** Parses the experiment's arguments. */
 export function parseExperiment(argv: readonly string[]): ExperimentOptions {
   const o = experimentDefaults();
   parseArgv('experiment', EXPERIMENT_OPTIONS, { name: 'arguments', min: 0, max: 0 }, argv, o);
+  const flags = argv.filter((a) => a.startsWith('--'));
+  const alone = (allowed: RegExp, what: string): void => {
+    const other = flags.find((a) => !allowed.test(a));
+    if (other !== undefined)
+      throw new UsageError(`${other.split('=')[0]} does not go with ${what} (the plan fixes it)`);
+  };
+  if ((o.cell !== null || o.stride > 0) && o.plan === null)
+    throw new UsageError('--cell and --stride go with --plan DIR (the plan whose cells to run)');
+  if (o.collect !== null) {
+    if (o.plan !== null) throw new UsageError('--collect does not go with --plan');
+    alone(/^--(collect|json|out|jobs)(=|$)/, '--collect');
+    return o;
+  }
+  if (o.plan !== null && o.cell !== null) {
+    alone(/^--(plan|cell|stride)(=|$)/, '--cell');
+    return o;
+  }
   if (o.ablation !== null) {
     const other = argv.find((a) => /^--(named|out|trace-cells|table)\b/.test(a));
     if (other !== undefined)
@@ -121,62 +132,24 @@ async function ablationCommand(o: ExperimentOptions, name: string): Promise<numb
 
 /** `pvlockfs experiment --table long2015`: Long's 2015 table beside the model's. */
 async function long2015Command(o: ExperimentOptions): Promise<number> {
-  const { cols, matches, results, wallMs } = await runLong2015(o, progress('experiment long2015'));
-  if (o.json) {
-    stdout().write(
-      `${JSON.stringify({ table: 'long2015', seed: o.seed, reps: o.reps, params: o.params, wall_ms: wallMs, rankings_matching: matches, columns: cols })}\n`,
-    );
-    return 0;
-  }
-  stdout().write(
-    `${formatLong2015(cols)}\n\nRankings matching the paper: ${matches}/3.\n${explainLong2015(cols, results)}\nwall time ${(wallMs / 1000).toFixed(1)} s\n`,
-  );
+  printLong2015(o, await runLong2015(o, progress('experiment long2015')));
   return 0;
 }
 
 /** `pvlockfs experiment --table collapse2012`: the 2012 collapse curves beside the model's. */
 async function collapse2012Command(o: ExperimentOptions): Promise<number> {
-  const { rows, cCycles, wallMs } = await runCollapse2012(
-    { seed: o.seed, jobs: o.jobs, lineRequestNs: o.params.lineRequestNs },
-    progress('experiment collapse2012'),
-  );
-  if (o.json) {
-    stdout().write(
-      `${JSON.stringify({ table: 'collapse2012', seed: o.seed, c_cycles: cCycles, wall_ms: wallMs, verdicts: collapseVerdicts(rows), curves: rows })}\n`,
-    );
-    return 0;
-  }
-  stdout().write(`${formatCollapse(rows, cCycles)}\nwall time ${(wallMs / 1000).toFixed(1)} s\n`);
+  printCollapse2012(o, await runCollapse2012(o, progress('experiment collapse2012')));
   return 0;
 }
 
 /** `pvlockfs experiment`: runs the matrix and prints the RFC-format table (or JSON). */
 export async function experimentCommand(o: ExperimentOptions): Promise<number> {
+  if (o.collect !== null) return collectCommand(o, o.collect);
+  if (o.plan !== null) return planCommand(o, o.plan);
   if (o.table === 'long2015') return long2015Command(o);
   if (o.table === 'collapse2012') return collapse2012Command(o);
   if (o.ablation !== null) return ablationCommand(o, o.ablation);
   const outDir = o.out === null ? null : prepareOutDir(o.out);
-  const r = await runRfc(o, progress);
-  const { cmp, table, named } = r;
-  const out = stdout();
-  if (o.json) out.write(`${JSON.stringify(r.json)}\n`);
-  else {
-    const unmet = cmp ? explainUnmet(cmp) : [];
-    out.write(cmp ? `${formatTable(cmp)}\n\n${formatTargets(cmp)}\n\n` : '');
-    if (unmet.length)
-      out.write(`What is not met, and why:\n${unmet.map((l) => `- ${l}`).join('\n')}\n\n`);
-    if (named) out.write(`${formatNamed(named)}\n\n`);
-    out.write(
-      `${formatCells(table)}\n\nscale factor ${r.scale} (simulated s → RFC s: pv-yield's A-1x lasts the RFC's ${RFC_A1_PV_S} s; the columns: pvlockfs experiment --help); wall time ${(r.wallMs / 1000).toFixed(1)} s\n`,
-    );
-  }
-  // The report is written after stdout, so a failed write loses no result.
-  if (outDir !== null) {
-    try {
-      await writeRfcReport(o, outDir, r, logLine);
-    } finally {
-      outDir.close();
-    }
-  }
+  await printRfc(o, await runRfc(o, progress), outDir);
   return 0;
 }

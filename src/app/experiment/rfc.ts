@@ -4,9 +4,9 @@ import type { NamedResult } from '../../experiment/named';
 import { formatNamed } from '../../render/tables';
 import type { PinnedDir } from '../../os/dir';
 import type { Progress } from '../progress';
-import { compareWithRfc, MatrixRequest, scaleSpecs, specs } from './matrix';
-import { namedExperiments } from './named';
+import type { MatrixRequest } from './matrix';
 import { runPool } from './pool';
+import { RfcMeasures, rfcMeasures, rfcRuns } from './tables';
 import { writeReport } from './report';
 import { CellName, CellTraceResult, traceCell } from './trace-cells';
 
@@ -40,15 +40,14 @@ export async function runRfc(
 ): Promise<RfcOutcome> {
   const t0 = performance.now();
   const p = progress('experiment');
-  const matrix = specs(o);
-  const all = await runPool([...matrix, ...scaleSpecs(o)], o.jobs, p.update);
+  const results = await runPool(rfcRuns(o), o.jobs, p.update);
   p.end();
-  const { scale, table, cmp } = compareWithRfc(
-    all.slice(0, matrix.length),
-    all.slice(matrix.length),
-  );
-  const named = o.named ? await namedExperiments(progress('named experiments'), o) : null;
-  const wallMs = Math.round(performance.now() - t0);
+  return rfcOutcome(o, rfcMeasures(o, results), Math.round(performance.now() - t0));
+}
+
+/** The outcome of the RFC table from its measures (a local run's, or a collected plan's). */
+export function rfcOutcome(o: RfcRequest, m: RfcMeasures, wallMs: number): RfcOutcome {
+  const { scale, table, cmp, named } = m;
   const notes = `${named ? `Named experiments (one per effect the model must show):\n\n\`\`\`\n${formatNamed(named)}\n\`\`\`\n\n` : ''}See docs/model.md for the model and its parameters, and docs/calibration.md for how the parameter set was chosen.`;
   return {
     scale,

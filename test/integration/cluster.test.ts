@@ -1,0 +1,254 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAUNCHER, ROOT, run, waitFor } from './harness';
+
+// Experiments as plans of indexed cells (README, "Running on a cluster"): planned here, run
+// through a real single-node Slurm (scripts/slurm-single-node installs and starts it, and stops
+// it afterwards), collected, and compared with a local run of the same options.
+
+const SLURM = join(ROOT, 'scripts', 'slurm-single-node');
+const SWEEP = join(ROOT, 'docs', 'recipes', 'slurm-sweep.sh');
+
+/** The harness reads output as latin1: the text as UTF-8. */
+const utf8 = (s: string): string => Buffer.from(s, 'latin1').toString('utf8');
+
+/** A refusal's lines, without the usage hint a usage error adds ("Try 'pvlockfs help'."). */
+const refusal = (stderr: string): string[] =>
+  utf8(stderr)
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith("Try 'pvlockfs help'"));
+
+/** results.json without its wall times (the one thing a collected report may differ in). */
+const withoutWall = (text: string): string => text.replace(/"wall_ms":\s*\d+/g, '"wall_ms":0');
+
+let work: string;
+let slurmDir: string;
+let slurmEnv: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'pvlockfs-cluster-'));
+  slurmDir = join(work, 'slurm');
+  const r = await run(SLURM, ['start', slurmDir], { timeoutMs: 900_000 });
+  // No skip: a machine that cannot install or start Slurm fails here, saying why.
+  expect(r.code, `scripts/slurm-single-node start: ${r.stderr}`).toBe(0);
+  slurmEnv = { ...process.env, SLURM_CONF: join(slurmDir, 'slurm.conf') };
+}, 900_000);
+
+afterAll(async () => {
+  if (slurmDir !== undefined) await run(SLURM, ['stop', slurmDir], { timeoutMs: 120_000 });
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+}, 150_000);
+
+describe('experiments on a cluster: plan, cells through Slurm, collect', () => {
+  it("the default RFC matrix as a Slurm array job: results.json equals the local run's byte for byte apart from wall times", async () => {
+    const plan = join(work, 'rfc-plan');
+    const sub = await run(SWEEP, [plan, '2'], {
+      timeoutMs: 120_000,
+      // 8 array tasks, each running every 8th cell (--stride 8): every cell through Slurm.
+      env: { ...slurmEnv, PVLOCKFS: LAUNCHER, TASKS: '8' },
+    });
+    expect(sub.code, sub.stderr).toBe(0);
+    const plan0 = JSON.parse(readFileSync(join(plan, 'plan.json'), 'utf8')) as { cells: unknown[] };
+    // 12 cells × 2 locks × 3 repetitions.
+    expect(plan0.cells).toHaveLength(72);
+    const collected = join(plan, 'collect.out');
+    await waitFor(
+      async () =>
+        existsSync(join(plan, 'collect.err')) &&
+        (await run('squeue', ['-h'], { env: slurmEnv, timeoutMs: 30_000 })).stdout.trim() === '',
+      600_000,
+      'the array job and its collect job to leave the queue (squeue empty, collect.out written)',
+    );
+    expect(readdirSync(plan).filter((n) => /^cell-\d{6}\.json$/.test(n))).toHaveLength(72);
+    const local = join(work, 'rfc-local');
+    const l = await run(LAUNCHER, ['experiment', '--out', local], { timeoutMs: 300_000 });
+    expect(l.code, l.stderr).toBe(0);
+    const a = readFileSync(join(plan, 'results.json'), 'utf8');
+    const b = readFileSync(join(local, 'results.json'), 'utf8');
+    expect(withoutWall(a)).toBe(withoutWall(b));
+    for (const f of ['times.svg', 'histograms.svg', 'timeline-B2-ticket.svg', 'report.md'])
+      expect(readFileSync(join(plan, f), 'utf8'), f).toBe(readFileSync(join(local, f), 'utf8'));
+    // The table the collect job printed is the local run's (its last line holds the wall time).
+    const table = readFileSync(collected, 'utf8').split('\n');
+    const localTable = utf8(l.stdout).split('\n');
+    expect(table.slice(0, -2).join('\n')).toBe(localTable.slice(0, -2).join('\n'));
+    expect(table.at(-2)).toMatch(/; wall time [\d.]+ s$/);
+  }, 900_000);
+
+  it('a cell killed midway is named by collect, rerun alone, and the collected table is the local one', async () => {
+    const opts = ['--scenarios', 'C', '--overcommit', '3', '--reps', '2', '--work', '120s'];
+    const plan = join(work, 'killed');
+    const p = await run(LAUNCHER, ['experiment', ...opts, '--plan', plan, '--json']);
+    expect(p.code, p.stderr).toBe(0);
+    // 1 cell × 2 locks × 2 repetitions, and the 2 runs of A-1x pv-yield the scale needs.
+    expect(JSON.parse(p.stdout)).toMatchObject({ table: 'rfc', cells: 6 });
+    for (const i of [0, 2, 3, 4, 5]) {
+      const c = await run(LAUNCHER, ['experiment', '--plan', plan, '--cell', String(i)], {
+        timeoutMs: 120_000,
+      });
+      expect(c.code, c.stderr).toBe(0);
+    }
+    // Cell 1 is killed once it has computed for a while (its own CPU time, read from /proc).
+    const child = spawn(LAUNCHER, ['experiment', '--plan', plan, '--cell', '1'], {
+      stdio: 'ignore',
+      detached: true,
+    });
+    const pid = child.pid as number;
+    const cpuTicks = (): number => {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+        return Number(rest[11]) + Number(rest[12]);
+      } catch {
+        return 0;
+      }
+    };
+    let comm = '';
+    await waitFor(
+      () => {
+        try {
+          comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+        } catch {
+          comm = '';
+        }
+        return comm === 'node' && cpuTicks() >= 20;
+      },
+      120_000,
+      'the cell to be computing (node, 0.2 s of CPU)',
+    );
+    process.kill(-pid, 'SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(existsSync(join(plan, 'cell-000001.json'))).toBe(false);
+    const missing = await run(LAUNCHER, ['experiment', '--collect', plan]);
+    expect(missing.code).toBe(1);
+    expect(refusal(missing.stderr)).toHaveLength(1);
+    expect(missing.stderr).toMatch(
+      /1 of 6 cells have no result \(1\); run them with: for i in 1; do pvlockfs experiment --plan \S+ --cell \$i; done/,
+    );
+    expect(missing.stderr).toMatch(/sbatch --array=1 /);
+    expect(missing.stdout).toBe('');
+    const again = await run(LAUNCHER, ['experiment', '--plan', plan, '--cell', '1'], {
+      timeoutMs: 120_000,
+    });
+    expect(again.code, again.stderr).toBe(0);
+    const c = await run(LAUNCHER, ['experiment', '--collect', plan, '--json']);
+    expect(c.code, c.stderr).toBe(0);
+    const l = await run(LAUNCHER, ['experiment', ...opts, '--json'], { timeoutMs: 120_000 });
+    expect(l.code, l.stderr).toBe(0);
+    expect(withoutWall(c.stdout)).toBe(withoutWall(l.stdout));
+    // A cell run twice writes the same bytes.
+    const before = readFileSync(join(plan, 'cell-000002.json'), 'utf8');
+    const twice = await run(LAUNCHER, ['experiment', '--plan', plan, '--cell', '2'], {
+      timeoutMs: 120_000,
+    });
+    expect(twice.code, twice.stderr).toBe(0);
+    expect(withoutWall(readFileSync(join(plan, 'cell-000002.json'), 'utf8'))).toBe(
+      withoutWall(before),
+    );
+  }, 600_000);
+
+  it('Long 2015 plans and collects too (an index from the scheduler picks the cell); the 2012 curves and the named experiments plan', async () => {
+    const plan = join(work, 'long');
+    const opts = ['--table', 'long2015', '--reps', '1', '--work', '2s'];
+    expect((await run(LAUNCHER, ['experiment', ...opts, '--plan', plan])).code).toBe(0);
+    for (let i = 0; i < 9; i++) {
+      const env = {
+        ...process.env,
+        [['SLURM_ARRAY_TASK_ID', 'JOB_COMPLETION_INDEX', 'AWS_BATCH_JOB_ARRAY_INDEX'][i % 3]]:
+          String(i),
+      };
+      const c = await run(LAUNCHER, ['experiment', '--plan', plan], { env, timeoutMs: 120_000 });
+      expect(c.code, c.stderr).toBe(0);
+    }
+    const c = await run(LAUNCHER, ['experiment', '--collect', plan, '--json']);
+    const l = await run(LAUNCHER, ['experiment', ...opts, '--json'], { timeoutMs: 120_000 });
+    expect(c.code, c.stderr).toBe(0);
+    expect(withoutWall(c.stdout)).toBe(withoutWall(l.stdout));
+    // The 2012 curves plan their 864 cells (6 curves × 3 locks × 48 core counts); two tasks
+    // with --stride 2 split them (cells 0, 2, … and 1, 3, …): here the first two of each.
+    const cplan = join(work, 'collapse');
+    const cp = await run(LAUNCHER, [
+      'experiment',
+      '--table',
+      'collapse2012',
+      '--plan',
+      cplan,
+      '--json',
+    ]);
+    expect(cp.code, cp.stderr).toBe(0);
+    expect(JSON.parse(cp.stdout)).toMatchObject({ table: 'collapse2012', cells: 864 });
+    // The named experiments are cells of the RFC plan too.
+    const nplan = join(work, 'named');
+    const np = await run(LAUNCHER, [
+      'experiment',
+      '--named',
+      '--scenarios',
+      'A',
+      '--overcommit',
+      '1',
+      '--reps',
+      '1',
+      '--plan',
+      nplan,
+      '--json',
+    ]);
+    expect(np.code, np.stderr).toBe(0);
+    expect((JSON.parse(np.stdout) as { cells: number }).cells).toBeGreaterThan(2 + 90);
+  }, 900_000);
+
+  it('refuses another version, a cell out of range, an existing plan and an unwritable directory: one line, nothing half-written', async () => {
+    const plan = join(work, 'refusals');
+    const opts = ['--scenarios', 'A', '--overcommit', '1', '--reps', '1', '--work', '1s'];
+    expect((await run(LAUNCHER, ['experiment', ...opts, '--plan', plan])).code).toBe(0);
+    const again = await run(LAUNCHER, ['experiment', ...opts, '--plan', plan]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already holds a plan/);
+    const out = await run(LAUNCHER, ['experiment', '--plan', plan, '--cell', '2']);
+    expect(out.code).toBe(2);
+    expect(refusal(out.stderr)).toEqual([
+      'pvlockfs: --cell: 2 is not a cell of this plan (it has 2: 0–1)',
+    ]);
+    const env = { ...process.env, SLURM_ARRAY_TASK_ID: 'x1' };
+    const bad = await run(LAUNCHER, ['experiment', '--plan', plan], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/SLURM_ARRAY_TASK_ID='x1' is not a cell index/);
+    const extra = await run(LAUNCHER, ['experiment', '--plan', plan, '--cell', '0', '--reps', '2']);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(/--reps does not go with --cell/);
+    // Another version: the plan says so, and nothing runs or is collected.
+    const file = join(plan, 'plan.json');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace(/"version":"[^"]*"/, '"version":"0.0.1"'));
+    for (const args of [
+      ['experiment', '--plan', plan, '--cell', '0'],
+      ['experiment', '--collect', plan],
+    ]) {
+      const r = await run(LAUNCHER, args);
+      expect(r.code).toBe(2);
+      expect(refusal(r.stderr)).toHaveLength(1);
+      expect(r.stderr).toMatch(
+        /the plan was made by pvlockfs 0\.0\.1 .* run and collect it with the pvlockfs that made it/,
+      );
+    }
+    expect(readdirSync(plan).sort()).toEqual(['plan.json']);
+    // An unwritable place (a read-only filesystem): exit 1, one line, no directory left half-made.
+    const ro = join(work, 'ro');
+    rmSync(ro, { recursive: true, force: true });
+    await run('mkdir', [ro]);
+    const m = await run('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'pvlockfs-ro', ro]);
+    expect(m.code, m.stderr).toBe(0);
+    try {
+      const w = await run(LAUNCHER, ['experiment', ...opts, '--plan', join(ro, 'p')]);
+      expect(w.code).toBe(1);
+      expect(refusal(w.stderr)).toHaveLength(1);
+      expect(w.stderr).toMatch(/--plan .*ro\/p: EROFS/);
+      expect(readdirSync(ro)).toEqual([]);
+    } finally {
+      expect((await run('umount', [ro])).code).toBe(0);
+    }
+  }, 300_000);
+});
