@@ -137,10 +137,11 @@ export async function collectCommand(o: ExperimentOptions, path: string): Promis
     pd.close();
   }
   const p = sh(path);
+  // Past 200 missing cells the loop names their whole range (a cell that ran rewrites the same bytes).
   if (missing.length > 0) {
     const list = indexList(missing);
     logLine(
-      `pvlockfs: --collect ${shownPath(path)}: ${missing.length} of ${results.length} cells have no result (${list}); run them with: for i in ${missing.length <= 20 ? missing.join(' ') : `$(seq ${missing[0]} ${missing[missing.length - 1]})`}; do pvlockfs experiment --plan ${p} --cell $i; done   (or: sbatch --array=${list} --wrap 'pvlockfs experiment --plan ${p}'), then collect again`,
+      `pvlockfs: --collect ${shownPath(path)}: ${missing.length} of ${results.length} cells have no result (${list}); run them with: for i in ${missing.length <= 200 ? missing.join(' ') : `$(seq ${missing[0]} ${missing[missing.length - 1]})`}; do pvlockfs experiment --plan ${p} --cell $i; done   (or: sbatch --array=${list} --wrap 'pvlockfs experiment --plan ${p}'), then collect again`,
     );
     return 1;
   }
