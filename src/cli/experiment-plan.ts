@@ -15,7 +15,7 @@ import { runOne, RunResult, RunSpec } from '../experiment/run';
 import { openPinnedDir } from '../os/dir';
 import { shownPath } from '../os/shown';
 import { logLine, stdout } from '../os/stdio';
-import { experimentDefaults, ExperimentOptions } from './experiment-options';
+import { EXPERIMENT_TABLES, experimentDefaults, ExperimentOptions } from './experiment-options';
 import { printCollapse2012, printLong2015, printRfc } from './experiment-print';
 import { version } from './version';
 
@@ -127,6 +127,12 @@ export function indexList(xs: readonly number[]): string {
 /** `experiment --collect DIR`: the table from the plan's cells, as the local run prints it. */
 export async function collectCommand(o: ExperimentOptions, path: string): Promise<number> {
   const pd = PlanDir.open(path, '--collect', version());
+  if (!Object.hasOwn(EXPERIMENT_TABLES, pd.plan.table)) {
+    pd.close();
+    throw new UsageError(
+      `--collect ${shownPath(path)}: this plan is a ${shownPath(pd.plan.table)} search's (collect it with scripts/refit-search --collect DIR)`,
+    );
+  }
   let results: (RunResult | null)[];
   let missing: number[];
   let wallMs: number;

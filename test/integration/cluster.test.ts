@@ -200,6 +200,31 @@ describe('experiments on a cluster: plan, cells through Slurm, collect', () => {
     expect((JSON.parse(np.stdout) as { cells: number }).cells).toBeGreaterThan(2 + 90);
   }, 900_000);
 
+  it("the refit search's one-seed stage is a plan too: its cells run as any plan's, and experiment --collect sends it back to refit-search", async () => {
+    const plan = join(work, 'refit');
+    const r = await run(join(ROOT, 'scripts', 'refit-search'), ['1', '1', '--plan', plan], {
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    // The defaults and one candidate, each the RFC matrix at one seed (12 cells × 2 locks).
+    const cells = (
+      JSON.parse(readFileSync(join(plan, 'plan.json'), 'utf8')) as { cells: unknown[] }
+    ).cells;
+    expect(cells).toHaveLength(48);
+    const c = await run(LAUNCHER, ['experiment', '--plan', plan, '--cell', '47']);
+    expect(c.code, c.stderr).toBe(0);
+    const wrong = await run(LAUNCHER, ['experiment', '--collect', plan]);
+    expect(wrong.code).toBe(2);
+    expect(refusal(wrong.stderr)[0]).toMatch(
+      /this plan is a refit search's \(collect it with scripts\/refit-search --collect DIR\)/,
+    );
+    const early = await run(join(ROOT, 'scripts', 'refit-search'), ['--collect', plan], {
+      timeoutMs: 60_000,
+    });
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/47 of 48 cells have no result/);
+  }, 300_000);
+
   it('refuses another version, a cell out of range, an existing plan and an unwritable directory: one line, nothing half-written', async () => {
     const plan = join(work, 'refusals');
     const opts = ['--scenarios', 'A', '--overcommit', '1', '--reps', '1', '--work', '1s'];
