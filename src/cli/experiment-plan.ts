@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { UsageError } from '../app/errors';
+import { RefusalError, UsageError } from '../app/errors';
 import { cellName, PlanDir, writePlan } from '../app/experiment/plan-dir';
 import { prepareOutDir } from '../app/experiment/report';
 import { rfcOutcome } from '../app/experiment/rfc';
@@ -38,7 +38,7 @@ export function cellIndex(o: ExperimentOptions, env = process.env): number | nul
     const v = env[name];
     if (v === undefined || v === '') continue;
     if (!/^\d{1,9}$/.test(v))
-      throw new UsageError(`${name}='${shownPath(v)}' is not a cell index (a whole number)`);
+      throw new RefusalError(`${name}='${shownPath(v)}' is not a cell index (a whole number)`);
     return Number(v);
   }
   return null;
@@ -129,7 +129,7 @@ export async function collectCommand(o: ExperimentOptions, path: string): Promis
   const pd = PlanDir.open(path, '--collect', version());
   if (!Object.hasOwn(EXPERIMENT_TABLES, pd.plan.table)) {
     pd.close();
-    throw new UsageError(
+    throw new RefusalError(
       `--collect ${shownPath(path)}: this plan is a ${shownPath(pd.plan.table)} search's (collect it with scripts/refit-search --collect DIR)`,
     );
   }

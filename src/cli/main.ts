@@ -54,7 +54,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     return await COMMANDS[name].run(rest);
   } catch (e) {
     if (e instanceof UsageError) {
-      logLine(`pvlockfs: ${e.message}\nTry 'pvlockfs help'.`);
+      logLine(`pvlockfs: ${e.message}${e.hint ? "\nTry 'pvlockfs help'." : ''}`);
       return 2;
     }
     if (e instanceof RuntimeError || e instanceof OsError) {

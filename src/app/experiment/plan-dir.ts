@@ -15,7 +15,7 @@ import { openPinnedDir, PinnedDir } from '../../os/dir';
 import { OutFile } from '../../os/out-file';
 import { shownPath } from '../../os/shown';
 import type { RunResult, RunSpec } from '../../experiment/run';
-import { RuntimeError, UsageError } from '../errors';
+import { RefusalError, RuntimeError, UsageError } from '../errors';
 
 /**
  * A plan: an experiment written as numbered, independent cells (one run each) into a directory a
@@ -94,7 +94,7 @@ function openDir(path: string, flag: string, create: boolean): PinnedDir {
   } catch (e) {
     const message = `${flag} ${shownPath(path)}: ${why(e)}`;
     throw errnoOf(e) === 'ENOTDIR' || errnoOf(e) === 'ENOENT'
-      ? new UsageError(message)
+      ? new RefusalError(message)
       : new RuntimeError(message);
   }
 }
@@ -157,7 +157,7 @@ export function writePlan(
   const dir = openDir(path, '--plan', true);
   try {
     if (exists(dir, PLAN_FILE))
-      throw new UsageError(
+      throw new RefusalError(
         `--plan ${shownPath(path)}: it already holds a plan (collect it, or give a new directory)`,
       );
     const body = { pvlockfs_plan: PLAN_FORMAT, version, build: buildId(), table, request, cells };
@@ -196,17 +196,17 @@ export class PlanDir {
         throw new RuntimeError(`${label}: cannot read ${PLAN_FILE} (${why(e)})`);
       }
       if (text === null)
-        throw new UsageError(`${label}: no ${PLAN_FILE} there (make one with --plan)`);
+        throw new RefusalError(`${label}: no ${PLAN_FILE} there (make one with --plan)`);
       let plan: Plan;
       try {
         plan = JSON.parse(text) as Plan;
       } catch {
-        throw new UsageError(`${label}: ${PLAN_FILE} is not a plan (not JSON)`);
+        throw new RefusalError(`${label}: ${PLAN_FILE} is not a plan (not JSON)`);
       }
       if (plan.pvlockfs_plan !== PLAN_FORMAT || !Array.isArray(plan.cells))
-        throw new UsageError(`${label}: ${PLAN_FILE} is not a plan of format ${PLAN_FORMAT}`);
+        throw new RefusalError(`${label}: ${PLAN_FILE} is not a plan of format ${PLAN_FORMAT}`);
       if (plan.version !== version || plan.build !== buildId())
-        throw new UsageError(
+        throw new RefusalError(
           `${label}: the plan was made by pvlockfs ${shownPath(String(plan.version))} (build ${shownPath(String(plan.build))}); this is ${version} (build ${buildId()}): run and collect it with the pvlockfs that made it`,
         );
       return new PlanDir(dir, plan, label);
@@ -224,7 +224,7 @@ export class PlanDir {
   /** Refuses a cell index outside the plan. */
   check(i: number, flag: string): void {
     if (!(Number.isInteger(i) && i >= 0 && i < this.size))
-      throw new UsageError(
+      throw new RefusalError(
         `${flag}: ${i} is not a cell of this plan (it has ${this.size}: 0–${this.size - 1})`,
       );
   }
