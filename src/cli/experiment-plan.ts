@@ -75,6 +75,10 @@ function sh(word: string): string {
 export async function planCommand(o: ExperimentOptions, path: string): Promise<number> {
   const index = cellIndex(o);
   if (index !== null) return runCells(path, index, o.stride);
+  if (o.stride > 0)
+    throw new UsageError(
+      "--stride goes with a cell index (--cell I, or a scheduler's array index)",
+    );
   if (o.ablation !== null)
     throw new UsageError('--ablation does not go with --plan (plan its two matrices with --param)');
   const cells = runsOf(o);

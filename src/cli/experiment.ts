@@ -50,6 +50,10 @@ export function parseExperiment(argv: readonly string[]): ExperimentOptions {
     alone(/^--(plan|cell|stride)(=|$)/, '--cell');
     return o;
   }
+  if (o.plan !== null && o.out !== null)
+    throw new UsageError(
+      '--out does not go with --plan (give it to --collect, which writes the report)',
+    );
   if (o.ablation !== null) {
     const other = argv.find((a) => /^--(named|out|trace-cells|table)\b/.test(a));
     if (other !== undefined)

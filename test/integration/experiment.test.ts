@@ -362,8 +362,14 @@ describe('experiment --table long2015: a table the model was never fitted to', (
     expect(j.rankings_matching).toBe(j.columns.filter((c) => c.rankingMatches).length);
   });
 
-  it('with the hot lock derived from the 2012 paper, the ranking matches the paper in at least 2 of 3 columns (default run)', async () => {
-    const r = await run(LAUNCHER, ['experiment', '--table', 'long2015'], { timeoutMs: 290_000 });
+  it('with the hot lock derived from the 2012 paper, the ranking matches the paper in at least 2 of 3 columns', async () => {
+    // One repetition of half the default work (the default run, 3 × 20 s, also gives 2 of 3:
+    // docs/calibration.md); the 32-vCPU column's order is noise (the three within 0.1 %).
+    const r = await run(
+      LAUNCHER,
+      ['experiment', '--table', 'long2015', '--reps', '1', '--work', '10s'],
+      { timeoutMs: 290_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
     const out = Buffer.from(r.stdout, 'latin1').toString('utf8'); // the harness reads latin1
     expect(out).toMatch(/^pv-qspinlock +48 +[\d.]+ +[\d.]+ +677\.8 +0\.84$/m);
