@@ -77,7 +77,7 @@ describe('experiments on a cluster: plan, cells through Slurm, collect', () => {
   }, 900_000);
 
   it('a cell killed midway is named by collect, rerun alone, and the collected table is the local one', async () => {
-    const opts = ['--scenarios', 'C', '--overcommit', '3', '--reps', '1', '--work', '120s'];
+    const opts = ['--scenarios', 'C', '--overcommit', '3', '--reps', '1', '--work', '60s'];
     const plan = join(work, 'killed');
     const p = await run(LAUNCHER, ['experiment', ...opts, '--plan', plan, '--json']);
     expect(p.code, p.stderr).toBe(0);
@@ -112,10 +112,10 @@ describe('experiments on a cluster: plan, cells through Slurm, collect', () => {
         } catch {
           comm = '';
         }
-        return comm === 'node' && cpuTicks() >= 20;
+        return comm === 'node' && cpuTicks() >= 10;
       },
       120_000,
-      'the cell to be computing (node, 0.2 s of CPU)',
+      'the cell to be computing (node, 0.1 s of CPU)',
     );
     process.kill(-pid, 'SIGKILL');
     await new Promise((r) => child.once('exit', r));
