@@ -92,7 +92,13 @@ function openDir(path: string, flag: string, create: boolean): PinnedDir {
   try {
     return openPinnedDir(path, { create });
   } catch (e) {
-    const message = `${flag} ${shownPath(path)}: ${why(e)}`;
+    const words: Record<string, string> = {
+      ENOENT: 'no such directory',
+      ENOTDIR: 'not a directory (or a part of its path is not)',
+      EACCES: 'permission denied',
+      EROFS: 'EROFS (a read-only filesystem)',
+    };
+    const message = `${flag} ${shownPath(path)}: ${words[errnoOf(e)] ?? why(e)}`;
     throw errnoOf(e) === 'ENOTDIR' || errnoOf(e) === 'ENOENT'
       ? new RefusalError(message)
       : new RuntimeError(message);
