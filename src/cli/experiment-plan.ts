@@ -66,8 +66,12 @@ function runsOf(o: ExperimentOptions): RunSpec[] {
   return rfcRuns(o);
 }
 
-/** Quotes a word for a POSIX shell when it needs it (for the commands the messages print). */
+/**
+ * Quotes a word for a POSIX shell when it needs it (for the commands the messages print); a word
+ * with control characters is shown escaped instead, so that a message stays one line.
+ */
 function sh(word: string): string {
+  if (/[\x00-\x1f\x7f]/.test(word)) return shownPath(word);
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
@@ -94,7 +98,7 @@ export async function planCommand(o: ExperimentOptions, path: string): Promise<n
   stdout().write(
     `pvlockfs: plan ${shownPath(path)}: ${n} cells of --table ${o.table} (pvlockfs ${plan.version}, build ${plan.build})\n` +
       `run one:  pvlockfs experiment --plan ${p} --cell I      (I = 0 … ${n - 1}; or the array index of SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX)\n` +
-      `Slurm:    sbatch --array=0-${n - 1} --wrap 'pvlockfs experiment --plan ${p}'\n` +
+      `Slurm:    sbatch --array=0-${n - 1} --wrap ${sh(`pvlockfs experiment --plan ${p}`)}\n` +
       `collect:  pvlockfs experiment --collect ${p}\n`,
   );
   return 0;
@@ -151,7 +155,7 @@ export async function collectCommand(o: ExperimentOptions, path: string): Promis
   if (missing.length > 0) {
     const list = indexList(missing);
     logLine(
-      `pvlockfs: --collect ${shownPath(path)}: ${missing.length} of ${results.length} cells have no result (${list}); run them with: for i in ${missing.length <= 200 ? missing.join(' ') : `$(seq ${missing[0]} ${missing[missing.length - 1]})`}; do pvlockfs experiment --plan ${p} --cell $i; done   (or: sbatch --array=${list} --wrap 'pvlockfs experiment --plan ${p}'), then collect again`,
+      `pvlockfs: --collect ${shownPath(path)}: ${missing.length} of ${results.length} cells have no result (${list}); run them with: for i in ${missing.length <= 200 ? missing.join(' ') : `$(seq ${missing[0]} ${missing[missing.length - 1]})`}; do pvlockfs experiment --plan ${p} --cell $i; done   (or: sbatch --array=${list} --wrap ${sh(`pvlockfs experiment --plan ${p}`)}), then collect again`,
     );
     return 1;
   }

@@ -119,8 +119,7 @@ describe('experiments as plans: cells, collect, refusals', () => {
     const l = await run(LAUNCHER, ['experiment', ...opts, '--json'], { timeoutMs: 120_000 });
     expect(c.code, c.stderr).toBe(0);
     expect(withoutWall(c.stdout)).toBe(withoutWall(l.stdout));
-    // The 2012 curves plan their 864 cells (6 curves × 3 locks × 48 core counts); two tasks
-    // with --stride 2 split them (cells 0, 2, … and 1, 3, …): here the first two of each.
+    // The 2012 curves plan their 864 cells (6 curves × 3 locks × 48 core counts).
     const cplan = join(work, 'collapse');
     const cp = await run(LAUNCHER, [
       'experiment',
